@@ -1,0 +1,301 @@
+// Wire codec: typed messages ⇄ MsgPack bytes. Every message is a MsgPack array
+// `[type, ...fields]` (positional: no key names on the wire); decoders accept and
+// ignore extra trailing fields so that fields can be added later.
+//
+// msgpackr is configured for untrusted input: no records/structures, maps decoded
+// as Map (so `__proto__` stays an ordinary key, see json.ts setOwn), 64-bit ints as
+// numbers; every decoded value is then walked and checked, and any failure —
+// msgpackr's own RangeErrors and truncation errors included — becomes a
+// ProtocolError("MALFORMED_MESSAGE").
+import { Packr, Unpackr } from "msgpackr";
+import { ERRORS, isErrorCode, ProtocolError } from "./errors.js";
+import type { Json } from "./json.js";
+import {
+  assertNever,
+  type BatchEntry,
+  type ClientMessage,
+  type LeaveReason,
+  type Message,
+  MessageType,
+  type PeerState,
+  type ServerMessage,
+  type WelcomeLimits,
+} from "./messages.js";
+import type { PresenceData } from "./presence-types.js";
+import { stateFromWire, stateToWire, valueFromWire } from "./state-codec.js";
+
+const packr = new Packr({ useRecords: false, variableMapSize: true, moreTypes: false });
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: "number" });
+
+const ENTRY_ENTER = 0;
+const ENTRY_UPDATE = 1;
+const ENTRY_LEAVE = 2;
+const REASONS: readonly LeaveReason[] = ["left", "expired"];
+
+/** Default bound on a decoded frame (server→client frames; inbound client frames are 4 KB). */
+export const DEFAULT_MAX_DECODE_BYTES = 8 * 1024 * 1024;
+
+function peerToWire(p: PeerState): unknown[] {
+  return [p.connectionId, p.userId, p.info ?? null, p.epoch, p.clock, stateToWire(p.state)];
+}
+
+function entryToWire(e: BatchEntry): unknown[] {
+  switch (e.kind) {
+    case "enter":
+      return [ENTRY_ENTER, e.connectionId, e.userId, e.info ?? null, e.epoch, e.clock, stateToWire(e.state)];
+    case "update":
+      return [ENTRY_UPDATE, e.connectionId, e.epoch, e.base, e.clock, stateToWire(e.set), e.del];
+    case "leave":
+      return [ENTRY_LEAVE, e.connectionId, e.epoch, e.clock, REASONS.indexOf(e.reason)];
+    default:
+      return assertNever(e);
+  }
+}
+
+function toWire(msg: Message): unknown[] {
+  switch (msg.type) {
+    case MessageType.WELCOME: {
+      const l = msg.limits;
+      return [
+        msg.type,
+        msg.connectionId,
+        msg.userId,
+        msg.epoch,
+        msg.serverTime,
+        msg.tokenExp,
+        [l.ratePerSecond, l.burst, l.maxStateBytes, l.maxMetaBytes, l.maxFrameBytes, l.heartbeatMs],
+        msg.rttBuckets,
+      ];
+    }
+    case MessageType.ERROR:
+      return [msg.type, msg.code, msg.message, msg.fatal];
+    case MessageType.PING:
+      return [msg.type, msg.t];
+    case MessageType.PONG:
+      return [msg.type, msg.t, msg.serverTime];
+    case MessageType.AUTH:
+      return [msg.type, msg.token];
+    case MessageType.UPDATE_PRESENCE:
+      return [msg.type, stateToWire(msg.set), msg.del];
+    case MessageType.BATCH:
+      return [msg.type, msg.entries.map(entryToWire)];
+    case MessageType.SYNC_REQUEST:
+      return [msg.type, msg.syncId];
+    case MessageType.SNAPSHOT_CHUNK:
+      return [msg.type, msg.syncId, msg.entries.map(peerToWire)];
+    case MessageType.SNAPSHOT_DONE:
+      return [msg.type, msg.syncId, msg.total];
+    case MessageType.RTT_REPORT:
+      return [msg.type, msg.counts];
+    default:
+      return assertNever(msg);
+  }
+}
+
+/** Encodes any message. The caller guarantees values are Json (validated at ingress). */
+export function encode(msg: Message): Uint8Array {
+  return packr.pack(toWire(msg));
+}
+
+/** Encodes one snapshot entry alone: used to size snapshot chunks. */
+export function encodedPeerSize(p: PeerState): number {
+  return packr.pack(peerToWire(p)).length;
+}
+
+// ---- decoding ----
+
+function malformed(message: string): never {
+  throw new ProtocolError("MALFORMED_MESSAGE", message);
+}
+
+function unpack(bytes: Uint8Array, maxBytes: number): unknown[] {
+  if (!(bytes instanceof Uint8Array)) malformed("frame is not binary");
+  if (bytes.length === 0) malformed("empty frame");
+  if (bytes.length > maxBytes) malformed(`frame of ${bytes.length} bytes exceeds ${maxBytes}`);
+  let values: unknown[];
+  try {
+    values = unpackr.unpackMultiple(bytes) as unknown[];
+  } catch (err) {
+    return malformed(`undecodable MsgPack: ${(err as Error).message}`);
+  }
+  if (values.length !== 1) malformed("trailing bytes after the message");
+  const frame = values[0];
+  if (!Array.isArray(frame) || frame.length === 0) malformed("message is not a non-empty array");
+  return frame;
+}
+
+function field(frame: unknown[], i: number): unknown {
+  if (i >= frame.length) malformed(`missing field ${i}`);
+  return frame[i];
+}
+function str(v: unknown, what: string, maxLength = 4096): string {
+  if (typeof v !== "string" || v.length > maxLength) malformed(`${what} is not a string of ≤ ${maxLength}`);
+  return v;
+}
+function uint(v: unknown, what: string): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
+    malformed(`${what} is not an unsigned integer`);
+  return v;
+}
+function num(v: unknown, what: string): number {
+  if (typeof v !== "number" || !Number.isFinite(v)) malformed(`${what} is not a finite number`);
+  return v;
+}
+function arr(v: unknown, what: string, maxLength = 1_000_000): unknown[] {
+  if (!Array.isArray(v) || v.length > maxLength) malformed(`${what} is not an array`);
+  return v;
+}
+function keys(v: unknown): string[] {
+  return arr(v, "delete list", 256).map((k) => str(k, "deleted key", 256));
+}
+function info(v: unknown): Json | undefined {
+  return v === null ? undefined : valueFromWire(v);
+}
+function state(v: unknown): PresenceData {
+  return stateFromWire(v);
+}
+
+function peerFromWire(v: unknown): PeerState {
+  const e = arr(v, "snapshot entry");
+  return {
+    connectionId: str(field(e, 0), "connectionId", 128),
+    userId: str(field(e, 1), "userId", 256),
+    info: info(field(e, 2)),
+    epoch: uint(field(e, 3), "epoch"),
+    clock: uint(field(e, 4), "clock"),
+    state: state(field(e, 5)),
+  };
+}
+
+function entryFromWire(v: unknown): BatchEntry {
+  const e = arr(v, "batch entry");
+  const kind = field(e, 0);
+  const connectionId = str(field(e, 1), "connectionId", 128);
+  switch (kind) {
+    case ENTRY_ENTER:
+      return {
+        kind: "enter",
+        connectionId,
+        userId: str(field(e, 2), "userId", 256),
+        info: info(field(e, 3)),
+        epoch: uint(field(e, 4), "epoch"),
+        clock: uint(field(e, 5), "clock"),
+        state: state(field(e, 6)),
+      };
+    case ENTRY_UPDATE: {
+      const base = uint(field(e, 3), "base");
+      const clock = uint(field(e, 4), "clock");
+      if (base >= clock) malformed("update base must be below its clock");
+      return {
+        kind: "update",
+        connectionId,
+        epoch: uint(field(e, 2), "epoch"),
+        base,
+        clock,
+        set: state(field(e, 5)),
+        del: keys(field(e, 6)),
+      };
+    }
+    case ENTRY_LEAVE: {
+      const reason = REASONS[uint(field(e, 4), "leave reason")];
+      if (reason === undefined) malformed("unknown leave reason");
+      return {
+        kind: "leave",
+        connectionId,
+        epoch: uint(field(e, 2), "epoch"),
+        clock: uint(field(e, 3), "clock"),
+        reason,
+      };
+    }
+    default:
+      return malformed(`unknown batch entry kind ${String(kind)}`);
+  }
+}
+
+function limitsFromWire(v: unknown): WelcomeLimits {
+  const l = arr(v, "limits");
+  return {
+    ratePerSecond: num(field(l, 0), "ratePerSecond"),
+    burst: uint(field(l, 1), "burst"),
+    maxStateBytes: uint(field(l, 2), "maxStateBytes"),
+    maxMetaBytes: uint(field(l, 3), "maxMetaBytes"),
+    maxFrameBytes: uint(field(l, 4), "maxFrameBytes"),
+    heartbeatMs: uint(field(l, 5), "heartbeatMs"),
+  };
+}
+
+/** Decodes a frame sent by a client. Throws ProtocolError("MALFORMED_MESSAGE") on anything else. */
+export function decodeClientMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DECODE_BYTES): ClientMessage {
+  const f = unpack(bytes, maxBytes);
+  const type = f[0];
+  switch (type) {
+    case MessageType.UPDATE_PRESENCE:
+      return { type, set: state(field(f, 1)), del: keys(field(f, 2)) };
+    case MessageType.AUTH:
+      return { type, token: str(field(f, 1), "token", 8192) };
+    case MessageType.PING:
+      return { type, t: num(field(f, 1), "t") };
+    case MessageType.SYNC_REQUEST:
+      return { type, syncId: uint(field(f, 1), "syncId") };
+    case MessageType.RTT_REPORT:
+      return { type, counts: arr(field(f, 1), "counts", 64).map((c) => uint(c, "count")) };
+    default:
+      return malformed(`unknown client message type ${String(type)}`);
+  }
+}
+
+/** Decodes a frame sent by a server. Throws ProtocolError("MALFORMED_MESSAGE") on anything else. */
+export function decodeServerMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DECODE_BYTES): ServerMessage {
+  const f = unpack(bytes, maxBytes);
+  const type = f[0];
+  switch (type) {
+    case MessageType.WELCOME:
+      return {
+        type,
+        connectionId: str(field(f, 1), "connectionId", 128),
+        userId: str(field(f, 2), "userId", 256),
+        epoch: uint(field(f, 3), "epoch"),
+        serverTime: num(field(f, 4), "serverTime"),
+        tokenExp: num(field(f, 5), "tokenExp"),
+        limits: limitsFromWire(field(f, 6)),
+        rttBuckets: arr(field(f, 7), "rttBuckets", 64).map((b) => num(b, "bucket")),
+      };
+    case MessageType.ERROR: {
+      const code = str(field(f, 1), "error code", 64);
+      if (!isErrorCode(code)) malformed(`unknown error code ${code}`);
+      const fatal = field(f, 3);
+      if (typeof fatal !== "boolean") malformed("fatal is not a boolean");
+      if (fatal !== ERRORS[code].fatal) malformed(`fatal flag disagrees with ${code}`);
+      return { type, code, message: str(field(f, 2), "error message"), fatal };
+    }
+    case MessageType.PONG:
+      return { type, t: num(field(f, 1), "t"), serverTime: num(field(f, 2), "serverTime") };
+    case MessageType.BATCH:
+      return { type, entries: arr(field(f, 1), "entries").map(entryFromWire) };
+    case MessageType.SNAPSHOT_CHUNK:
+      return {
+        type,
+        syncId: uint(field(f, 1), "syncId"),
+        entries: arr(field(f, 2), "entries").map(peerFromWire),
+      };
+    case MessageType.SNAPSHOT_DONE:
+      return { type, syncId: uint(field(f, 1), "syncId"), total: uint(field(f, 2), "total") };
+    default:
+      return malformed(`unknown server message type ${String(type)}`);
+  }
+}
+
+/** Decodes either direction (tools, tests, PROTOCOL.md examples). */
+export function decodeAny(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DECODE_BYTES): Message {
+  const f = unpack(bytes, maxBytes);
+  const clientTypes: readonly unknown[] = [
+    MessageType.UPDATE_PRESENCE,
+    MessageType.AUTH,
+    MessageType.PING,
+    MessageType.SYNC_REQUEST,
+    MessageType.RTT_REPORT,
+  ];
+  return clientTypes.includes(f[0])
+    ? decodeClientMessage(bytes, maxBytes)
+    : decodeServerMessage(bytes, maxBytes);
+}

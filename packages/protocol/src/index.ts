@@ -1,0 +1,55 @@
+export {
+  DEFAULT_MAX_DECODE_BYTES,
+  decodeAny,
+  decodeClientMessage,
+  decodeServerMessage,
+  encode,
+  encodedPeerSize,
+} from "./codec.js";
+export {
+  ERRORS,
+  type ErrorCode,
+  type ErrorSpec,
+  isErrorCode,
+  ProtocolError,
+  type RetryPolicy,
+} from "./errors.js";
+export { isPlainObject, type Json, type JsonObject, jsonEqual, setOwn } from "./json.js";
+export * from "./limits.js";
+export {
+  type AuthMessage,
+  assertNever,
+  type BatchEntry,
+  type BatchMessage,
+  type ClientMessage,
+  type EnterEntry,
+  type ErrorMessage,
+  type LeaveEntry,
+  type LeaveReason,
+  type Message,
+  MessageType,
+  type PeerState,
+  type PingMessage,
+  type PongMessage,
+  type RttReportMessage,
+  type ServerMessage,
+  type SnapshotChunkMessage,
+  type SnapshotDoneMessage,
+  type SyncRequestMessage,
+  type UpdateEntry,
+  type UpdatePresenceMessage,
+  type WelcomeLimits,
+  type WelcomeMessage,
+} from "./messages.js";
+export { applyPatch, compareVersions, composePatches, EMPTY_PATCH, patchFromPartial } from "./patch.js";
+export { type Patch, type PresenceData, RESERVED_KEYS, type Version } from "./presence-types.js";
+export {
+  type ApplyOutcome,
+  MAX_FLOORS,
+  PresenceReplica,
+  peerStatesEqual,
+  type SnapshotChange,
+} from "./replica.js";
+export { chunkSnapshot } from "./snapshot.js";
+export { stateFromWire, stateToWire, valueFromWire } from "./state-codec.js";
+export { assertJson, encodedPatchSize, encodedStateSize, validatePatch, validateState } from "./validate.js";

@@ -1,0 +1,49 @@
+// The limits of BRIEF §10, in one place. Servers enforce them; the SDK reads the
+// rate budget from the welcome message rather than from here, so a server can
+// tighten them without a client release.
+
+/** Largest encoded presence state, in bytes (compact wire encoding, see state-codec.ts). */
+export const MAX_STATE_BYTES = 2048;
+/** Largest encoded `meta` field, in bytes. */
+export const MAX_META_BYTES = 1024;
+/** Longest `status` string, in UTF-16 code units. */
+export const MAX_STATUS_LENGTH = 64;
+/** Longest `avatar` URL, in characters. */
+export const MAX_AVATAR_LENGTH = 2048;
+/** Largest inbound WebSocket frame, in bytes; larger frames are closed with 1009. */
+export const MAX_INBOUND_FRAME_BYTES = 4096;
+/** Largest encoded snapshot chunk, in bytes. */
+export const MAX_SNAPSHOT_CHUNK_BYTES = 64 * 1024;
+/** Token bucket per connection: sustained patches per second. */
+export const RATE_PER_SECOND = 20;
+/** Token bucket per connection: burst size. */
+export const RATE_BURST = 5;
+/** Longest token lifetime accepted, in seconds: `exp - max(iat, now)`. */
+export const MAX_TOKEN_LIFETIME_S = 900;
+/** Clock leeway for token time claims, in seconds. */
+export const TOKEN_LEEWAY_S = 30;
+/** Server ping interval, in ms; two missed pongs expire the connection. */
+export const HEARTBEAT_MS = 2000;
+/** Default connections per room per process (`--max-room-connections`). */
+export const DEFAULT_MAX_ROOM_CONNECTIONS = 20_000;
+/** Deepest nesting accepted inside a presence value (objects and arrays). */
+export const MAX_VALUE_DEPTH = 16;
+/**
+ * Bucket upper bounds of `presence_rtt_ms`, in ms. Sent in the welcome message so
+ * SDK reports and the server histogram agree; includes 40 (the DoD's p95 bound).
+ */
+export const RTT_BUCKETS_MS: readonly number[] = [
+  1, 2, 5, 10, 15, 20, 25, 30, 40, 50, 75, 100, 150, 200, 300, 500,
+];
+/** roomId grammar, after percent-decoding (BRIEF §6). */
+export const ROOM_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/** connectionId grammar: 128 random bits as base64url is 22 characters; we accept 16–64. */
+export const CONNECTION_ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
+
+export function isValidRoomId(roomId: string): boolean {
+  return ROOM_ID_PATTERN.test(roomId);
+}
+
+export function isValidConnectionId(connectionId: string): boolean {
+  return CONNECTION_ID_PATTERN.test(connectionId);
+}

@@ -1,0 +1,165 @@
+// Every message of the WebSocket protocol, as readonly discriminated unions.
+// Codes are grouped by feature with gaps, so features can grow without renumbering:
+//   1–9 session, 10–19 liveness, 20–29 auth, 100–199 presence, 200–299 sync, 300–399 telemetry.
+import type { ErrorCode } from "./errors.js";
+import type { Json } from "./json.js";
+import type { PresenceData } from "./presence-types.js";
+
+export const MessageType = {
+  WELCOME: 1,
+  ERROR: 2,
+  PING: 10,
+  PONG: 11,
+  AUTH: 20,
+  UPDATE_PRESENCE: 100,
+  BATCH: 101,
+  SYNC_REQUEST: 200,
+  SNAPSHOT_CHUNK: 201,
+  SNAPSHOT_DONE: 202,
+  RTT_REPORT: 300,
+} as const;
+export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+
+/** Limits and budgets the server tells each client; the SDK obeys these, not its own constants. */
+export interface WelcomeLimits {
+  /** Token bucket refill, patches per second. */
+  readonly ratePerSecond: number;
+  /** Token bucket size. */
+  readonly burst: number;
+  readonly maxStateBytes: number;
+  readonly maxMetaBytes: number;
+  readonly maxFrameBytes: number;
+  /** Server ping interval, ms. */
+  readonly heartbeatMs: number;
+}
+
+// ---- client → server ----
+
+/** Merge `set` into the sender's presence (shallow), then delete the keys of `del`. */
+export interface UpdatePresenceMessage {
+  readonly type: typeof MessageType.UPDATE_PRESENCE;
+  readonly set: PresenceData;
+  readonly del: readonly string[];
+}
+/** In-band token renewal. */
+export interface AuthMessage {
+  readonly type: typeof MessageType.AUTH;
+  readonly token: string;
+}
+/** Application-level ping (browsers cannot send WebSocket pings). `t` is the client's clock, echoed. */
+export interface PingMessage {
+  readonly type: typeof MessageType.PING;
+  readonly t: number;
+}
+/** Ask for a full room snapshot; `syncId` (≥ 1) comes back in its chunks and done message. */
+export interface SyncRequestMessage {
+  readonly type: typeof MessageType.SYNC_REQUEST;
+  readonly syncId: number;
+}
+/** Round-trip counts since the last report, one per bucket of the welcome's `rttBuckets` plus +Inf. */
+export interface RttReportMessage {
+  readonly type: typeof MessageType.RTT_REPORT;
+  readonly counts: readonly number[];
+}
+
+export type ClientMessage =
+  | UpdatePresenceMessage
+  | AuthMessage
+  | PingMessage
+  | SyncRequestMessage
+  | RttReportMessage;
+
+// ---- server → client ----
+
+export interface WelcomeMessage {
+  readonly type: typeof MessageType.WELCOME;
+  readonly connectionId: string;
+  readonly userId: string;
+  /** The epoch of this connect (§5); the edge numbers this socket's patches from clock 1. */
+  readonly epoch: number;
+  /** Server wall clock, ms since the Unix epoch. */
+  readonly serverTime: number;
+  /** Token expiry, seconds since the Unix epoch: renew before it. */
+  readonly tokenExp: number;
+  readonly limits: WelcomeLimits;
+  /** Upper bounds (ms) of the RTT histogram buckets. */
+  readonly rttBuckets: readonly number[];
+}
+export interface ErrorMessage {
+  readonly type: typeof MessageType.ERROR;
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly fatal: boolean;
+}
+export interface PongMessage {
+  readonly type: typeof MessageType.PONG;
+  readonly t: number;
+  readonly serverTime: number;
+}
+
+/** Full versioned state of one connection: in `enter` entries and snapshots. */
+export interface PeerState {
+  readonly connectionId: string;
+  readonly userId: string;
+  readonly info: Json | undefined;
+  readonly epoch: number;
+  readonly clock: number;
+  readonly state: PresenceData;
+}
+
+export type LeaveReason = "left" | "expired";
+
+export interface EnterEntry extends PeerState {
+  readonly kind: "enter";
+}
+/** A (possibly coalesced) update covering clocks (base, clock] of one epoch. */
+export interface UpdateEntry {
+  readonly kind: "update";
+  readonly connectionId: string;
+  readonly epoch: number;
+  readonly base: number;
+  readonly clock: number;
+  readonly set: PresenceData;
+  readonly del: readonly string[];
+}
+/** The connection is gone; `clock` is the last version it had (for `expired` floors). */
+export interface LeaveEntry {
+  readonly kind: "leave";
+  readonly connectionId: string;
+  readonly epoch: number;
+  readonly clock: number;
+  readonly reason: LeaveReason;
+}
+export type BatchEntry = EnterEntry | UpdateEntry | LeaveEntry;
+
+/** All updates of one room flush: one frame, encoded once, written to every socket. */
+export interface BatchMessage {
+  readonly type: typeof MessageType.BATCH;
+  readonly entries: readonly BatchEntry[];
+}
+export interface SnapshotChunkMessage {
+  readonly type: typeof MessageType.SNAPSHOT_CHUNK;
+  /** 0 for server-initiated snapshots (join, back-pressure recovery). */
+  readonly syncId: number;
+  readonly entries: readonly PeerState[];
+}
+export interface SnapshotDoneMessage {
+  readonly type: typeof MessageType.SNAPSHOT_DONE;
+  readonly syncId: number;
+  /** Number of entries over all chunks of this snapshot. */
+  readonly total: number;
+}
+
+export type ServerMessage =
+  | WelcomeMessage
+  | ErrorMessage
+  | PongMessage
+  | BatchMessage
+  | SnapshotChunkMessage
+  | SnapshotDoneMessage;
+
+export type Message = ClientMessage | ServerMessage;
+
+export function assertNever(value: never): never {
+  throw new TypeError(`unexpected value: ${JSON.stringify(value)}`);
+}
