@@ -33,7 +33,7 @@ describe("PROTOCOL.md", () => {
 
   it("lists every error code with its fatal flag and close code", () => {
     for (const [code, spec] of Object.entries(ERRORS)) {
-      const row = doc.split("\n").find((line) => line.startsWith(`| \`${code}\` |`));
+      const row = doc.split("\n").find((line) => new RegExp(`^\\| \`${code}\` +\\|`).test(line));
       expect(row, code).toBeDefined();
       const cells = row!.split("|").map((c) => c.trim());
       expect(cells[2], code).toBe(spec.fatal ? "yes" : "no");
