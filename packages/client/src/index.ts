@@ -1,1 +1,36 @@
-export {};
+export { BACKOFF_JITTER, BACKOFF_MS, NOW_SPREAD_MS, SLOW_BACKOFF_MS } from "./backoff.js";
+export {
+  type ClientOptions,
+  createClient,
+  DEFAULT_LOST_CONNECTION_TIMEOUT_MS,
+  DEFAULT_THROTTLE_MS,
+  MAX_THROTTLE_MS,
+  MIN_THROTTLE_MS,
+} from "./client.js";
+export {
+  CONNECT_TIMEOUT_MS,
+  DEFAULT_HEARTBEAT_MS,
+  HEARTBEAT_MISSES,
+  RENEW_BEFORE_MS,
+} from "./connection.js";
+export { RESERVE_TOKENS } from "./rate-budget.js";
+export { SYNC_MIN_INTERVAL_MS } from "./resync.js";
+export { RTT_REPORT_INTERVAL_MS } from "./rtt-tracker.js";
+export type { WebSocketConstructor, WebSocketLike } from "./socket.js";
+export type { TimerHandle, Timers } from "./timers.js";
+export { type AuthCallback, AuthError, type FetchLike } from "./token-source.js";
+export type {
+  Client,
+  ClientErrorCode,
+  EnterRoomOptions,
+  EnterRoomResult,
+  Json,
+  LostConnectionEvent,
+  OthersEvent,
+  PresenceError,
+  Room,
+  RoomEvents,
+  Status,
+  User,
+} from "./types.js";
+export type { VisibilitySource } from "./visibility.js";

@@ -1,0 +1,24 @@
+// Reconnect delays. One named table per retry policy (STYLE §5); the attempt
+// index saturates at the last entry.
+
+/** Delays after consecutive failed attempts, ms. The 250 ms start keeps short outages short. */
+export const BACKOFF_MS: readonly number[] = [250, 500, 1000, 2000, 4000, 8000, 10000];
+/** `slow-backoff` codes (ROOM_FULL, ABUSIVE_CLIENT, …): retrying soon would only be refused again, ms. */
+export const SLOW_BACKOFF_MS: readonly number[] = [5000, 10000, 20000, 30000, 60000];
+/**
+ * Jitter: each delay is drawn uniformly from ±20 % of the table value, so thousands of
+ * clients cut off together (a server restart) do not reconnect in lockstep.
+ * Full jitter (0..delay) was rejected: it makes the first retry often near 0 ms.
+ */
+export const BACKOFF_JITTER = 0.2;
+/**
+ * `now` policy (SERVER_SHUTTING_DOWN, close 1012): reconnect at once, spread over
+ * 0..250 ms so a restarting fleet's clients do not arrive in one burst.
+ */
+export const NOW_SPREAD_MS = 250;
+
+/** The delay before attempt `failures` (0 = first retry), with jitter; `random()` is in [0, 1). */
+export function backoffDelay(table: readonly number[], failures: number, random: () => number): number {
+  const base = table[Math.min(Math.max(0, failures), table.length - 1)] ?? 0;
+  return base * (1 - BACKOFF_JITTER + 2 * BACKOFF_JITTER * random());
+}

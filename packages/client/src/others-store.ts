@@ -1,0 +1,177 @@
+// The room as this client sees it: a PresenceReplica (the protocol's rules, BRIEF §5)
+// plus what apps read — `User` objects and the `others` array, both cached so they
+// keep their identity while nothing about them changed.
+//
+// After a reconnect, peers missing from the fresh join snapshot *linger*: they are
+// most likely reconnecting too (a server restart drops everyone at once) and will
+// re-enter soon. They stay listed until they re-appear or their deadline passes,
+// so a restart shows no leave/enter flicker.
+import {
+  type ApplyOutcome,
+  type BatchEntry,
+  jsonEqual,
+  type PeerState,
+  PresenceReplica,
+} from "@collabblocks/protocol";
+import type { OthersEvent, User } from "./types.js";
+
+interface Visible<P extends object> {
+  peer: PeerState;
+  user: User<P>;
+}
+
+export interface OthersStore<P extends object> {
+  /** Applies a live entry. Returns the replica's outcome and what changed for apps. */
+  apply(entry: BatchEntry): { outcome: ApplyOutcome; events: OthersEvent<P>[] };
+  /**
+   * Merges a complete snapshot. With `lingerUntil`, known peers it lacks stay
+   * listed until that time (join after a reconnect); otherwise they are removed.
+   * Peers already lingering keep their deadline unless the snapshot has them.
+   */
+  applySnapshot(entries: readonly PeerState[], lingerUntil?: number): OthersEvent<P>[];
+  /** Forgets everyone (lost connection). */
+  clear(): OthersEvent<P>[];
+  /** Removes lingering peers whose deadline is ≤ now. */
+  expireLingering(now: number): OthersEvent<P>[];
+  /** Earliest lingering deadline, if any. */
+  nextLingerDeadline(): number | undefined;
+  /** The server's view of this connection (from snapshots and echoes). */
+  self(): PeerState | undefined;
+  getOthers(): readonly User<P>[];
+  getOther(connectionId: string): User<P> | undefined;
+}
+
+const EMPTY: readonly never[] = Object.freeze([]);
+
+export function toUser<P extends object>(peer: PeerState): User<P> {
+  const user: Record<string, unknown> = { ...peer.state };
+  user.connectionId = peer.connectionId;
+  user.userId = peer.userId;
+  if (peer.info !== undefined) user.info = peer.info;
+  return Object.freeze(user) as User<P>;
+}
+
+/** Same as far as apps can tell (the version may differ: a reconnect is not a change). */
+function sameContent(a: PeerState, b: PeerState): boolean {
+  return (
+    a.userId === b.userId &&
+    (a.state === b.state || jsonEqual(a.state, b.state)) &&
+    (a.info === b.info || jsonEqual(a.info, b.info))
+  );
+}
+
+export function createOthersStore<P extends object>(selfId: () => string): OthersStore<P> {
+  let replica = new PresenceReplica();
+  const lingering = new Map<string, { peer: PeerState; until: number }>();
+  const visible = new Map<string, Visible<P>>();
+  let array: readonly User<P>[] = EMPTY;
+  let arrayDirty = false;
+
+  /** Recomputes one connection's visible entry; pushes the app-level event, if any. */
+  function refresh(cid: string, events: OthersEvent<P>[], leaveReason: "left" | "expired"): void {
+    if (cid === selfId()) return;
+    const peer = replica.get(cid) ?? lingering.get(cid)?.peer;
+    const before = visible.get(cid);
+    if (peer === undefined) {
+      if (before === undefined) return;
+      visible.delete(cid);
+      arrayDirty = true;
+      events.push({ type: "leave", user: before.user, reason: leaveReason });
+      return;
+    }
+    if (before === undefined) {
+      const user = toUser<P>(peer);
+      visible.set(cid, { peer, user });
+      arrayDirty = true;
+      events.push({ type: "enter", user });
+      return;
+    }
+    if (before.peer === peer) return;
+    if (sameContent(before.peer, peer)) {
+      before.peer = peer; // newer version, same content: keep the User object
+      return;
+    }
+    const user = toUser<P>(peer);
+    visible.set(cid, { peer, user });
+    arrayDirty = true;
+    events.push({ type: "update", user, previous: before.user });
+  }
+
+  /** Applies a whole-room change; reports one `reset` if anything changed. */
+  function bulk(change: () => void): OthersEvent<P>[] {
+    const before = new Set(visible.keys());
+    change();
+    const events: OthersEvent<P>[] = [];
+    for (const cid of before) refresh(cid, events, "expired");
+    for (const peer of replica.peers()) refresh(peer.connectionId, events, "expired");
+    for (const cid of lingering.keys()) refresh(cid, events, "expired");
+    return events.length > 0 ? [{ type: "reset" }] : [];
+  }
+
+  return {
+    apply(entry) {
+      const outcome = replica.apply(entry);
+      const events: OthersEvent<P>[] = [];
+      const cid = entry.connectionId;
+      const lingered = lingering.get(cid);
+      if (lingered !== undefined) {
+        // Re-appeared (enter), or left for good: either way it no longer lingers.
+        if (outcome.kind === "entered" || (entry.kind === "leave" && entry.epoch >= lingered.peer.epoch)) {
+          lingering.delete(cid);
+        }
+      }
+      if (outcome.kind !== "stale" && outcome.kind !== "gap") {
+        refresh(cid, events, entry.kind === "leave" ? entry.reason : "expired");
+      } else if (lingered !== undefined && !lingering.has(cid)) {
+        refresh(cid, events, entry.kind === "leave" ? entry.reason : "expired");
+      }
+      return { outcome, events };
+    },
+    applySnapshot(entries, lingerUntil) {
+      return bulk(() => {
+        const changes = replica.applySnapshot(entries);
+        for (const change of changes) {
+          const cid = change.kind === "removed" ? change.previous.connectionId : change.peer.connectionId;
+          if (change.kind === "removed" && lingerUntil !== undefined && cid !== selfId()) {
+            lingering.set(cid, { peer: change.previous, until: lingerUntil });
+          } else {
+            lingering.delete(cid);
+          }
+        }
+      });
+    },
+    clear() {
+      return bulk(() => {
+        replica = new PresenceReplica();
+        lingering.clear();
+      });
+    },
+    expireLingering(now) {
+      const events: OthersEvent<P>[] = [];
+      for (const [cid, l] of lingering) {
+        if (l.until > now) continue;
+        lingering.delete(cid);
+        refresh(cid, events, "expired");
+      }
+      return events;
+    },
+    nextLingerDeadline() {
+      let next: number | undefined;
+      for (const l of lingering.values()) if (next === undefined || l.until < next) next = l.until;
+      return next;
+    },
+    self() {
+      return replica.get(selfId());
+    },
+    getOthers() {
+      if (arrayDirty) {
+        array = visible.size === 0 ? EMPTY : Object.freeze([...visible.values()].map((v) => v.user));
+        arrayDirty = false;
+      }
+      return array;
+    },
+    getOther(connectionId) {
+      return visible.get(connectionId)?.user;
+    },
+  };
+}

@@ -1,0 +1,361 @@
+// A room session: my presence, everyone else's, and the glue between the
+// connection (connection.ts), the outbox (outbox.ts), the replica (others-store.ts)
+// and resyncs (resync.ts). Each of those is a small module with its own tests;
+// this file only wires them to the lifecycle of BRIEF §5/§9:
+//   welcome → join snapshot → re-assert my presence → live batches;
+//   lost → others kept for `lostConnectionTimeout` → reconnect → missing peers linger.
+import {
+  applyPatch,
+  type BatchMessage,
+  type ErrorCode,
+  isPlainObject,
+  MessageType,
+  type Patch,
+  type PeerState,
+  type PresenceData,
+  ProtocolError,
+  patchFromPartial,
+  type SnapshotChunkMessage,
+  type SnapshotDoneMessage,
+  validatePatch,
+  validateState,
+  type WelcomeMessage,
+} from "@collabblocks/protocol";
+import { type Connection, createConnection } from "./connection.js";
+import { createConnectionId } from "./connection-id.js";
+import { createEmitter } from "./emitter.js";
+import { createOthersStore } from "./others-store.js";
+import { createOutbox } from "./outbox.js";
+import { diffStates, effectivePatch, isEmptyPatch } from "./presence-diff.js";
+import { createRateBudget } from "./rate-budget.js";
+import { createResync } from "./resync.js";
+import { createRttTracker, RTT_REPORT_INTERVAL_MS } from "./rtt-tracker.js";
+import type { WebSocketConstructor } from "./socket.js";
+import { createTimerSlot, type Timers } from "./timers.js";
+import type { TokenSource } from "./token-source.js";
+import type { EnterRoomResult, OthersEvent, PresenceError, Room, RoomEvents, Status, User } from "./types.js";
+import type { VisibilitySource } from "./visibility.js";
+
+/** Server errors meaning "your last patch was refused": the server's copy may now differ from ours. */
+const REFUSED_PATCH: ReadonlySet<ErrorCode> = new Set([
+  "RATE_LIMITED",
+  "INVALID_PRESENCE",
+  "PRESENCE_TOO_LARGE",
+  "MALFORMED_MESSAGE",
+]);
+
+export interface RoomSettings {
+  readonly baseUrl: string;
+  readonly tokens: TokenSource;
+  readonly WebSocket: WebSocketConstructor | undefined;
+  readonly timers: Timers;
+  readonly random: () => number;
+  readonly throttleMs: number;
+  readonly lostConnectionTimeoutMs: number;
+  readonly visibility: VisibilitySource | null;
+}
+
+/** Validates and normalises a presence object (drops undefined keys). Throws ProtocolError. */
+export function normalisePresence(value: object): PresenceData {
+  const state = applyPatch({}, patchFromPartial(value as Record<string, unknown>));
+  validateState(state);
+  return state;
+}
+
+export function createRoom<P extends object>(
+  roomId: string,
+  initialPresence: P,
+  settings: RoomSettings,
+  onConnect: (leave: () => void) => void,
+  onLeave: () => void,
+): EnterRoomResult<P> {
+  const { timers } = settings;
+  const emitter = createEmitter<RoomEvents<P>>();
+  const connectionId = createConnectionId();
+  let selfCid = connectionId;
+  let presence: PresenceData = Object.freeze(normalisePresence(initialPresence));
+  let userId: string | null = null;
+  let selfUser: User<P> | null = null;
+  let status: Status = "initial";
+  let connection: Connection | null = null;
+  let welcome: WelcomeMessage | null = null;
+  let everJoined = false;
+  let left = false;
+  let unsubscribeVisibility: (() => void) | undefined;
+
+  // Own patches of the current epoch: the nth sent gets clock n (BRIEF §5).
+  let sentClock = 0;
+  let rttTrusted = true; // false once the server refused a patch: clocks no longer match sends
+  let repairing = false; // a full-state repair is out; don't repeat it until an echo succeeds
+  const serverKeys = new Set<string>(); // keys the server may hold for us (for deletes in a repair)
+
+  const others = createOthersStore<P>(() => selfCid);
+  const rtt = createRttTracker();
+  const outageSlot = createTimerSlot(timers);
+  const lingerSlot = createTimerSlot(timers);
+  const rttSlot = createTimerSlot(timers);
+  let outage: { lost: boolean } | null = null;
+
+  const isHidden = () => settings.visibility?.isHidden() ?? false;
+  const outbox = createOutbox({ timers, throttleMs: settings.throttleMs, isHidden, send: sendPatch });
+  const resync = createResync(
+    timers,
+    (syncId) => connection?.send({ type: MessageType.SYNC_REQUEST, syncId }) ?? false,
+  );
+
+  function sendPatch(patch: Patch): boolean {
+    const ok = connection?.send({ type: MessageType.UPDATE_PRESENCE, set: patch.set, del: patch.del });
+    if (!ok) return false;
+    sentClock++;
+    for (const key of Object.keys(patch.set)) serverKeys.add(key);
+    if (rttTrusted) rtt.sent(sentClock, timers.now());
+    return true;
+  }
+
+  function emitOthers(events: readonly OthersEvent<P>[]): void {
+    if (events.length === 0) return;
+    const list = others.getOthers();
+    for (const event of events) emitter.emit("others", list, event);
+  }
+
+  function scheduleLinger(): void {
+    const next = others.nextLingerDeadline();
+    if (next === undefined) {
+      lingerSlot.clear();
+      return;
+    }
+    lingerSlot.start(next - timers.now(), () => {
+      emitOthers(others.expireLingering(timers.now()));
+      scheduleLinger();
+    });
+  }
+
+  function reportRtt(): void {
+    const counts = rtt.takeReport();
+    if (counts !== null) connection?.send({ type: MessageType.RTT_REPORT, counts });
+    rttSlot.start(RTT_REPORT_INTERVAL_MS, reportRtt);
+  }
+
+  /** The server refused a patch: send the whole state, deleting every key it may hold that we don't. */
+  function repair(): void {
+    rttTrusted = false;
+    rtt.forgetPending();
+    if (repairing) return;
+    repairing = true;
+    const del = [...serverKeys].filter((key) => !Object.hasOwn(presence, key));
+    outbox.replace({ set: presence, del });
+  }
+
+  function onBatch(msg: BatchMessage): void {
+    const now = timers.now();
+    const events: OthersEvent<P>[] = [];
+    let gap = false;
+    for (const entry of msg.entries) {
+      if (entry.connectionId === selfCid && entry.kind === "update" && entry.epoch === welcome?.epoch) {
+        if (rttTrusted) rtt.echoed(entry.base, entry.clock, now);
+        repairing = false;
+      }
+      const result = others.apply(entry);
+      if (result.outcome.kind === "gap") gap = true;
+      for (const e of result.events) events.push(e);
+    }
+    if (gap) resync.request();
+    emitOthers(events);
+  }
+
+  function onSnapshotDone(msg: SnapshotDoneMessage, joining: boolean): void {
+    const entries = resync.done(msg.syncId, msg.total);
+    if (!joining) {
+      if (entries !== undefined) emitOthers(others.applySnapshot(entries));
+      return;
+    }
+    const now = timers.now();
+    let restored = false;
+    let lingerUntil: number | undefined;
+    if (outage !== null) {
+      outageSlot.clear();
+      restored = outage.lost;
+      if (!outage.lost) lingerUntil = now + settings.lostConnectionTimeoutMs;
+      outage = null;
+    }
+    if (entries !== undefined) emitOthers(others.applySnapshot(entries, lingerUntil));
+    scheduleLinger();
+    reassert(entries);
+    everJoined = true;
+    selfUser = null; // info comes from our own snapshot entry
+    rttSlot.start(RTT_REPORT_INTERVAL_MS, reportRtt);
+    if (restored) emitter.emit("lost-connection", "restored");
+  }
+
+  /** First patch of an epoch: turn the server's entry for us into our local presence. */
+  function reassert(entries: readonly PeerState[] | undefined): void {
+    const w = welcome;
+    if (w === null) return;
+    const mine = entries?.find((e) => e.connectionId === selfCid)?.state;
+    serverKeys.clear();
+    let first: Patch;
+    if (mine !== undefined || entries !== undefined) {
+      const base = mine ?? {};
+      for (const key of Object.keys(base)) serverKeys.add(key);
+      first = diffStates(base, presence);
+    } else {
+      // Incomplete join snapshot: we don't know what the server holds; assert everything.
+      const known = others.self()?.state ?? {};
+      for (const key of Object.keys(known)) serverKeys.add(key);
+      first = { set: presence, del: Object.keys(known).filter((k) => !Object.hasOwn(presence, k)) };
+    }
+    repairing = false;
+    outbox.start(createRateBudget(w.limits.ratePerSecond, w.limits.burst, timers.now()), first);
+  }
+
+  function startOutage(): void {
+    outbox.stop();
+    resync.reset();
+    rttSlot.clear();
+    if (outage !== null) return;
+    const current = { lost: false };
+    outage = current;
+    outageSlot.start(settings.lostConnectionTimeoutMs, () => {
+      if (outage !== current) return;
+      current.lost = true;
+      lingerSlot.clear();
+      emitOthers(others.clear());
+      emitter.emit("lost-connection", "lost");
+    });
+  }
+
+  function stopEverything(): void {
+    outbox.stop();
+    resync.reset();
+    outageSlot.clear();
+    lingerSlot.clear();
+    rttSlot.clear();
+    outage = null;
+  }
+
+  function emitError(error: PresenceError): void {
+    emitter.emit("error", error);
+  }
+
+  function connect(): void {
+    if (left || connection !== null) return;
+    const WebSocketImpl = settings.WebSocket;
+    if (WebSocketImpl === undefined) {
+      throw new TypeError(
+        "no WebSocket implementation: pass `WebSocket` to createClient (on Node 20, the `ws` package's WebSocket)",
+      );
+    }
+    unsubscribeVisibility = settings.visibility?.subscribe(() => outbox.visibilityChanged());
+    connection = createConnection({
+      baseUrl: settings.baseUrl,
+      roomId,
+      connectionId,
+      tokens: settings.tokens,
+      WebSocket: WebSocketImpl,
+      timers,
+      random: settings.random,
+      handlers: {
+        status(next) {
+          status = next;
+          emitter.emit("status", next);
+        },
+        welcome(w) {
+          welcome = w;
+          selfCid = w.connectionId;
+          userId = w.userId;
+          selfUser = null;
+          sentClock = 0;
+          rttTrusted = true;
+          rtt.reset(w.rttBuckets);
+        },
+        message(msg: BatchMessage | SnapshotChunkMessage | SnapshotDoneMessage) {
+          switch (msg.type) {
+            case MessageType.BATCH:
+              return onBatch(msg);
+            case MessageType.SNAPSHOT_CHUNK:
+              return resync.chunk(msg.syncId, msg.entries);
+            case MessageType.SNAPSHOT_DONE:
+              return onSnapshotDone(msg, connection?.state.kind === "joining" && msg.syncId === 0);
+          }
+        },
+        error(error) {
+          emitError(error);
+          if (!error.fatal && error.code !== "AUTH_FAILED" && REFUSED_PATCH.has(error.code)) repair();
+        },
+        undecodable(err) {
+          emitError({ code: err.code, message: `undecodable server frame: ${err.message}`, fatal: false });
+          resync.request();
+        },
+        lost: startOutage,
+        gaveUp() {
+          stopEverything();
+          emitOthers(others.clear());
+          if (everJoined) emitter.emit("lost-connection", "failed");
+        },
+      },
+    });
+    onConnect(leave);
+    connection.connect();
+  }
+
+  function leave(): void {
+    if (left) return;
+    left = true;
+    stopEverything();
+    outbox.dispose();
+    resync.dispose();
+    unsubscribeVisibility?.();
+    if (connection !== null) connection.close();
+    else if (status !== "disconnected") {
+      status = "disconnected";
+      emitter.emit("status", status);
+    }
+    onLeave();
+  }
+
+  const room: Room<P> = {
+    id: roomId,
+    get connectionId() {
+      return selfCid;
+    },
+    updatePresence(partial) {
+      if (!isPlainObject(partial)) throw new TypeError("updatePresence expects a plain object");
+      if (left) return;
+      let patch: Patch;
+      let next: PresenceData;
+      try {
+        patch = patchFromPartial(partial as Record<string, unknown>);
+        validatePatch(patch);
+        next = applyPatch(presence, patch);
+        validateState(next);
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        emitError({ code: err.code, message: err.message, fatal: false });
+        return;
+      }
+      const effective = effectivePatch(presence, patch);
+      if (isEmptyPatch(effective)) return;
+      presence = Object.freeze(next);
+      selfUser = null;
+      outbox.add(effective);
+      emitter.emit("my-presence", presence as P);
+    },
+    getPresence: () => presence as P,
+    getSelf() {
+      if (userId === null) return null;
+      if (selfUser === null) {
+        const user: Record<string, unknown> = { ...presence, connectionId: selfCid, userId };
+        const info = others.self()?.info;
+        if (info !== undefined) user.info = info;
+        selfUser = Object.freeze(user) as User<P>;
+      }
+      return selfUser;
+    },
+    getOthers: () => others.getOthers(),
+    getOther: (cid) => others.getOther(cid),
+    getStatus: () => status,
+    subscribe: (event, callback) => emitter.on(event, callback),
+    connect,
+  };
+  return { room, leave };
+}

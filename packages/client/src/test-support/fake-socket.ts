@@ -1,0 +1,101 @@
+// A fake WebSocket with a scriptable server side. Frames cross it encoded with the
+// protocol's codec in both directions (encode ServerMessage, decodeClientMessage
+// with the server's 4 KB inbound limit), so wire compatibility is exercised for real.
+import {
+  type ClientMessage,
+  decodeClientMessage,
+  encode,
+  MAX_INBOUND_FRAME_BYTES,
+  type ServerMessage,
+} from "@collabblocks/protocol";
+import type { CloseEventLike, MessageEventLike, WebSocketConstructor, WebSocketLike } from "../socket.js";
+
+type Handler<E> = ((event: E) => unknown) | null;
+
+export class FakeSocket implements WebSocketLike {
+  binaryType = "blob";
+  readyState = 0;
+  onopen: ((event: never) => unknown) | null = null;
+  onmessage: ((event: never) => unknown) | null = null;
+  onclose: ((event: never) => unknown) | null = null;
+  onerror: ((event: never) => unknown) | null = null;
+  readonly url: URL;
+  /** Every frame the client sent, decoded. */
+  readonly received: ClientMessage[] = [];
+  /** Set when the client closed the socket. */
+  closedByClient: { code: number | undefined; reason: string | undefined } | undefined;
+  /** Called for each client frame (the fake server's logic). */
+  onClientMessage: ((message: ClientMessage) => void) | undefined;
+
+  constructor(url: string) {
+    this.url = new URL(url);
+  }
+
+  // ---- client side (what the SDK calls) ----
+  send(data: Uint8Array): void {
+    if (this.readyState !== 1) throw new Error("socket is not open");
+    const message = decodeClientMessage(data, MAX_INBOUND_FRAME_BYTES);
+    this.received.push(message);
+    this.onClientMessage?.(message);
+  }
+  close(code?: number, reason?: string): void {
+    if (this.readyState >= 2) return;
+    this.readyState = 2;
+    this.closedByClient = { code, reason };
+  }
+
+  // ---- server side (what tests call) ----
+  get query(): URLSearchParams {
+    return this.url.searchParams;
+  }
+  /** Messages of one type the client sent. */
+  sentOfType<T extends ClientMessage["type"]>(type: T): Extract<ClientMessage, { type: T }>[] {
+    return this.received.filter((m): m is Extract<ClientMessage, { type: T }> => m.type === type);
+  }
+  accept(): void {
+    this.readyState = 1;
+    (this.onopen as Handler<object>)?.({});
+  }
+  deliver(message: ServerMessage): void {
+    const bytes = encode(message);
+    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    this.deliverData(buffer);
+  }
+  deliverData(data: unknown): void {
+    if (this.readyState !== 1) return;
+    (this.onmessage as Handler<MessageEventLike>)?.({ data });
+  }
+  /** The server (or the network) closes the socket. */
+  drop(code = 1006, reason = ""): void {
+    if (this.readyState === 3) return;
+    this.readyState = 3;
+    (this.onclose as Handler<CloseEventLike>)?.({ code, reason });
+  }
+}
+
+export interface FakeNetwork {
+  readonly WebSocket: WebSocketConstructor;
+  readonly sockets: FakeSocket[];
+  /** The most recently created socket. */
+  last(): FakeSocket;
+}
+
+export function createFakeNetwork(onCreate?: (socket: FakeSocket) => void): FakeNetwork {
+  const sockets: FakeSocket[] = [];
+  class NetworkSocket extends FakeSocket {
+    constructor(url: string) {
+      super(url);
+      sockets.push(this);
+      onCreate?.(this);
+    }
+  }
+  return {
+    WebSocket: NetworkSocket,
+    sockets,
+    last() {
+      const s = sockets.at(-1);
+      if (s === undefined) throw new Error("no socket was created");
+      return s;
+    },
+  };
+}

@@ -1,0 +1,90 @@
+// Public types of the SDK (BRIEF §9). Presence is any object type `P`: the
+// constraint is `P extends object` (not an index signature), so interfaces such
+// as the plan's `PresenceState` work without `extends Record<string, …>`.
+import type { ErrorCode, Json } from "@collabblocks/protocol";
+
+export type { Json };
+
+/** Connection status of a room, as apps see it. */
+export type Status = "initial" | "connecting" | "connected" | "reconnecting" | "disconnected";
+
+/** A connection in the room: its presence fields at the top level, plus identity. */
+export type User<P extends object> = P & {
+  connectionId: string;
+  userId: string;
+  info?: Json;
+};
+
+/**
+ * Error codes of the `error` event: the protocol's codes (BRIEF §10) plus
+ * `AUTH_FAILED` (the auth endpoint or callback failed to produce a token).
+ */
+export type ClientErrorCode = ErrorCode | "AUTH_FAILED";
+
+export interface PresenceError {
+  readonly code: ClientErrorCode;
+  readonly message: string;
+  /** True when the connection was closed because of it (see the retry policy in the README). */
+  readonly fatal: boolean;
+}
+
+/** What changed in `others`. `reset` replaces the whole list (a snapshot, or a lost connection). */
+export type OthersEvent<P extends object> =
+  | { readonly type: "enter"; readonly user: User<P> }
+  | { readonly type: "update"; readonly user: User<P>; readonly previous: User<P> }
+  | { readonly type: "leave"; readonly user: User<P>; readonly reason: "left" | "expired" }
+  | { readonly type: "reset" };
+
+/**
+ * `lost`: reconnecting has taken longer than `lostConnectionTimeout` (others were cleared);
+ * `restored`: connected again after a `lost`; `failed`: the SDK gave up (a fatal error without retry).
+ */
+export type LostConnectionEvent = "lost" | "restored" | "failed";
+
+export interface RoomEvents<P extends object> {
+  others: (others: readonly User<P>[], event: OthersEvent<P>) => void;
+  "my-presence": (presence: P) => void;
+  status: (status: Status) => void;
+  error: (error: PresenceError) => void;
+  "lost-connection": (event: LostConnectionEvent) => void;
+}
+
+export interface Room<P extends object> {
+  readonly id: string;
+  /** This room session's connectionId (128 random bits, base64url), kept across reconnects. */
+  readonly connectionId: string;
+  /**
+   * Shallow-merges `patch` into my presence; a key set to `undefined` is deleted.
+   * Invalid presence (BRIEF §10) changes nothing and emits an `error` event
+   * (`INVALID_PRESENCE` / `PRESENCE_TOO_LARGE`, fatal: false); a non-object throws TypeError.
+   */
+  updatePresence(patch: Partial<P>): void;
+  getPresence(): P;
+  /** Me as others see me; null until the first welcome (userId comes from the token). */
+  getSelf(): User<P> | null;
+  /** Everyone else. The array and each User keep their identity while nothing about them changed. */
+  getOthers(): readonly User<P>[];
+  getOther(connectionId: string): User<P> | undefined;
+  getStatus(): Status;
+  subscribe<E extends keyof RoomEvents<P>>(event: E, callback: RoomEvents<P>[E]): () => void;
+  /** Starts connecting; only needed after `enterRoom(…, { autoConnect: false })`. Idempotent. */
+  connect(): void;
+}
+
+export interface EnterRoomOptions<P extends object> {
+  initialPresence: P;
+  /** Default true. False creates the room without I/O (SSR, React render); call `room.connect()` later. */
+  autoConnect?: boolean;
+}
+
+export interface EnterRoomResult<P extends object> {
+  readonly room: Room<P>;
+  /** Closes the socket (peers see a `left` leave) and stops every timer. Idempotent. */
+  readonly leave: () => void;
+}
+
+export interface Client {
+  enterRoom<P extends object>(roomId: string, options: EnterRoomOptions<P>): EnterRoomResult<P>;
+  /** Leaves every room entered through this client. */
+  destroy(): void;
+}
