@@ -1,0 +1,138 @@
+// An in-memory bus hub: every pod of a test (or of one process) connects to the
+// same hub, which keeps each room's persisted state and last-seen times exactly
+// as the Redis bus will keep them in Redis. Delivery is asynchronous (a
+// microtask) and in order, like a real transport; nothing is lost.
+import { type BatchEntry, type PeerState, PresenceReplica } from "@collabblocks/protocol";
+import type { BusHandler, PresenceBus } from "./bus.js";
+
+/** Connections not refreshed for this long are expired by the sweeper, ms (BRIEF §7). */
+export const DEFAULT_LAST_SEEN_EXPIRY_MS = 3000;
+/** Sweeper period, ms ("at least once a second"). */
+export const DEFAULT_SWEEP_INTERVAL_MS = 1000;
+
+export interface MemoryBusOptions {
+  /** Wall clock, ms. */
+  readonly now?: () => number;
+  readonly expiryMs?: number;
+  /** Sweeper period, ms; 0 = no automatic sweeps (call sweep() yourself). */
+  readonly sweepIntervalMs?: number;
+}
+
+export interface MemoryBusHub {
+  /** A bus for one pod. */
+  connect(podId: string): PresenceBus;
+  /** Expires connections whose last-seen is older than the expiry; returns how many. */
+  sweep(): number;
+  /** The persisted state of a room (for tests). */
+  state(roomId: string): readonly PeerState[];
+  close(): void;
+}
+
+interface HubRoom {
+  readonly replica: PresenceReplica;
+  readonly seen: Map<string, number>;
+  readonly members: Map<string, BusHandler>;
+}
+
+export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBusHub {
+  const now = options.now ?? Date.now;
+  const expiryMs = options.expiryMs ?? DEFAULT_LAST_SEEN_EXPIRY_MS;
+  const rooms = new Map<string, HubRoom>();
+
+  const room = (roomId: string): HubRoom => {
+    let r = rooms.get(roomId);
+    if (!r) {
+      r = { replica: new PresenceReplica(), seen: new Map(), members: new Map() };
+      rooms.set(roomId, r);
+    }
+    return r;
+  };
+
+  const deliver = (r: HubRoom, entries: readonly BatchEntry[], origin: string): void => {
+    for (const [podId, handler] of r.members) {
+      if (podId === origin) continue;
+      queueMicrotask(() => {
+        // Still a member when the microtask runs (leave() stops delivery at once).
+        if (r.members.get(podId) === handler) handler(entries, origin);
+      });
+    }
+  };
+
+  const sweep = (): number => {
+    const cutoff = now() - expiryMs;
+    let expired = 0;
+    for (const r of rooms.values()) {
+      const leaves: BatchEntry[] = [];
+      for (const [cid, at] of r.seen) {
+        if (at >= cutoff) continue;
+        r.seen.delete(cid);
+        const peer = r.replica.get(cid);
+        if (!peer) continue;
+        const leave: BatchEntry = {
+          kind: "leave",
+          connectionId: cid,
+          epoch: peer.epoch,
+          clock: peer.clock,
+          reason: "expired",
+        };
+        r.replica.apply(leave);
+        leaves.push(leave);
+      }
+      if (leaves.length > 0) {
+        expired += leaves.length;
+        deliver(r, leaves, "sweeper");
+      }
+    }
+    return expired;
+  };
+
+  const sweepMs = options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
+  const timer = sweepMs > 0 ? setInterval(sweep, sweepMs) : undefined;
+  timer?.unref();
+
+  return {
+    connect(podId) {
+      const joined = new Set<string>();
+      return {
+        podId,
+        async join(roomId, handler) {
+          const r = room(roomId);
+          r.members.set(podId, handler);
+          joined.add(roomId);
+          return r.replica.snapshot();
+        },
+        leave(roomId) {
+          rooms.get(roomId)?.members.delete(podId);
+          joined.delete(roomId);
+        },
+        publish(roomId, entries) {
+          const r = room(roomId);
+          const t = now();
+          for (const e of entries) {
+            r.replica.apply(e);
+            if (e.kind === "leave") r.seen.delete(e.connectionId);
+            else r.seen.set(e.connectionId, t);
+          }
+          deliver(r, entries, podId);
+        },
+        touch(roomId, connectionIds) {
+          const r = rooms.get(roomId);
+          if (!r) return;
+          const t = now();
+          for (const cid of connectionIds) if (r.replica.get(cid)) r.seen.set(cid, t);
+        },
+        async close() {
+          for (const roomId of joined) rooms.get(roomId)?.members.delete(podId);
+          joined.clear();
+        },
+      };
+    },
+    sweep,
+    state(roomId) {
+      return rooms.get(roomId)?.replica.snapshot() ?? [];
+    },
+    close() {
+      if (timer) clearInterval(timer);
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { envName, parseCli } from "./flags.js";
+
+describe("parseCli", () => {
+  it("applies the dev defaults", () => {
+    const r = parseCli(["dev"], {});
+    expect(r).toMatchObject({
+      kind: "run",
+      config: { command: "dev", port: 8787, host: "127.0.0.1", tickMs: 16, maxRooms: 1000, maxConnsPerIp: 0 },
+    });
+  });
+
+  it("binds all interfaces for serve and requires a JWKS URL", () => {
+    expect(parseCli(["serve"], {})).toEqual({
+      kind: "error",
+      message: "serve needs --jwks-url (or COLLABBLOCKS_JWKS_URL)",
+    });
+    const r = parseCli(["serve", "--jwks-url", "https://auth.example/jwks.json"], {});
+    expect(r).toMatchObject({
+      kind: "run",
+      config: { host: "0.0.0.0", jwksUrl: "https://auth.example/jwks.json" },
+    });
+  });
+
+  it("reads every flag from COLLABBLOCKS_ variables, the command line winning", () => {
+    expect(envName("max-conns-per-ip")).toBe("COLLABBLOCKS_MAX_CONNS_PER_IP");
+    const r = parseCli(["dev", "--port=0"], { COLLABBLOCKS_PORT: "9000", COLLABBLOCKS_TICK_MS: "8" });
+    expect(r).toMatchObject({ kind: "run", config: { port: 0, tickMs: 8 } });
+  });
+
+  it("explains bad values in one line", () => {
+    expect(parseCli(["dev", "--port", "70000"], {})).toEqual({
+      kind: "error",
+      message: "--port must be ≤ 65535",
+    });
+    expect(parseCli(["dev", "--tick-ms", "x"], {})).toEqual({
+      kind: "error",
+      message: "--tick-ms must be an integer",
+    });
+    expect(parseCli(["dev"], { COLLABBLOCKS_MAX_ROOMS: "0" })).toEqual({
+      kind: "error",
+      message: "COLLABBLOCKS_MAX_ROOMS must be ≥ 1",
+    });
+    expect(parseCli(["dev", "--nope"], {})).toMatchObject({
+      kind: "error",
+      message: "unknown flag --nope (see --help)",
+    });
+    expect(parseCli(["launch"], {})).toMatchObject({ kind: "error" });
+    expect(parseCli(["dev", "--port"], {})).toMatchObject({ kind: "error", message: "--port needs a value" });
+    expect(parseCli(["dev", "--log-level", "loud"], {})).toMatchObject({ kind: "error" });
+    expect(parseCli(["serve", "--jwks-url", "ftp://x"], {})).toMatchObject({ kind: "error" });
+  });
+
+  it("shows help for --help and for no command", () => {
+    expect(parseCli(["--help"], {})).toEqual({ kind: "help" });
+    expect(parseCli([], {})).toEqual({ kind: "help" });
+    expect(parseCli(["dev", "-h"], {})).toEqual({ kind: "help" });
+  });
+});

@@ -1,0 +1,181 @@
+// CLI flags (BRIEF §2 ★): one table drives parsing, env fallbacks and --help.
+// Every flag also reads COLLABBLOCKS_<FLAG_IN_UPPER_SNAKE>; a flag on the command
+// line wins over the environment. Parsing is pure (argv and env in, config or one
+// error line out) so it is unit-tested without spawning processes.
+import { isLogLevel, LOG_LEVELS } from "../ops/logger.js";
+
+export type Command = "dev" | "serve";
+export const COMMANDS: readonly Command[] = ["dev", "serve"];
+
+export interface CliConfig {
+  readonly command: Command;
+  readonly port: number;
+  readonly host: string;
+  readonly jwksUrl: string | undefined;
+  readonly tickMs: number;
+  readonly maxRooms: number;
+  readonly maxRoomConnections: number;
+  readonly maxConnsPerIp: number;
+  /** Inline CIDR list, or `@path` to a file re-read on SIGHUP. */
+  readonly denyIps: string | undefined;
+  readonly logLevel: string;
+  readonly staticDir: string | undefined;
+}
+
+type Kind = "int" | "string" | "url";
+interface FlagSpec {
+  readonly name: string;
+  readonly kind: Kind;
+  readonly help: string;
+  readonly min?: number;
+  readonly max?: number;
+}
+
+export const FLAGS: readonly FlagSpec[] = [
+  {
+    name: "port",
+    kind: "int",
+    min: 0,
+    max: 65535,
+    help: "HTTP + WebSocket port; 0 = a free port (default 8787)",
+  },
+  { name: "host", kind: "string", help: "interface to bind (dev: 127.0.0.1, serve: 0.0.0.0)" },
+  { name: "jwks-url", kind: "url", help: "JWKS URL for ES256 token keys (required for serve)" },
+  {
+    name: "tick-ms",
+    kind: "int",
+    min: 1,
+    max: 1000,
+    help: "longest wait before a room flush, ms (default 16)",
+  },
+  { name: "max-rooms", kind: "int", min: 1, help: "rooms kept in memory, LRU (default 1000)" },
+  {
+    name: "max-room-connections",
+    kind: "int",
+    min: 1,
+    help: "connections per room in this process (default 20000)",
+  },
+  {
+    name: "max-conns-per-ip",
+    kind: "int",
+    min: 0,
+    help: "live connections per client address; 0 = unlimited",
+  },
+  { name: "deny-ips", kind: "string", help: "CIDR list refused at upgrade, or @file (re-read on SIGHUP)" },
+  { name: "log-level", kind: "string", help: `${LOG_LEVELS.join("|")} (default info)` },
+  { name: "static-dir", kind: "string", help: "directory served at / (dev: the demo build if present)" },
+];
+
+export function envName(flag: string): string {
+  return `COLLABBLOCKS_${flag.toUpperCase().replace(/-/g, "_")}`;
+}
+
+export const HELP = `collabblocks — realtime presence server
+
+Usage:
+  collabblocks dev   [flags]   one process, dev auth (POST /v1/dev/token), binds 127.0.0.1
+  collabblocks serve --jwks-url URL [flags]   one process, production auth
+  collabblocks --help
+
+Flags (each also from the environment variable shown):
+${FLAGS.map((f) => `  --${f.name.padEnd(22)} ${f.help}\n  ${"".padEnd(24)} env ${envName(f.name)}`).join("\n")}
+
+Endpoints: GET /healthz, /readyz, /metrics; WebSocket /v1/rooms/{roomId}?token=JWT
+Ready: one JSON line on stdout {"event":"listening","role":"all","url":"http://HOST:PORT"}
+`;
+
+export type ParseResult =
+  | { readonly kind: "run"; readonly config: CliConfig }
+  | { readonly kind: "help" }
+  | { readonly kind: "error"; readonly message: string };
+
+function convert(spec: FlagSpec, raw: string, source: string): number | string {
+  if (spec.kind === "int") {
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n))
+      throw new Error(`${source} must be an integer`);
+    if (spec.min !== undefined && n < spec.min) throw new Error(`${source} must be ≥ ${spec.min}`);
+    if (spec.max !== undefined && n > spec.max) throw new Error(`${source} must be ≤ ${spec.max}`);
+    return n;
+  }
+  if (spec.kind === "url") {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new Error(`${source} must be a URL`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`${source} must be http(s)`);
+    return raw;
+  }
+  if (raw === "") throw new Error(`${source} must not be empty`);
+  return raw;
+}
+
+export function parseCli(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): ParseResult {
+  try {
+    const values = new Map<string, number | string>();
+    let command: string | undefined;
+    for (let i = 0; i < argv.length; i++) {
+      const arg = argv[i]!;
+      if (arg === "--help" || arg === "-h" || arg === "help") return { kind: "help" };
+      if (!arg.startsWith("--")) {
+        if (command !== undefined) throw new Error(`unexpected argument "${arg}"`);
+        command = arg;
+        continue;
+      }
+      const eq = arg.indexOf("=");
+      const name = arg.slice(2, eq === -1 ? undefined : eq);
+      const spec = FLAGS.find((f) => f.name === name);
+      if (!spec) throw new Error(`unknown flag --${name} (see --help)`);
+      let raw: string | undefined;
+      if (eq !== -1) raw = arg.slice(eq + 1);
+      else {
+        raw = argv[i + 1];
+        i++;
+        if (raw === undefined || raw.startsWith("--")) throw new Error(`--${name} needs a value`);
+      }
+      values.set(name, convert(spec, raw, `--${name}`));
+    }
+    if (command === undefined) return { kind: "help" };
+    if (!(COMMANDS as readonly string[]).includes(command)) {
+      throw new Error(`unknown command "${command}" (expected ${COMMANDS.join(" or ")})`);
+    }
+    for (const spec of FLAGS) {
+      const raw = env[envName(spec.name)];
+      if (!values.has(spec.name) && raw !== undefined && raw !== "") {
+        values.set(spec.name, convert(spec, raw, envName(spec.name)));
+      }
+    }
+    const cmd = command as Command;
+    const get = <T extends number | string>(name: string, fallback: T): T =>
+      (values.get(name) as T) ?? fallback;
+    const jwksUrl = values.get("jwks-url") as string | undefined;
+    if (cmd === "serve" && jwksUrl === undefined) {
+      throw new Error(`serve needs --jwks-url (or ${envName("jwks-url")})`);
+    }
+    const logLevel = get("log-level", "info");
+    if (!isLogLevel(logLevel)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
+    return {
+      kind: "run",
+      config: {
+        command: cmd,
+        port: get("port", 8787),
+        host: get("host", cmd === "dev" ? "127.0.0.1" : "0.0.0.0"),
+        jwksUrl,
+        tickMs: get("tick-ms", 16),
+        maxRooms: get("max-rooms", 1000),
+        maxRoomConnections: get("max-room-connections", 20_000),
+        maxConnsPerIp: get("max-conns-per-ip", 0),
+        denyIps: values.get("deny-ips") as string | undefined,
+        logLevel,
+        staticDir: values.get("static-dir") as string | undefined,
+      },
+    };
+  } catch (err) {
+    return { kind: "error", message: (err as Error).message };
+  }
+}

@@ -1,0 +1,113 @@
+// `collabblocks` CLI entry (bin/collabblocks.js imports the built copy of this).
+// Exit codes: 0 after a clean shutdown, 2 for bad configuration (one line on
+// stderr), 1 for unexpected failures.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseDenyList, splitDenyList } from "../edge/ip-filter.js";
+import { createLogger } from "../ops/logger.js";
+import { createPresenceServer } from "../server.js";
+import { type CliConfig, HELP, parseCli } from "./flags.js";
+
+/** Shutdown must finish within this, ms (BRIEF: exit 0 within 5 s). */
+const SHUTDOWN_DEADLINE_MS = 4500;
+
+function fail(message: string): never {
+  process.stderr.write(`collabblocks: ${message}\n`);
+  process.exit(2);
+}
+
+/** The demo build next to the sources: <repo>/apps/demo/dist, from packages/server/dist/cli/. */
+function defaultDemoDir(): string | undefined {
+  const dir = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../apps/demo/dist");
+  return existsSync(resolve(dir, "index.html")) ? dir : undefined;
+}
+
+function readDenyList(spec: string | undefined): string[] {
+  if (spec === undefined) return [];
+  const list = spec.startsWith("@")
+    ? splitDenyList(readFileSync(spec.slice(1), "utf8"))
+    : splitDenyList(spec);
+  parseDenyList(list); // throws RangeError naming the bad entry
+  return list;
+}
+
+async function run(config: CliConfig): Promise<void> {
+  let denyIps: string[];
+  try {
+    denyIps = readDenyList(config.denyIps);
+  } catch (err) {
+    fail(`--deny-ips: ${(err as Error).message}`);
+  }
+  let staticDir = config.staticDir;
+  if (staticDir !== undefined && !statSync(staticDir, { throwIfNoEntry: false })?.isDirectory()) {
+    fail(`--static-dir ${staticDir} is not a directory`);
+  }
+  if (staticDir === undefined && config.command === "dev") staticDir = defaultDemoDir();
+  const logger = createLogger(config.logLevel as Parameters<typeof createLogger>[0]);
+
+  let server: Awaited<ReturnType<typeof createPresenceServer>>;
+  try {
+    server = await createPresenceServer({
+      port: config.port,
+      host: config.host,
+      auth: config.command === "dev" ? "dev" : { jwksUrl: config.jwksUrl! },
+      tickMs: config.tickMs,
+      maxRooms: config.maxRooms,
+      maxRoomConnections: config.maxRoomConnections,
+      maxConnsPerIp: config.maxConnsPerIp,
+      denyIps,
+      staticDir,
+      placeholderPage: config.command === "dev",
+      logger,
+    });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === "EADDRINUSE") fail(`port ${config.port} on ${config.host} is already in use`);
+    if (e.code === "EADDRNOTAVAIL" || e.code === "ENOTFOUND") fail(`cannot bind to host ${config.host}`);
+    if (e.code === "EACCES") fail(`no permission to bind port ${config.port}`);
+    throw err;
+  }
+  process.stdout.write(`${JSON.stringify({ event: "listening", role: "all", url: server.url })}\n`);
+  logger.info({ url: server.url, podId: server.podId, command: config.command }, "listening");
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    const force = setTimeout(() => {
+      logger.warn("shutdown deadline reached; exiting");
+      process.exit(0);
+    }, SHUTDOWN_DEADLINE_MS);
+    force.unref();
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, "shutdown failed");
+        process.exit(0);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGHUP", () => {
+    if (config.denyIps === undefined) return;
+    try {
+      const list = readDenyList(config.denyIps);
+      server.setDenyList(list);
+      logger.info({ entries: list.length }, "deny list reloaded");
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, "deny list reload failed; keeping the old list");
+    }
+  });
+}
+
+const parsed = parseCli(process.argv.slice(2), process.env);
+if (parsed.kind === "help") process.stdout.write(HELP);
+else if (parsed.kind === "error") fail(parsed.message);
+else
+  run(parsed.config).catch((err: unknown) => {
+    process.stderr.write(`collabblocks: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });

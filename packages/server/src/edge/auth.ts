@@ -1,0 +1,128 @@
+// Token verification (BRIEF §6 ★): jose, ES256 only, keys from a JWKS.
+// Every refusal maps to an error code of BRIEF §10; the token itself is never
+// logged or echoed (messages name the failed check, not the value).
+import {
+  assertJson,
+  type ErrorCode,
+  encodedStateSize,
+  type Json,
+  MAX_STATE_BYTES,
+  MAX_TOKEN_LIFETIME_S,
+  TOKEN_LEEWAY_S,
+} from "@collabblocks/protocol";
+import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
+
+/** JWKS cache lifetime, ms (BRIEF §6: 10 min). */
+export const JWKS_CACHE_MAX_AGE_MS = 10 * 60 * 1000;
+/** Least time between two JWKS refetches caused by an unknown `kid`, ms (bounds refetch storms). */
+export const JWKS_COOLDOWN_MS = 30 * 1000;
+/** JWKS fetch timeout, ms. */
+export const JWKS_TIMEOUT_MS = 5000;
+const MAX_SUB_LENGTH = 256;
+const MAX_PLAN_LENGTH = 64;
+
+export interface TokenClaims {
+  /** User id. */
+  readonly sub: string;
+  readonly room: string;
+  readonly plan: string;
+  readonly org: string | undefined;
+  /** Shown to other users with this connection's presence. */
+  readonly info: Json | undefined;
+  /** Seconds since the Unix epoch. */
+  readonly iat: number;
+  readonly exp: number;
+}
+
+export type VerifyResult =
+  | { readonly ok: true; readonly claims: TokenClaims }
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+
+export interface TokenVerifier {
+  /** Verifies a token for a room. Never throws. */
+  verify(token: string, roomId: string): Promise<VerifyResult>;
+}
+
+export interface TokenVerifierOptions {
+  /** Where keys come from: a JWKS URL (cached 10 min, refetched on unknown kid) or a key getter. */
+  readonly keys: { readonly jwksUrl: string } | { readonly getKey: JWTVerifyGetKey };
+  /** Wall clock, ms (tests inject one). */
+  readonly now?: () => number;
+  /** Extra gate after verification (plans/orgs rollout): return a code to refuse. */
+  readonly authorize?: (claims: TokenClaims) => ErrorCode | undefined;
+}
+
+const refuse = (code: ErrorCode, message: string): VerifyResult => ({ ok: false, code, message });
+
+/** Maps a jose failure to a code: expiry is TOKEN_EXPIRED, an unreachable JWKS is UNAVAILABLE. */
+function codeForError(err: unknown): VerifyResult {
+  if (err instanceof errors.JWTExpired) return refuse("TOKEN_EXPIRED", "token has expired");
+  if (err instanceof errors.JWKSTimeout) return refuse("UNAVAILABLE", "JWKS fetch timed out");
+  if (err instanceof errors.JOSEError) return refuse("INVALID_TOKEN", `token refused: ${err.code}`);
+  // fetch() failures (JWKS unreachable) arrive as TypeError / DOMException.
+  if (err instanceof Error && (err.name === "TypeError" || err.name === "AbortError")) {
+    return refuse("UNAVAILABLE", "JWKS is unreachable");
+  }
+  return refuse("INVALID_TOKEN", "token refused");
+}
+
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const now = options.now ?? Date.now;
+  const getKey =
+    "jwksUrl" in options.keys
+      ? createRemoteJWKSet(new URL(options.keys.jwksUrl), {
+          cacheMaxAge: JWKS_CACHE_MAX_AGE_MS,
+          cooldownDuration: JWKS_COOLDOWN_MS,
+          timeoutDuration: JWKS_TIMEOUT_MS,
+        })
+      : options.keys.getKey;
+
+  const check = (payload: JWTPayload, roomId: string): VerifyResult => {
+    const { sub, room, plan, org, info, iat, exp } = payload as Record<string, unknown>;
+    if (typeof sub !== "string" || sub.length === 0 || sub.length > MAX_SUB_LENGTH) {
+      return refuse("INVALID_TOKEN", "sub must be a non-empty string");
+    }
+    if (typeof room !== "string") return refuse("INVALID_TOKEN", "room must be a string");
+    if (room !== roomId) return refuse("ROOM_MISMATCH", "token is for another room");
+    if (typeof plan !== "string" || plan.length === 0 || plan.length > MAX_PLAN_LENGTH) {
+      return refuse("INVALID_TOKEN", "plan must be a non-empty string");
+    }
+    if (org !== undefined && typeof org !== "string") return refuse("INVALID_TOKEN", "org must be a string");
+    if (typeof iat !== "number" || typeof exp !== "number") {
+      return refuse("INVALID_TOKEN", "iat and exp must be numbers");
+    }
+    const nowS = now() / 1000;
+    if (iat > nowS + TOKEN_LEEWAY_S) return refuse("INVALID_TOKEN", "iat is in the future");
+    if (exp - Math.max(iat, nowS) > MAX_TOKEN_LIFETIME_S) {
+      return refuse("TOKEN_TOO_LONG_LIVED", `token lifetime exceeds ${MAX_TOKEN_LIFETIME_S} s`);
+    }
+    if (info !== undefined) {
+      try {
+        assertJson(info, "info");
+        if (encodedStateSize({ info }) > MAX_STATE_BYTES) return refuse("INVALID_TOKEN", "info is too large");
+      } catch {
+        return refuse("INVALID_TOKEN", "info is not a JSON value");
+      }
+    }
+    const claims: TokenClaims = { sub, room, plan, org, info: info as Json | undefined, iat, exp };
+    const gate = options.authorize?.(claims);
+    if (gate !== undefined) return refuse(gate, `refused by policy (${gate})`);
+    return { ok: true, claims };
+  };
+
+  return {
+    async verify(token, roomId) {
+      try {
+        const { payload } = await jwtVerify(token, getKey, {
+          algorithms: ["ES256"],
+          clockTolerance: TOKEN_LEEWAY_S,
+          requiredClaims: ["sub", "room", "iat", "exp", "plan"],
+          currentDate: new Date(now()),
+        });
+        return check(payload, roomId);
+      } catch (err) {
+        return codeForError(err);
+      }
+    },
+  };
+}

@@ -1,0 +1,55 @@
+// Parsing of the WebSocket connect URL (BRIEF §6):
+//   /v1/rooms/{roomId}?token={JWT}[&cid={connectionId}&epoch={n}]
+// Pure: takes the request's path+query, returns values or a refusal code.
+import { isValidConnectionId, isValidRoomId } from "@collabblocks/protocol";
+
+export const ROOMS_PATH_PREFIX = "/v1/rooms/";
+/** Longest token accepted in the query string, characters (a JWT with `info` is well below). */
+const MAX_TOKEN_LENGTH = 8192;
+
+export type ConnectRequest =
+  | {
+      readonly ok: true;
+      readonly roomId: string;
+      readonly token: string;
+      /** Requested identity to resume, if any. */
+      readonly connectionId: string | undefined;
+      /** The epoch the client last had (0 when absent). */
+      readonly epoch: number;
+    }
+  | { readonly ok: false; readonly code: "INVALID_ROOM" | "INVALID_TOKEN"; readonly message: string };
+
+/** True when the path is a rooms endpoint at all (others get an HTTP 404, not a WebSocket). */
+export function isRoomsPath(url: string): boolean {
+  return url.startsWith(ROOMS_PATH_PREFIX);
+}
+
+export function parseConnectUrl(url: string): ConnectRequest {
+  const q = url.indexOf("?");
+  const path = q === -1 ? url : url.slice(0, q);
+  const params = new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
+  const raw = path.slice(ROOMS_PATH_PREFIX.length);
+  let roomId: string;
+  try {
+    roomId = decodeURIComponent(raw);
+  } catch {
+    return { ok: false, code: "INVALID_ROOM", message: "roomId is not valid percent-encoding" };
+  }
+  if (!isValidRoomId(roomId)) {
+    return { ok: false, code: "INVALID_ROOM", message: "roomId must match [A-Za-z0-9._:-]{1,128}" };
+  }
+  const connectionId = params.get("cid") ?? undefined;
+  if (connectionId !== undefined && !isValidConnectionId(connectionId)) {
+    return { ok: false, code: "INVALID_ROOM", message: "cid must match [A-Za-z0-9_-]{16,64}" };
+  }
+  const epochText = params.get("epoch");
+  const epoch = epochText === null ? 0 : Number(epochText);
+  if (!/^\d{1,15}$/.test(epochText ?? "0") || !Number.isSafeInteger(epoch)) {
+    return { ok: false, code: "INVALID_ROOM", message: "epoch must be a non-negative integer" };
+  }
+  const token = params.get("token");
+  if (token === null || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
+    return { ok: false, code: "INVALID_TOKEN", message: "missing token query parameter" };
+  }
+  return { ok: true, roomId, token, connectionId, epoch };
+}

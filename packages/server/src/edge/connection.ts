@@ -1,0 +1,228 @@
+// One authenticated socket in a room: what it may send and what happens to it.
+// Inbound messages are decoded, rate-limited, validated (the merged state too,
+// before anything is committed) and sequenced; a bad message gets a typed,
+// non-fatal ERROR and changes nothing. Fatal refusals send ERROR then close with
+// the code's close code (BRIEF §10).
+import {
+  applyPatch,
+  type ClientMessage,
+  decodeClientMessage,
+  ERRORS,
+  type ErrorCode,
+  encode,
+  type Json,
+  MAX_INBOUND_FRAME_BYTES,
+  MessageType,
+  type PresenceData,
+  ProtocolError,
+  RATE_BURST,
+  RATE_PER_SECOND,
+  validatePatch,
+  validateState,
+} from "@collabblocks/protocol";
+import type { WebSocket } from "ws";
+import type { EntryQueue } from "./coalesce.js";
+import type { EdgeRoom, RoomMember } from "./edge-room.js";
+import { createTokenBucket, type TokenBucket, type TokenBucketSpec, takeToken } from "./token-bucket.js";
+
+export const PATCH_BUCKET: TokenBucketSpec = { ratePerSecond: RATE_PER_SECOND, burst: RATE_BURST };
+/** Other messages (ping, auth, RTT reports): generous, only stops floods. */
+export const CONTROL_BUCKET: TokenBucketSpec = { ratePerSecond: 10, burst: 20 };
+/** Snapshots are expensive for big rooms: SYNC_REQUEST gets its own small budget. */
+export const SYNC_BUCKET: TokenBucketSpec = { ratePerSecond: 1, burst: 3 };
+/** Refused messages within ABUSE_WINDOW_MS that close the socket with ABUSIVE_CLIENT. */
+export const ABUSE_MAX_STRIKES = 50;
+export const ABUSE_WINDOW_MS = 10_000;
+
+/**
+ * How a connection ended, which decides what peers see:
+ *  - left:     the client closed cleanly → leave "left" at once (tombstone);
+ *  - expired:  ping timeout or kicked for abuse → leave "expired" at once;
+ *  - ghost:    dropped without a close frame, or closed by us for an expired or
+ *              refused token → no leave now; the entry stays for a grace period
+ *              (a reconnect with the same connectionId takes it over without
+ *              flicker) and then expires;
+ *  - replaced: the same connectionId connected again → nothing (the new enter replaces it);
+ *  - shutdown: the server is stopping → nothing (the client reconnects elsewhere or expires).
+ */
+export type EndMode = "left" | "expired" | "ghost" | "replaced" | "shutdown";
+
+export interface ConnectionHooks {
+  /** Wall clock, ms. */
+  readonly now: () => number;
+  readonly sendError: (conn: Connection, code: ErrorCode, message: string) => void;
+  /** Closes the socket with a fatal error and ends the connection the given way. */
+  readonly fail: (conn: Connection, code: ErrorCode, message: string, mode: EndMode) => void;
+  readonly renew: (conn: Connection, token: string) => void;
+  readonly observeRtt: (counts: readonly number[]) => boolean;
+  readonly onAccepted: () => void;
+  readonly onRateLimited: () => void;
+}
+
+export interface Connection extends RoomMember {
+  readonly ws: WebSocket;
+  readonly room: EdgeRoom;
+  readonly ip: string;
+  readonly userId: string;
+  readonly info: Json | undefined;
+  readonly epoch: number;
+  clock: number;
+  state: PresenceData;
+  plan: string;
+  /** Token expiry, seconds since the Unix epoch. */
+  tokenExp: number;
+  expiryTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly patches: TokenBucket;
+  readonly control: TokenBucket;
+  readonly syncs: TokenBucket;
+  strikes: number;
+  strikeWindowStart: number;
+  /** Pings sent since the last pong or message. */
+  missedPongs: number;
+  /** Set once the connection has ended. */
+  ended: EndMode | undefined;
+}
+
+export interface ConnectionInit {
+  readonly ws: WebSocket;
+  readonly room: EdgeRoom;
+  readonly ip: string;
+  readonly connectionId: string;
+  readonly userId: string;
+  readonly info: Json | undefined;
+  readonly plan: string;
+  readonly tokenExp: number;
+  readonly epoch: number;
+  readonly state: PresenceData;
+  readonly now: number;
+}
+
+export function createConnection(init: ConnectionInit): Connection {
+  return {
+    ws: init.ws,
+    room: init.room,
+    ip: init.ip,
+    connectionId: init.connectionId,
+    userId: init.userId,
+    info: init.info,
+    plan: init.plan,
+    tokenExp: init.tokenExp,
+    epoch: init.epoch,
+    clock: 0,
+    state: init.state,
+    expiryTimer: undefined,
+    patches: createTokenBucket(PATCH_BUCKET, init.now),
+    control: createTokenBucket(CONTROL_BUCKET, init.now),
+    syncs: createTokenBucket(SYNC_BUCKET, init.now),
+    strikes: 0,
+    strikeWindowStart: init.now,
+    missedPongs: 0,
+    ended: undefined,
+    lag: undefined as EntryQueue | undefined,
+    lagSince: 0,
+    needsSnapshot: false,
+  };
+}
+
+/** Counts a refused message; sustained abuse ends the connection. Returns true if it did. */
+function strike(conn: Connection, hooks: ConnectionHooks): boolean {
+  const t = hooks.now();
+  if (t - conn.strikeWindowStart > ABUSE_WINDOW_MS) {
+    conn.strikeWindowStart = t;
+    conn.strikes = 0;
+  }
+  conn.strikes++;
+  if (conn.strikes <= ABUSE_MAX_STRIKES) return false;
+  hooks.fail(conn, "ABUSIVE_CLIENT", "too many refused messages", "expired");
+  return true;
+}
+
+function refuse(conn: Connection, hooks: ConnectionHooks, code: ErrorCode, message: string): void {
+  if (!strike(conn, hooks)) hooks.sendError(conn, code, message);
+}
+
+function handleUpdate(conn: Connection, hooks: ConnectionHooks, msg: ClientMessage & { type: 100 }): void {
+  if (!takeToken(conn.patches, PATCH_BUCKET, hooks.now())) {
+    hooks.onRateLimited();
+    refuse(conn, hooks, "RATE_LIMITED", `more than ${RATE_PER_SECOND} patches/s (burst ${RATE_BURST})`);
+    return;
+  }
+  let merged: PresenceData;
+  try {
+    validatePatch(msg);
+    merged = applyPatch(conn.state, msg);
+    validateState(merged);
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    refuse(conn, hooks, err.code, err.message);
+    return;
+  }
+  conn.clock++;
+  conn.state = merged;
+  hooks.onAccepted();
+  conn.room.publish({
+    kind: "update",
+    connectionId: conn.connectionId,
+    epoch: conn.epoch,
+    base: conn.clock - 1,
+    clock: conn.clock,
+    set: msg.set,
+    del: msg.del,
+  });
+}
+
+/** Handles one inbound frame of a joined connection. */
+export function handleMessage(
+  conn: Connection,
+  hooks: ConnectionHooks,
+  data: Buffer,
+  isBinary: boolean,
+): void {
+  if (conn.ended !== undefined) return;
+  conn.missedPongs = 0; // any traffic proves the peer is alive
+  if (!isBinary) {
+    refuse(conn, hooks, "MALFORMED_MESSAGE", "text frames are not accepted; send MsgPack binary frames");
+    return;
+  }
+  let msg: ClientMessage;
+  try {
+    msg = decodeClientMessage(data, MAX_INBOUND_FRAME_BYTES);
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    refuse(conn, hooks, err.code, err.message);
+    return;
+  }
+  if (msg.type === MessageType.UPDATE_PRESENCE) {
+    handleUpdate(conn, hooks, msg);
+    return;
+  }
+  if (msg.type === MessageType.SYNC_REQUEST) {
+    if (msg.syncId === 0) refuse(conn, hooks, "MALFORMED_MESSAGE", "syncId 0 is reserved for the server");
+    else if (!takeToken(conn.syncs, SYNC_BUCKET, hooks.now())) {
+      refuse(conn, hooks, "RATE_LIMITED", "too many sync requests");
+    } else conn.room.sendSnapshot(conn, msg.syncId);
+    return;
+  }
+  if (!takeToken(conn.control, CONTROL_BUCKET, hooks.now())) {
+    refuse(conn, hooks, "RATE_LIMITED", "too many control messages");
+    return;
+  }
+  switch (msg.type) {
+    case MessageType.PING:
+      conn.ws.send(encode({ type: MessageType.PONG, t: msg.t, serverTime: Date.now() }), { binary: true });
+      return;
+    case MessageType.AUTH:
+      hooks.renew(conn, msg.token);
+      return;
+    case MessageType.RTT_REPORT:
+      if (!hooks.observeRtt(msg.counts)) {
+        refuse(conn, hooks, "MALFORMED_MESSAGE", "RTT report must have one count per bucket plus +Inf");
+      }
+      return;
+  }
+}
+
+/** Encodes an ERROR message for a code. */
+export function errorFrame(code: ErrorCode, message: string): Uint8Array {
+  return encode({ type: MessageType.ERROR, code, message, fatal: ERRORS[code].fatal });
+}

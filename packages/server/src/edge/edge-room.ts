@@ -1,0 +1,330 @@
+// One room as an edge holds it: the room's replica (everything this edge has
+// forwarded, so joiners get their snapshot without asking the pod), the local
+// sockets, and the adaptive fan-out (BRIEF §6): pending entries coalesce per
+// connection and leave as one frame, encoded once and written to every socket.
+// Slow sockets (bufferedAmount > 32 KB) are skipped and get a private coalesced
+// backlog; after 1 s of backlog it is dropped and a fresh snapshot is sent once
+// the socket drains. A slow reader never delays the room.
+import {
+  type BatchEntry,
+  chunkSnapshot,
+  encode,
+  type LeaveEntry,
+  MessageType,
+  type PeerState,
+  PresenceReplica,
+} from "@collabblocks/protocol";
+import type { WebSocket } from "ws";
+import type { EdgeLink } from "../link/edge-link.js";
+import type { ServerStats } from "../ops/metrics.js";
+import { drainQueue, type EntryQueue, enqueueEntry } from "./coalesce.js";
+import { createFlushScheduler, type FlushScheduler, type FlushTimers } from "./flush-scheduler.js";
+
+/** A socket skipped by fan-out when more than this many bytes wait in Node's buffers (BRIEF §6). */
+export const BACKPRESSURE_BYTES = 32 * 1024;
+/** A backlog older than this is dropped for a fresh snapshot, ms (BRIEF §6). */
+export const BACKLOG_DROP_MS = 1000;
+/** How often lagging sockets are checked for drain, ms. */
+const LAG_POLL_MS = 20;
+/** Connections whose (user, epoch) the room remembers after they are gone (cid binding, epochs). */
+const MAX_KNOWN_CONNECTIONS = 10_000;
+
+/** ws send options for pre-encoded frames: binary, never compressed. */
+const SEND_OPTIONS = { binary: true, compress: false } as const;
+
+/** What the room needs from a local connection. */
+export interface RoomMember {
+  readonly connectionId: string;
+  readonly ws: WebSocket;
+  /** Private coalesced backlog while the socket is slow; undefined when in step with the room. */
+  lag: EntryQueue | undefined;
+  lagSince: number;
+  /** The backlog was dropped: send a snapshot when drained. */
+  needsSnapshot: boolean;
+}
+
+export interface EdgeRoomOptions {
+  readonly roomId: string;
+  readonly link: EdgeLink;
+  readonly stats: ServerStats;
+  readonly tickMs: number;
+  readonly cpuShare?: number;
+  /** Monotonic clock, ms. */
+  readonly now: () => number;
+  readonly timers?: FlushTimers;
+  /** A remote connection took over the id of a local one (same cid, newer epoch, elsewhere). */
+  readonly onReplaced: (member: RoomMember) => void;
+  /** The room has nothing local left (no members, ghosts or joins in progress). */
+  readonly onIdle: (room: EdgeRoom) => void;
+  readonly onError?: (err: unknown, context: string) => void;
+}
+
+export interface KnownConnection {
+  readonly userId: string;
+  readonly epoch: number;
+}
+
+export interface EdgeRoom {
+  readonly roomId: string;
+  readonly replica: PresenceReplica;
+  readonly members: Map<string, RoomMember>;
+  /** Resolves when the room's state has been loaded from the pod. */
+  readonly ready: Promise<void>;
+  /** Joins in progress, ghosts and other holds keeping the room alive without members. */
+  holds: number;
+  /** Last user and epoch seen per connectionId, also after it left. */
+  known(connectionId: string): KnownConnection | undefined;
+  /** Applies, queues and forwards an entry of a local connection (already validated and sequenced). */
+  publish(entry: BatchEntry): void;
+  /** Adds a member: its enter is published, then it gets the snapshot (which includes itself). */
+  join(member: RoomMember, enter: BatchEntry & { kind: "enter" }): void;
+  /** Removes a member, publishing its leave if given. */
+  remove(member: RoomMember, leave: LeaveEntry | undefined): void;
+  /** Sends the full snapshot to one member with the given syncId (0 = server-initiated). */
+  sendSnapshot(member: RoomMember, syncId: number): void;
+  /** Entries waiting in this room's queues (room and slow sockets), for the backlog gauge. */
+  backlog(): number;
+  /** Called when holds drop to zero. */
+  checkIdle(): void;
+  close(): void;
+}
+
+export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
+  const { roomId, link, stats, now } = options;
+  const replica = new PresenceReplica();
+  const members = new Map<string, RoomMember>();
+  const knownMap = new Map<string, KnownConnection>();
+  const pending: EntryQueue = new Map();
+  let pendingCount = 0;
+  let lagging = 0;
+  let lagTimer: ReturnType<typeof setInterval> | undefined;
+  let loaded = false;
+  let early: BatchEntry[] = [];
+  let resyncing = false;
+  let closed = false;
+
+  const remember = (cid: string, userId: string, epoch: number): void => {
+    knownMap.delete(cid);
+    knownMap.set(cid, { userId, epoch });
+    if (knownMap.size > MAX_KNOWN_CONNECTIONS) knownMap.delete(knownMap.keys().next().value as string);
+  };
+
+  const send = (member: RoomMember, frame: Uint8Array, entries: number): void => {
+    member.ws.send(frame, SEND_OPTIONS);
+    stats.framesOut++;
+    stats.bytesOut += frame.length;
+    stats.updatesOut += entries;
+  };
+
+  const flush = (): void => {
+    if (pendingCount === 0) return;
+    const entries = drainQueue(pending);
+    pendingCount = 0;
+    const frame = encode({ type: MessageType.BATCH, entries });
+    let sent = 0;
+    for (const m of members.values()) {
+      if (m.lag !== undefined) {
+        if (!m.needsSnapshot) for (const e of entries) enqueueEntry(m.lag, e);
+        continue;
+      }
+      if (m.ws.bufferedAmount > BACKPRESSURE_BYTES) {
+        m.lag = new Map();
+        m.lagSince = now();
+        for (const e of entries) enqueueEntry(m.lag, e);
+        startLagging();
+        continue;
+      }
+      m.ws.send(frame, SEND_OPTIONS);
+      sent++;
+    }
+    stats.framesOut += sent;
+    stats.bytesOut += sent * frame.length;
+    stats.updatesOut += sent * entries.length;
+  };
+
+  const scheduler: FlushScheduler = createFlushScheduler({
+    tickMs: options.tickMs,
+    cpuShare: options.cpuShare,
+    now,
+    timers: options.timers,
+    flush,
+  });
+
+  const enqueue = (entry: BatchEntry): void => {
+    pendingCount += enqueueEntry(pending, entry);
+    scheduler.request();
+  };
+
+  const sendSnapshot = (member: RoomMember, syncId: number): void => {
+    const peers = replica.snapshot();
+    for (const chunk of chunkSnapshot(peers)) {
+      send(member, encode({ type: MessageType.SNAPSHOT_CHUNK, syncId, entries: chunk }), chunk.length);
+      stats.snapshotChunks++;
+    }
+    send(member, encode({ type: MessageType.SNAPSHOT_DONE, syncId, total: peers.length }), 0);
+  };
+
+  const checkLagging = (): void => {
+    const t = now();
+    for (const m of members.values()) {
+      if (m.lag === undefined) continue;
+      if (!m.needsSnapshot && t - m.lagSince > BACKLOG_DROP_MS) {
+        m.lag.clear();
+        m.needsSnapshot = true;
+      }
+      if (m.ws.bufferedAmount > BACKPRESSURE_BYTES) continue;
+      const backlog = m.lag;
+      const snapshot = m.needsSnapshot;
+      m.lag = undefined;
+      m.needsSnapshot = false;
+      lagging--;
+      if (snapshot) sendSnapshot(m, 0);
+      else {
+        const entries = drainQueue(backlog);
+        if (entries.length > 0) send(m, encode({ type: MessageType.BATCH, entries }), entries.length);
+      }
+    }
+    if (lagging <= 0 && lagTimer) {
+      lagging = 0;
+      clearInterval(lagTimer);
+      lagTimer = undefined;
+    }
+  };
+
+  const startLagging = (): void => {
+    lagging++;
+    if (!lagTimer) lagTimer = setInterval(checkLagging, LAG_POLL_MS);
+  };
+
+  const applyRemote = (entries: readonly BatchEntry[]): void => {
+    let gap = false;
+    for (const e of entries) {
+      const outcome = replica.apply(e);
+      switch (outcome.kind) {
+        case "entered": {
+          remember(e.connectionId, outcome.peer.userId, outcome.peer.epoch);
+          const local = members.get(e.connectionId);
+          if (local && !isLocalVersion(outcome.peer)) options.onReplaced(local);
+          enqueue(e);
+          break;
+        }
+        case "updated":
+        case "left":
+          enqueue(e);
+          break;
+        case "gap":
+          gap = true;
+          break;
+        case "stale":
+          break;
+      }
+    }
+    if (gap) void resync();
+  };
+
+  /** Local members' entries are only ever produced here: a remote enter for one means another socket took it. */
+  const localEpochs = new Map<string, number>();
+  const isLocalVersion = (peer: PeerState): boolean => localEpochs.get(peer.connectionId) === peer.epoch;
+
+  /** Re-reads the pod's state after a gap; local connections keep the state this edge holds. */
+  const resync = async (): Promise<void> => {
+    if (resyncing || closed) return;
+    resyncing = true;
+    try {
+      const snapshot = await link.syncRequest(roomId);
+      if (closed) return;
+      const mine = [...members.keys()].map((cid) => replica.get(cid)).filter((p) => p !== undefined);
+      for (const change of replica.applySnapshot(snapshot)) {
+        if (change.kind === "entered") enqueue({ kind: "enter", ...change.peer });
+        else if (!members.has(change.previous.connectionId)) {
+          const p = change.previous;
+          enqueue({
+            kind: "leave",
+            connectionId: p.connectionId,
+            epoch: p.epoch,
+            clock: p.clock,
+            reason: "expired",
+          });
+        }
+      }
+      for (const p of mine) {
+        const now = replica.get(p.connectionId);
+        if (!now || now.epoch !== p.epoch || now.clock < p.clock) {
+          replica.put(p);
+          enqueue({ kind: "enter", ...p });
+          link.write(roomId, [{ kind: "enter", ...p }]);
+        }
+      }
+    } finally {
+      resyncing = false;
+    }
+  };
+
+  link.attach(roomId, {
+    onEntries(entries) {
+      if (closed) return;
+      if (!loaded) for (const e of entries) early.push(e);
+      else applyRemote(entries);
+    },
+    onReset() {
+      void resync();
+    },
+  });
+  const ready = link.syncRequest(roomId).then((snapshot) => {
+    replica.applySnapshot(snapshot);
+    for (const p of snapshot) remember(p.connectionId, p.userId, p.epoch);
+    loaded = true;
+    const buffered = early;
+    early = [];
+    applyRemote(buffered);
+  });
+
+  const room: EdgeRoom = {
+    roomId,
+    replica,
+    members,
+    ready,
+    holds: 0,
+    known: (cid) => knownMap.get(cid),
+    publish(entry) {
+      replica.apply(entry);
+      if (entry.kind === "enter") {
+        remember(entry.connectionId, entry.userId, entry.epoch);
+        localEpochs.set(entry.connectionId, entry.epoch);
+      } else if (entry.kind === "leave") localEpochs.delete(entry.connectionId);
+      enqueue(entry);
+      link.write(roomId, [entry]);
+    },
+    join(member, enter) {
+      room.publish(enter);
+      sendSnapshot(member, 0);
+      members.set(member.connectionId, member);
+    },
+    remove(member, leave) {
+      if (members.get(member.connectionId) !== member) return;
+      members.delete(member.connectionId);
+      if (member.lag !== undefined) lagging--;
+      member.lag = undefined;
+      if (leave) room.publish(leave);
+      room.checkIdle();
+    },
+    sendSnapshot,
+    backlog() {
+      let n = pendingCount;
+      for (const m of members.values()) if (m.lag) n += m.lag.size;
+      return n;
+    },
+    checkIdle() {
+      if (!closed && members.size === 0 && room.holds <= 0) options.onIdle(room);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      scheduler.cancel();
+      if (lagTimer) clearInterval(lagTimer);
+      link.detach(roomId);
+    },
+  };
+  ready.catch((err: unknown) => options.onError?.(err, "room sync"));
+  return room;
+}

@@ -1,0 +1,414 @@
+// The WebSocket gateway (BRIEF §6): upgrades on the HTTP server's port, refuses
+// early (path, deny list, per-IP cap, room grammar, token), binds connectionIds
+// to users, numbers epochs, runs liveness pings and token expiry, and shuts down
+// cleanly. Rooms and fan-out live in edge-room.ts; message handling in connection.ts.
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import {
+  ERRORS,
+  type ErrorCode,
+  encode,
+  HEARTBEAT_MS,
+  MAX_INBOUND_FRAME_BYTES,
+  MAX_META_BYTES,
+  MAX_STATE_BYTES,
+  MessageType,
+  RATE_BURST,
+  RATE_PER_SECOND,
+  RTT_BUCKETS_MS,
+} from "@collabblocks/protocol";
+import type { Logger } from "pino";
+import { type WebSocket, WebSocketServer } from "ws";
+import type { EdgeLink } from "../link/edge-link.js";
+import type { Metrics } from "../ops/metrics.js";
+import type { TokenVerifier } from "./auth.js";
+import { isRoomsPath, parseConnectUrl } from "./connect-url.js";
+import {
+  type Connection,
+  type ConnectionHooks,
+  createConnection,
+  type EndMode,
+  errorFrame,
+  handleMessage,
+} from "./connection.js";
+import { createEdgeRoom, type EdgeRoom } from "./edge-room.js";
+import type { FlushTimers } from "./flush-scheduler.js";
+import { createIpFilter, type IpFilter, normalizeAddress } from "./ip-filter.js";
+
+/** Messages a client may send before its join completes (it should wait for the welcome). */
+const MAX_EARLY_MESSAGES = 8;
+/** How long shutdown waits for clients to acknowledge the 1012 close before terminating, ms. */
+const SHUTDOWN_CLOSE_WAIT_MS = 2000;
+
+export interface EdgeOptions {
+  readonly link: EdgeLink;
+  readonly verifier: TokenVerifier;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Longest wait before a room flush, ms (`--tick-ms`, default 16). */
+  readonly tickMs?: number;
+  readonly flushCpuShare?: number;
+  /** Local connections per room (`--max-room-connections`, default 20 000). */
+  readonly maxRoomConnections?: number;
+  /** Live connections per client address; 0 = unlimited (`--max-conns-per-ip`). */
+  readonly maxConnsPerIp?: number;
+  /** CIDRs refused at the upgrade (`--deny-ips`). */
+  readonly denyIps?: readonly string[];
+  /** Server ping interval, ms; two missed pongs expire the connection (default 2 000). */
+  readonly heartbeatMs?: number;
+  /** How long a dropped connection stays visible awaiting a reconnect, ms (default 2 × heartbeat). */
+  readonly ghostGraceMs?: number;
+  readonly timers?: FlushTimers;
+  /** Monotonic clock, ms. */
+  readonly monotonicNow?: () => number;
+  /** Wall clock, ms. */
+  readonly now?: () => number;
+}
+
+export interface Edge {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  setDenyList(cidrs: readonly string[]): void;
+  readonly connections: number;
+  readonly rooms: number;
+  backlog(): number;
+  /** Shutdown: refuse new sockets, SERVER_SHUTTING_DOWN + 1012 to every socket, wait, terminate the rest. */
+  close(): Promise<void>;
+}
+
+function rejectHttp(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+export function createEdge(options: EdgeOptions): Edge {
+  const { link, verifier, metrics, logger } = options;
+  const now = options.now ?? Date.now;
+  const monotonicNow = options.monotonicNow ?? (() => performance.now());
+  const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
+  const ghostGraceMs = options.ghostGraceMs ?? 2 * heartbeatMs;
+  const maxRoomConnections = options.maxRoomConnections ?? 20_000;
+  const ipFilter: IpFilter = createIpFilter({ denyList: options.denyIps, maxPerIp: options.maxConnsPerIp });
+  const rooms = new Map<string, EdgeRoom>();
+  const sockets = new Set<WebSocket>();
+  const ghosts = new Map<string, { room: EdgeRoom; timer: ReturnType<typeof setTimeout> }>();
+  let connectionCount = 0;
+  let shuttingDown = false;
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_INBOUND_FRAME_BYTES, // larger frames: ws closes with 1009
+    perMessageDeflate: false, // frames are small MsgPack; compression costs CPU per socket
+    clientTracking: false,
+    skipUTF8Validation: true, // text frames are refused anyway
+  });
+
+  const sendError = (ws: WebSocket, code: ErrorCode, message: string): void => {
+    metrics.refusal(code);
+    ws.send(errorFrame(code, message), { binary: true });
+  };
+
+  /** Refuses a socket that never joined: ERROR, then the code's close code. */
+  const refuseSocket = (ws: WebSocket, code: ErrorCode, message: string): void => {
+    logger.debug({ code }, "connection refused");
+    sendError(ws, code, message);
+    ws.close(ERRORS[code].closeCode ?? 1008, code);
+  };
+
+  const getRoom = (roomId: string): EdgeRoom => {
+    let room = rooms.get(roomId);
+    if (room) return room;
+    room = createEdgeRoom({
+      roomId,
+      link,
+      stats: metrics.stats,
+      tickMs: options.tickMs ?? 16,
+      cpuShare: options.flushCpuShare,
+      now: monotonicNow,
+      timers: options.timers,
+      onReplaced: (member) =>
+        end(member as Connection, "replaced", "SESSION_REPLACED", "connected again from elsewhere"),
+      onIdle: (r) => {
+        if (rooms.get(r.roomId) === r) rooms.delete(r.roomId);
+        r.close();
+      },
+      onError: (err, context) => logger.error({ err, context }, "room error"),
+    });
+    rooms.set(roomId, room);
+    return room;
+  };
+
+  /** Ends a connection once; sends a fatal error first when a code is given. */
+  const end = (conn: Connection, mode: EndMode, code?: ErrorCode, message?: string): void => {
+    if (conn.ended !== undefined) return;
+    conn.ended = mode;
+    connectionCount--;
+    if (conn.expiryTimer) clearTimeout(conn.expiryTimer);
+    const { room } = conn;
+    if (code !== undefined) {
+      sendError(conn.ws, code, message ?? code);
+      conn.ws.close(ERRORS[code].closeCode ?? 1008, code);
+    }
+    const leaveOf = (reason: "left" | "expired") =>
+      ({
+        kind: "leave",
+        connectionId: conn.connectionId,
+        epoch: conn.epoch,
+        clock: conn.clock,
+        reason,
+      }) as const;
+    switch (mode) {
+      case "left":
+      case "expired":
+        room.remove(conn, leaveOf(mode));
+        return;
+      case "replaced":
+      case "shutdown":
+        room.remove(conn, undefined);
+        return;
+      case "ghost": {
+        // Keep the entry visible for a grace period: a reconnect takes it over without flicker.
+        room.holds++;
+        room.remove(conn, undefined);
+        const key = `${room.roomId}\n${conn.connectionId}`;
+        const timer = setTimeout(() => {
+          ghosts.delete(key);
+          room.holds--;
+          const peer = room.replica.get(conn.connectionId);
+          if (peer && peer.epoch === conn.epoch) room.publish(leaveOf("expired"));
+          room.checkIdle();
+        }, ghostGraceMs);
+        timer.unref();
+        ghosts.set(key, { room, timer });
+        return;
+      }
+    }
+  };
+
+  const cancelGhost = (room: EdgeRoom, connectionId: string): void => {
+    const key = `${room.roomId}\n${connectionId}`;
+    const ghost = ghosts.get(key);
+    if (!ghost) return;
+    clearTimeout(ghost.timer);
+    ghosts.delete(key);
+    ghost.room.holds--;
+  };
+
+  const armExpiry = (conn: Connection): void => {
+    if (conn.expiryTimer) clearTimeout(conn.expiryTimer);
+    const delay = Math.max(0, conn.tokenExp * 1000 - now());
+    conn.expiryTimer = setTimeout(
+      () => end(conn, "ghost", "TOKEN_EXPIRED", "token expired; renew it in-band"),
+      delay,
+    );
+  };
+
+  const hooks: ConnectionHooks = {
+    now: monotonicNow,
+    sendError: (conn, code, message) => sendError(conn.ws, code, message),
+    fail: (conn, code, message, mode) => end(conn, mode, code, message),
+    renew(conn, token) {
+      verifier.verify(token, conn.room.roomId).then(
+        (result) => {
+          if (conn.ended !== undefined) return;
+          if (!result.ok) end(conn, "ghost", result.code, `renewal refused: ${result.message}`);
+          else if (result.claims.sub !== conn.userId)
+            end(conn, "ghost", "FORBIDDEN", "renewal is for another user");
+          else {
+            conn.tokenExp = result.claims.exp;
+            conn.plan = result.claims.plan;
+            armExpiry(conn);
+          }
+        },
+        (err: unknown) => logger.error({ err }, "token renewal failed"),
+      );
+    },
+    observeRtt: (counts) => metrics.observeRtt(counts),
+    onAccepted: () => {
+      metrics.stats.updatesIn++;
+    },
+    onRateLimited: () => {
+      metrics.stats.rateLimited++;
+    },
+  };
+
+  const join = async (
+    ws: WebSocket,
+    req: IncomingMessage,
+    ip: string,
+    early: [Buffer, boolean][],
+  ): Promise<void> => {
+    const parsed = parseConnectUrl(req.url ?? "");
+    if (!parsed.ok) return refuseSocket(ws, parsed.code, parsed.message);
+    const verified = await verifier.verify(parsed.token, parsed.roomId);
+    if (ws.readyState !== ws.OPEN) return;
+    if (!verified.ok) return refuseSocket(ws, verified.code, verified.message);
+    if (shuttingDown) return refuseSocket(ws, "SERVER_SHUTTING_DOWN", "server is shutting down");
+    const claims = verified.claims;
+    const room = getRoom(parsed.roomId);
+    room.holds++;
+    try {
+      await room.ready;
+    } finally {
+      room.holds--;
+    }
+    if (ws.readyState !== ws.OPEN || shuttingDown) {
+      if (ws.readyState === ws.OPEN) refuseSocket(ws, "SERVER_SHUTTING_DOWN", "server is shutting down");
+      room.checkIdle();
+      return;
+    }
+    const cid = parsed.connectionId ?? randomBytes(16).toString("base64url");
+    const peer = room.replica.get(cid);
+    const known = room.known(cid);
+    const owner = peer?.userId ?? known?.userId;
+    if (owner !== undefined && owner !== claims.sub) {
+      room.checkIdle();
+      return refuseSocket(ws, "FORBIDDEN", "connectionId belongs to another user");
+    }
+    const previous = room.members.get(cid) as Connection | undefined;
+    if (!previous && room.members.size >= maxRoomConnections) {
+      room.checkIdle();
+      return refuseSocket(ws, "ROOM_FULL", `room has ${maxRoomConnections} connections`);
+    }
+    if (previous) end(previous, "replaced", "SESSION_REPLACED", "the same connectionId connected again");
+    cancelGhost(room, cid);
+    const epoch = Math.max(parsed.epoch + 1, (peer?.epoch ?? 0) + 1, (known?.epoch ?? 0) + 1, 1);
+    const conn = createConnection({
+      ws,
+      room,
+      ip,
+      connectionId: cid,
+      userId: claims.sub,
+      info: claims.info,
+      plan: claims.plan,
+      tokenExp: claims.exp,
+      epoch,
+      state: peer?.state ?? {},
+      now: monotonicNow(),
+    });
+    connectionCount++;
+    armExpiry(conn);
+    ws.send(
+      encode({
+        type: MessageType.WELCOME,
+        connectionId: cid,
+        userId: claims.sub,
+        epoch,
+        serverTime: now(),
+        tokenExp: claims.exp,
+        limits: {
+          ratePerSecond: RATE_PER_SECOND,
+          burst: RATE_BURST,
+          maxStateBytes: MAX_STATE_BYTES,
+          maxMetaBytes: MAX_META_BYTES,
+          maxFrameBytes: MAX_INBOUND_FRAME_BYTES,
+          heartbeatMs,
+        },
+        rttBuckets: RTT_BUCKETS_MS,
+      }),
+      { binary: true },
+    );
+    room.join(conn, {
+      kind: "enter",
+      connectionId: cid,
+      userId: claims.sub,
+      info: claims.info,
+      epoch,
+      clock: 0,
+      state: conn.state,
+    });
+    ws.removeAllListeners("message");
+    ws.on("message", (data: Buffer, isBinary: boolean) => handleMessage(conn, hooks, data, isBinary));
+    ws.on("pong", () => {
+      conn.missedPongs = 0;
+    });
+    ws.on("close", (code: number) => end(conn, code === 1006 ? "ghost" : "left"));
+    for (const [data, isBinary] of early) handleMessage(conn, hooks, data, isBinary);
+  };
+
+  const onSocket = (ws: WebSocket, req: IncomingMessage, ip: string): void => {
+    sockets.add(ws);
+    ws.on("error", () => {}); // errors are followed by close; nothing else to do
+    const acquired = ipFilter.acquire(ip);
+    ws.once("close", () => {
+      sockets.delete(ws);
+      if (acquired) ipFilter.release(ip);
+    });
+    if (!acquired) {
+      refuseSocket(ws, "TOO_MANY_CONNECTIONS", "too many connections from this address");
+      return;
+    }
+    const early: [Buffer, boolean][] = [];
+    ws.on("message", (data: Buffer, isBinary: boolean) => {
+      if (early.length < MAX_EARLY_MESSAGES) early.push([data, isBinary]);
+    });
+    join(ws, req, ip, early).catch((err: unknown) => {
+      logger.error({ err }, "join failed");
+      if (ws.readyState === ws.OPEN) refuseSocket(ws, "UNAVAILABLE", "internal error");
+    });
+  };
+
+  // Liveness (BRIEF §6): one timer for all sockets. Two pings without a pong (or any message) expire.
+  const heartbeat = setInterval(() => {
+    for (const room of rooms.values()) {
+      for (const member of [...room.members.values()]) {
+        const conn = member as Connection;
+        if (conn.missedPongs >= 2) {
+          end(conn, "expired");
+          conn.ws.terminate();
+        } else {
+          conn.missedPongs++;
+          conn.ws.ping();
+        }
+      }
+    }
+  }, heartbeatMs);
+  heartbeat.unref();
+
+  return {
+    handleUpgrade(req, socket, head) {
+      if (shuttingDown) return rejectHttp(socket, 503, "Service Unavailable");
+      if (!isRoomsPath(req.url ?? "")) return rejectHttp(socket, 404, "Not Found");
+      const ip = normalizeAddress(req.socket.remoteAddress ?? "");
+      if (ipFilter.isDenied(ip)) {
+        metrics.refusal("TOO_MANY_CONNECTIONS");
+        return rejectHttp(socket, 403, "Forbidden");
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => onSocket(ws, req, ip));
+    },
+    setDenyList: (cidrs) => ipFilter.setDenyList(cidrs),
+    get connections() {
+      return connectionCount;
+    },
+    get rooms() {
+      return rooms.size;
+    },
+    backlog() {
+      let n = 0;
+      for (const room of rooms.values()) n += room.backlog();
+      return n;
+    },
+    async close() {
+      shuttingDown = true;
+      clearInterval(heartbeat);
+      for (const room of [...rooms.values()]) {
+        for (const member of [...room.members.values()]) {
+          end(member as Connection, "shutdown", "SERVER_SHUTTING_DOWN", "server is shutting down");
+        }
+      }
+      for (const ghost of ghosts.values()) clearTimeout(ghost.timer);
+      ghosts.clear();
+      for (const ws of sockets) {
+        if (ws.readyState === ws.OPEN) {
+          sendError(ws, "SERVER_SHUTTING_DOWN", "server is shutting down");
+          ws.close(1012, "SERVER_SHUTTING_DOWN");
+        }
+      }
+      const deadline = Date.now() + SHUTDOWN_CLOSE_WAIT_MS;
+      while (sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const ws of sockets) ws.terminate();
+      for (const room of rooms.values()) room.close();
+      rooms.clear();
+      link.close();
+    },
+  };
+}

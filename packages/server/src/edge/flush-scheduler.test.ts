@@ -1,0 +1,130 @@
+import { describe, expect, it } from "vitest";
+import { createFlushScheduler, type FlushTimers } from "./flush-scheduler.js";
+
+/** Manual timers and clock: tests advance time instead of sleeping. */
+function createFakeTime() {
+  let t = 0;
+  const immediates: (() => void)[] = [];
+  const timeouts: { at: number; fn: () => void }[] = [];
+  const timers: FlushTimers = {
+    setImmediate: (fn) => {
+      immediates.push(fn);
+      return fn;
+    },
+    setTimeout: (fn, ms) => {
+      const entry = { at: t + ms, fn };
+      timeouts.push(entry);
+      return entry;
+    },
+    clearImmediate: (h) => {
+      const i = immediates.indexOf(h as () => void);
+      if (i >= 0) immediates.splice(i, 1);
+    },
+    clearTimeout: (h) => {
+      const i = timeouts.indexOf(h as { at: number; fn: () => void });
+      if (i >= 0) timeouts.splice(i, 1);
+    },
+  };
+  return {
+    timers,
+    now: () => t,
+    advance(ms: number) {
+      t += ms;
+    },
+    runImmediates() {
+      for (const fn of immediates.splice(0)) fn();
+    },
+    runTimeoutsDue() {
+      for (const e of timeouts.filter((x) => x.at <= t)) {
+        timeouts.splice(timeouts.indexOf(e), 1);
+        e.fn();
+      }
+    },
+    pending: () => ({ immediates: immediates.length, timeouts: timeouts.map((x) => x.at - t) }),
+  };
+}
+
+describe("flush scheduler", () => {
+  it("flushes a cheap room on the next event-loop turn", () => {
+    const time = createFakeTime();
+    let flushes = 0;
+    const s = createFlushScheduler({
+      tickMs: 16,
+      now: time.now,
+      timers: time.timers,
+      flush: () => flushes++,
+    });
+    s.request();
+    s.request();
+    expect(time.pending()).toEqual({ immediates: 1, timeouts: [] });
+    time.runImmediates();
+    expect(flushes).toBe(1);
+    s.request();
+    expect(time.pending().immediates).toBe(1);
+  });
+
+  it("spaces out the flushes of an expensive room by its measured cost", () => {
+    const time = createFakeTime();
+    const s = createFlushScheduler({
+      tickMs: 16,
+      cpuShare: 0.5,
+      now: time.now,
+      timers: time.timers,
+      flush: () => time.advance(3), // each flush takes 3 ms
+    });
+    s.request();
+    time.runImmediates();
+    expect(s.costMs).toBe(3);
+    expect(s.intervalMs).toBe(6);
+    s.request(); // 3 ms after the last start: wait 3 more
+    expect(time.pending().timeouts).toEqual([3]);
+  });
+
+  it("never waits longer than one tick however expensive a flush is", () => {
+    const time = createFakeTime();
+    const s = createFlushScheduler({
+      tickMs: 16,
+      cpuShare: 0.1,
+      now: time.now,
+      timers: time.timers,
+      flush: () => time.advance(10), // 10 ms at share 0.1 would mean 100 ms spacing
+    });
+    s.request();
+    time.runImmediates();
+    expect(s.intervalMs).toBe(16);
+    s.request();
+    expect(time.pending().timeouts).toEqual([6]);
+  });
+
+  it("flushes at once when the spacing has already passed", () => {
+    const time = createFakeTime();
+    const s = createFlushScheduler({
+      tickMs: 16,
+      now: time.now,
+      timers: time.timers,
+      flush: () => time.advance(2),
+    });
+    s.request();
+    time.runImmediates();
+    time.advance(10);
+    s.request();
+    expect(time.pending()).toEqual({ immediates: 1, timeouts: [] });
+  });
+
+  it("runs a pending flush on demand and cancels the scheduled one", () => {
+    const time = createFakeTime();
+    let flushes = 0;
+    const s = createFlushScheduler({
+      tickMs: 16,
+      now: time.now,
+      timers: time.timers,
+      flush: () => flushes++,
+    });
+    s.request();
+    s.flushNow();
+    expect(flushes).toBe(1);
+    expect(s.scheduled).toBe(false);
+    time.runImmediates();
+    expect(flushes).toBe(1);
+  });
+});

@@ -1,0 +1,34 @@
+// Token bucket for per-connection rate limits (BRIEF §10: 20 patches/s, burst 5).
+// A plain two-field object plus a function, not a closure: one exists per live
+// connection, so it stays small, and the clock is passed in so tests drive time.
+
+export interface TokenBucket {
+  /** Tokens available at `at` (fractional). */
+  tokens: number;
+  /** Time of the last refill, ms (the injected clock's unit). */
+  at: number;
+}
+
+export interface TokenBucketSpec {
+  /** Refill rate, tokens per second. */
+  readonly ratePerSecond: number;
+  /** Bucket size: the most tokens that can be taken at once after idling. */
+  readonly burst: number;
+}
+
+/** A full bucket at time `now` (ms). */
+export function createTokenBucket(spec: TokenBucketSpec, now: number): TokenBucket {
+  return { tokens: spec.burst, at: now };
+}
+
+/** Takes one token if there is one; returns false (and changes nothing else) when empty. */
+export function takeToken(bucket: TokenBucket, spec: TokenBucketSpec, now: number): boolean {
+  const elapsed = now - bucket.at;
+  if (elapsed > 0) {
+    bucket.tokens = Math.min(spec.burst, bucket.tokens + (elapsed * spec.ratePerSecond) / 1000);
+    bucket.at = now;
+  }
+  if (bucket.tokens < 1) return false;
+  bucket.tokens -= 1;
+  return true;
+}

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPresenceServer, type PresenceServer } from "./index.js";
+import { connectTestClient, fetchDevToken, type TestClient } from "./test-support/test-client.js";
+
+let server: PresenceServer;
+const clients: TestClient[] = [];
+
+async function join(room: string, user: string, extra: { cid?: string; epoch?: number } = {}) {
+  const token = await fetchDevToken(server.url, { room, user, info: { name: user } });
+  const c = connectTestClient({ url: server.wsUrl, room, token, ...extra });
+  clients.push(c);
+  await c.ready;
+  return c;
+}
+
+beforeAll(async () => {
+  server = await createPresenceServer({ auth: "dev", port: 0 });
+});
+afterAll(async () => {
+  for (const c of clients) c.terminate();
+  await server.close();
+});
+
+describe("joining a room", () => {
+  it("welcomes, sends a snapshot that includes the joiner, then live batches", async () => {
+    const a = await join("join-1", "alice");
+    expect(a.welcome).toMatchObject({ userId: "alice", epoch: 1, limits: { ratePerSecond: 20, burst: 5 } });
+    expect(a.replica.get(a.welcome!.connectionId)).toMatchObject({ userId: "alice", epoch: 1, clock: 0 });
+
+    const b = await join("join-1", "bob");
+    expect(b.replica.size).toBe(2);
+    await a.waitFor(() => a.replica.size === 2, 5000, "alice to see bob");
+    expect(a.replica.get(b.welcome!.connectionId)).toMatchObject({ userId: "bob", info: { name: "bob" } });
+
+    a.update({ cursor: { x: 0.25, y: 0.5 }, status: "editing" });
+    await b.waitFor(
+      () => b.others().get(a.welcome!.connectionId)?.status === "editing",
+      5000,
+      "bob to see alice",
+    );
+    expect(b.others().get(a.welcome!.connectionId)).toEqual({
+      cursor: { x: 0.25, y: 0.5 },
+      status: "editing",
+    });
+    // The sender's own update comes back as the ack, with clock 1.
+    await a.waitFor(() => a.replica.get(a.welcome!.connectionId)?.clock === 1, 5000, "alice's ack");
+  });
+
+  it("shows a cleanly closed client leaving with reason left", async () => {
+    const a = await join("join-2", "alice");
+    const b = await join("join-2", "bob");
+    await a.waitFor(() => a.replica.size === 2);
+    await b.close();
+    await a.waitFor(() => a.replica.size === 1, 5000, "bob to leave");
+    expect(a.events.at(-1)).toMatchObject({
+      kind: "leave",
+      connectionId: b.welcome!.connectionId,
+      reason: "left",
+    });
+  });
+
+  it("serves health, readiness and metrics", async () => {
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toContain("presence_connections");
+    expect(metrics).toMatch(/presence_updates_in_total [1-9]/);
+  });
+});

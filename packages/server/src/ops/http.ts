@@ -1,0 +1,145 @@
+// HTTP endpoints on the edge's port (BRIEF §2, §9): /healthz, /readyz, /metrics,
+// the dev token issuer with its JWKS, and static files at `/`.
+import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import { assertJson, isValidRoomId, type Json } from "@collabblocks/protocol";
+import type { Logger } from "pino";
+import type { DevIssuer } from "../edge/dev-issuer.js";
+import type { Metrics } from "./metrics.js";
+import { PLACEHOLDER_HTML, serveStatic } from "./static-files.js";
+
+/** Largest dev token request body, bytes. */
+const MAX_DEV_BODY_BYTES = 16 * 1024;
+
+export interface HttpOptions {
+  readonly metrics: Metrics;
+  /** True when the process can serve (listening, not shutting down, link ready). */
+  readonly ready: () => boolean;
+  readonly devIssuer?: DevIssuer;
+  /** Directory served at `/`; undefined = the placeholder page (dev) or 404 (serve). */
+  readonly staticDir?: string;
+  readonly placeholder?: boolean;
+  readonly logger: Logger;
+}
+
+function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+const CORS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "POST, OPTIONS",
+  "access-control-allow-headers": "content-type",
+  "access-control-max-age": "600",
+};
+
+function readBody(req: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_DEV_BODY_BYTES) {
+        resolve(undefined);
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+/** Validates `{room, user, plan?, info?}`; returns an error message or the request. */
+function parseDevTokenRequest(
+  body: unknown,
+): string | { room: string; user: string; plan?: string; info?: Json; org?: string } {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return "body must be a JSON object";
+  const { room, user, plan, info, org } = body as Record<string, unknown>;
+  if (typeof room !== "string" || !isValidRoomId(room)) return "room must match [A-Za-z0-9._:-]{1,128}";
+  if (typeof user !== "string" || user.length === 0 || user.length > 256)
+    return "user must be a string of 1–256";
+  if (plan !== undefined && (typeof plan !== "string" || plan.length === 0 || plan.length > 64)) {
+    return "plan must be a string of 1–64";
+  }
+  if (org !== undefined && typeof org !== "string") return "org must be a string";
+  if (info !== undefined) {
+    try {
+      assertJson(info, "info");
+    } catch {
+      return "info must be a JSON value";
+    }
+  }
+  return { room, user, plan, info: info as Json | undefined, org };
+}
+
+async function devToken(issuer: DevIssuer, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const text = await readBody(req);
+  if (text === undefined) return json(res, 413, { error: "body too large" }, CORS);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return json(res, 400, { error: "body is not JSON" }, CORS);
+  }
+  const parsed = parseDevTokenRequest(body);
+  if (typeof parsed === "string") return json(res, 400, { error: parsed }, CORS);
+  json(res, 200, { token: await issuer.issue(parsed) }, { ...CORS, "cache-control": "no-store" });
+}
+
+export function createHttpHandler(options: HttpOptions): RequestListener {
+  const { metrics, devIssuer, logger } = options;
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = (req.url ?? "/").split("?")[0];
+    const method = req.method ?? "GET";
+    if (path === "/healthz") return json(res, 200, { status: "ok" });
+    if (path === "/readyz") {
+      const ready = options.ready();
+      return json(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready" });
+    }
+    if (path === "/metrics") {
+      const text = await metrics.registry.metrics();
+      res.writeHead(200, { "content-type": metrics.registry.contentType });
+      res.end(text);
+      return;
+    }
+    if (devIssuer && path === "/.well-known/jwks.json") {
+      return json(res, 200, devIssuer.jwks, { "access-control-allow-origin": "*" });
+    }
+    if (devIssuer && path === "/v1/dev/token") {
+      if (method === "OPTIONS") {
+        res.writeHead(204, CORS);
+        res.end();
+        return;
+      }
+      if (method !== "POST")
+        return json(res, 405, { error: "use POST" }, { allow: "POST, OPTIONS", ...CORS });
+      return devToken(devIssuer, req, res);
+    }
+    if (method === "GET" || method === "HEAD") {
+      if (options.staticDir !== undefined && (await serveStatic(options.staticDir, req, res))) return;
+      if (options.placeholder && (path === "/" || path === "/index.html")) {
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+        res.end(method === "HEAD" ? undefined : PLACEHOLDER_HTML);
+        return;
+      }
+    }
+    json(res, 404, { error: "not found" });
+  };
+  return (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      logger.error({ err, path: (req.url ?? "").split("?")[0] }, "http handler failed");
+      if (!res.headersSent) json(res, 500, { error: "internal error" });
+      else res.destroy();
+    });
+  };
+}
