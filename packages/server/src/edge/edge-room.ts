@@ -19,6 +19,7 @@ import type { EdgeLink } from "../link/edge-link.js";
 import type { ServerStats } from "../ops/metrics.js";
 import { drainQueue, type EntryQueue, enqueueEntry } from "./coalesce.js";
 import { createFlushScheduler, type FlushScheduler, type FlushTimers } from "./flush-scheduler.js";
+import type { KnownConnection, KnownConnections } from "./known-connections.js";
 
 /** A socket skipped by fan-out when more than this many bytes wait in Node's buffers (BRIEF §6). */
 export const BACKPRESSURE_BYTES = 32 * 1024;
@@ -26,8 +27,6 @@ export const BACKPRESSURE_BYTES = 32 * 1024;
 export const BACKLOG_DROP_MS = 1000;
 /** How often lagging sockets are checked for drain, ms. */
 const LAG_POLL_MS = 20;
-/** Connections whose (user, epoch) the room remembers after they are gone (cid binding, epochs). */
-const MAX_KNOWN_CONNECTIONS = 10_000;
 
 /** ws send options for pre-encoded frames: binary, never compressed. */
 const SEND_OPTIONS = { binary: true, compress: false } as const;
@@ -47,6 +46,8 @@ export interface EdgeRoomOptions {
   readonly roomId: string;
   readonly link: EdgeLink;
   readonly stats: ServerStats;
+  /** The edge's memory of connectionId → (user, last epoch), shared by its rooms. */
+  readonly known: KnownConnections;
   readonly tickMs: number;
   readonly cpuShare?: number;
   /** Monotonic clock, ms. */
@@ -57,11 +58,6 @@ export interface EdgeRoomOptions {
   /** The room has nothing local left (no members, ghosts or joins in progress). */
   readonly onIdle: (room: EdgeRoom) => void;
   readonly onError?: (err: unknown, context: string) => void;
-}
-
-export interface KnownConnection {
-  readonly userId: string;
-  readonly epoch: number;
 }
 
 export interface EdgeRoom {
@@ -93,7 +89,6 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
   const { roomId, link, stats, now } = options;
   const replica = new PresenceReplica();
   const members = new Map<string, RoomMember>();
-  const knownMap = new Map<string, KnownConnection>();
   const pending: EntryQueue = new Map();
   let pendingCount = 0;
   let lagging = 0;
@@ -103,11 +98,8 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
   let resyncing = false;
   let closed = false;
 
-  const remember = (cid: string, userId: string, epoch: number): void => {
-    knownMap.delete(cid);
-    knownMap.set(cid, { userId, epoch });
-    if (knownMap.size > MAX_KNOWN_CONNECTIONS) knownMap.delete(knownMap.keys().next().value as string);
-  };
+  const remember = (cid: string, userId: string, epoch: number): void =>
+    options.known.remember(roomId, cid, userId, epoch);
 
   const send = (member: RoomMember, frame: Uint8Array, entries: number): void => {
     member.ws.send(frame, SEND_OPTIONS);
@@ -285,7 +277,7 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
     members,
     ready,
     holds: 0,
-    known: (cid) => knownMap.get(cid),
+    known: (cid) => options.known.get(roomId, cid),
     publish(entry) {
       replica.apply(entry);
       if (entry.kind === "enter") {

@@ -35,6 +35,7 @@ import {
 import { createEdgeRoom, type EdgeRoom } from "./edge-room.js";
 import type { FlushTimers } from "./flush-scheduler.js";
 import { createIpFilter, type IpFilter, normalizeAddress } from "./ip-filter.js";
+import { createKnownConnections } from "./known-connections.js";
 
 /** Messages a client may send before its join completes (it should wait for the welcome). */
 const MAX_EARLY_MESSAGES = 8;
@@ -89,6 +90,7 @@ export function createEdge(options: EdgeOptions): Edge {
   const maxRoomConnections = options.maxRoomConnections ?? 20_000;
   const ipFilter: IpFilter = createIpFilter({ denyList: options.denyIps, maxPerIp: options.maxConnsPerIp });
   const rooms = new Map<string, EdgeRoom>();
+  const known = createKnownConnections();
   const sockets = new Set<WebSocket>();
   const ghosts = new Map<string, { room: EdgeRoom; timer: ReturnType<typeof setTimeout> }>();
   let connectionCount = 0;
@@ -121,6 +123,7 @@ export function createEdge(options: EdgeOptions): Edge {
       roomId,
       link,
       stats: metrics.stats,
+      known,
       tickMs: options.tickMs ?? 16,
       cpuShare: options.flushCpuShare,
       now: monotonicNow,

@@ -1,0 +1,148 @@
+// A bad input gets a clear, typed error and changes nothing: the sender's state
+// stays as it was, other clients are unaffected, the server stays up (BRIEF §10).
+import { encode, MessageType, type PresenceData } from "@collabblocks/protocol";
+import { Packr } from "msgpackr";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPresenceServer, type PresenceServer } from "./index.js";
+import { connectTestClient, fetchDevToken, type TestClient } from "./test-support/test-client.js";
+
+let server: PresenceServer;
+const clients: TestClient[] = [];
+
+beforeAll(async () => {
+  server = await createPresenceServer({ auth: "dev", port: 0 });
+});
+afterAll(async () => {
+  for (const c of clients) c.terminate();
+  await server.close();
+});
+
+async function join(room: string, user: string) {
+  const token = await fetchDevToken(server.url, { room, user });
+  const c = connectTestClient({ url: server.wsUrl, room, token });
+  clients.push(c);
+  await c.ready;
+  return c;
+}
+const cidOf = (c: TestClient) => c.welcome!.connectionId;
+const sendSet = (c: TestClient, set: Record<string, unknown>, del: string[] = []) =>
+  c.sendRaw(encode({ type: MessageType.UPDATE_PRESENCE, set: set as PresenceData, del }));
+
+/** A sender with a known state and a watcher that sees it; a control pair in another room. */
+async function scene(room: string) {
+  const sender = await join(room, "sender");
+  const watcher = await join(room, "watcher");
+  sender.update({ status: "ok", cursor: { x: 0.5, y: 0.5 } });
+  await watcher.waitFor(() => watcher.others().get(cidOf(sender))?.status === "ok");
+  return { sender, watcher };
+}
+
+/** After a refusal: the sender's state is unchanged, and its next valid patch gets the next clock. */
+async function expectUnchanged(sender: TestClient, watcher: TestClient) {
+  const before = watcher.replica.get(cidOf(sender))!;
+  sender.update({ status: "still-ok" });
+  await watcher.waitFor(() => watcher.others().get(cidOf(sender))?.status === "still-ok");
+  const after = watcher.replica.get(cidOf(sender))!;
+  expect(after.clock).toBe(before.clock + 1);
+  expect(after.state).toEqual({ ...before.state, status: "still-ok" });
+  expect(sender.ws.readyState).toBe(sender.ws.OPEN);
+}
+
+describe("invalid presence", () => {
+  const cases: [string, Record<string, unknown>, string][] = [
+    ["a NaN coordinate", { cursor: { x: Number.NaN, y: 0 } }, "MALFORMED_MESSAGE"],
+    ["an infinite number", { score: Number.POSITIVE_INFINITY }, "MALFORMED_MESSAGE"],
+    ["an out-of-range cursor", { cursor: { x: 1.5, y: 0 } }, "INVALID_PRESENCE"],
+    ["a too long status", { status: "s".repeat(65) }, "INVALID_PRESENCE"],
+    ["a non-http avatar", { avatar: "javascript:alert(1)" }, "INVALID_PRESENCE"],
+    ["a reserved key", { userId: "someone-else" }, "INVALID_PRESENCE"],
+    ["a state over 2 048 bytes", { blob: "x".repeat(2100) }, "PRESENCE_TOO_LARGE"],
+    ["a meta over 1 024 bytes", { meta: { note: "m".repeat(1100) } }, "PRESENCE_TOO_LARGE"],
+  ];
+
+  it.each(cases)("refuses %s with a typed error and changes nothing", async (_name, set, code) => {
+    const { sender, watcher } = await scene(`bad-${code}-${Math.random().toString(36).slice(2)}`);
+    sendSet(sender, set);
+    await sender.waitFor(() => sender.errors.length > 0);
+    expect(sender.errors[0]).toMatchObject({ code, fatal: false });
+    await expectUnchanged(sender, watcher);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it("refuses a __proto__ key with INVALID_PRESENCE and pollutes nothing", async () => {
+    const { sender, watcher } = await scene("bad-proto");
+    // Encoded by hand: [UPDATE_PRESENCE, {"__proto__": {"polluted": true}}, []] as MsgPack.
+    const packr = new Packr({ useRecords: false, variableMapSize: true });
+    sender.sendRaw(
+      packr.pack([MessageType.UPDATE_PRESENCE, new Map([["__proto__", new Map([["polluted", true]])]]), []]),
+    );
+    await sender.waitFor(() => sender.errors.length > 0);
+    expect(sender.errors[0]).toMatchObject({ code: "INVALID_PRESENCE", fatal: false });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    await expectUnchanged(sender, watcher);
+  });
+
+  it("refuses a patch whose merged state would exceed 2 048 bytes", async () => {
+    const { sender, watcher } = await scene("bad-merged");
+    sender.update({ a: "x".repeat(1200) });
+    await watcher.waitFor(() => typeof watcher.others().get(cidOf(sender))?.a === "string");
+    sendSet(sender, { b: "y".repeat(1200) });
+    await sender.waitFor(() => sender.errors.length > 0);
+    expect(sender.errors[0]?.code).toBe("PRESENCE_TOO_LARGE");
+    expect(watcher.others().get(cidOf(sender))?.b).toBeUndefined();
+    await expectUnchanged(sender, watcher);
+  });
+});
+
+describe("malformed and oversize frames", () => {
+  it("answers undecodable bytes and text frames with MALFORMED_MESSAGE and keeps the socket", async () => {
+    const { sender, watcher } = await scene("bad-bytes");
+    sender.sendRaw(new Uint8Array([0xc1, 0xff, 0x00, 0x93]));
+    sender.sendRaw("hello");
+    sender.sendRaw(encode({ type: MessageType.PING, t: 1 }).subarray(0, 2)); // truncated
+    await sender.waitFor(() => sender.errors.length === 3);
+    expect(sender.errors.map((e) => e.code)).toEqual([
+      "MALFORMED_MESSAGE",
+      "MALFORMED_MESSAGE",
+      "MALFORMED_MESSAGE",
+    ]);
+    await expectUnchanged(sender, watcher);
+  });
+
+  it("closes a socket sending a frame over 4 096 bytes with 1009, leaving others unaffected", async () => {
+    const { sender, watcher } = await scene("bad-oversize");
+    const other = await join("bad-oversize", "other");
+    sender.sendRaw(new Uint8Array(5000));
+    expect((await sender.closed).code).toBe(1009);
+    other.update({ status: "fine" });
+    await watcher.waitFor(() => watcher.others().get(cidOf(other))?.status === "fine");
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe("rate limiting", () => {
+  it("accepts a burst of 5, refuses the rest with RATE_LIMITED and keeps the last accepted state", async () => {
+    const { sender, watcher } = await scene("rate-1");
+    await new Promise((r) => setTimeout(r, 300)); // refill the bucket after the scene's patch
+    for (let i = 0; i < 10; i++) sendSet(sender, { n: i });
+    await sender.waitFor(() => sender.errors.length >= 4);
+    await watcher.waitFor(() => watcher.others().get(cidOf(sender))?.n !== undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    const n = watcher.others().get(cidOf(sender))?.n as number;
+    const refused = sender.errors.filter((e) => e.code === "RATE_LIMITED").length;
+    expect(refused).toBeGreaterThanOrEqual(4);
+    expect(n).toBe(9 - refused); // patches are accepted in order until the bucket is empty
+    expect(sender.ws.readyState).toBe(sender.ws.OPEN);
+  });
+
+  it("closes a client that keeps flooding with ABUSIVE_CLIENT", async () => {
+    const { sender, watcher } = await scene("rate-2");
+    for (let i = 0; i < 120; i++) sendSet(sender, { n: i });
+    const closed = await sender.closed;
+    expect(closed.code).toBe(4008);
+    expect(sender.errors.at(-1)?.code).toBe("ABUSIVE_CLIENT");
+    await watcher.waitFor(() => !watcher.others().has(cidOf(sender)), 5000, "the abuser to leave");
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(/presence_rate_limited_total [1-9]/);
+  });
+});
