@@ -1,0 +1,92 @@
+// End-to-end smoke test of the load benchmark: a tiny scenario against the naive
+// `ws` peer and (when the server is built) ours, through the real CLI, generator
+// processes and report writers. No timing is asserted: the bench is run by hand
+// (docs/BENCHMARKS.md); this only proves that it runs and reports.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const SERVER_BUILT = existsSync(path.join(ROOT, "packages/server/dist/cli/main.js"));
+const out = mkdtempSync(path.join(tmpdir(), "collabblocks-bench-"));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+interface TargetResult {
+  target: string;
+  status: string;
+  reason?: string;
+  connected: number;
+  offeredPerS: number;
+  deliveredPerS: number;
+  latency: { count: number; p95Ms: number } | null;
+  server: { cpuUs: number | null; rssPerConnBytes: number | null };
+  wire: { bytesPerDeliveredUpdate: number | null };
+}
+interface BenchResult {
+  runs: { results: TargetResult[] }[];
+}
+
+function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(ROOT, "bench/run.mjs"), ...args], { cwd: ROOT });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c) => {
+      stdout += c;
+    });
+    child.stderr.on("data", (c) => {
+      stderr += c;
+    });
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("the load benchmark", () => {
+  it("runs a tiny scenario end to end and writes JSON, HTML and Markdown reports", async () => {
+    const targets = SERVER_BUILT ? "ours,ws-naive" : "ws-naive";
+    const { code, stdout, stderr } = await runBench([
+      "--scenario",
+      "S1",
+      "--conns",
+      "10",
+      "--senders",
+      "2",
+      "--duration",
+      "1",
+      "--warmup",
+      "0",
+      "--targets",
+      targets,
+      "--out",
+      out,
+    ]);
+    expect(code, stderr).toBe(0);
+    const done = JSON.parse(stdout.trim().split("\n").pop() ?? "{}");
+    expect(done.event).toBe("bench-done");
+    const result = JSON.parse(readFileSync(done.json, "utf8")) as BenchResult;
+    const results = result.runs[0]?.results ?? [];
+    expect(results.map((r) => r.target)).toEqual(targets.split(","));
+    for (const r of results) {
+      expect(r.status, r.reason).toBe("ok");
+      expect(r.connected).toBe(10);
+      expect(r.offeredPerS).toBeGreaterThan(0);
+      expect(r.deliveredPerS).toBeGreaterThan(0);
+      expect(r.latency?.count).toBeGreaterThan(0);
+      expect(r.server.cpuUs).not.toBeNull();
+      expect(r.wire.bytesPerDeliveredUpdate).toBeGreaterThan(0);
+    }
+    const html = readFileSync(done.html, "utf8");
+    expect(html).toContain("<svg");
+    expect(html).not.toMatch(/<script|src="http/);
+    expect(readFileSync(done.md, "utf8")).toContain("| target |");
+  });
+
+  it("rejects an unknown scenario with exit code 2", async () => {
+    const { code, stderr } = await runBench(["--scenario", "S9", "--out", out]);
+    expect(code).toBe(2);
+    expect(stderr).toContain("unknown scenario S9");
+  });
+});

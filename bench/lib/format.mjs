@@ -1,0 +1,141 @@
+// Tables of a bench result, as Markdown (stdout, the .md file, docs/BENCHMARKS.md).
+
+const fix = (v, d = 1) => (v === null || v === undefined || Number.isNaN(v) ? "–" : v.toFixed(d));
+const ms = (v) => (v === null || v === undefined ? "–" : v < 10 ? v.toFixed(2) : v.toFixed(0));
+const kilo = (v) =>
+  v === null || v === undefined ? "–" : v >= 1e4 ? `${(v / 1000).toFixed(0)} k` : v.toFixed(0);
+const pct = (v) =>
+  v === null || v === undefined ? "–" : `${(v * 100).toFixed(v > 0.995 && v < 1 ? 1 : 0)} %`;
+
+export const SUMMARY_COLUMNS = [
+  ["target", (r) => r.target + (r.mode && r.mode !== "dev" ? ` (${r.mode})` : "")],
+  ["conns", (r) => String(r.connected)],
+  ["updates in/s", (r) => kilo(r.offeredPerS)],
+  ["delivered/s", (r) => kilo(r.deliveredPerS)],
+  ["delivered", (r) => pct(r.deliveredRatio)],
+  ["p50 ms", (r) => ms(r.latency?.p50Ms)],
+  ["p95 ms", (r) => ms(r.latency?.p95Ms)],
+  ["p99 ms", (r) => ms(r.latency?.p99Ms)],
+  ["max ms", (r) => ms(r.latency?.maxMs)],
+  ["frames/s", (r) => kilo(r.framesPerS)],
+  ["server cores", (r) => fix(r.server.cores, 2)],
+  ["µs CPU/update", (r) => fix(r.server.cpuUsPerDeliveredUpdate, 2)],
+  ["µs CPU/frame", (r) => fix(r.server.cpuUsPerFrame, 2)],
+  ["RSS KB/conn", (r) => fix(r.server.rssPerConnBytes === null ? null : r.server.rssPerConnBytes / 1024, 1)],
+  ["B/update", (r) => fix(r.wire.bytesPerDeliveredUpdate, 1)],
+  ["gen cores", (r) => fix(r.generator.cores, 2)],
+];
+
+function table(header, rows) {
+  const line = (cells) => `| ${cells.join(" | ")} |`;
+  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+export function summaryTable(results) {
+  const ok = results.filter((r) => r.status === "ok");
+  const lines = [
+    table(
+      SUMMARY_COLUMNS.map(([h]) => h),
+      ok.map((r) => SUMMARY_COLUMNS.map(([, f]) => f(r))),
+    ),
+  ];
+  for (const r of results.filter((x) => x.status !== "ok"))
+    lines.push(`- ${r.target}: ${r.status} — ${r.reason}`);
+  for (const r of ok) {
+    const notes = notesOf(r);
+    if (notes.length > 0) lines.push(`- ${r.target}: ${notes.join("; ")}`);
+  }
+  return lines.join("\n");
+}
+
+/** Things a reader must know to trust (or not) a row. */
+export function notesOf(r) {
+  const notes = [];
+  if (r.connectFailures > 0) notes.push(`${r.connectFailures} connections failed`);
+  if (r.unexpectedCloses > 0) notes.push(`${r.unexpectedCloses} sockets closed by the server`);
+  if (Object.keys(r.errors).length > 0) notes.push(`errors ${JSON.stringify(r.errors)}`);
+  if (r.probe.lossRatio !== null && r.probe.lossRatio > 0.001)
+    notes.push(
+      `${pct(r.probe.lossRatio)} of the probes' expected updates not delivered by the end of the drain`,
+    );
+  if (r.server.cores !== null && r.server.cores > 0.9 * r.server.processes)
+    notes.push(`server saturated (${fix(r.server.cores, 2)} cores)`);
+  if (r.generator.cores > 0.85)
+    notes.push(`generator near saturation (${fix(r.generator.cores, 2)} cores): figures are a lower bound`);
+  if (r.server.redisCpuUs !== null)
+    notes.push(`Redis CPU ${fix(r.server.redisCpuUs / 1000 / r.windowS, 0)} ms/s (not in server cores)`);
+  if (r.ackRtt) notes.push(`own-update echo p95 ${ms(r.ackRtt.p95Ms)} ms`);
+  return notes;
+}
+
+/** ours ÷ peer for p95 and server CPU per delivered update (< 1: ours is better). */
+export function ratioRows(results) {
+  const ours = results.find((r) => r.target === "ours" && r.status === "ok");
+  if (!ours) return [];
+  return results
+    .filter((r) => r.target !== "ours" && r.status === "ok")
+    .map((peer) => ({
+      peer: peer.target,
+      p95: ours.latency && peer.latency ? ours.latency.p95Ms / peer.latency.p95Ms : null,
+      cpu:
+        ours.server.cpuUsPerDeliveredUpdate !== null && peer.server.cpuUsPerDeliveredUpdate
+          ? ours.server.cpuUsPerDeliveredUpdate / peer.server.cpuUsPerDeliveredUpdate
+          : null,
+      delivered: [ours.deliveredRatio, peer.deliveredRatio],
+    }));
+}
+
+export function ratioTable(results) {
+  const rows = ratioRows(results);
+  if (rows.length === 0) return "";
+  return table(
+    ["ours ÷", "p95", "CPU per delivered update", "delivered (ours / peer)"],
+    rows.map((r) => [
+      r.peer,
+      fix(r.p95, 2),
+      fix(r.cpu, 2),
+      `${pct(r.delivered[0])} / ${pct(r.delivered[1])}`,
+    ]),
+  );
+}
+
+export function sweepTable(sweep) {
+  return table(
+    [
+      "target",
+      "highest sustained updates in/s (p95 ≤ 40 ms, ≥ 99 % delivered)",
+      "steps (Hz: p95 ms, delivered)",
+    ],
+    Object.entries(sweep).map(([target, s]) => [
+      target,
+      s.best === null ? "none" : `${kilo(s.best.offeredPerS)} (${s.best.hz} Hz)`,
+      s.steps
+        .map((x) => `${x.hz}: ${x.status === "ok" ? `${ms(x.p95Ms)}, ${pct(x.deliveredRatio)}` : x.status}`)
+        .join("; "),
+    ]),
+  );
+}
+
+export function markdownReport(result) {
+  const out = [`# ${result.scenario}: ${result.description}`, "", machineLine(result), ""];
+  for (const run of result.runs) {
+    out.push(
+      `## ${run.label} (${run.run.conns} conns, ${run.run.senders} senders @ ${run.run.hz} Hz, ${run.run.rooms} rooms, ${run.run.processes} process(es))`,
+      "",
+    );
+    out.push(summaryTable(run.results), "");
+    const ratios = ratioTable(run.results);
+    if (ratios) out.push(ratios, "");
+  }
+  if (result.sweep) out.push("## Sweep", "", sweepTable(result.sweep), "");
+  return out.join("\n");
+}
+
+export function machineLine(result) {
+  const m = result.machine;
+  return `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memGB} GB, Node ${m.node}, ${m.os}. Pinning: ${
+    result.pinning.enabled
+      ? `servers on CPU ${result.pinning.serverCpus}, generator on ${result.pinning.generatorCpus}`
+      : "none"
+  }. Window ${result.options.durationS} s after ${result.options.warmupS} s warm-up. ${result.startedAt}`;
+}

@@ -1,0 +1,238 @@
+// One load-generator process (forked by the coordinator): opens its share of the
+// connections, sends the senders' cursor updates on schedule, reads every frame,
+// and reports counts and HDR histograms over IPC.
+//
+// Time: every process computes `nowUs()` from process.hrtime() minus the same
+// base the coordinator passed in. hrtime is CLOCK_MONOTONIC, shared by all
+// processes of one machine, so a send timestamp taken here and a receive
+// timestamp taken in another process subtract to the true latency.
+import * as hdr from "hdr-histogram-js";
+import { HISTOGRAM_OPTS } from "./histogram-opts.mjs";
+import { PROTOCOLS } from "./protocols/index.mjs";
+import { connectRaw } from "./raw-ws.mjs";
+import { createSendSchedule } from "./send-schedule.mjs";
+
+/** Connections being prepared or upgraded at once in one process. */
+const CONNECT_CONCURRENCY = 64;
+/** A connection that has not joined (welcome + snapshot, or the peer's equivalent) by then failed, ms. */
+const READY_TIMEOUT_MS = 30_000;
+
+let baseS = 0;
+let baseNs = 0;
+function nowUs() {
+  const [s, ns] = process.hrtime();
+  return (s - baseS) * 1e6 + (ns - baseNs) / 1e3;
+}
+
+const state = {
+  protocol: null,
+  conns: [],
+  measuring: false,
+  windowStartUs: Number.POSITIVE_INFINITY,
+  windowEndUs: Number.POSITIVE_INFINITY,
+  latency: hdr.build(HISTOGRAM_OPTS),
+  ack: hdr.build(HISTOGRAM_OPTS),
+  sendLag: hdr.build(HISTOGRAM_OPTS),
+  // received during the window, all connections
+  frames: 0,
+  bytes: 0,
+  updates: 0,
+  // all time, for drain detection
+  seen: 0,
+  // probes: updates whose send time is inside the window, with any receive time
+  probeDelivered: 0,
+  sends: 0,
+  sendBytes: 0,
+  sendsByRoom: new Map(),
+  errors: {},
+  unexpectedCloses: 0,
+  cpuStart: null,
+  cpuEnd: null,
+  schedule: null,
+};
+
+function inWindow(t) {
+  return t >= state.windowStartUs && t < state.windowEndUs;
+}
+
+const sink = {
+  get measuring() {
+    return state.measuring;
+  },
+  ready(conn) {
+    conn.ready = true;
+    conn.onReady?.();
+  },
+  cheap(_conn, n) {
+    state.seen += n;
+    if (inWindow(nowUs())) state.updates += n;
+  },
+  update(_conn, tUs, n) {
+    const now = nowUs();
+    state.seen += n;
+    if (inWindow(now)) state.updates += n;
+    if (inWindow(tUs)) {
+      state.probeDelivered += n;
+      state.latency.recordValue(Math.max(1, Math.round(now - tUs)));
+    }
+  },
+  ack(_conn, tUs) {
+    const now = nowUs();
+    if (inWindow(tUs)) state.ack.recordValue(Math.max(1, Math.round(now - tUs)));
+  },
+  error(_conn, code) {
+    state.errors[code] = (state.errors[code] ?? 0) + 1;
+  },
+};
+
+async function openConnection(conn, ctx) {
+  const protocol = state.protocol;
+  await protocol.prepare(conn, ctx);
+  const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("not ready after 30 s")), READY_TIMEOUT_MS);
+    conn.onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    conn.onFail = (err) => {
+      clearTimeout(timer);
+      reject(err);
+    };
+  });
+  conn.ws = await connectRaw({
+    host: conn.host,
+    port: conn.port,
+    path: protocol.path(conn),
+    onMessage(opcode, payload, wireBytes) {
+      if (inWindow(nowUs())) {
+        state.frames++;
+        state.bytes += wireBytes;
+      }
+      protocol.onMessage(conn, opcode, payload, sink);
+    },
+    onClose(reason) {
+      if (!conn.closing) {
+        state.unexpectedCloses++;
+        conn.onFail?.(new Error(reason));
+      }
+    },
+  });
+  protocol.onOpen(conn, sink);
+  await ready;
+  conn.onReady = null;
+  conn.onFail = null;
+}
+
+async function connectAll(specs, ctx) {
+  state.conns = specs.map((s) => ({ ...s, ready: false, closing: false }));
+  let next = 0;
+  const failures = [];
+  const lane = async () => {
+    while (next < state.conns.length) {
+      const conn = state.conns[next++];
+      try {
+        await openConnection(conn, ctx);
+      } catch (err) {
+        failures.push(String(err?.message ?? err));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECT_CONCURRENCY }, lane));
+  return { ok: state.conns.filter((c) => c.ready).length, failed: failures.length, firstError: failures[0] };
+}
+
+function start({ sendStartUs, windowStartUs, windowEndUs, hz }) {
+  state.measuring = true;
+  state.windowStartUs = windowStartUs;
+  state.windowEndUs = windowEndUs;
+  const protocol = state.protocol;
+  const senders = state.conns.filter((c) => c.sender && c.ready);
+  state.schedule = createSendSchedule({
+    senders,
+    hz,
+    startUs: sendStartUs,
+    endUs: windowEndUs,
+    nowUs,
+    send(conn, cursor, scheduledUs) {
+      const t = nowUs();
+      const bytes = conn.ws.send(protocol.encodeUpdate(conn, cursor, Math.round(t)), protocol.binary);
+      if (inWindow(t)) {
+        state.sends++;
+        state.sendBytes += bytes;
+        state.sendsByRoom.set(conn.room, (state.sendsByRoom.get(conn.room) ?? 0) + 1);
+        conn.sentInWindow = (conn.sentInWindow ?? 0) + 1;
+        state.sendLag.recordValue(Math.max(1, Math.round(t - scheduledUs)));
+      }
+    },
+  });
+  const at = (tUs, fn) => setTimeout(fn, Math.max(0, (tUs - nowUs()) / 1000));
+  at(windowStartUs, () => {
+    state.cpuStart = process.cpuUsage();
+  });
+  at(windowEndUs, () => {
+    state.cpuEnd = process.cpuUsage(state.cpuStart ?? undefined);
+  });
+}
+
+function report() {
+  const probesByRoom = new Map();
+  const connsByRoom = new Map();
+  let probeOwnSends = 0;
+  for (const c of state.conns) {
+    if (!c.ready) continue;
+    connsByRoom.set(c.room, (connsByRoom.get(c.room) ?? 0) + 1);
+    if (!c.probe) continue;
+    probesByRoom.set(c.room, (probesByRoom.get(c.room) ?? 0) + 1);
+    probeOwnSends += c.sentInWindow ?? 0;
+  }
+  const cpu = state.cpuEnd ?? { user: 0, system: 0 };
+  return {
+    conns: state.conns.filter((c) => c.ready).length,
+    frames: state.frames,
+    bytes: state.bytes,
+    updates: state.updates,
+    sends: state.sends,
+    sendBytes: state.sendBytes,
+    sendsByRoom: [...state.sendsByRoom],
+    probesByRoom: [...probesByRoom],
+    connsByRoom: [...connsByRoom],
+    probeOwnSends,
+    probeDelivered: state.probeDelivered,
+    cpuUs: cpu.user + cpu.system,
+    errors: state.errors,
+    unexpectedCloses: state.unexpectedCloses,
+    latency: hdr.encodeIntoCompressedBase64(state.latency),
+    ack: hdr.encodeIntoCompressedBase64(state.ack),
+    sendLag: hdr.encodeIntoCompressedBase64(state.sendLag),
+  };
+}
+
+process.on("message", async (msg) => {
+  switch (msg.type) {
+    case "init": {
+      [baseS, baseNs] = msg.base;
+      state.protocol = PROTOCOLS[msg.protocol];
+      const result = await connectAll(msg.conns, msg.ctx);
+      process.send({ type: "connected", ...result });
+      break;
+    }
+    case "start":
+      start(msg);
+      break;
+    case "progress":
+      process.send({ type: "progress", seen: state.seen });
+      break;
+    case "report":
+      state.schedule?.stop();
+      process.send({ type: "report", report: report() });
+      break;
+    case "close":
+      for (const c of state.conns) {
+        c.closing = true;
+        c.ws?.close();
+      }
+      setTimeout(() => process.exit(0), 300);
+      break;
+  }
+});
+process.on("disconnect", () => process.exit(0));

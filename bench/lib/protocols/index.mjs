@@ -1,0 +1,22 @@
+// Per-target client protocols. Each one has:
+//   prepare(conn, ctx)   async, before connecting (e.g. fetch a token)
+//   path(conn)           the WebSocket request path
+//   onOpen(conn, sink)   after the upgrade
+//   encodeUpdate(conn, cursor, tUs) → string | Buffer, with `binary`
+//   onMessage(conn, opcode, payload, sink)
+// and reports through the sink: ready(conn), cheap(conn, n) (n updates counted
+// without decoding), update(conn, tUs, n) (a probe decoded an update of another
+// sender sent at tUs covering n patches), ack(conn, tUs) (its own update came
+// back), error(conn, code). `sink.measuring` says whether probes should decode.
+import { ours } from "./ours.mjs";
+import { socketio } from "./socketio.mjs";
+import { createWsJsonProtocol } from "./ws-json.mjs";
+import { yws } from "./yws.mjs";
+
+export const PROTOCOLS = {
+  ours,
+  "ws-naive": createWsJsonProtocol("ws-naive"),
+  "ws-tick": createWsJsonProtocol("ws-tick"),
+  socketio,
+  yws,
+};

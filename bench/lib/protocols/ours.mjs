@@ -1,0 +1,152 @@
+// Client side of the CollabBlocks protocol for the load generator: dev tokens,
+// the UPDATE_PRESENCE frame (built by @collabblocks/protocol's own encoder, so the
+// bytes are exactly the SDK's), and a reader that decodes only what it needs.
+//
+// Reading: every server frame is a MsgPack array `[type, …]`. The type is peeked
+// from the first bytes; only WELCOME (our connectionId), ERROR, and — on probe
+// connections while measuring — BATCH and snapshot chunks are decoded. Other
+// receivers count a BATCH's entries from its array header, without decoding it.
+import http from "node:http";
+import { encode, MessageType } from "@collabblocks/protocol";
+import { Packr, Unpackr } from "msgpackr";
+import { countOccurrences } from "./count.mjs";
+
+// Trusted input (our own server): plain objects are the fastest decode.
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: "number" });
+const packr = new Packr({ useRecords: false });
+const ENTRY_UPDATE = 1;
+/** Concurrent token requests per worker process (the dev server signs ES256 per request). */
+const TOKEN_CONCURRENCY_AGENT = new http.Agent({ keepAlive: true, maxSockets: 8 });
+
+/** Reads a MsgPack array header at `off`: [length, headerBytes], or null when it is not an array. */
+function arrayHeader(buf, off) {
+  const b = buf[off];
+  if (b >= 0x90 && b <= 0x9f) return [b & 0x0f, 1];
+  if (b === 0xdc) return [buf.readUInt16BE(off + 1), 3];
+  if (b === 0xdd) return [buf.readUInt32BE(off + 1), 5];
+  return null;
+}
+
+/** Message type of a frame from its first bytes (positive fixint or uint8), or -1. */
+function peekType(buf) {
+  const head = arrayHeader(buf, 0);
+  if (head === null) return -1;
+  const b = buf[head[1]];
+  if (b < 0x80) return b;
+  if (b === 0xcc) return buf[head[1] + 1];
+  return -1;
+}
+
+function postJson(url, body) {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body);
+    const req = http.request(
+      url,
+      {
+        method: "POST",
+        agent: TOKEN_CONCURRENCY_AGENT,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(data) },
+      },
+      (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString();
+          if (res.statusCode !== 200) return reject(new Error(`token ${res.statusCode}: ${text}`));
+          resolve(JSON.parse(text));
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(data);
+  });
+}
+
+/** Counts the patches an update newly covers for this receiver (coalesced updates cover several). */
+function coveredPatches(known, cid, epoch, base, clock) {
+  const k = known.get(cid);
+  if (k === undefined || k.epoch !== epoch) {
+    known.set(cid, { epoch, clock });
+    return 1; // first sight in this run: its base may predate our start
+  }
+  if (clock <= k.clock) return 0;
+  const n = clock - Math.max(base, k.clock);
+  k.clock = clock;
+  return n;
+}
+
+export const ours = {
+  name: "ours",
+  async prepare(conn, ctx) {
+    const { token } = await postJson(new URL("/v1/dev/token", ctx.tokenUrl), {
+      room: conn.room,
+      user: `bench-${conn.gid}`,
+    });
+    conn.token = token;
+    conn.known = new Map();
+    conn.self = null;
+  },
+  path(conn) {
+    return `/v1/rooms/${encodeURIComponent(conn.room)}?token=${encodeURIComponent(conn.token)}`;
+  },
+  onOpen() {},
+  encodeUpdate(_conn, cursor, tUs) {
+    const bytes = encode({ type: MessageType.UPDATE_PRESENCE, set: { cursor, t: tUs }, del: [] });
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  },
+  binary: true,
+  onMessage(conn, _opcode, payload, sink) {
+    const type = peekType(payload);
+    switch (type) {
+      case MessageType.BATCH: {
+        if (!(conn.probe && sink.measuring)) {
+          const head = arrayHeader(payload, 2); // [0x92, 0x65, entries…]
+          // A sender's own update comes back in the batch (its ack): not a delivery.
+          const own = conn.sender && conn.ownMarker ? countOccurrences(payload, conn.ownMarker) : 0;
+          if (head !== null) sink.cheap(conn, head[0] - own);
+          return;
+        }
+        const [, entries] = unpackr.unpack(payload);
+        for (const e of entries) {
+          if (e[0] !== ENTRY_UPDATE) continue;
+          const cid = e[1];
+          const t = e[5]?.t;
+          if (cid === conn.self) {
+            if (typeof t === "number") sink.ack(conn, t);
+            continue;
+          }
+          const n = coveredPatches(conn.known, cid, e[2], e[3], e[4]);
+          if (n > 0 && typeof t === "number") sink.update(conn, t, n);
+        }
+        return;
+      }
+      case MessageType.SNAPSHOT_CHUNK: {
+        // Join snapshots are skipped; a resync snapshot while measuring (after back-pressure
+        // dropped this socket's pending updates) delivers the senders' latest states.
+        if (!(conn.probe && sink.measuring)) return;
+        const [, , entries] = unpackr.unpack(payload);
+        for (const e of entries) {
+          const cid = e[0];
+          const k = conn.known.get(cid);
+          if (cid === conn.self || k === undefined || k.epoch !== e[3] || e[4] <= k.clock) continue;
+          const n = e[4] - k.clock;
+          k.clock = e[4];
+          if (typeof e[5]?.t === "number") sink.update(conn, e[5].t, n);
+        }
+        return;
+      }
+      case MessageType.SNAPSHOT_DONE:
+        if (!conn.ready) sink.ready(conn);
+        return;
+      case MessageType.WELCOME:
+        conn.self = unpackr.unpack(payload)[1];
+        conn.ownMarker = packr.pack(conn.self); // the MsgPack string, as it appears in entries
+        return;
+      case MessageType.ERROR:
+        sink.error(conn, unpackr.unpack(payload)[1]);
+        return;
+      default:
+        return;
+    }
+  },
+};

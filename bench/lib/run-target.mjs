@@ -1,0 +1,220 @@
+// Runs one target through one load shape: start its server(s), connect every
+// client through the generator processes, send for warm-up + window, drain,
+// collect, stop. Server CPU and memory come from /proc; everything else from the
+// generator processes' reports.
+import { fork } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { memory, pinning, pinPid, sumCpuUs, sumRss } from "./proc-stats.mjs";
+import { startRedis } from "./redis.mjs";
+import { NotAvailableError } from "./server-process.mjs";
+import { summarize } from "./summary.mjs";
+import { TARGETS } from "./targets.mjs";
+
+const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), "load-worker.mjs");
+/** Connections per generator process before another one is added (each stays far below 20 000 fds). */
+const CONNS_PER_WORKER = 2500;
+const MAX_WORKERS = 4;
+/** Lead time between the start message and the first send, µs: lets every worker get the message. */
+const START_LEAD_US = 300_000;
+/** Drain: poll every DRAIN_POLL_MS; done once nothing new arrived for two polls, or after DRAIN_MAX_MS. */
+const DRAIN_POLL_MS = 250;
+const DRAIN_MAX_MS = 5_000;
+/** Settle time after the servers start before the idle RSS is read, ms. */
+const SETTLE_MS = 500;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function createClock() {
+  const base = process.hrtime();
+  return {
+    base,
+    nowUs() {
+      const [s, ns] = process.hrtime();
+      return (s - base[0]) * 1e6 + (ns - base[1]) / 1e3;
+    },
+  };
+}
+
+/**
+ * Client i: room i mod rooms, so the first `senders` clients spread evenly over
+ * the rooms. Every `conns/probes`-th client is a probe (client 0, a sender, always
+ * is): probes decode every frame and time every update; the others only count.
+ */
+export function planConnections({ conns, senders, rooms, probes }, servers) {
+  const probeEvery = Math.max(1, Math.floor(conns / Math.max(1, probes)));
+  return Array.from({ length: conns }, (_, i) => {
+    const server = servers[i % servers.length];
+    return {
+      gid: i,
+      room: `bench-${i % rooms}`,
+      sender: i < senders,
+      probe: i % probeEvery === 0,
+      host: server.host,
+      port: server.port,
+    };
+  });
+}
+
+function createWorker(pin) {
+  const child = fork(WORKER, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const pinned = pinPid(child.pid, pin.generatorCpus, pin);
+  const waiters = new Map();
+  child.on("message", (msg) => {
+    const w = waiters.get(msg.type);
+    if (w !== undefined) {
+      waiters.delete(msg.type);
+      w(msg);
+    }
+  });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  return {
+    pid: child.pid,
+    pinned,
+    request(msg, replyType) {
+      return new Promise((resolve, reject) => {
+        waiters.set(replyType, resolve);
+        exited.then(() => reject(new Error(`load worker exited during ${msg.type}`)));
+        child.send(msg);
+      });
+    },
+    send: (msg) => child.send(msg),
+    async close() {
+      if (child.exitCode === null) child.send({ type: "close" });
+      await Promise.race([exited, sleep(3000).then(() => child.kill("SIGKILL"))]);
+    },
+  };
+}
+
+/**
+ * @param {{target: string, run: object, opts: object, log: (s: string) => void}} p
+ *   run: {label, conns, senders, hz, rooms, processes}; opts: {mode, tickMs, warmupS, durationS, probes, url, workers}
+ */
+export async function runTarget({ target: name, run, opts, log }) {
+  const target = TARGETS[name];
+  const pin = pinning();
+  const mode = name === "ours" ? oursMode(opts.mode, run.processes) : null;
+  const result = { target: name, run, mode, pinned: pin.enabled };
+  let redis = null;
+  let started = null;
+  const workers = [];
+  try {
+    if (opts.url) {
+      started = externalServer(name, opts.url);
+    } else {
+      if (target.needsRedis({ processes: run.processes, mode })) redis = await startRedis(pin.serverCpus);
+      started = await target.start({
+        processes: run.processes,
+        cpus: pin.serverCpus,
+        generatorCpus: pin.generatorCpus,
+        mode,
+        redisUrl: redis?.url,
+        tickMs: opts.tickMs,
+      });
+    }
+  } catch (err) {
+    await redis?.stop();
+    if (err instanceof NotAvailableError) return { ...result, status: "unavailable", reason: err.message };
+    throw err;
+  }
+  const serverPids = started.measured.map((s) => s.pid).filter(Boolean);
+  const allPids = redis ? [...serverPids, redis.pid] : serverPids;
+  try {
+    await sleep(SETTLE_MS);
+    const rssIdle = sumRss(serverPids);
+    const clock = createClock();
+    const specs = planConnections({ ...run, probes: opts.probes }, started.servers);
+    const nWorkers =
+      opts.workers ?? Math.min(MAX_WORKERS, Math.max(1, Math.ceil(run.conns / CONNS_PER_WORKER)));
+    for (let i = 0; i < nWorkers; i++) workers.push(createWorker(pin));
+    const t0 = Date.now();
+    const connected = await Promise.all(
+      workers.map((w, i) =>
+        w.request(
+          {
+            type: "init",
+            protocol: target.protocol,
+            base: clock.base,
+            conns: specs.filter((_, j) => j % nWorkers === i),
+            ctx: { tokenUrl: started.tokenUrl },
+          },
+          "connected",
+        ),
+      ),
+    );
+    const ok = connected.reduce((s, c) => s + c.ok, 0);
+    const failed = connected.reduce((s, c) => s + c.failed, 0);
+    const connectS = (Date.now() - t0) / 1000;
+    log(
+      `  ${name}: ${ok}/${run.conns} connected in ${connectS.toFixed(1)} s${failed ? ` (${failed} failed: ${connected.find((c) => c.firstError)?.firstError})` : ""}`,
+    );
+    if (ok === 0)
+      return { ...result, status: "failed", reason: `no connection: ${connected[0]?.firstError}` };
+    const rssLoaded = sumRss(serverPids);
+
+    const sendStartUs = clock.nowUs() + START_LEAD_US;
+    const windowStartUs = sendStartUs + opts.warmupS * 1e6;
+    const windowEndUs = windowStartUs + opts.durationS * 1e6;
+    for (const w of workers) w.send({ type: "start", sendStartUs, windowStartUs, windowEndUs, hz: run.hz });
+    await sleep((windowStartUs - clock.nowUs()) / 1000);
+    const cpu0 = { server: sumCpuUs(serverPids), all: sumCpuUs(allPids), at: clock.nowUs() };
+    await sleep((windowEndUs - clock.nowUs()) / 1000);
+    const cpu1 = { server: sumCpuUs(serverPids), all: sumCpuUs(allPids), at: clock.nowUs() };
+    const rssEnd = sumRss(serverPids);
+    const hwm = serverPids.reduce((s, pid) => s + (memory(pid)?.hwm ?? 0), 0);
+
+    const drainStart = Date.now();
+    let last = -1;
+    let quiet = 0;
+    while (Date.now() - drainStart < DRAIN_MAX_MS && quiet < 2) {
+      await sleep(DRAIN_POLL_MS);
+      const seen = (
+        await Promise.all(workers.map((w) => w.request({ type: "progress" }, "progress")))
+      ).reduce((s, p) => s + p.seen, 0);
+      quiet = seen === last ? quiet + 1 : 0;
+      last = seen;
+    }
+    const drainS = (Date.now() - drainStart) / 1000;
+    const reports = (await Promise.all(workers.map((w) => w.request({ type: "report" }, "report")))).map(
+      (r) => r.report,
+    );
+    return {
+      ...result,
+      status: "ok",
+      ...summarize({
+        run,
+        reports,
+        windowUs: windowEndUs - windowStartUs,
+        cpuWindowUs: cpu1.at - cpu0.at,
+        serverCpuUs: opts.url ? null : cpu1.server - cpu0.server,
+        redisCpuUs: redis ? cpu1.all - cpu0.all - (cpu1.server - cpu0.server) : null,
+        serverProcesses: serverPids.length,
+        rss: opts.url ? null : { idle: rssIdle, loaded: rssLoaded, end: rssEnd, hwm },
+        connected: ok,
+        connectFailures: failed,
+        connectS,
+        drainS,
+        workers: workers.length,
+        workersPinned: workers.every((w) => w.pinned),
+      }),
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w.close()));
+    const all = new Set([...started.servers, ...(started.extra ?? []), ...started.measured]);
+    await Promise.all([...all].map((s) => s.stop?.()));
+    await redis?.stop();
+  }
+}
+
+function oursMode(mode, processes) {
+  if (processes > 1 && mode === "dev") return "redis";
+  return mode;
+}
+
+/** --url: a server someone else started. Its CPU and memory are not measured. */
+function externalServer(name, url) {
+  if (name !== "ours") throw new NotAvailableError("--url only applies to ours");
+  const u = new URL(url);
+  const server = { host: u.hostname, port: Number(u.port || 80), url, pid: null };
+  return { servers: [server], measured: [], tokenUrl: url };
+}

@@ -1,0 +1,57 @@
+// The scenarios of the load benchmark (issue 8). A scenario is one or more runs;
+// S5 is a sweep of the per-client rate that stops, per target, at the first step
+// that misses p95 ≤ 40 ms or full delivery.
+
+/** The DoD bound on sender → receiver p95, ms (BRIEF §1). */
+export const P95_BOUND_MS = 40;
+/** A sweep step passes with at least this fraction of the expected deliveries. */
+export const SWEEP_MIN_DELIVERED = 0.99;
+
+export const SCENARIOS = {
+  S1: {
+    description: "100 connections in one room, 10 senders @ 20 Hz",
+    runs: [{ label: "S1", conns: 100, senders: 10, hz: 20, rooms: 1, processes: 1 }],
+  },
+  S2: {
+    description: "1 000 connections in one room, 50 senders @ 20 Hz",
+    runs: [{ label: "S2", conns: 1000, senders: 50, hz: 20, rooms: 1, processes: 1 }],
+  },
+  S3: {
+    description: "10 000 connections in one room, 50 senders @ 20 Hz, with 1 and 2 server processes",
+    runs: [
+      { label: "S3 1 process", conns: 10000, senders: 50, hz: 20, rooms: 1, processes: 1 },
+      { label: "S3 2 processes", conns: 10000, senders: 50, hz: 20, rooms: 1, processes: 2 },
+    ],
+  },
+  S4: {
+    description: "two server processes + Redis, S2's load (1 000 connections, 50 senders @ 20 Hz)",
+    runs: [{ label: "S4", conns: 1000, senders: 50, hz: 20, rooms: 1, processes: 2 }],
+  },
+  S5: {
+    description:
+      "the plan's literal load: 10 000 clients in 1 000 rooms of 10, all sending; sweep of the rate up to 20 Hz (200 k updates/s in)",
+    sweep: [1, 2, 5, 10, 20],
+    runs: [{ label: "S5", conns: 10000, senders: 10000, hz: 20, rooms: 1000, processes: 1 }],
+  },
+};
+
+/** The runs of a scenario with the command-line overrides applied. */
+export function expandScenario(name, overrides) {
+  const scenario = SCENARIOS[name];
+  if (scenario === undefined) throw new RangeError(`unknown scenario ${name} (S1–S5)`);
+  const pick = (run) => {
+    const out = { ...run };
+    for (const key of ["conns", "senders", "rooms", "processes", "hz"]) {
+      if (overrides[key] !== undefined) out[key] = overrides[key];
+    }
+    out.senders = Math.min(out.senders, out.conns);
+    out.rooms = Math.min(out.rooms, out.conns);
+    return out;
+  };
+  // An explicit --hz or --processes narrows the scenario to that one shape.
+  let runs = scenario.runs.map(pick);
+  if (overrides.processes !== undefined)
+    runs = runs.filter((r, i, all) => all.findIndex((o) => o.processes === r.processes) === i);
+  const sweep = scenario.sweep && overrides.hz === undefined ? scenario.sweep : null;
+  return { name, description: scenario.description, runs, sweep };
+}

@@ -1,0 +1,141 @@
+// Turns the generator processes' reports and the /proc readings of one run into
+// the figures of the report. Units are in the key names (Ms, Us, Bytes, PerS).
+import * as hdr from "hdr-histogram-js";
+import { HISTOGRAM_OPTS } from "./histogram-opts.mjs";
+
+/** Percentiles sampled for the CDF plot. */
+const CDF_PERCENTILES = [
+  0, 1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 85, 90, 92.5, 95, 96, 97, 98, 99, 99.5, 99.9, 99.99, 100,
+];
+/** Histogram plot bins per decade of latency (log-spaced). */
+const BINS_PER_DECADE = 10;
+
+export function mergeHistograms(encoded) {
+  const total = hdr.build(HISTOGRAM_OPTS);
+  for (const e of encoded) {
+    const h = hdr.decodeFromCompressedBase64(e);
+    total.add(h);
+  }
+  return total;
+}
+
+function latencyFigures(h) {
+  if (h.totalCount === 0) return null;
+  const ms = (us) => us / 1000;
+  return {
+    count: h.totalCount,
+    p50Ms: ms(h.getValueAtPercentile(50)),
+    p95Ms: ms(h.getValueAtPercentile(95)),
+    p99Ms: ms(h.getValueAtPercentile(99)),
+    maxMs: ms(h.maxValue),
+    meanMs: ms(h.mean),
+  };
+}
+
+/** Log-binned counts, [loMs, hiMs, count][], from the histogram's recorded values. */
+function bins(h) {
+  if (h.totalCount === 0) return [];
+  const lo = Math.floor(Math.log10(Math.max(1, h.minNonZeroValue)) * BINS_PER_DECADE);
+  const hi = Math.ceil(Math.log10(Math.max(2, h.maxValue)) * BINS_PER_DECADE);
+  const out = [];
+  for (let b = lo; b < hi; b++)
+    out.push([10 ** (b / BINS_PER_DECADE) / 1000, 10 ** ((b + 1) / BINS_PER_DECADE) / 1000, 0]);
+  const it = h.recordedValuesIterator;
+  it.reset();
+  while (it.hasNext()) {
+    const v = it.next();
+    const b = Math.min(
+      out.length - 1,
+      Math.max(0, Math.floor(Math.log10(Math.max(1, v.valueIteratedTo)) * BINS_PER_DECADE) - lo),
+    );
+    out[b][2] += v.countAtValueIteratedTo;
+  }
+  return out;
+}
+
+export function summarize(m) {
+  const { reports } = m;
+  const windowS = m.windowUs / 1e6;
+  const sum = (f) => reports.reduce((s, r) => s + f(r), 0);
+  const addUp = (key) => {
+    const total = new Map();
+    for (const r of reports) for (const [room, n] of r[key]) total.set(room, (total.get(room) ?? 0) + n);
+    return total;
+  };
+  const sendsByRoom = addUp("sendsByRoom");
+  const probesByRoom = addUp("probesByRoom");
+  const roomSize = addUp("connsByRoom");
+  // Every client of a room should get every update of every other client of that room.
+  let expected = 0;
+  for (const [room, n] of sendsByRoom) expected += n * ((roomSize.get(room) ?? 1) - 1);
+  let probeExpected = -sum((r) => r.probeOwnSends);
+  for (const [room, probes] of probesByRoom) probeExpected += probes * (sendsByRoom.get(room) ?? 0);
+  const probeDelivered = sum((r) => r.probeDelivered);
+
+  const sends = sum((r) => r.sends);
+  const updates = sum((r) => r.updates);
+  const frames = sum((r) => r.frames);
+  const latency = mergeHistograms(reports.map((r) => r.latency));
+  const ack = mergeHistograms(reports.map((r) => r.ack));
+  const sendLag = mergeHistograms(reports.map((r) => r.sendLag));
+  const errors = {};
+  for (const r of reports) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+  const generatorCpuUs = sum((r) => r.cpuUs);
+  const perUnit = (total, n) => (total === null || n === 0 ? null : total / n);
+  const cpuUs = m.serverCpuUs;
+
+  return {
+    windowS,
+    connected: m.connected,
+    connectFailures: m.connectFailures,
+    connectS: m.connectS,
+    drainS: m.drainS,
+    offeredPerS: sends / windowS,
+    expectedDeliveriesPerS: expected / windowS,
+    deliveredPerS: updates / windowS,
+    deliveredRatio: expected > 0 ? updates / expected : null,
+    probe: {
+      expected: probeExpected,
+      delivered: probeDelivered,
+      lossRatio: probeExpected > 0 ? Math.max(0, 1 - probeDelivered / probeExpected) : null,
+    },
+    framesPerS: frames / windowS,
+    latency: latencyFigures(latency),
+    ackRtt: latencyFigures(ack),
+    sendLagP99Ms: sendLag.totalCount ? sendLag.getValueAtPercentile(99) / 1000 : null,
+    server: {
+      processes: m.serverProcesses,
+      cpuUs,
+      cores: cpuUs === null ? null : cpuUs / m.cpuWindowUs,
+      cpuUsPerDeliveredUpdate: perUnit(cpuUs, updates),
+      cpuUsPerFrame: perUnit(cpuUs, frames),
+      redisCpuUs: m.redisCpuUs,
+      rssIdleBytes: m.rss?.idle ?? null,
+      rssLoadedBytes: m.rss?.loaded ?? null,
+      rssEndBytes: m.rss?.end ?? null,
+      rssPeakBytes: m.rss?.hwm ?? null,
+      rssPerConnBytes: m.rss ? (m.rss.loaded - m.rss.idle) / m.connected : null,
+    },
+    wire: {
+      bytesPerDeliveredUpdate: perUnit(
+        sum((r) => r.bytes),
+        updates,
+      ),
+      bytesPerSentUpdate: perUnit(
+        sum((r) => r.sendBytes),
+        sends,
+      ),
+      updatesPerFrame: perUnit(updates, frames),
+    },
+    generator: {
+      processes: m.workers,
+      pinned: m.workersPinned,
+      cores: generatorCpuUs / m.cpuWindowUs,
+    },
+    errors,
+    unexpectedCloses: sum((r) => r.unexpectedCloses),
+    cdf: latency.totalCount ? CDF_PERCENTILES.map((p) => [latency.getValueAtPercentile(p) / 1000, p]) : [],
+    bins: bins(latency),
+    histogram: hdr.encodeIntoCompressedBase64(latency),
+  };
+}

@@ -1,0 +1,138 @@
+// The measured systems: how to start each one for a run, and which client
+// protocol the generator speaks to it. A target that cannot run a given shape
+// (e.g. a single-process peer asked for 2 processes, or a server mode not built
+// yet) throws NotAvailableError with the reason, and the report says so.
+import { existsSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { NotAvailableError, startServer } from "./server-process.mjs";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const CLI = path.join(ROOT, "packages/server/dist/cli/main.js");
+const PEERS = path.join(ROOT, "bench/peers");
+
+export const TARGET_NAMES = ["ours", "ws-naive", "ws-tick", "socketio", "yws"];
+
+/** A free TCP port on 127.0.0.1 (for processes that cannot report the one they bound). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function startAll(specs) {
+  const started = [];
+  try {
+    for (const spec of specs) started.push(await startServer(spec));
+  } catch (err) {
+    await Promise.all(started.map((s) => s.stop()));
+    throw err;
+  }
+  return started;
+}
+
+function singleProcessPeer(name, script, extraArgs = []) {
+  return {
+    name,
+    protocol: name,
+    needsRedis: () => false,
+    async start({ processes, cpus, tickMs }) {
+      if (processes > 1)
+        throw new NotAvailableError(`${name} has no cross-process fan-out (single process only)`);
+      const args = [path.join(PEERS, script), "--port", "0", "--tick-ms", String(tickMs), ...extraArgs];
+      const servers = await startAll([{ args, cpus, label: name }]);
+      return { servers, measured: servers, tokenUrl: null };
+    },
+  };
+}
+
+const socketio = {
+  name: "socketio",
+  protocol: "socketio",
+  needsRedis: ({ processes }) => processes > 1,
+  async start({ processes, cpus, redisUrl }) {
+    const args = [path.join(PEERS, "socketio-server.mjs"), "--port", "0"];
+    if (processes > 1) args.push("--redis", redisUrl);
+    const servers = await startAll(
+      Array.from({ length: processes }, (_, i) => ({ args, cpus, label: `socketio#${i}` })),
+    );
+    return { servers, measured: servers, tokenUrl: null };
+  },
+};
+
+/**
+ * Ours. dev: one `collabblocks dev` process. redis: a `dev` process only issues
+ * tokens (its JWKS is what the measured `serve --redis` processes trust; it is
+ * idle while measuring and not counted), plus N `serve` processes. split: one
+ * `pod` and N `edge` processes, all measured.
+ */
+const ours = {
+  name: "ours",
+  protocol: "ours",
+  needsRedis: ({ mode }) => mode !== "dev",
+  async start({ processes, cpus, mode, redisUrl, tickMs, generatorCpus }) {
+    if (!existsSync(CLI)) throw new NotAvailableError(`${path.relative(ROOT, CLI)} missing: npm run build`);
+    // Per-connection info logs would be measured as server work the peers do not do.
+    const tick = ["--tick-ms", String(tickMs), "--log-level", "warn"];
+    if (mode === "dev") {
+      if (processes > 1) throw new NotAvailableError("dev mode is one process: use --mode redis or split");
+      const servers = await startAll([
+        { args: [CLI, "dev", "--port", "0", ...tick], cpus, label: "ours dev" },
+      ]);
+      return { servers, measured: servers, tokenUrl: servers[0].url };
+    }
+    const [issuer] = await startAll([
+      { args: [CLI, "dev", "--port", "0"], cpus: generatorCpus, label: "ours token issuer" },
+    ]);
+    const jwks = new URL("/.well-known/jwks.json", issuer.url).href;
+    try {
+      let measured;
+      if (mode === "redis") {
+        measured = await startAll(
+          Array.from({ length: processes }, (_, i) => ({
+            args: [CLI, "serve", "--port", "0", "--jwks-url", jwks, "--redis", redisUrl, ...tick],
+            cpus,
+            label: `ours serve#${i}`,
+          })),
+        );
+        return { servers: measured, measured, tokenUrl: issuer.url, extra: [issuer] };
+      }
+      const grpcPort = await freePort();
+      const pods = await startAll([
+        {
+          args: [CLI, "pod", "--port", "0", "--grpc-port", String(grpcPort), "--redis", redisUrl],
+          cpus,
+          label: "ours pod",
+        },
+      ]);
+      const edges = await startAll(
+        Array.from({ length: processes }, (_, i) => ({
+          args: [CLI, "edge", "--port", "0", "--jwks-url", jwks, "--pods", `127.0.0.1:${grpcPort}`, ...tick],
+          cpus,
+          label: `ours edge#${i}`,
+        })),
+      ).catch(async (err) => {
+        await Promise.all(pods.map((p) => p.stop()));
+        throw err;
+      });
+      return { servers: edges, measured: [...edges, ...pods], tokenUrl: issuer.url, extra: [issuer] };
+    } catch (err) {
+      await issuer.stop();
+      throw err;
+    }
+  },
+};
+
+export const TARGETS = {
+  ours,
+  "ws-naive": singleProcessPeer("ws-naive", "ws-naive-server.mjs"),
+  "ws-tick": singleProcessPeer("ws-tick", "ws-tick-server.mjs"),
+  socketio,
+  yws: singleProcessPeer("yws", "yws-server.mjs"),
+};

@@ -1,0 +1,188 @@
+#!/usr/bin/env node
+// Load benchmark: `npm run bench -- --scenario S2 [flags]`. Starts and stops the
+// servers it measures (ours and the peers), drives them with the same load
+// generator, and writes JSON + a self-contained HTML report (+ Markdown tables).
+// See docs/BENCHMARKS.md for what each figure means.
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { markdownReport, ratioTable, summaryTable, sweepTable } from "./lib/format.mjs";
+import { pinning, pinPid } from "./lib/proc-stats.mjs";
+import { htmlReport } from "./lib/report-html.mjs";
+import { runTarget } from "./lib/run-target.mjs";
+import { expandScenario, P95_BOUND_MS, SWEEP_MIN_DELIVERED } from "./lib/scenarios.mjs";
+import { TARGET_NAMES } from "./lib/targets.mjs";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const USAGE = `usage: npm run bench -- --scenario S1|S2|S3|S4|S5 [flags]
+  --conns N --senders N --hz N --rooms N --processes N   override the scenario's load shape
+  --duration S (10)  --warmup S (2)                       measured window and warm-up, seconds
+  --mode dev|redis|split (dev)                            how ours runs (2+ processes: redis unless split)
+  --url http://host:port                                  measure a running ours (dev token endpoint needed)
+  --targets ours,ws-naive,ws-tick,socketio,yws (all)      --out DIR (bench/results)
+  --probes N (100)       connections that decode every frame and time each update
+  --tick-ms N (16)       tick of ours and of the ws-tick peer      --workers N   generator processes`;
+
+function parseFlags(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      scenario: { type: "string", default: "S1" },
+      conns: { type: "string" },
+      senders: { type: "string" },
+      hz: { type: "string" },
+      rooms: { type: "string" },
+      processes: { type: "string" },
+      duration: { type: "string", default: "10" },
+      warmup: { type: "string", default: "2" },
+      mode: { type: "string", default: "dev" },
+      url: { type: "string" },
+      targets: { type: "string", default: TARGET_NAMES.join(",") },
+      out: { type: "string", default: path.join(HERE, "results") },
+      probes: { type: "string", default: "100" },
+      "tick-ms": { type: "string", default: "16" },
+      workers: { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const int = (name, v, min = 1) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new RangeError(`--${name} must be a number ≥ ${min}, got ${v}`);
+    return n;
+  };
+  if (!["dev", "redis", "split"].includes(values.mode))
+    throw new RangeError(`--mode must be dev, redis or split`);
+  const targets = values.targets
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
+  for (const t of targets)
+    if (!TARGET_NAMES.includes(t)) throw new RangeError(`unknown target ${t} (${TARGET_NAMES.join(", ")})`);
+  return {
+    scenario: values.scenario.toUpperCase(),
+    overrides: {
+      conns: int("conns", values.conns, 2),
+      senders: int("senders", values.senders),
+      hz: int("hz", values.hz),
+      rooms: int("rooms", values.rooms),
+      processes: int("processes", values.processes),
+    },
+    durationS: int("duration", values.duration),
+    warmupS: int("warmup", values.warmup, 0),
+    mode: values.mode,
+    url: values.url ?? null,
+    targets: values.url ? ["ours"] : targets,
+    out: path.resolve(values.out),
+    probes: int("probes", values.probes),
+    tickMs: int("tick-ms", values["tick-ms"]),
+    workers: int("workers", values.workers),
+  };
+}
+
+function machine() {
+  return {
+    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    cores: os.cpus().length,
+    memGB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.versions.node,
+    os: `${os.type()} ${os.release()}`,
+    loadavg: os.loadavg(),
+  };
+}
+
+const log = (s) => process.stderr.write(`${s}\n`);
+
+async function runOne(target, run, opts) {
+  log(`${run.label} @ ${run.hz} Hz — ${target}`);
+  const r = await runTarget({ target, run, opts, log });
+  if (r.status === "ok") {
+    log(
+      `  p95 ${r.latency?.p95Ms?.toFixed(2)} ms, delivered ${((r.deliveredRatio ?? 0) * 100).toFixed(1)} %, server ${r.server.cores?.toFixed(2)} cores, generator ${r.generator.cores.toFixed(2)} cores`,
+    );
+  } else {
+    log(`  ${r.status}: ${r.reason}`);
+  }
+  return r;
+}
+
+async function main() {
+  const opts = parseFlags(process.argv.slice(2));
+  const scenario = expandScenario(opts.scenario, opts.overrides);
+  const pin = pinning();
+  pinPid(process.pid, pin.generatorCpus, pin); // the coordinator is part of the generator
+  const startedAt = new Date().toISOString();
+  const result = {
+    scenario: scenario.name,
+    description: scenario.description,
+    command: `npm run bench -- ${process.argv.slice(2).join(" ")}`,
+    startedAt,
+    machine: machine(),
+    pinning: pin,
+    options: { ...opts, out: undefined },
+    runs: [],
+    sweep: null,
+  };
+  for (const run of scenario.runs) {
+    if (scenario.sweep) {
+      result.sweep = {};
+      const steps = [];
+      for (const target of opts.targets) {
+        const s = { best: null, steps: [] };
+        result.sweep[target] = s;
+        for (const hz of scenario.sweep) {
+          const r = await runOne(target, { ...run, hz, label: `${run.label} ${hz} Hz` }, opts);
+          steps.push({ hz, r });
+          const pass =
+            r.status === "ok" &&
+            r.latency !== null &&
+            r.latency.p95Ms <= P95_BOUND_MS &&
+            (r.deliveredRatio ?? 0) >= SWEEP_MIN_DELIVERED;
+          s.steps.push({
+            hz,
+            status: r.status,
+            p95Ms: r.latency?.p95Ms ?? null,
+            deliveredRatio: r.deliveredRatio ?? null,
+            pass,
+          });
+          if (!pass) break;
+          s.best = { hz, offeredPerS: r.offeredPerS };
+        }
+      }
+      for (const hz of scenario.sweep) {
+        const results = steps.filter((x) => x.hz === hz).map((x) => x.r);
+        if (results.length)
+          result.runs.push({ label: `${run.label} ${hz} Hz`, run: { ...run, hz }, results });
+      }
+    } else {
+      const results = [];
+      for (const target of opts.targets) results.push(await runOne(target, run, opts));
+      result.runs.push({ label: run.label, run, results });
+    }
+  }
+  mkdirSync(opts.out, { recursive: true });
+  const stem = path.join(opts.out, `${scenario.name}-${startedAt.replace(/[:.]/g, "-")}`);
+  writeFileSync(`${stem}.json`, `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(`${stem}.html`, htmlReport(result));
+  writeFileSync(`${stem}.md`, markdownReport(result));
+  for (const run of result.runs) {
+    log(`\n${run.label}\n${summaryTable(run.results)}`);
+    const ratios = ratioTable(run.results);
+    if (ratios) log(`\n${ratios}`);
+  }
+  if (result.sweep) log(`\n${sweepTable(result.sweep)}`);
+  process.stdout.write(
+    `${JSON.stringify({ event: "bench-done", json: `${stem}.json`, html: `${stem}.html`, md: `${stem}.md` })}\n`,
+  );
+}
+
+main().catch((err) => {
+  log(err instanceof RangeError ? `${err.message}\n${USAGE}` : err.stack);
+  process.exit(err instanceof RangeError ? 2 : 1);
+});
