@@ -1,0 +1,208 @@
+// The Redis bus against a real redis-server (started here on a free port): two
+// pods sharing rooms, persistence for late joiners, sweeping a crashed pod's
+// connections, FLUSHALL and a partition. The server-level chaos tests (separate
+// processes, kill -9, clusters) are in test/redis-*.integration.test.ts.
+import type { BatchEntry, PeerState } from "@collabblocks/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type RedisServer,
+  startRedisServer,
+  startTcpProxy,
+  type TcpProxy,
+} from "../../test-support/redis-harness.js";
+import { createRedisBus, type RedisBus } from "./redis-bus.js";
+import { createRedisClients, type RedisClients } from "./redis-clients.js";
+
+interface Pod {
+  readonly bus: RedisBus;
+  readonly clients: RedisClients;
+  readonly got: { entries: BatchEntry[]; origins: string[] };
+  touching: ReturnType<typeof setInterval> | undefined;
+}
+
+const peer = (cid: string, clock: number, state: Record<string, unknown>): PeerState => ({
+  connectionId: cid,
+  userId: `u-${cid}`,
+  info: undefined,
+  epoch: 1,
+  clock,
+  state: state as PeerState["state"],
+});
+
+async function until(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 8000,
+): Promise<number> {
+  const start = performance.now();
+  while (!(await check())) {
+    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return performance.now() - start;
+}
+
+describe("redis bus", () => {
+  let redis: RedisServer;
+  const pods: Pod[] = [];
+  const proxies: TcpProxy[] = [];
+
+  const startPod = async (podId: string, url = redis.url): Promise<Pod> => {
+    const clients = createRedisClients({ kind: "single", url }, podId);
+    const bus = createRedisBus({ podId, clients });
+    expect(await bus.whenConnected(5000)).toBe(true);
+    const pod: Pod = { bus, clients, got: { entries: [], origins: [] }, touching: undefined };
+    pods.push(pod);
+    return pod;
+  };
+  const join = (pod: Pod, roomId: string): Promise<readonly PeerState[]> =>
+    pod.bus.join(roomId, (entries, origin) => {
+      pod.got.entries.push(...entries);
+      pod.got.origins.push(origin);
+    });
+  /** Touches like a pod does: every second, its live connections. */
+  const keepAlive = (pod: Pod, roomId: string, cids: string[]): void => {
+    pod.touching = setInterval(() => pod.bus.touch(roomId, cids), 1000);
+    pod.bus.touch(roomId, cids);
+  };
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+  });
+  afterAll(async () => {
+    for (const p of pods) {
+      if (p.touching) clearInterval(p.touching);
+      await p.bus.close();
+    }
+    for (const p of proxies) await p.close();
+    await redis?.stop();
+  });
+
+  it("delivers another pod's entries in order and never a pod's own", async () => {
+    const a = await startPod("a1");
+    const b = await startPod("b1");
+    await join(a, "r1");
+    await join(b, "r1");
+    a.bus.publish("r1", [{ kind: "enter", ...peer("conn-a-000000000001", 0, { status: "idle" }) }]);
+    for (let clock = 1; clock <= 20; clock++) {
+      a.bus.publish("r1", [
+        {
+          kind: "update",
+          connectionId: "conn-a-000000000001",
+          epoch: 1,
+          base: clock - 1,
+          clock,
+          set: { n: clock },
+          del: [],
+        },
+      ]);
+    }
+    await until("b gets 21 entries", () => b.got.entries.length >= 21);
+    expect(b.got.entries.map((e) => (e.kind === "update" ? e.clock : -1))).toEqual([
+      -1,
+      ...Array.from({ length: 20 }, (_, i) => i + 1),
+    ]);
+    expect(new Set(b.got.origins)).toEqual(new Set(["a1"]));
+    expect(a.got.entries).toEqual([]);
+  });
+
+  it("gives a pod that joins later the room's persisted state, updates included", async () => {
+    const a = await startPod("a2");
+    await join(a, "r2");
+    const cid = "conn-a-000000000002";
+    a.bus.publish("r2", [{ kind: "enter", ...peer(cid, 0, { status: "idle" }) }]);
+    a.bus.publish("r2", [
+      { kind: "update", connectionId: cid, epoch: 1, base: 0, clock: 1, set: { x: 1 }, del: [] },
+    ]);
+    keepAlive(a, "r2", [cid]);
+    await new Promise((r) => setTimeout(r, 1200)); // one touch flushes the update
+    const b = await startPod("b2");
+    const state = await join(b, "r2");
+    expect(state).toEqual([peer(cid, 1, { status: "idle", x: 1 })]);
+  });
+
+  it("expires a crashed pod's connections everywhere within 5 s, at the newest version", async () => {
+    const a = await startPod("a3");
+    const b = await startPod("b3");
+    await join(a, "r3");
+    await join(b, "r3");
+    const ca = "conn-a-000000000003";
+    const cb = "conn-b-000000000003";
+    a.bus.publish("r3", [{ kind: "enter", ...peer(ca, 0, {}) }]);
+    b.bus.publish("r3", [{ kind: "enter", ...peer(cb, 0, {}) }]);
+    keepAlive(a, "r3", [ca]);
+    keepAlive(b, "r3", [cb]);
+    // Updates that reach the stream but not yet the state hash (flushed each second).
+    for (let clock = 1; clock <= 3; clock++) {
+      a.bus.publish("r3", [
+        { kind: "update", connectionId: ca, epoch: 1, base: clock - 1, clock, set: { n: clock }, del: [] },
+      ]);
+    }
+    await until("b sees a's updates", () => b.got.entries.length >= 4);
+    // "Crash": a stops touching and its connections drop, without any goodbye.
+    clearInterval(a.touching);
+    a.touching = undefined;
+    await a.clients.close();
+    const crashedAt = performance.now();
+    await until("b gets a's expiry", () => b.got.entries.some((e) => e.kind === "leave"), 8000);
+    const took = performance.now() - crashedAt;
+    console.log(`[redis-bus] crashed pod's connection expired after ${Math.round(took)} ms`);
+    expect(took).toBeLessThan(8000);
+    const leave = b.got.entries.find((e) => e.kind === "leave");
+    expect(leave).toEqual({ kind: "leave", connectionId: ca, epoch: 1, clock: 3, reason: "expired" });
+  });
+
+  it("recovers from FLUSHALL: groups and state come back, updates keep flowing", async () => {
+    const a = await startPod("a4");
+    const b = await startPod("b4");
+    await join(a, "r4");
+    await join(b, "r4");
+    const ca = "conn-a-000000000004";
+    a.bus.publish("r4", [{ kind: "enter", ...peer(ca, 0, { s: 0 }) }]);
+    keepAlive(a, "r4", [ca]);
+    await until("b sees a's enter", () => b.got.entries.length >= 1);
+    await redis.cli("FLUSHALL");
+    const flushedAt = performance.now();
+    a.bus.publish("r4", [
+      { kind: "update", connectionId: ca, epoch: 1, base: 0, clock: 1, set: { s: 1 }, del: [] },
+    ]);
+    await until("b sees an update after the flush", () =>
+      b.got.entries.some((e) => e.kind !== "leave" && e.clock >= 1 && e.connectionId === ca),
+    );
+    await until(
+      "state re-seeded",
+      async () => (await redis.cli("HEXISTS", "presence-{r4}:state", ca)) === "1",
+    );
+    const took = performance.now() - flushedAt;
+    console.log(`[redis-bus] state back in redis ${Math.round(took)} ms after FLUSHALL`);
+    expect(took).toBeLessThan(8000);
+  });
+
+  it("re-asserts a partitioned pod's connections with a fresher version when it heals", async () => {
+    const proxy = await startTcpProxy(redis.port);
+    proxies.push(proxy);
+    const a = await startPod("a5", `redis://127.0.0.1:${proxy.port}`);
+    const b = await startPod("b5");
+    await join(a, "r5");
+    await join(b, "r5");
+    const ca = "conn-a-000000000005";
+    const cb = "conn-b-000000000005";
+    a.bus.publish("r5", [{ kind: "enter", ...peer(ca, 0, { s: "a" }) }]);
+    b.bus.publish("r5", [{ kind: "enter", ...peer(cb, 0, {}) }]);
+    keepAlive(a, "r5", [ca]);
+    keepAlive(b, "r5", [cb]);
+    await until("b sees a", () => b.got.entries.length >= 1);
+    proxy.blackhole();
+    await until("b sees a expire", () => b.got.entries.some((e) => e.kind === "leave"), 8000);
+    proxy.heal();
+    await until("b sees a come back", () => {
+      const last = b.got.entries.filter((e) => e.connectionId === ca).at(-1);
+      return last?.kind === "enter";
+    });
+    const leave = b.got.entries.find((e) => e.kind === "leave") as BatchEntry & { kind: "leave" };
+    const back = b.got.entries.filter((e) => e.connectionId === ca).at(-1) as BatchEntry & { kind: "enter" };
+    expect(back.epoch).toBe(leave.epoch);
+    expect(back.clock).toBeGreaterThan(leave.clock);
+    expect(back.state).toEqual({ s: "a" });
+  });
+});

@@ -1,0 +1,194 @@
+// The Redis bus (BRIEF §7): the PresenceBus of scaled mode. Per room it keeps
+//  - a stream `presence-{room}` (one entry per flush, `MAXLEN ~ 1000`), appended
+//    together with a sharded wake-up `SPUBLISH presence-{room}:wake` by one script;
+//  - one consumer group per pod (group = consumer = pod id), read with
+//    non-blocking XREADGROUP on each wake-up and acknowledged after applying;
+//  - a state hash (written on enter, flushed with the once-a-second touch) and a
+//    last-seen set (Redis TIME), swept by every pod that touches the room.
+// Nothing on the local path waits for Redis: publish() only queues, and whatever a
+// Redis fault loses is re-seeded when it answers again (see room-sync.ts).
+import type { BatchEntry, PeerState } from "@collabblocks/protocol";
+import type { BusHandler, PresenceBus } from "../bus.js";
+import { roomOfWakeChannel } from "./keys.js";
+import type { RedisClients } from "./redis-clients.js";
+import { createRoomSync, type RoomSync, type RoomSyncConfig } from "./room-sync.js";
+import { defineBusScripts } from "./scripts.js";
+
+/** Defaults of BRIEF §7, each overridable for tests. */
+export const REDIS_BUS_DEFAULTS = {
+  /** Last-seen older than this is expired by a sweeper, ms. */
+  expiryMs: 3000,
+  /** Housekeeping tick: join retries, failed reads, own-entry reads, ms. */
+  tickMs: 1000,
+  /** Slow sweep of every room (lost wake-ups, group GC, lag, idle-room expiry), ms. */
+  slowSweepMs: 5000,
+  /** A new group starts this far back, so entries newer than the state flush replay, ms. */
+  joinLookbackMs: 3000,
+  /** `XADD … MAXLEN ~ streamMaxLen`. */
+  streamMaxLen: 1000,
+  /** Room keys expire after this long without a write or touch, ms. */
+  keyTtlMs: 10 * 60_000,
+  /** A group whose consumers were all idle this long belongs to a gone pod, ms. */
+  groupGcIdleMs: 60_000,
+  /** Own-entry-only wake-ups are read lazily, at most this often per room, ms. */
+  ownReadMs: 1000,
+  /** Appends in flight per process beyond which a flush is dropped (and re-seeded later). */
+  maxInflight: 1000,
+} as const;
+
+export interface RedisBusOptions extends Partial<Omit<RoomSyncConfig, "podId">> {
+  readonly podId: string;
+  readonly clients: RedisClients;
+  readonly tickMs?: number;
+  readonly slowSweepMs?: number;
+  readonly onError?: (err: unknown, context: string) => void;
+}
+
+export interface RedisBus extends PresenceBus {
+  /** Largest consumer-group lag among this pod's groups (from the last slow sweep). */
+  lag(): number;
+  /** True when commands can currently reach Redis. */
+  readonly connected: boolean;
+  /** Rooms joined. */
+  readonly rooms: number;
+  /** Resolves true once connected, false after `timeoutMs`. */
+  whenConnected(timeoutMs: number): Promise<boolean>;
+}
+
+export function createRedisBus(options: RedisBusOptions): RedisBus {
+  const { podId, clients } = options;
+  const redis = defineBusScripts(clients.commands);
+  const config: RoomSyncConfig = {
+    podId,
+    expiryMs: options.expiryMs ?? REDIS_BUS_DEFAULTS.expiryMs,
+    joinLookbackMs: options.joinLookbackMs ?? REDIS_BUS_DEFAULTS.joinLookbackMs,
+    streamMaxLen: options.streamMaxLen ?? REDIS_BUS_DEFAULTS.streamMaxLen,
+    keyTtlMs: options.keyTtlMs ?? REDIS_BUS_DEFAULTS.keyTtlMs,
+    groupGcIdleMs: options.groupGcIdleMs ?? REDIS_BUS_DEFAULTS.groupGcIdleMs,
+    maxInflight: options.maxInflight ?? REDIS_BUS_DEFAULTS.maxInflight,
+  };
+  const onError = options.onError ?? (() => {});
+  const rooms = new Map<string, RoomSync>();
+  const inflight = { count: 0 };
+  let closed = false;
+
+  // Own appends of every room flush together once per event-loop turn: one stream
+  // entry per room per turn ("a batch of one flush"), sent in one pipelined write.
+  const dirty = new Set<RoomSync>();
+  let flushScheduled = false;
+  const flush = (): void => {
+    flushScheduled = false;
+    for (const room of dirty) room.flush(clients.connected);
+    dirty.clear();
+  };
+  const scheduleFlush = (room: RoomSync): void => {
+    dirty.add(room);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
+  };
+
+  const newRoom = (roomId: string, handler: BusHandler): RoomSync =>
+    createRoomSync({
+      roomId,
+      handler,
+      redis,
+      config,
+      inflight,
+      requestFlush: (room) => scheduleFlush(room),
+      onError,
+    });
+
+  clients.subscriber.on("smessage", (channel: string, message: string) => {
+    const roomId = roomOfWakeChannel(channel);
+    const room = roomId === undefined ? undefined : rooms.get(roomId);
+    if (!room) return;
+    const origin = message.slice(message.indexOf(" ") + 1);
+    room.onWake(origin);
+  });
+  clients.onResubscribed(() => {
+    for (const room of rooms.values()) room.catchUp();
+  });
+
+  const ownReadMs = REDIS_BUS_DEFAULTS.ownReadMs;
+  const tick = setInterval(() => {
+    if (!clients.connected) return;
+    for (const room of rooms.values()) room.tick(ownReadMs);
+  }, options.tickMs ?? REDIS_BUS_DEFAULTS.tickMs);
+  tick.unref();
+  const slow = setInterval(() => {
+    if (!clients.connected) return;
+    for (const room of rooms.values()) room.maintain(options.slowSweepMs ?? REDIS_BUS_DEFAULTS.slowSweepMs);
+  }, options.slowSweepMs ?? REDIS_BUS_DEFAULTS.slowSweepMs);
+  slow.unref();
+
+  const subscribe = (channel: string): void => {
+    clients.subscriber.ssubscribe(channel).catch((err: unknown) => onError(err, "ssubscribe"));
+  };
+
+  return {
+    podId,
+    async join(roomId, handler): Promise<readonly PeerState[]> {
+      const existing = rooms.get(roomId);
+      if (existing) existing.stop();
+      const room = newRoom(roomId, handler);
+      rooms.set(roomId, room);
+      subscribe(room.keys.wake);
+      return room.join();
+    },
+    leave(roomId) {
+      const room = rooms.get(roomId);
+      if (!room) return;
+      rooms.delete(roomId);
+      room.stop();
+      dirty.delete(room);
+      clients.subscriber.sunsubscribe(room.keys.wake).catch(() => {});
+      redis.xgroup("DESTROY", room.keys.stream, podId).catch(() => {});
+    },
+    publish(roomId, entries: readonly BatchEntry[]) {
+      rooms.get(roomId)?.publish(entries);
+    },
+    touch(roomId, connectionIds) {
+      if (clients.connected) rooms.get(roomId)?.touch(connectionIds);
+      else rooms.get(roomId)?.markLost();
+    },
+    lag() {
+      let max = 0;
+      for (const room of rooms.values()) max = Math.max(max, room.lag);
+      return max;
+    },
+    get connected() {
+      return clients.connected;
+    },
+    get rooms() {
+      return rooms.size;
+    },
+    async whenConnected(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (!clients.connected) {
+        if (Date.now() > deadline) return false;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return true;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(tick);
+      clearInterval(slow);
+      if (flushScheduled) flush();
+      const destroys: Promise<unknown>[] = [];
+      for (const room of rooms.values()) {
+        room.stop();
+        // A graceful exit removes its groups; its connections are not removed (no
+        // leave on a server-initiated close): they reconnect elsewhere or expire.
+        if (clients.connected)
+          destroys.push(redis.xgroup("DESTROY", room.keys.stream, podId).catch(() => {}));
+      }
+      rooms.clear();
+      await Promise.all(destroys);
+      await clients.close();
+    },
+  };
+}

@@ -1,0 +1,436 @@
+// One room on the Redis bus: what this pod writes (own entries, state, last-seen),
+// what it reads (other pods' entries, via its consumer group) and the repairs
+// after Redis faults:
+//  - a write that failed (Redis down, partition, too many in flight) marks the
+//    room lost; the next touch that succeeds re-asserts every own connection with
+//    a fresher version, so other pods get their current state back;
+//  - a touch that finds own connections missing from the state hash (another pod
+//    expired them, or Redis was flushed/restarted) re-asserts those;
+//  - an `expired` leave read for an own live connection is not delivered: it is
+//    re-asserted instead;
+//  - NOGROUP (FLUSHALL, restart) recreates the group at 0 and reads again; the
+//    touch recreates it too, once a second, even for a room nobody writes to.
+import type { BatchEntry, PeerState } from "@collabblocks/protocol";
+import type { BusHandler } from "../bus.js";
+import { seenKey, stateKey, streamKey, wakeChannel } from "./keys.js";
+import { createOwnConnections, type OwnConnections } from "./own-connections.js";
+import { createRoomReader, READ_BATCH, type ReadResult, type RoomReader } from "./room-reader.js";
+import type { BusRedis } from "./scripts.js";
+import {
+  batchConnectionField,
+  decodeStoredPeer,
+  decodeStreamBatch,
+  encodeStoredPeer,
+  encodeStreamBatch,
+  maxVersion,
+} from "./stream-codec.js";
+import { createVersionTracker, type VersionTracker } from "./version-tracker.js";
+
+/** Origin (`o`) of the sweeper's `expired` leaves: every pod, the sweeping one included, reads them. */
+export const SWEEPER_ORIGIN = "sweeper";
+/** Origin reported for state loaded from the hash after a late join. */
+export const REDIS_ORIGIN = "redis";
+
+export interface RoomSyncConfig {
+  readonly podId: string;
+  readonly expiryMs: number;
+  readonly joinLookbackMs: number;
+  readonly streamMaxLen: number;
+  readonly keyTtlMs: number;
+  readonly groupGcIdleMs: number;
+  readonly maxInflight: number;
+}
+
+export interface RoomSyncOptions {
+  readonly roomId: string;
+  readonly handler: BusHandler;
+  readonly redis: BusRedis;
+  readonly config: RoomSyncConfig;
+  /** Appends in flight, shared by all rooms of the process. */
+  readonly inflight: { count: number };
+  readonly requestFlush: (room: RoomSync) => void;
+  readonly onError: (err: unknown, context: string) => void;
+}
+
+export interface RoomSync {
+  readonly keys: {
+    readonly stream: string;
+    readonly state: string;
+    readonly seen: string;
+    readonly wake: string;
+  };
+  readonly lag: number;
+  /** Creates the group and loads the persisted state ([] if Redis is unreachable: retried by tick()). */
+  join(): Promise<readonly PeerState[]>;
+  publish(entries: readonly BatchEntry[]): void;
+  /** Sends the queued own entries as one stream entry (drops them, marking the room lost, if `connected` is false). */
+  flush(connected: boolean): void;
+  touch(connectionIds: readonly string[]): void;
+  markLost(): void;
+  onWake(origin: string): void;
+  catchUp(): void;
+  tick(ownReadMs: number): void;
+  maintain(slowSweepMs: number): void;
+  stop(): void;
+}
+
+const isNoGroup = (err: unknown): boolean => err instanceof Error && err.message.includes("NOGROUP");
+
+/** Field value of a stream entry's flat [field, value, …] list. */
+function field(fields: readonly Buffer[], name: string): Buffer | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i]?.toString() === name) return fields[i + 1];
+  return undefined;
+}
+
+export function createRoomSync(options: RoomSyncOptions): RoomSync {
+  const { roomId, handler, redis, config, inflight, onError } = options;
+  const { podId } = config;
+  const keys = {
+    stream: streamKey(roomId),
+    state: stateKey(roomId),
+    seen: seenKey(roomId),
+    wake: wakeChannel(roomId),
+  };
+  const own: OwnConnections = createOwnConnections();
+  const versions: VersionTracker = createVersionTracker();
+  let outbox: BatchEntry[] = [];
+  const seenAdd = new Set<string>();
+  const stateSet = new Map<string, PeerState>();
+  const removed = new Set<string>();
+  let joined = false;
+  let joining = false;
+  let lost = false;
+  let ownUnread = false;
+  let touching = false;
+  let stopped = false;
+  let lag = 0;
+
+  const queue = (entry: BatchEntry, entered?: PeerState, gone?: string): void => {
+    versions.observe(entry);
+    outbox.push(entry);
+    if (entered) {
+      removed.delete(entered.connectionId);
+      seenAdd.add(entered.connectionId);
+      stateSet.set(entered.connectionId, entered);
+    }
+    if (gone !== undefined) {
+      seenAdd.delete(gone);
+      stateSet.delete(gone);
+      removed.add(gone);
+    }
+  };
+
+  const reassert = (cids: Iterable<string>): void => {
+    let any = false;
+    for (const cid of cids) {
+      const peer = own.reassert(cid);
+      if (!peer) continue;
+      queue({ kind: "enter", ...peer }, peer);
+      any = true;
+    }
+    if (any) options.requestFlush(room);
+  };
+
+  /** Other pods' entries: lift expiries, keep own live connections alive, deliver the rest. */
+  const deliver = (entries: readonly BatchEntry[], origin: string): void => {
+    const out: BatchEntry[] = [];
+    const back: string[] = [];
+    for (const e of entries) {
+      if (e.kind === "leave" && own.has(e.connectionId)) {
+        if (e.reason === "expired") back.push(e.connectionId);
+        continue;
+      }
+      const x = e.kind === "leave" ? versions.liftExpiry(e) : e;
+      versions.observe(x);
+      out.push(x);
+    }
+    if (out.length > 0) handler(out, origin);
+    if (back.length > 0) reassert(back);
+  };
+
+  const readOnce = async (id: string): Promise<ReadResult> => {
+    const reply = await redis.xreadgroupBuffer(
+      "GROUP",
+      podId,
+      podId,
+      "COUNT",
+      READ_BATCH,
+      "STREAMS",
+      keys.stream,
+      id,
+    );
+    const items = reply?.[0]?.[1] ?? [];
+    const ids: string[] = [];
+    for (const [idBuf, fields] of items) {
+      ids.push(idBuf.toString());
+      if (!fields || stopped) continue; // an entry trimmed while pending
+      const origin = field(fields, "o")?.toString() ?? "";
+      if (origin === podId) continue;
+      const d = field(fields, "d");
+      if (!d) continue;
+      try {
+        deliver(decodeStreamBatch(d), origin);
+      } catch (err) {
+        onError(err, `bad stream entry in ${keys.stream}`);
+      }
+    }
+    if (ids.length > 0) redis.xack(keys.stream, podId, ...ids).catch(() => {});
+    return { count: items.length, lastId: ids[ids.length - 1] };
+  };
+
+  const read = async (id: string): Promise<ReadResult> => {
+    try {
+      return await readOnce(id);
+    } catch (err) {
+      if (!isNoGroup(err)) throw err;
+      // The group is gone (FLUSHALL, restart, keys expired): everything in the
+      // stream now is newer than what we hold, so start at 0.
+      await redis.xgroup("CREATE", keys.stream, podId, "0", "MKSTREAM").catch(() => {});
+      return readOnce(id);
+    }
+  };
+
+  const reader: RoomReader = createRoomReader({
+    read,
+    onError: (err) => onError(err, `read ${keys.stream}`),
+  });
+
+  const loadJoin = async (): Promise<PeerState[]> => {
+    const [now, hash, seen] = await redis.presenceJoinBuffer(
+      keys.stream,
+      keys.state,
+      keys.seen,
+      podId,
+      config.joinLookbackMs,
+      config.keyTtlMs,
+    );
+    const seenAt = new Map<string, number>();
+    for (let i = 0; i + 1 < seen.length; i += 2) seenAt.set(String(seen[i]), Number(String(seen[i + 1])));
+    const peers: PeerState[] = [];
+    const cutoff = Number(now) - config.expiryMs;
+    for (let i = 0; i + 1 < hash.length; i += 2) {
+      const cid = String(hash[i]);
+      const at = seenAt.get(cid);
+      // Not refreshed for the expiry period: a sweeper is about to remove it.
+      if (at === undefined || at < cutoff) continue;
+      try {
+        const peer = decodeStoredPeer(hash[i + 1] as Buffer);
+        versions.observePeer(peer);
+        peers.push(peer);
+      } catch (err) {
+        onError(err, `bad state value in ${keys.state}`);
+      }
+    }
+    joined = true;
+    reader.catchUp();
+    return peers;
+  };
+
+  const join = async (): Promise<readonly PeerState[]> => {
+    joining = true;
+    try {
+      return await loadJoin();
+    } catch (err) {
+      onError(err, `join ${keys.stream}`);
+      return [];
+    } finally {
+      joining = false;
+    }
+  };
+
+  /** Expires stale candidates ([id, stored state, …]) with the newest version known. */
+  const expire = (candidates: readonly Buffer[]): void => {
+    const args: (string | Buffer)[] = [];
+    for (let i = 0; i + 1 < candidates.length; i += 2) {
+      const cid = String(candidates[i]);
+      if (own.has(cid)) continue;
+      const stored = candidates[i + 1] as Buffer;
+      let v = versions.get(cid);
+      if (stored.length > 0) {
+        try {
+          v = maxVersion(v, decodeStoredPeer(stored));
+        } catch (err) {
+          onError(err, `bad state value in ${keys.state}`);
+        }
+      }
+      // Epoch 0: no version known here; receivers expire what they hold.
+      const leave: BatchEntry = {
+        kind: "leave",
+        connectionId: cid,
+        epoch: v?.epoch ?? 0,
+        clock: v?.clock ?? 0,
+        reason: "expired",
+      };
+      args.push(cid, encodeStreamBatch([leave]));
+    }
+    if (args.length === 0) return;
+    redis
+      .presenceExpire(
+        keys.stream,
+        keys.wake,
+        keys.state,
+        keys.seen,
+        config.streamMaxLen,
+        config.keyTtlMs,
+        config.expiryMs,
+        SWEEPER_ORIGIN,
+        Date.now(),
+        ...args,
+      )
+      .catch((err: unknown) => onError(err, `expire ${keys.stream}`));
+  };
+
+  const room: RoomSync = {
+    keys,
+    get lag() {
+      return lag;
+    },
+    join,
+    publish(entries) {
+      for (const e of entries) {
+        const effect = own.record(e);
+        queue(effect.entry, effect.entered, effect.removed);
+      }
+      options.requestFlush(room);
+    },
+    flush(connected) {
+      if (outbox.length === 0 && removed.size === 0) return;
+      const entries = outbox;
+      outbox = [];
+      const seenIds = [...seenAdd];
+      const states = [...stateSet.values()];
+      const gone = [...removed];
+      seenAdd.clear();
+      stateSet.clear();
+      removed.clear();
+      if (!connected || inflight.count >= config.maxInflight || entries.length === 0) {
+        if (entries.length > 0) lost = true;
+        return;
+      }
+      const args: (string | number | Buffer)[] = [
+        keys.stream,
+        keys.wake,
+        keys.state,
+        keys.seen,
+        config.streamMaxLen,
+        config.keyTtlMs,
+        podId,
+        Date.now(),
+        batchConnectionField(entries),
+        encodeStreamBatch(entries),
+        seenIds.length,
+        ...seenIds,
+        states.length,
+      ];
+      for (const p of states) args.push(p.connectionId, encodeStoredPeer(p));
+      args.push(gone.length, ...gone);
+      inflight.count++;
+      redis.presenceAppend(...args).then(
+        () => {
+          inflight.count--;
+        },
+        (err: unknown) => {
+          inflight.count--;
+          lost = true;
+          onError(err, `append ${keys.stream}`);
+        },
+      );
+    },
+    touch(connectionIds) {
+      if (touching || stopped) return;
+      // Queued own entries go first: an enter's stored state must not land after a newer flushed one.
+      room.flush(true);
+      const live = connectionIds.filter((cid) => own.has(cid));
+      const dirtyStates = own.takeDirty();
+      const args: (string | number | Buffer)[] = [
+        keys.stream,
+        keys.state,
+        keys.seen,
+        podId,
+        config.keyTtlMs,
+        config.expiryMs,
+        live.length,
+        ...live,
+        dirtyStates.length,
+      ];
+      for (const p of dirtyStates) args.push(p.connectionId, encodeStoredPeer(p));
+      touching = true;
+      redis
+        .presenceTouchBuffer(...args)
+        .then(([created, missing, candidates]) => {
+          if (Number(created) === 1 && joined) reader.wake();
+          if (lost) {
+            lost = false;
+            reassert(own.ids());
+          } else if (missing.length > 0) reassert(missing.map(String));
+          expire(candidates);
+        })
+        .catch((err: unknown) => {
+          lost = true;
+          own.markAllDirty();
+          onError(err, `touch ${keys.stream}`);
+        })
+        .finally(() => {
+          touching = false;
+        });
+    },
+    markLost() {
+      lost = true;
+    },
+    onWake(origin) {
+      if (!joined) return;
+      if (origin === podId) ownUnread = true;
+      else reader.wake();
+    },
+    catchUp() {
+      if (joined) reader.catchUp();
+    },
+    tick(ownReadMs) {
+      if (stopped) return;
+      if (!joined) {
+        if (!joining) {
+          join().then(
+            (peers) => {
+              if (peers.length > 0 && !stopped)
+                handler(
+                  peers.map((p): BatchEntry => ({ kind: "enter", ...p })),
+                  REDIS_ORIGIN,
+                );
+            },
+            () => {},
+          );
+        }
+        return;
+      }
+      if (reader.failed) reader.wake();
+      else if (ownUnread && performance.now() - reader.lastReadAt >= ownReadMs) {
+        ownUnread = false;
+        reader.wake();
+      }
+    },
+    maintain(slowSweepMs) {
+      if (!joined || stopped) return;
+      redis
+        .presenceMaintainBuffer(
+          keys.stream,
+          keys.state,
+          keys.seen,
+          podId,
+          config.groupGcIdleMs,
+          config.expiryMs,
+        )
+        .then(([ownGroup, groupLag, , candidates]) => {
+          lag = Math.max(0, Number(groupLag));
+          if (Number(ownGroup) === 0) reader.wake(); // recreates it (NOGROUP path)
+          expire(candidates);
+        })
+        .catch((err: unknown) => onError(err, `maintain ${keys.stream}`));
+      if (performance.now() - reader.lastReadAt >= slowSweepMs) reader.wake();
+    },
+    stop() {
+      stopped = true;
+      reader.stop();
+    },
+  };
+  return room;
+}
