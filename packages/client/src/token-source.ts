@@ -49,6 +49,7 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
         try {
           result = await authEndpoint(room);
         } catch (err) {
+          if (err instanceof AuthError) throw err; // the app decides whether retrying helps
           throw new AuthError(
             `authEndpoint callback failed: ${(err as Error)?.message ?? String(err)}`,
             true,

@@ -6,6 +6,7 @@ import {
   decodeClientMessage,
   encode,
   MAX_INBOUND_FRAME_BYTES,
+  MessageType,
   type ServerMessage,
 } from "@collabblocks/protocol";
 import type { CloseEventLike, MessageEventLike, WebSocketConstructor, WebSocketLike } from "../socket.js";
@@ -26,6 +27,8 @@ export class FakeSocket implements WebSocketLike {
   closedByClient: { code: number | undefined; reason: string | undefined } | undefined;
   /** Called for each client frame (the fake server's logic). */
   onClientMessage: ((message: ClientMessage) => void) | undefined;
+  /** Answer PING with PONG (serverTime = the client's t), as a live server does. */
+  autoPong = true;
 
   constructor(url: string) {
     this.url = new URL(url);
@@ -36,6 +39,9 @@ export class FakeSocket implements WebSocketLike {
     if (this.readyState !== 1) throw new Error("socket is not open");
     const message = decodeClientMessage(data, MAX_INBOUND_FRAME_BYTES);
     this.received.push(message);
+    if (message.type === MessageType.PING && this.autoPong) {
+      this.deliver({ type: MessageType.PONG, t: message.t, serverTime: message.t });
+    }
     this.onClientMessage?.(message);
   }
   close(code?: number, reason?: string): void {

@@ -1,0 +1,54 @@
+// Type tests: checked by `tsc -p tsconfig.check.json` (npm run check); at run time
+// expectTypeOf is a no-op, so these also pass under vitest.
+import { describe, expectTypeOf, it } from "vitest";
+import { WebSocket as WsWebSocket } from "ws";
+import { type ClientOptions, createClient, type Json, type Room, type User } from "./index.js";
+
+/** The product plan's presence type, verbatim (BRIEF §9). */
+interface PresenceState {
+  cursor?: { x: number; y: number }; // normalised 0–1
+  avatar?: string; // url
+  status?: "idle" | "editing" | "commenting" | string;
+  meta?: Record<string, unknown>; // < 1 KB
+}
+
+describe("public types", () => {
+  it("accept the plan's PresenceState interface as P", () => {
+    const client = createClient({ url: "ws://127.0.0.1:8787", token: "t", WebSocket: WsWebSocket });
+    const enter = () => client.enterRoom<PresenceState>("room-1", { initialPresence: { status: "idle" } });
+    expectTypeOf<ReturnType<typeof enter>["room"]>().toEqualTypeOf<Room<PresenceState>>();
+  });
+
+  it("put presence fields at the top level of User<P>, beside the reserved identity keys", () => {
+    expectTypeOf<User<PresenceState>["cursor"]>().toEqualTypeOf<{ x: number; y: number } | undefined>();
+    expectTypeOf<User<PresenceState>["connectionId"]>().toEqualTypeOf<string>();
+    expectTypeOf<User<PresenceState>["userId"]>().toEqualTypeOf<string>();
+    expectTypeOf<User<PresenceState>["info"]>().toEqualTypeOf<Json | undefined>();
+    const cursors = (others: readonly User<PresenceState>[]) => others.map((o) => o.cursor);
+    expectTypeOf(cursors).returns.toEqualTypeOf<({ x: number; y: number } | undefined)[]>();
+  });
+
+  it("type the room's API from P", () => {
+    expectTypeOf<Room<PresenceState>["getOthers"]>().returns.toEqualTypeOf<readonly User<PresenceState>[]>();
+    expectTypeOf<Room<PresenceState>["getPresence"]>().returns.toEqualTypeOf<PresenceState>();
+    expectTypeOf<Room<PresenceState>["updatePresence"]>()
+      .parameter(0)
+      .toEqualTypeOf<Partial<PresenceState>>();
+    const subscribe = (room: Room<PresenceState>) =>
+      room.subscribe("others", (others, event) => {
+        expectTypeOf(others).toEqualTypeOf<readonly User<PresenceState>[]>();
+        if (event.type === "update") expectTypeOf(event.previous).toEqualTypeOf<User<PresenceState>>();
+      });
+    expectTypeOf(subscribe).returns.toEqualTypeOf<() => void>();
+  });
+
+  it("accept both the ws package's WebSocket and the browser's as `WebSocket`", () => {
+    expectTypeOf(WsWebSocket).toExtend<NonNullable<ClientOptions["WebSocket"]>>();
+    expectTypeOf(globalThis.WebSocket).toExtend<NonNullable<ClientOptions["WebSocket"]>>();
+  });
+
+  it("reject presence types that are not objects", () => {
+    // @ts-expect-error P must be an object type
+    expectTypeOf<Room<string>>();
+  });
+});

@@ -1,0 +1,122 @@
+import type { BatchEntry } from "@collabblocks/protocol";
+import { describe, expect, it } from "vitest";
+import { createOthersStore } from "./others-store.js";
+import { ALICE, BOB, CAROL, peer } from "./test-support/fake-server.js";
+
+interface Presence {
+  cursor?: { x: number; y: number } | null;
+  status?: string;
+}
+
+const ME = "meMEMEMEMEMEMEMEMEMEME";
+const store = () => createOthersStore<Presence>(() => ME);
+const update = (
+  cid: string,
+  base: number,
+  clock: number,
+  set: Record<string, never> | object,
+): BatchEntry => ({
+  kind: "update",
+  connectionId: cid,
+  epoch: 1,
+  base,
+  clock,
+  set: set as never,
+  del: [],
+});
+
+describe("createOthersStore", () => {
+  it("lists others with presence at the top level, never including me", () => {
+    const s = store();
+    s.applySnapshot([peer(ALICE, { status: "idle" }), peer(ME, { status: "me" })]);
+    expect(s.getOthers()).toEqual([{ connectionId: ALICE, userId: "alice", status: "idle" }]);
+    expect(s.self()?.state).toEqual({ status: "me" });
+  });
+
+  it("keeps the array and untouched users identical while nothing about them changed", () => {
+    const s = store();
+    s.applySnapshot([peer(ALICE, { status: "a" }), peer(BOB, { status: "b" })]);
+    const first = s.getOthers();
+    expect(s.getOthers()).toBe(first);
+    s.apply(update(ALICE, 0, 1, { status: "a" })); // same content
+    expect(s.getOthers()).toBe(first);
+    const r = s.apply(update(BOB, 0, 1, { status: "b2" }));
+    expect(r.events.map((e) => e.type)).toEqual(["update"]);
+    const second = s.getOthers();
+    expect(second).not.toBe(first);
+    expect(second[0]).toBe(first[0]); // Alice's User object survives Bob's change
+    expect(second[1]?.status).toBe("b2");
+    s.apply(update(BOB, 0, 1, { status: "dup" })); // duplicate clock: stale
+    expect(s.getOthers()).toBe(second);
+  });
+
+  it("reports enter, update and leave with the users involved", () => {
+    const s = store();
+    const entered = s.apply({ kind: "enter", ...peer(CAROL, { status: "hi" }) });
+    expect(entered.events).toEqual([{ type: "enter", user: s.getOther(CAROL) }]);
+    const before = s.getOther(CAROL);
+    const updated = s.apply(update(CAROL, 0, 1, { status: "bye" }));
+    expect(updated.events).toEqual([{ type: "update", user: s.getOther(CAROL), previous: before }]);
+    const left = s.apply({ kind: "leave", connectionId: CAROL, epoch: 1, clock: 1, reason: "left" });
+    expect(left.events).toMatchObject([{ type: "leave", reason: "left", user: { status: "bye" } }]);
+    expect(s.getOthers()).toEqual([]);
+  });
+
+  it("reports a gap for an update whose base is above what it holds", () => {
+    const s = store();
+    s.applySnapshot([peer(ALICE, {})]);
+    expect(s.apply(update(ALICE, 3, 4, { status: "x" })).outcome.kind).toBe("gap");
+    expect(s.apply(update(BOB, 0, 1, { status: "x" })).outcome.kind).toBe("gap");
+  });
+
+  it("keeps peers missing from a rejoin snapshot listed until their deadline", () => {
+    const s = store();
+    s.applySnapshot([peer(ALICE, { status: "a" }), peer(BOB, { status: "b" })]);
+    const before = s.getOthers();
+    const events = s.applySnapshot([peer(ME, {})], 5000);
+    expect(events).toEqual([]);
+    expect(s.getOthers()).toBe(before);
+    expect(s.nextLingerDeadline()).toBe(5000);
+    expect(s.expireLingering(4999)).toEqual([]);
+    const expired = s.expireLingering(5000);
+    expect(expired.map((e) => e.type)).toEqual(["leave", "leave"]);
+    expect(s.getOthers()).toEqual([]);
+  });
+
+  it("shows no change when a lingering peer re-enters with a new epoch and the same state", () => {
+    const s = store();
+    s.applySnapshot([peer(ALICE, { status: "a" })]);
+    const alice = s.getOther(ALICE);
+    s.applySnapshot([], 5000);
+    const r = s.apply({ kind: "enter", ...peer(ALICE, { status: "a" }, { epoch: 2 }) });
+    expect(r.events).toEqual([]);
+    expect(s.getOther(ALICE)).toBe(alice);
+    expect(s.nextLingerDeadline()).toBeUndefined();
+  });
+
+  it("drops a lingering peer that is seen leaving", () => {
+    const s = store();
+    s.applySnapshot([peer(ALICE, { status: "a" })]);
+    s.applySnapshot([], 5000);
+    const r = s.apply({ kind: "leave", connectionId: ALICE, epoch: 1, clock: 0, reason: "left" });
+    expect(r.events.map((e) => e.type)).toEqual(["leave"]);
+    expect(s.getOthers()).toEqual([]);
+  });
+
+  it("replaces the list with one reset event on a plain snapshot or a clear", () => {
+    const s = store();
+    s.applySnapshot([peer(ALICE, {})]);
+    expect(s.applySnapshot([peer(BOB, {})])).toEqual([{ type: "reset" }]);
+    expect(s.getOthers().map((u) => u.connectionId)).toEqual([BOB]);
+    expect(s.clear()).toEqual([{ type: "reset" }]);
+    expect(s.getOthers()).toEqual([]);
+    expect(s.clear()).toEqual([]);
+  });
+
+  it("freezes users so a cached object cannot be mutated by the app", () => {
+    const s = store();
+    s.applySnapshot([peer(ALICE, { status: "a" })]);
+    expect(Object.isFrozen(s.getOther(ALICE))).toBe(true);
+    expect(Object.isFrozen(s.getOthers())).toBe(true);
+  });
+});
