@@ -108,6 +108,7 @@ export async function createPresenceServer(options: PresenceServerOptions): Prom
       rooms: () => pod.manager.size,
       backlog: () => edge?.backlog() ?? 0,
       evictions: () => pod.manager.evictions,
+      redisLag: () => options.bus?.lag?.() ?? 0,
     },
     { defaultMetrics: options.defaultMetrics },
   );

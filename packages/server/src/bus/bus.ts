@@ -33,5 +33,7 @@ export interface PresenceBus {
   publish(roomId: string, entries: readonly BatchEntry[]): void;
   /** Refreshes last-seen of this pod's live connections in the room. */
   touch(roomId: string, connectionIds: readonly string[]): void;
+  /** Largest consumer-group lag among this pod's groups, for `presence_redis_lag` (optional: memory bus has none). */
+  lag?(): number;
   close(): Promise<void>;
 }

@@ -56,4 +56,35 @@ describe("parseCli", () => {
     expect(parseCli([], {})).toEqual({ kind: "help" });
     expect(parseCli(["dev", "-h"], {})).toEqual({ kind: "help" });
   });
+
+  it("takes a Redis URL or cluster seeds and a pod id for scaled mode, one line per mistake", () => {
+    const jwks = ["--jwks-url", "https://auth.example/jwks.json"];
+    expect(
+      parseCli(["serve", ...jwks, "--redis", "redis://10.0.0.5:6379", "--pod-id", "web-1"], {}),
+    ).toMatchObject({
+      kind: "run",
+      config: { redis: { kind: "single", url: "redis://10.0.0.5:6379" }, podId: "web-1" },
+    });
+    expect(parseCli(["serve", ...jwks], { COLLABBLOCKS_REDIS_CLUSTER: "a:7000,b:7001" })).toMatchObject({
+      kind: "run",
+      config: {
+        redis: {
+          kind: "cluster",
+          nodes: [
+            { host: "a", port: 7000 },
+            { host: "b", port: 7001 },
+          ],
+        },
+      },
+    });
+    expect(parseCli(["serve", ...jwks], {})).toMatchObject({
+      config: { redis: undefined, podId: undefined },
+    });
+    expect(parseCli(["serve", ...jwks, "--redis", "redis://a", "--redis-cluster", "a:1"], {})).toEqual({
+      kind: "error",
+      message: "give --redis or --redis-cluster, not both",
+    });
+    expect(parseCli(["serve", ...jwks, "--redis", "http://a"], {})).toMatchObject({ kind: "error" });
+    expect(parseCli(["serve", ...jwks, "--pod-id", "sweeper"], {})).toMatchObject({ kind: "error" });
+  });
 });

@@ -2,6 +2,7 @@
 // Every flag also reads COLLABBLOCKS_<FLAG_IN_UPPER_SNAKE>; a flag on the command
 // line wins over the environment. Parsing is pure (argv and env in, config or one
 // error line out) so it is unit-tested without spawning processes.
+import { checkPodId, parseClusterNodes, parseRedisUrl, type RedisTarget } from "../bus/redis/redis-target.js";
 import { isLogLevel, LOG_LEVELS } from "../ops/logger.js";
 
 export type Command = "dev" | "serve";
@@ -20,6 +21,10 @@ export interface CliConfig {
   readonly denyIps: string | undefined;
   readonly logLevel: string;
   readonly staticDir: string | undefined;
+  /** `--redis` or `--redis-cluster`: scaled mode, rooms shared through Redis. */
+  readonly redis: RedisTarget | undefined;
+  /** `--pod-id`; undefined = unique per process (host-pid-start). */
+  readonly podId: string | undefined;
 }
 
 type Kind = "int" | "string" | "url";
@@ -64,6 +69,21 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: "deny-ips", kind: "string", help: "CIDR list refused at upgrade, or @file (re-read on SIGHUP)" },
   { name: "log-level", kind: "string", help: `${LOG_LEVELS.join("|")} (default info)` },
   { name: "static-dir", kind: "string", help: "directory served at / (dev: the demo build if present)" },
+  {
+    name: "redis",
+    kind: "string",
+    help: "Redis URL (redis://host:port): scaled mode, rooms shared via Redis",
+  },
+  {
+    name: "redis-cluster",
+    kind: "string",
+    help: "Redis Cluster seed nodes host:port,…: scaled mode on a cluster",
+  },
+  {
+    name: "pod-id",
+    kind: "string",
+    help: "this pod's id = its Redis consumer group (default host-pid-start, unique per process)",
+  },
 ];
 
 export function envName(flag: string): string {
@@ -75,6 +95,7 @@ export const HELP = `collabblocks — realtime presence server
 Usage:
   collabblocks dev   [flags]   one process, dev auth (POST /v1/dev/token), binds 127.0.0.1
   collabblocks serve --jwks-url URL [flags]   one process, production auth
+  collabblocks serve --jwks-url URL --redis URL [flags]   scaled: N processes share rooms through Redis
   collabblocks --help
 
 Flags (each also from the environment variable shown):
@@ -157,6 +178,19 @@ export function parseCli(
     if (cmd === "serve" && jwksUrl === undefined) {
       throw new Error(`serve needs --jwks-url (or ${envName("jwks-url")})`);
     }
+    const redisUrl = values.get("redis") as string | undefined;
+    const redisCluster = values.get("redis-cluster") as string | undefined;
+    if (redisUrl !== undefined && redisCluster !== undefined) {
+      throw new Error("give --redis or --redis-cluster, not both");
+    }
+    const redis =
+      redisUrl !== undefined
+        ? parseRedisUrl(redisUrl)
+        : redisCluster !== undefined
+          ? parseClusterNodes(redisCluster)
+          : undefined;
+    const podId = values.get("pod-id") as string | undefined;
+    if (podId !== undefined) checkPodId(podId);
     const logLevel = get("log-level", "info");
     if (!isLogLevel(logLevel)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
     return {
@@ -173,6 +207,8 @@ export function parseCli(
         denyIps: values.get("deny-ips") as string | undefined,
         logLevel,
         staticDir: values.get("static-dir") as string | undefined,
+        redis,
+        podId,
       },
     };
   } catch (err) {

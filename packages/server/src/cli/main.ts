@@ -4,13 +4,16 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { connectRedisBus, createErrorThrottle, type RedisBus } from "../bus/redis/index.js";
 import { parseDenyList, splitDenyList } from "../edge/ip-filter.js";
 import { createLogger } from "../ops/logger.js";
-import { createPresenceServer } from "../server.js";
+import { createPresenceServer, defaultPodId } from "../server.js";
 import { type CliConfig, HELP, parseCli } from "./flags.js";
 
 /** Shutdown must finish within this, ms (BRIEF: exit 0 within 5 s). */
 const SHUTDOWN_DEADLINE_MS = 4500;
+/** How long start-up waits for Redis before serving locally (and syncing once it answers), ms. */
+const REDIS_CONNECT_WAIT_MS = 5000;
 
 function fail(message: string): never {
   process.stderr.write(`collabblocks: ${message}\n`);
@@ -45,6 +48,17 @@ async function run(config: CliConfig): Promise<void> {
   }
   if (staticDir === undefined && config.command === "dev") staticDir = defaultDemoDir();
   const logger = createLogger(config.logLevel as Parameters<typeof createLogger>[0]);
+  const podId = config.podId ?? defaultPodId();
+  let bus: RedisBus | undefined;
+  if (config.redis) {
+    const report = createErrorThrottle((err, context, suppressed) =>
+      logger.warn({ err: (err as Error)?.message ?? String(err), context, suppressed }, "redis bus error"),
+    );
+    bus = connectRedisBus(config.redis, podId, report);
+    if (!(await bus.whenConnected(REDIS_CONNECT_WAIT_MS))) {
+      logger.warn({ redis: config.redis.kind }, "redis not reachable yet; serving locally until it answers");
+    }
+  }
 
   let server: Awaited<ReturnType<typeof createPresenceServer>>;
   try {
@@ -60,6 +74,8 @@ async function run(config: CliConfig): Promise<void> {
       staticDir,
       placeholderPage: config.command === "dev",
       logger,
+      podId,
+      bus,
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

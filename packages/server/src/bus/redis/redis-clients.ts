@@ -8,15 +8,14 @@
 // false`) and time out (`commandTimeout`), so a Redis outage or a partition never
 // builds an unbounded queue: the bus notes what was lost and re-seeds it later.
 import { Cluster, Redis, type RedisOptions } from "ioredis";
+import type { RedisTarget } from "./redis-target.js";
 
 /** A command without an answer after this long fails, ms (it may still have run). */
 export const COMMAND_TIMEOUT_MS = 1000;
 /** Reconnect backoff: 50 ms per attempt, capped at this, ms. */
 export const MAX_RECONNECT_DELAY_MS = 1000;
 
-export type RedisTarget =
-  | { readonly kind: "single"; readonly url: string }
-  | { readonly kind: "cluster"; readonly nodes: readonly { readonly host: string; readonly port: number }[] };
+export type { RedisTarget };
 
 export interface RedisClients {
   readonly target: RedisTarget;
@@ -29,25 +28,6 @@ export interface RedisClients {
   /** True when commands can currently be sent. */
   readonly connected: boolean;
   close(): Promise<void>;
-}
-
-/** Parses `--redis-cluster host:port,host:port,…`. Throws a one-line Error on bad input. */
-export function parseClusterNodes(spec: string): { host: string; port: number }[] {
-  const nodes = spec
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map((s) => {
-      const at = s.lastIndexOf(":");
-      const host = at > 0 ? s.slice(0, at) : "";
-      const port = Number(s.slice(at + 1));
-      if (!host || !Number.isInteger(port) || port < 1 || port > 65_535) {
-        throw new Error(`--redis-cluster: "${s}" is not host:port`);
-      }
-      return { host, port };
-    });
-  if (nodes.length === 0) throw new Error("--redis-cluster: give at least one host:port");
-  return nodes;
 }
 
 const reconnectDelay = (attempt: number): number => Math.min(attempt * 50, MAX_RECONNECT_DELAY_MS);
