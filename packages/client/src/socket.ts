@@ -34,7 +34,9 @@ export const OPEN = 1;
  * Buffer/Uint8Array from implementations that ignore binaryType. Text frames → null.
  */
 export function frameBytes(data: unknown): Uint8Array | null {
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  // Not `instanceof ArrayBuffer`: a buffer from another realm (iframe, jsdom, vm) fails that test.
+  if (Object.prototype.toString.call(data) === "[object ArrayBuffer]")
+    return new Uint8Array(data as ArrayBuffer);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return null;
 }

@@ -37,7 +37,8 @@ export class FakeSocket implements WebSocketLike {
   // ---- client side (what the SDK calls) ----
   send(data: Uint8Array): void {
     if (this.readyState !== 1) throw new Error("socket is not open");
-    const message = decodeClientMessage(data, MAX_INBOUND_FRAME_BYTES);
+    // Copy into this realm's Uint8Array: under jsdom, Buffers come from Node's realm.
+    const message = decodeClientMessage(Uint8Array.from(data), MAX_INBOUND_FRAME_BYTES);
     this.received.push(message);
     if (message.type === MessageType.PING && this.autoPong) {
       this.deliver({ type: MessageType.PONG, t: message.t, serverTime: message.t });

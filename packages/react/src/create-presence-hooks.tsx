@@ -1,0 +1,187 @@
+// React bindings: thin adapters over the vanilla SDK's `subscribe` + getters
+// (STYLE §6). Every hook reads through useSyncExternalStoreWithSelector, so a
+// selector returning a fresh array re-renders only when `isEqual` says the
+// selection changed (shallow by default), and server rendering reads a constant
+// server snapshot ("initial", no self, no others) without touching the network.
+//
+// The hooks are made by a factory (the contract of BRIEF §9), so each call has its
+// own context and `P`: two hook sets with different presence types can nest.
+// biome-ignore-all lint/correctness/noComponentHookFactories: the factory is the public API; hooks close over its context
+import type { Client, Room, Status, User } from "@collabblocks/client";
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useState } from "react";
+import { useSyncExternalStoreWithSelector } from "use-sync-external-store/shim/with-selector";
+import { shallow } from "./shallow.js";
+
+export interface RoomProviderProps<P extends object> {
+  client: Client;
+  /** Room id ([A-Za-z0-9._:-]{1,128}). Changing it leaves the old room and enters the new one. */
+  id: string;
+  /** Presence on entering. Read once per room session: later changes are ignored (use the updater). */
+  initialPresence: P;
+  children?: ReactNode;
+}
+
+export interface PresenceHooks<P extends object> {
+  RoomProvider(props: RoomProviderProps<P>): ReactNode;
+  useRoom(): Room<P>;
+  /** The updater: `update({ cursor })` merges into my presence (undefined deletes a key). Stable. */
+  useMyPresence(): (patch: Partial<P>) => void;
+  useSelf(): User<P> | null;
+  useSelf<T>(selector: (me: User<P>) => T, isEqual?: (a: T, b: T) => boolean): T | null;
+  useOthers(): readonly User<P>[];
+  useOthers<T>(selector: (others: readonly User<P>[]) => T, isEqual?: (a: T, b: T) => boolean): T;
+  useOther(connectionId: string): User<P> | null;
+  useOther<T>(
+    connectionId: string,
+    selector: (other: User<P>) => T,
+    isEqual?: (a: T, b: T) => boolean,
+  ): T | null;
+  useOthersConnectionIds(): readonly string[];
+  useStatus(): Status;
+}
+
+const EMPTY: readonly never[] = Object.freeze([]);
+const identity = <T,>(value: T): T => value;
+const serverStatus = (): Status => "initial";
+const serverNull = () => null;
+const serverEmpty = () => EMPTY;
+
+interface Session<P extends object> {
+  readonly client: Client;
+  readonly id: string;
+  readonly room: Room<P>;
+  readonly leave: () => void;
+  left: boolean;
+}
+
+export function createPresenceHooks<P extends object>(): PresenceHooks<P> {
+  const RoomContext = createContext<Room<P> | null>(null);
+
+  /** Enters without I/O: rendering (and SSR) must not open sockets; the effect connects. */
+  const enter = (client: Client, id: string, initialPresence: P): Session<P> => ({
+    client,
+    id,
+    ...client.enterRoom<P>(id, { initialPresence, autoConnect: false }),
+    left: false,
+  });
+
+  function RoomProvider({ client, id, initialPresence, children }: RoomProviderProps<P>): ReactNode {
+    const [session, setSession] = useState(() => enter(client, id, initialPresence));
+    // biome-ignore lint/correctness/useExhaustiveDependencies: initialPresence is read once per session by design; `session` is the render's current value
+    useEffect(() => {
+      let current = session;
+      // A new client/id, or a session a StrictMode double-effect already left: enter afresh.
+      if (current.left || current.client !== client || current.id !== id) {
+        current = enter(client, id, initialPresence);
+        setSession(current);
+      }
+      current.room.connect();
+      return () => {
+        current.left = true;
+        current.leave();
+      };
+    }, [client, id]);
+    return <RoomContext.Provider value={session.room}>{children}</RoomContext.Provider>;
+  }
+
+  function useRoom(): Room<P> {
+    const room = useContext(RoomContext);
+    if (room === null) throw new Error("presence hooks must be used inside their RoomProvider");
+    return room;
+  }
+
+  function useMyPresence(): (patch: Partial<P>) => void {
+    const room = useRoom();
+    return useCallback((patch: Partial<P>) => room.updatePresence(patch), [room]);
+  }
+
+  function useSelf<T>(selector?: (me: User<P>) => T, isEqual?: (a: T, b: T) => boolean): T | User<P> | null {
+    const room = useRoom();
+    const subscribe = useCallback(
+      (onChange: () => void) => {
+        const offPresence = room.subscribe("my-presence", onChange);
+        const offStatus = room.subscribe("status", onChange);
+        return () => {
+          offPresence();
+          offStatus();
+        };
+      },
+      [room],
+    );
+    const select = useCallback(
+      (me: User<P> | null) => (me === null ? null : selector ? selector(me) : me),
+      [selector],
+    );
+    return useSyncExternalStoreWithSelector<User<P> | null, T | User<P> | null>(
+      subscribe,
+      room.getSelf,
+      serverNull,
+      select,
+      (selector ? (isEqual ?? shallow) : Object.is) as (
+        a: T | User<P> | null,
+        b: T | User<P> | null,
+      ) => boolean,
+    );
+  }
+
+  function useOthers<T>(
+    selector?: (others: readonly User<P>[]) => T,
+    isEqual?: (a: T, b: T) => boolean,
+  ): T | readonly User<P>[] {
+    const room = useRoom();
+    const subscribe = useCallback((onChange: () => void) => room.subscribe("others", onChange), [room]);
+    return useSyncExternalStoreWithSelector<readonly User<P>[], T | readonly User<P>[]>(
+      subscribe,
+      room.getOthers,
+      serverEmpty,
+      selector ?? identity,
+      (isEqual ?? shallow) as (a: T | readonly User<P>[], b: T | readonly User<P>[]) => boolean,
+    );
+  }
+
+  function useOther<T>(
+    connectionId: string,
+    selector?: (other: User<P>) => T,
+    isEqual?: (a: T, b: T) => boolean,
+  ): T | User<P> | null {
+    const room = useRoom();
+    const subscribe = useCallback((onChange: () => void) => room.subscribe("others", onChange), [room]);
+    const getOther = useCallback(() => room.getOther(connectionId) ?? null, [room, connectionId]);
+    const select = useCallback(
+      (other: User<P> | null) => (other === null ? null : selector ? selector(other) : other),
+      [selector],
+    );
+    return useSyncExternalStoreWithSelector<User<P> | null, T | User<P> | null>(
+      subscribe,
+      getOther,
+      serverNull,
+      select,
+      (selector ? (isEqual ?? shallow) : Object.is) as (
+        a: T | User<P> | null,
+        b: T | User<P> | null,
+      ) => boolean,
+    );
+  }
+
+  const selectIds = (others: readonly User<P>[]) => others.map((o) => o.connectionId);
+  function useOthersConnectionIds(): readonly string[] {
+    return useOthers(selectIds, shallow) as readonly string[];
+  }
+
+  function useStatus(): Status {
+    const room = useRoom();
+    const subscribe = useCallback((onChange: () => void) => room.subscribe("status", onChange), [room]);
+    return useSyncExternalStoreWithSelector(subscribe, room.getStatus, serverStatus, identity);
+  }
+
+  return {
+    RoomProvider,
+    useRoom,
+    useMyPresence,
+    useSelf: useSelf as PresenceHooks<P>["useSelf"],
+    useOthers: useOthers as PresenceHooks<P>["useOthers"],
+    useOther: useOther as PresenceHooks<P>["useOther"],
+    useOthersConnectionIds,
+    useStatus,
+  };
+}
