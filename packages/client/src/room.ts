@@ -15,6 +15,8 @@ import {
   type PresenceData,
   ProtocolError,
   patchFromPartial,
+  RATE_BURST,
+  RATE_PER_SECOND,
   type SnapshotChunkMessage,
   type SnapshotDoneMessage,
   validatePatch,
@@ -205,7 +207,10 @@ export function createRoom<P extends object>(
       first = { set: presence, del: Object.keys(known).filter((k) => !Object.hasOwn(presence, k)) };
     }
     repairing = false;
-    outbox.start(createRateBudget(w.limits.ratePerSecond, w.limits.burst, timers.now()), first);
+    // A welcome without a usable budget falls back to the contract's 20/s, burst 5.
+    const rate = w.limits.ratePerSecond > 0 ? w.limits.ratePerSecond : RATE_PER_SECOND;
+    const burst = w.limits.burst >= 1 ? w.limits.burst : RATE_BURST;
+    outbox.start(createRateBudget(rate, burst, timers.now()), first);
   }
 
   function startOutage(): void {
