@@ -324,7 +324,11 @@ export function createEdge(options: EdgeOptions): Edge {
     ws.on("pong", () => {
       conn.missedPongs = 0;
     });
-    ws.on("close", (code: number) => end(conn, code === 1006 ? "ghost" : "left"));
+    // Only a normal close (1000) or a page going away (1001) is the client leaving.
+    // Anything else — 1006 (no close frame), or the SDK's 4000 when it abandons a
+    // socket it believes dead and reconnects — is a drop: the entry stays for the
+    // grace period so the reconnect takes it over without a leave/enter flicker.
+    ws.on("close", (code: number) => end(conn, code === 1000 || code === 1001 ? "left" : "ghost"));
     for (const [data, isBinary] of early) handleMessage(conn, hooks, data, isBinary);
   };
 
