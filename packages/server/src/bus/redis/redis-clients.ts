@@ -39,8 +39,10 @@ function baseOptions(name: string): RedisOptions {
     commandTimeout: COMMAND_TIMEOUT_MS,
     maxRetriesPerRequest: 0,
     retryStrategy: reconnectDelay,
-    // Many rooms flushing in the same tick go out as one write.
-    enableAutoPipelining: true,
+    // No auto-pipelining: ioredis runs one auto-pipeline at a time per node, so a
+    // wake-up's XREADGROUP would wait behind a whole in-flight pipeline (touches of
+    // every room) — a round trip of added latency. The bus batches its own appends.
+    enableAutoPipelining: false,
     lazyConnect: false,
   };
 }
@@ -85,7 +87,7 @@ export function createRedisClients(target: RedisTarget, podId: string): RedisCli
     {
       shardedSubscribers: true,
       enableOfflineQueue: false,
-      enableAutoPipelining: true,
+      enableAutoPipelining: false,
       clusterRetryStrategy: reconnectDelay,
       retryDelayOnFailover: 200,
       retryDelayOnClusterDown: 200,

@@ -1,7 +1,8 @@
 // Reads one room's stream for this pod's consumer group, driven by wake-ups.
 // Wake-ups arriving while a read is in flight merge into one more read; a full
 // batch reads again at once; a catch-up first drains the pending list (entries
-// delivered to this pod but not acknowledged, from id 0) and then reads new ones.
+// delivered to this pod but not acknowledged, from id 0) and then reads new ones;
+// so does the first read after a failed one.
 // The read itself (XREADGROUP, apply, XACK) is injected, so this logic is tested
 // without Redis.
 
@@ -73,6 +74,9 @@ export function createRoomReader(options: RoomReaderOptions): RoomReader {
       }
     } catch (err) {
       failed = true;
+      // A read that timed out may still run on Redis later: its entries then sit in
+      // this consumer's pending list, delivered but never applied. Re-read it first.
+      pendingFirst = true;
       options.onError(err);
     } finally {
       running = false;

@@ -340,6 +340,9 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
       if (touching || stopped) return;
       // Queued own entries go first: an enter's stored state must not land after a newer flushed one.
       room.flush(true);
+      // The pod's list is what it owns now: forget the rest (an edge moved the room to
+      // another pod), so they are neither touched nor re-asserted from here any more.
+      own.retain(new Set(connectionIds));
       const live = connectionIds.filter((cid) => own.has(cid));
       const dirtyStates = own.takeDirty();
       const args: (string | number | Buffer)[] = [
