@@ -13,6 +13,17 @@ export { createMetrics, type Metrics, type ServerStats } from "./ops/metrics.js"
 export { createPod, type Pod, type PodOptions } from "./pod/pod.js";
 export { createPresenceManager, type PresenceManager } from "./pod/presence-manager.js";
 export type { PresenceShard } from "./pod/presence-shard.js";
+export { createGrpcEdgeLink, type GrpcEdgeLink, type GrpcEdgeLinkOptions } from "./rpc/grpc-link.js";
+export {
+  createPodConnection,
+  type PodConnection,
+  type PodConnectionOptions,
+  RECONNECT_BACKOFF_MS,
+} from "./rpc/pod-connection.js";
+export { createPodRouter, type PodRouter, type PodRouterOptions, parsePodList } from "./rpc/pod-router.js";
+export { createPodRpcServer, type PodRpcServer, type PodRpcServerOptions } from "./rpc/pod-rpc-server.js";
+export { PROTO_PATH } from "./rpc/proto.js";
+export { pickPod } from "./rpc/rendezvous.js";
 export {
   createPresenceServer,
   defaultPodId,

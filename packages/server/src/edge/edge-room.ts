@@ -259,7 +259,18 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
       else applyRemote(entries);
     },
     onReset() {
-      void resync();
+      if (closed) return;
+      // The room moved to another pod (split mode), which may not know this edge's
+      // connections: re-assert them first, so that it owns them (and keeps them alive
+      // on the bus) and has them in the snapshot; then resync what changed meanwhile.
+      // Before the first snapshot the link asks the new pod again by itself.
+      const mine: BatchEntry[] = [];
+      for (const cid of members.keys()) {
+        const peer = replica.get(cid);
+        if (peer) mine.push({ kind: "enter", ...peer });
+      }
+      if (mine.length > 0) link.write(roomId, mine);
+      if (loaded) void resync();
     },
   });
   const ready = link.syncRequest(roomId).then((snapshot) => {

@@ -36,15 +36,19 @@ export interface LinkTransport {
 }
 
 interface PendingSync {
+  readonly roomId: string;
   readonly entries: PeerState[];
   readonly resolve: (entries: PeerState[]) => void;
 }
 
 /**
  * Creates the edge-side link over a transport. `connect` is given the function
- * that handles pod frames and returns the transport.
+ * that handles pod frames and the one a transport calls after it re-attached a
+ * room to another pod (split mode: rpc/pod-router.ts), and returns the transport.
  */
-export function createEdgeLink(connect: (onFrame: (frame: PodFrame) => void) => LinkTransport): EdgeLink {
+export function createEdgeLink(
+  connect: (onFrame: (frame: PodFrame) => void, onReset: (roomId: string) => void) => LinkTransport,
+): EdgeLink {
   const listeners = new Map<string, RoomListener>();
   const syncs = new Map<number, PendingSync>();
   let nextSyncId = 1;
@@ -69,7 +73,20 @@ export function createEdgeLink(connect: (onFrame: (frame: PodFrame) => void) => 
       }
     }
   };
-  const transport = connect(onFrame);
+  /**
+   * The room now lives on another pod: the listener re-asserts and resyncs, and
+   * sync requests still unanswered are asked again there (chunks the old pod sent
+   * are discarded; the transport delivers nothing more from it for this room).
+   */
+  const onReset = (roomId: string): void => {
+    const unanswered = [...syncs].filter(([, pending]) => pending.roomId === roomId);
+    listeners.get(roomId)?.onReset?.();
+    for (const [syncId, pending] of unanswered) {
+      pending.entries.length = 0;
+      transport.send({ type: "sync-request", roomId, syncId });
+    }
+  };
+  const transport = connect(onFrame, onReset);
 
   return {
     attach(roomId, listener) {
@@ -82,7 +99,7 @@ export function createEdgeLink(connect: (onFrame: (frame: PodFrame) => void) => 
     syncRequest(roomId) {
       const syncId = nextSyncId++;
       return new Promise<PeerState[]>((resolve) => {
-        syncs.set(syncId, { entries: [], resolve });
+        syncs.set(syncId, { roomId, entries: [], resolve });
         transport.send({ type: "sync-request", roomId, syncId });
       });
     },

@@ -88,7 +88,14 @@ export function createPod(options: PodOptions): Pod {
     }
     const applied = applyAll(shard, entries);
     forward(shard, applied, session);
-    if (applied.length > 0) bus?.publish(shard.roomId, applied);
+    // A stale enter is shared too: it is an edge re-asserting its connection after the
+    // room moved to this pod (split-mode failover), and the bus must learn that this pod
+    // now owns it (keeps it alive); for other replicas it is a harmless duplicate.
+    const shared =
+      applied.length === entries.length
+        ? applied
+        : entries.filter((e) => e.kind === "enter" || applied.includes(e));
+    if (shared.length > 0) bus?.publish(shard.roomId, shared);
   };
 
   const sync = async (session: Session, roomId: string, syncId: number): Promise<void> => {
@@ -121,6 +128,16 @@ export function createPod(options: PodOptions): Pod {
         session.rooms.delete(frame.roomId);
         if (shard) {
           shard.sessions.delete(session);
+          // The edge has no connections here any more, or moved the room to another pod
+          // (split mode), where it re-asserted them: they are not this pod's to keep
+          // alive. No leave: they live on. The touch tells the bus what is still owned.
+          let released = false;
+          for (const [cid, owner] of shard.owners) {
+            if (owner !== session) continue;
+            shard.owners.delete(cid);
+            released = true;
+          }
+          if (released) bus?.touch(shard.roomId, [...shard.owners.keys()]);
           manager.trim();
         }
         return;
