@@ -60,7 +60,31 @@ async function run(config: CliConfig): Promise<void> {
     }
   }
 
-  let server: Awaited<ReturnType<typeof createPresenceServer>>;
+  // Signal handlers go in before the ready line is printed: a SIGTERM that arrives
+  // between the two would otherwise hit Node's default action and kill the process.
+  let server: Awaited<ReturnType<typeof createPresenceServer>> | undefined;
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    if (!server) process.exit(0);
+    const force = setTimeout(() => {
+      logger.warn("shutdown deadline reached; exiting");
+      process.exit(0);
+    }, SHUTDOWN_DEADLINE_MS);
+    force.unref();
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, "shutdown failed");
+        process.exit(0);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+
   try {
     server = await createPresenceServer({
       port: config.port,
@@ -87,31 +111,12 @@ async function run(config: CliConfig): Promise<void> {
   process.stdout.write(`${JSON.stringify({ event: "listening", role: "all", url: server.url })}\n`);
   logger.info({ url: server.url, podId: server.podId, command: config.command }, "listening");
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "shutting down");
-    const force = setTimeout(() => {
-      logger.warn("shutdown deadline reached; exiting");
-      process.exit(0);
-    }, SHUTDOWN_DEADLINE_MS);
-    force.unref();
-    server.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, "shutdown failed");
-        process.exit(0);
-      },
-    );
-  };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
+  const live = server;
   process.on("SIGHUP", () => {
     if (config.denyIps === undefined) return;
     try {
       const list = readDenyList(config.denyIps);
-      server.setDenyList(list);
+      live.setDenyList(list);
       logger.info({ entries: list.length }, "deny list reloaded");
     } catch (err) {
       logger.error({ err: (err as Error).message }, "deny list reload failed; keeping the old list");

@@ -122,6 +122,7 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
       if (m.ws.bufferedAmount > BACKPRESSURE_BYTES) {
         m.lag = new Map();
         m.lagSince = now();
+        stats.slowSocketSkips++;
         for (const e of entries) enqueueEntry(m.lag, e);
         startLagging();
         continue;
@@ -163,6 +164,7 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
       if (!m.needsSnapshot && t - m.lagSince > BACKLOG_DROP_MS) {
         m.lag.clear();
         m.needsSnapshot = true;
+        stats.backlogResets++;
       }
       if (m.ws.bufferedAmount > BACKPRESSURE_BYTES) continue;
       const backlog = m.lag;

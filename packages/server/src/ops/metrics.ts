@@ -16,6 +16,10 @@ export interface ServerStats {
   bytesOut: number;
   rateLimited: number;
   snapshotChunks: number;
+  /** Times a socket was skipped by fan-out for back-pressure (bufferedAmount > 32 KB). */
+  slowSocketSkips: number;
+  /** Slow sockets whose backlog was dropped for a fresh snapshot (1 s of backlog). */
+  backlogResets: number;
 }
 
 export interface MetricsSources {
@@ -83,6 +87,8 @@ export function createMetrics(sources: MetricsSources, options: { defaultMetrics
     bytesOut: 0,
     rateLimited: 0,
     snapshotChunks: 0,
+    slowSocketSkips: 0,
+    backlogResets: 0,
   };
   const rtt = new Histogram({
     name: "presence_rtt_ms",
@@ -126,6 +132,18 @@ export function createMetrics(sources: MetricsSources, options: { defaultMetrics
     () => stats.rateLimited,
   );
   counterFrom(registry, "presence_snapshot_chunks_total", "Snapshot chunks sent", () => stats.snapshotChunks);
+  counterFrom(
+    registry,
+    "presence_slow_socket_skips_total",
+    "Times a slow socket (bufferedAmount > 32 KB) was skipped by fan-out",
+    () => stats.slowSocketSkips,
+  );
+  counterFrom(
+    registry,
+    "presence_backlog_resets_total",
+    "Slow sockets whose 1 s backlog was replaced by a fresh snapshot",
+    () => stats.backlogResets,
+  );
 
   return {
     registry,

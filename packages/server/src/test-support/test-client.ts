@@ -52,6 +52,8 @@ export interface TestClient {
   sent: number;
   batches: number;
   snapshots: number;
+  /** Bytes of server frames received. */
+  bytesReceived: number;
   /** Resolves after the join snapshot (SNAPSHOT_DONE 0); rejects if the socket closes first. */
   readonly ready: Promise<void>;
   /** Resolves with the close code and reason. */
@@ -109,6 +111,7 @@ export function connectTestClient(options: TestClientOptions): TestClient {
     sent: 0,
     batches: 0,
     snapshots: 0,
+    bytesReceived: 0,
     ready,
     closed,
     send(msg) {
@@ -228,6 +231,7 @@ export function connectTestClient(options: TestClientOptions): TestClient {
   };
 
   ws.on("message", (data: Buffer) => {
+    client.bytesReceived += data.length;
     const msg = decodeServerMessage(data);
     if (options.record) client.messages.push(msg);
     options.onMessage?.(msg, performance.now());
