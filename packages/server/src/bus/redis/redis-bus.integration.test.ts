@@ -183,6 +183,24 @@ describe("redis bus", () => {
     expect(leave).toEqual({ kind: "leave", connectionId: ca, epoch: 1, clock: 3, reason: "expired" });
   });
 
+  it("repairs a gap (entries lost before it read them) from the state hash", async () => {
+    const a = await startPod("a-gap");
+    const b = await startPod("b-gap");
+    await join(a, "gap");
+    await join(b, "gap");
+    const ca = "conn-a-0000000000gp";
+    a.bus.publish("gap", [{ kind: "enter", ...peer(ca, 0, { v: 0 }) }]);
+    await until("b sees the enter", () => b.got.entries.length === 1);
+    // Clocks 1–5 never reach the stream (as after a failover that lost them): b sees 5 → 6.
+    a.bus.publish("gap", [
+      { kind: "update", connectionId: ca, epoch: 1, base: 5, clock: 6, set: { v: 6 }, del: [] },
+    ]);
+    keepAlive(a, "gap", [ca]); // flushes a's full state (clock 6) to the hash
+    await until("b gets the stored state", () => b.got.entries.length >= 2, 5000);
+    expect(b.got.entries[1]).toMatchObject({ kind: "enter", connectionId: ca, clock: 6, state: { v: 6 } });
+    expect(b.got.origins[1]).toBe("redis");
+  });
+
   it("recovers from FLUSHALL: groups and state come back, updates keep flowing", async () => {
     const a = await startPod("a4");
     const b = await startPod("b4");

@@ -12,6 +12,8 @@
 //    touch recreates it too, once a second, even for a room nobody writes to.
 import type { BatchEntry, PeerState } from "@collabblocks/protocol";
 import type { BusHandler } from "../bus.js";
+import { type ExpiryContext, expireCandidates } from "./expiry.js";
+import { createGapRepair, type GapRepair } from "./gap-repair.js";
 import { seenKey, stateKey, streamKey, wakeChannel } from "./keys.js";
 import { createOwnConnections, type OwnConnections } from "./own-connections.js";
 import { createRoomReader, READ_BATCH, type ReadResult, type RoomReader } from "./room-reader.js";
@@ -22,12 +24,10 @@ import {
   decodeStreamBatch,
   encodeStoredPeer,
   encodeStreamBatch,
-  maxVersion,
 } from "./stream-codec.js";
 import { createVersionTracker, type VersionTracker } from "./version-tracker.js";
 
-/** Origin (`o`) of the sweeper's `expired` leaves: every pod, the sweeping one included, reads them. */
-export const SWEEPER_ORIGIN = "sweeper";
+export { SWEEPER_ORIGIN } from "./expiry.js";
 /** Origin reported for state loaded from the hash after a late join. */
 export const REDIS_ORIGIN = "redis";
 
@@ -131,7 +131,25 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
     if (any) options.requestFlush(room);
   };
 
-  /** Other pods' entries: lift expiries, keep own live connections alive, deliver the rest. */
+  const repair: GapRepair = createGapRepair({
+    fetch: (cids) => redis.hmgetBuffer(keys.state, ...cids),
+    deliver(peers) {
+      const fresher: BatchEntry[] = [];
+      for (const p of peers) {
+        const known = versions.get(p.connectionId);
+        if (known && (known.epoch > p.epoch || (known.epoch === p.epoch && known.clock >= p.clock))) continue;
+        versions.observePeer(p);
+        fresher.push({ kind: "enter", ...p });
+      }
+      if (fresher.length > 0 && !stopped) handler(fresher, REDIS_ORIGIN);
+    },
+    onError,
+  });
+
+  /**
+   * Other pods' entries: lift expiries, keep own live connections alive, hold back
+   * updates that reveal a gap (repaired from the state hash), deliver the rest.
+   */
   const deliver = (entries: readonly BatchEntry[], origin: string): void => {
     const out: BatchEntry[] = [];
     const back: string[] = [];
@@ -139,6 +157,13 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
       if (e.kind === "leave" && own.has(e.connectionId)) {
         if (e.reason === "expired") back.push(e.connectionId);
         continue;
+      }
+      if (e.kind === "update") {
+        const known = versions.get(e.connectionId);
+        if (!known || known.epoch < e.epoch || (known.epoch === e.epoch && e.base > known.clock)) {
+          repair.request(e.connectionId, e);
+          continue;
+        }
       }
       const x = e.kind === "leave" ? versions.liftExpiry(e) : e;
       versions.observe(x);
@@ -238,47 +263,17 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
     }
   };
 
-  /** Expires stale candidates ([id, stored state, …]) with the newest version known. */
-  const expire = (candidates: readonly Buffer[]): void => {
-    const args: (string | Buffer)[] = [];
-    for (let i = 0; i + 1 < candidates.length; i += 2) {
-      const cid = String(candidates[i]);
-      if (own.has(cid)) continue;
-      const stored = candidates[i + 1] as Buffer;
-      let v = versions.get(cid);
-      if (stored.length > 0) {
-        try {
-          v = maxVersion(v, decodeStoredPeer(stored));
-        } catch (err) {
-          onError(err, `bad state value in ${keys.state}`);
-        }
-      }
-      // Epoch 0: no version known here; receivers expire what they hold.
-      const leave: BatchEntry = {
-        kind: "leave",
-        connectionId: cid,
-        epoch: v?.epoch ?? 0,
-        clock: v?.clock ?? 0,
-        reason: "expired",
-      };
-      args.push(cid, encodeStreamBatch([leave]));
-    }
-    if (args.length === 0) return;
-    redis
-      .presenceExpire(
-        keys.stream,
-        keys.wake,
-        keys.state,
-        keys.seen,
-        config.streamMaxLen,
-        config.keyTtlMs,
-        config.expiryMs,
-        SWEEPER_ORIGIN,
-        Date.now(),
-        ...args,
-      )
-      .catch((err: unknown) => onError(err, `expire ${keys.stream}`));
+  const expiry: ExpiryContext = {
+    redis,
+    keys,
+    versions,
+    isOwn: (cid) => own.has(cid),
+    streamMaxLen: config.streamMaxLen,
+    keyTtlMs: config.keyTtlMs,
+    expiryMs: config.expiryMs,
+    onError,
   };
+  const expire = (candidates: readonly Buffer[]): void => expireCandidates(expiry, candidates);
 
   const room: RoomSync = {
     keys,
@@ -433,6 +428,7 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
     stop() {
       stopped = true;
       reader.stop();
+      repair.stop();
     },
   };
   return room;

@@ -181,6 +181,7 @@ export interface BusRedis {
   presenceMaintainBuffer(...args: Arg[]): Promise<[number, number, Buffer[], Buffer[]]>;
   xreadgroupBuffer(...args: Arg[]): Promise<[Buffer, [Buffer, Buffer[] | null][]][] | null>;
   xack(key: string, group: string, ...ids: string[]): Promise<number>;
+  hmgetBuffer(key: string, ...fields: string[]): Promise<(Buffer | null)[]>;
   xgroup(...args: Arg[]): Promise<unknown>;
 }
 

@@ -1,0 +1,71 @@
+// The sweeper's half that runs in the pod: turns stale candidates returned by the
+// touch or maintain script ([connection id, stored state, …]) into `expired`
+// leaves carrying the newest version this pod knows — the stored one or the
+// tracked one, whichever is newer (see version-tracker.ts for why) — and has the
+// EXPIRE script remove and announce each one that is still stale, atomically.
+import type { BatchEntry } from "@collabblocks/protocol";
+import type { BusRedis } from "./scripts.js";
+import { decodeStoredPeer, encodeStreamBatch, maxVersion } from "./stream-codec.js";
+import type { VersionTracker } from "./version-tracker.js";
+
+/** Origin (`o`) of the sweeper's `expired` leaves: every pod, the sweeping one included, reads them. */
+export const SWEEPER_ORIGIN = "sweeper";
+
+export interface ExpiryContext {
+  readonly redis: BusRedis;
+  readonly keys: {
+    readonly stream: string;
+    readonly wake: string;
+    readonly state: string;
+    readonly seen: string;
+  };
+  readonly versions: VersionTracker;
+  /** Own live connections are never expired here (they are refreshed, or re-asserted). */
+  readonly isOwn: (connectionId: string) => boolean;
+  readonly streamMaxLen: number;
+  readonly keyTtlMs: number;
+  readonly expiryMs: number;
+  readonly onError: (err: unknown, context: string) => void;
+}
+
+export function expireCandidates(ctx: ExpiryContext, candidates: readonly Buffer[]): void {
+  const args: (string | Buffer)[] = [];
+  for (let i = 0; i + 1 < candidates.length; i += 2) {
+    const cid = String(candidates[i]);
+    if (ctx.isOwn(cid)) continue;
+    const stored = candidates[i + 1] as Buffer;
+    let v = ctx.versions.get(cid);
+    if (stored.length > 0) {
+      try {
+        v = maxVersion(v, decodeStoredPeer(stored));
+      } catch (err) {
+        ctx.onError(err, `bad state value in ${ctx.keys.state}`);
+      }
+    }
+    // Epoch 0: no version known here; receivers expire what they hold (liftExpiry).
+    const leave: BatchEntry = {
+      kind: "leave",
+      connectionId: cid,
+      epoch: v?.epoch ?? 0,
+      clock: v?.clock ?? 0,
+      reason: "expired",
+    };
+    args.push(cid, encodeStreamBatch([leave]));
+  }
+  if (args.length === 0) return;
+  const { keys } = ctx;
+  ctx.redis
+    .presenceExpire(
+      keys.stream,
+      keys.wake,
+      keys.state,
+      keys.seen,
+      ctx.streamMaxLen,
+      ctx.keyTtlMs,
+      ctx.expiryMs,
+      SWEEPER_ORIGIN,
+      Date.now(),
+      ...args,
+    )
+    .catch((err: unknown) => ctx.onError(err, `expire ${keys.stream}`));
+}
