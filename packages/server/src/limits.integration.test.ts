@@ -1,0 +1,117 @@
+// Capacity and abuse controls at the upgrade, and the small control messages.
+import { MessageType, RTT_BUCKETS_MS } from "@collabblocks/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { createPresenceServer, type PresenceServer, type PresenceServerOptions } from "./index.js";
+import { connectTestClient, fetchDevToken, type TestClient } from "./test-support/test-client.js";
+
+const servers: PresenceServer[] = [];
+const clients: TestClient[] = [];
+
+async function start(options: Partial<PresenceServerOptions> = {}) {
+  const s = await createPresenceServer({ auth: "dev", port: 0, ...options });
+  servers.push(s);
+  return s;
+}
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.terminate();
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function open(server: PresenceServer, room: string, user: string) {
+  const token = await fetchDevToken(server.url, { room, user });
+  const c = connectTestClient({ url: server.wsUrl, room, token });
+  clients.push(c);
+  return c;
+}
+
+/** Resolves with the HTTP status of a refused upgrade. */
+function upgradeStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.on("unexpected-response", (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.on("open", () => reject(new Error("upgrade was accepted")));
+    ws.on("error", () => {});
+  });
+}
+
+describe("capacity and abuse controls", () => {
+  it("refuses denied addresses at the upgrade and reloads the deny list", async () => {
+    const server = await start({ denyIps: ["127.0.0.0/8"] });
+    expect(await upgradeStatus(`${server.wsUrl}/v1/rooms/r?token=x`)).toBe(403);
+    server.setDenyList(["10.0.0.0/8"]);
+    const c = await open(server, "r", "alice");
+    await c.ready;
+  });
+
+  it("refuses connections beyond --max-conns-per-ip with TOO_MANY_CONNECTIONS", async () => {
+    const server = await start({ maxConnsPerIp: 2 });
+    const a = await open(server, "r", "a");
+    const b = await open(server, "r", "b");
+    await Promise.all([a.ready, b.ready]);
+    const c = await open(server, "r", "c");
+    expect((await c.closed).code).toBe(4029);
+    expect(c.errors[0]?.code).toBe("TOO_MANY_CONNECTIONS");
+    await a.close();
+    const d = await open(server, "r", "d");
+    await d.ready;
+  });
+
+  it("refuses joins beyond --max-room-connections with ROOM_FULL, other rooms unaffected", async () => {
+    const server = await start({ maxRoomConnections: 2 });
+    await (await open(server, "full", "a")).ready;
+    await (await open(server, "full", "b")).ready;
+    const c = await open(server, "full", "c");
+    expect((await c.closed).code).toBe(4005);
+    expect(c.errors[0]?.code).toBe("ROOM_FULL");
+    await (await open(server, "other", "c")).ready;
+  });
+
+  it("answers 404 for other paths", async () => {
+    const server = await start();
+    expect(await upgradeStatus(`${server.wsUrl}/elsewhere`)).toBe(404);
+  });
+});
+
+describe("control messages", () => {
+  it("answers PING with PONG carrying the client's time", async () => {
+    const server = await start();
+    const token = await fetchDevToken(server.url, { room: "r", user: "a" });
+    const c = connectTestClient({ url: server.wsUrl, room: "r", token, record: true });
+    clients.push(c);
+    await c.ready;
+    c.send({ type: MessageType.PING, t: 1234.5 });
+    await c.waitFor(() => c.messages.some((m) => m.type === MessageType.PONG));
+    expect(c.messages.find((m) => m.type === MessageType.PONG)).toMatchObject({ t: 1234.5 });
+  });
+
+  it("answers SYNC_REQUEST with a snapshot carrying its syncId", async () => {
+    const server = await start();
+    const token = await fetchDevToken(server.url, { room: "r", user: "a" });
+    const c = connectTestClient({ url: server.wsUrl, room: "r", token, record: true });
+    clients.push(c);
+    await c.ready;
+    c.send({ type: MessageType.SYNC_REQUEST, syncId: 7 });
+    await c.waitFor(() => c.messages.some((m) => m.type === MessageType.SNAPSHOT_DONE && m.syncId === 7));
+    expect(c.messages.find((m) => m.type === MessageType.SNAPSHOT_DONE && m.syncId === 7)).toMatchObject({
+      total: 1,
+    });
+  });
+
+  it("adds RTT reports to presence_rtt_ms", async () => {
+    const server = await start();
+    const c = await open(server, "r", "a");
+    await c.ready;
+    const counts = new Array(RTT_BUCKETS_MS.length + 1).fill(0);
+    counts[2] = 4;
+    c.send({ type: MessageType.RTT_REPORT, counts });
+    c.send({ type: MessageType.PING, t: 0 }); // a round trip, so the report has been handled
+    await new Promise((r) => setTimeout(r, 100));
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toContain("presence_rtt_ms_count 4");
+    expect(text).toContain('presence_rtt_ms_bucket{le="5"} 4');
+  });
+});
