@@ -1,0 +1,36 @@
+// Page configuration read from the URL: the room (`?room=`, default "demo") and
+// the server (`?server=`, default the page's own origin, which is where
+// `collabblocks dev` serves both the page and the WebSocket endpoint).
+
+/** Room used when `?room=` is absent or invalid. */
+export const DEFAULT_ROOM = "demo";
+/** The server's room id rule (BRIEF §6), repeated so the demo can fall back instead of throwing. */
+const ROOM_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface PageConfig {
+  readonly room: string;
+  /** Set when `?room=` was given but unusable, so the page can say why it fell back. */
+  readonly roomRejected: string | undefined;
+  /** http(s) origin of the presence server: tokens come from here, WebSockets go here. */
+  readonly serverOrigin: string;
+  /** ws(s) URL for `createClient({ url })`. */
+  readonly wsUrl: string;
+}
+
+export function readPageConfig(location: { readonly href: string }): PageConfig {
+  const url = new URL(location.href);
+  const requested = url.searchParams.get("room");
+  const valid = requested !== null && ROOM_ID.test(requested);
+  let serverOrigin = url.origin;
+  const server = url.searchParams.get("server");
+  if (server) {
+    const parsed = new URL(server, url);
+    if (parsed.protocol === "http:" || parsed.protocol === "https:") serverOrigin = parsed.origin;
+  }
+  return {
+    room: valid ? requested : DEFAULT_ROOM,
+    roomRejected: requested !== null && !valid ? requested : undefined,
+    serverOrigin,
+    wsUrl: serverOrigin.replace(/^http/, "ws"),
+  };
+}
