@@ -87,4 +87,35 @@ describe("parseCli", () => {
     expect(parseCli(["serve", ...jwks, "--redis", "http://a"], {})).toMatchObject({ kind: "error" });
     expect(parseCli(["serve", ...jwks, "--pod-id", "sweeper"], {})).toMatchObject({ kind: "error" });
   });
+
+  it("parses the split-mode commands: pod with --grpc-port, edge with --jwks-url and --pods", () => {
+    expect(parseCli(["pod", "--grpc-port", "0", "--redis", "redis://r:6379"], {})).toMatchObject({
+      kind: "run",
+      config: { command: "pod", grpcPort: 0, host: "0.0.0.0", redis: { kind: "single" } },
+    });
+    expect(parseCli(["pod"], {})).toMatchObject({ kind: "run", config: { grpcPort: 8788 } });
+    const jwks = ["--jwks-url", "https://auth.example/jwks.json"];
+    expect(parseCli(["edge", ...jwks, "--pods", "10.0.0.1:8788, pod-2.internal:8788"], {})).toMatchObject({
+      kind: "run",
+      config: { command: "edge", pods: ["10.0.0.1:8788", "pod-2.internal:8788"] },
+    });
+    expect(parseCli(["edge", ...jwks], { COLLABBLOCKS_PODS: "[::1]:9000" })).toMatchObject({
+      config: { pods: ["[::1]:9000"] },
+    });
+    expect(parseCli(["edge", "--pods", "a:1"], {})).toEqual({
+      kind: "error",
+      message: "edge needs --jwks-url (or COLLABBLOCKS_JWKS_URL)",
+    });
+    expect(parseCli(["edge", ...jwks], {})).toMatchObject({ kind: "error", message: /edge needs --pods/ });
+    expect(parseCli(["edge", ...jwks, "--pods", "a"], {})).toMatchObject({
+      kind: "error",
+      message: /"a" is not host:port/,
+    });
+    expect(parseCli(["edge", ...jwks, "--pods", "a:1,a:1"], {})).toMatchObject({ kind: "error" });
+    expect(parseCli(["edge", ...jwks, "--pods", "a:1", "--redis", "redis://r"], {})).toMatchObject({
+      kind: "error",
+      message: /edge does not use Redis/,
+    });
+    expect(parseCli(["pod", "--grpc-port", "70000"], {})).toMatchObject({ kind: "error" });
+  });
 });

@@ -4,9 +4,10 @@
 // error line out) so it is unit-tested without spawning processes.
 import { checkPodId, parseClusterNodes, parseRedisUrl, type RedisTarget } from "../bus/redis/redis-target.js";
 import { isLogLevel, LOG_LEVELS } from "../ops/logger.js";
+import { parsePodList } from "../rpc/pod-router.js";
 
-export type Command = "dev" | "serve";
-export const COMMANDS: readonly Command[] = ["dev", "serve"];
+export type Command = "dev" | "serve" | "pod" | "edge";
+export const COMMANDS: readonly Command[] = ["dev", "serve", "pod", "edge"];
 
 export interface CliConfig {
   readonly command: Command;
@@ -25,6 +26,10 @@ export interface CliConfig {
   readonly redis: RedisTarget | undefined;
   /** `--pod-id`; undefined = unique per process (host-pid-start). */
   readonly podId: string | undefined;
+  /** `pod`: the gRPC port edges connect to (`--grpc-port`, default 8788). */
+  readonly grpcPort: number;
+  /** `edge`: host:port of every pod (`--pods`). */
+  readonly pods: readonly string[] | undefined;
 }
 
 type Kind = "int" | "string" | "url";
@@ -84,6 +89,18 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: "string",
     help: "this pod's id = its Redis consumer group (default host-pid-start, unique per process)",
   },
+  {
+    name: "grpc-port",
+    kind: "int",
+    min: 0,
+    max: 65535,
+    help: "pod: gRPC port for edges; 0 = a free port (default 8788)",
+  },
+  {
+    name: "pods",
+    kind: "string",
+    help: "edge: host:port,… of the pods' gRPC ports (rooms go to live pods by rendezvous hashing)",
+  },
 ];
 
 export function envName(flag: string): string {
@@ -96,6 +113,8 @@ Usage:
   collabblocks dev   [flags]   one process, dev auth (POST /v1/dev/token), binds 127.0.0.1
   collabblocks serve --jwks-url URL [flags]   one process, production auth
   collabblocks serve --jwks-url URL --redis URL [flags]   scaled: N processes share rooms through Redis
+  collabblocks pod --grpc-port P --redis URL [flags]   split: a pod (room state), gRPC for edges on P
+  collabblocks edge --jwks-url URL --pods host:port,… [flags]   split: an edge (WebSockets) over the pods
   collabblocks --help
 
 Flags (each also from the environment variable shown):
@@ -103,6 +122,7 @@ ${FLAGS.map((f) => `  --${f.name.padEnd(22)} ${f.help}\n  ${"".padEnd(24)} env $
 
 Endpoints: GET /healthz, /readyz, /metrics; WebSocket /v1/rooms/{roomId}?token=JWT
 Ready: one JSON line on stdout {"event":"listening","role":"all","url":"http://HOST:PORT"}
+  (role "pod" or "edge" in split mode; a pod adds "grpc":"HOST:P")
 `;
 
 export type ParseResult =
@@ -175,8 +195,16 @@ export function parseCli(
     const get = <T extends number | string>(name: string, fallback: T): T =>
       (values.get(name) as T) ?? fallback;
     const jwksUrl = values.get("jwks-url") as string | undefined;
-    if (cmd === "serve" && jwksUrl === undefined) {
-      throw new Error(`serve needs --jwks-url (or ${envName("jwks-url")})`);
+    if ((cmd === "serve" || cmd === "edge") && jwksUrl === undefined) {
+      throw new Error(`${cmd} needs --jwks-url (or ${envName("jwks-url")})`);
+    }
+    const podsSpec = values.get("pods") as string | undefined;
+    if (cmd === "edge" && podsSpec === undefined) {
+      throw new Error(`edge needs --pods host:port,… (or ${envName("pods")})`);
+    }
+    const pods = cmd === "edge" && podsSpec !== undefined ? parsePodList(podsSpec) : undefined;
+    if (cmd === "edge" && (values.has("redis") || values.has("redis-cluster"))) {
+      throw new Error("an edge does not use Redis: give --redis to the pods");
     }
     const redisUrl = values.get("redis") as string | undefined;
     const redisCluster = values.get("redis-cluster") as string | undefined;
@@ -209,6 +237,8 @@ export function parseCli(
         staticDir: values.get("static-dir") as string | undefined,
         redis,
         podId,
+        grpcPort: get("grpc-port", 8788),
+        pods,
       },
     };
   } catch (err) {

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { connectRedisBus, createErrorThrottle, type RedisBus } from "../bus/redis/index.js";
 import { parseDenyList, splitDenyList } from "../edge/ip-filter.js";
 import { createLogger } from "../ops/logger.js";
+import { startSplitRole } from "../rpc/split-cli.js";
 import { createPresenceServer, defaultPodId } from "../server.js";
 import { type CliConfig, HELP, parseCli } from "./flags.js";
 
@@ -62,7 +63,11 @@ async function run(config: CliConfig): Promise<void> {
 
   // Signal handlers go in before the ready line is printed: a SIGTERM that arrives
   // between the two would otherwise hit Node's default action and kill the process.
-  let server: Awaited<ReturnType<typeof createPresenceServer>> | undefined;
+  let server:
+    | Pick<Awaited<ReturnType<typeof createPresenceServer>>, "url" | "podId" | "close" | "setDenyList">
+    | undefined;
+  // dev/serve print role "all"; the split-mode roles bring their own line.
+  let listening: Readonly<Record<string, string>> | undefined;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -86,21 +91,26 @@ async function run(config: CliConfig): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
 
   try {
-    server = await createPresenceServer({
-      port: config.port,
-      host: config.host,
-      auth: config.command === "dev" ? "dev" : { jwksUrl: config.jwksUrl! },
-      tickMs: config.tickMs,
-      maxRooms: config.maxRooms,
-      maxRoomConnections: config.maxRoomConnections,
-      maxConnsPerIp: config.maxConnsPerIp,
-      denyIps,
-      staticDir,
-      placeholderPage: config.command === "dev",
-      logger,
-      podId,
-      bus,
-    });
+    if (config.command === "pod" || config.command === "edge") {
+      const role = await startSplitRole(config, { logger, podId, bus, denyIps, fail });
+      server = role;
+      listening = role.listening;
+    } else
+      server = await createPresenceServer({
+        port: config.port,
+        host: config.host,
+        auth: config.command === "dev" ? "dev" : { jwksUrl: config.jwksUrl! },
+        tickMs: config.tickMs,
+        maxRooms: config.maxRooms,
+        maxRoomConnections: config.maxRoomConnections,
+        maxConnsPerIp: config.maxConnsPerIp,
+        denyIps,
+        staticDir,
+        placeholderPage: config.command === "dev",
+        logger,
+        podId,
+        bus,
+      });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === "EADDRINUSE") fail(`port ${config.port} on ${config.host} is already in use`);
@@ -108,7 +118,9 @@ async function run(config: CliConfig): Promise<void> {
     if (e.code === "EACCES") fail(`no permission to bind port ${config.port}`);
     throw err;
   }
-  process.stdout.write(`${JSON.stringify({ event: "listening", role: "all", url: server.url })}\n`);
+  process.stdout.write(
+    `${JSON.stringify(listening ?? { event: "listening", role: "all", url: server.url })}\n`,
+  );
   logger.info({ url: server.url, podId: server.podId, command: config.command }, "listening");
 
   const live = server;

@@ -1,0 +1,115 @@
+// A pod process of split mode (`collabblocks pod`, BRIEF §2): the pod (room
+// state, Redis bus) behind a gRPC server for edges on `--grpc-port`, and HTTP on
+// `--port` for /healthz, /readyz and /metrics only (no WebSockets: those are the
+// edges'). Ready = the gRPC server is bound and the process is not shutting down.
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import type { PresenceBus } from "../bus/bus.js";
+import { createHttpHandler } from "../ops/http.js";
+import { createSilentLogger } from "../ops/logger.js";
+import { createMetrics, type Metrics } from "../ops/metrics.js";
+import { createPod, type Pod } from "../pod/pod.js";
+import { defaultPodId } from "../server.js";
+import { createPodRpcServer, type PodRpcServer } from "./pod-rpc-server.js";
+
+export interface PodRoleOptions {
+  /** HTTP port for health and metrics; 0 = a free port. */
+  readonly port?: number;
+  /** gRPC port for edges (`--grpc-port`); 0 = a free port. */
+  readonly grpcPort: number;
+  /** Interface for both (default 127.0.0.1 here; the CLI passes 0.0.0.0). */
+  readonly host?: string;
+  readonly podId?: string;
+  readonly maxRooms?: number;
+  /** Shares rooms with the other pods (Redis in production). */
+  readonly bus?: PresenceBus;
+  readonly logger?: Logger;
+  readonly defaultMetrics?: boolean;
+}
+
+export interface PodRole {
+  /** http://host:port of the health/metrics endpoint. */
+  readonly url: string;
+  readonly port: number;
+  readonly grpcPort: number;
+  /** host:port edges list in `--pods`. */
+  readonly grpcAddress: string;
+  readonly podId: string;
+  readonly pod: Pod;
+  readonly rpc: PodRpcServer;
+  readonly metrics: Metrics;
+  readonly httpServer: Server;
+  /** Ends the edges' streams (they move the rooms to other pods), then stops. */
+  close(): Promise<void>;
+}
+
+function displayHost(host: string): string {
+  if (host === "0.0.0.0" || host === "") return "127.0.0.1";
+  if (host === "::") return "[::1]";
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+export async function createPodRole(options: PodRoleOptions): Promise<PodRole> {
+  const logger = options.logger ?? createSilentLogger();
+  const podId = options.podId ?? defaultPodId();
+  const host = options.host ?? "127.0.0.1";
+  const pod = createPod({
+    podId,
+    maxRooms: options.maxRooms,
+    bus: options.bus,
+    onError: (err, context) => logger.error({ err, context }, "pod error"),
+  });
+  const rpc = await createPodRpcServer({ endpoint: pod, host, port: options.grpcPort, logger });
+  const metrics = createMetrics(
+    {
+      connections: () => 0, // WebSockets live on the edges
+      rooms: () => pod.manager.size,
+      backlog: () => rpc.backlog(),
+      evictions: () => pod.manager.evictions,
+      redisLag: () => options.bus?.lag?.() ?? 0,
+    },
+    { defaultMetrics: options.defaultMetrics },
+  );
+  let closing = false;
+  const httpServer = createServer(
+    createHttpHandler({ metrics, ready: () => !closing, logger, placeholder: false }),
+  );
+  httpServer.on("upgrade", (_req, socket) => socket.destroy());
+  httpServer.on("clientError", (_err, socket) => socket.destroy());
+  httpServer.listen(options.port ?? 0, host);
+  try {
+    await once(httpServer, "listening");
+  } catch (err) {
+    await rpc.close();
+    await pod.close();
+    throw err;
+  }
+  const port = (httpServer.address() as AddressInfo).port;
+  const shown = displayHost(host);
+
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${shown}:${port}`,
+    port,
+    grpcPort: rpc.port,
+    grpcAddress: `${shown}:${rpc.port}`,
+    podId,
+    pod,
+    rpc,
+    metrics,
+    httpServer,
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        await rpc.close();
+        const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        httpServer.closeAllConnections();
+        await httpClosed;
+        await pod.close();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,77 @@
+// `collabblocks pod` and `collabblocks edge` (split mode, BRIEF §2): starts the
+// role from the parsed CLI config and gives main.ts what it needs — the one
+// listening line, close() for signals and the deny-list reload. Bad config (a
+// gRPC port in use) goes through `fail` (one line, exit 2) like the other modes.
+import type { Logger } from "pino";
+import type { PresenceBus } from "../bus/bus.js";
+import type { CliConfig } from "../cli/flags.js";
+import { createEdgeRole } from "./edge-role.js";
+import { createPodRole } from "./pod-role.js";
+
+export interface SplitRoleDeps {
+  readonly logger: Logger;
+  readonly podId: string;
+  readonly bus: PresenceBus | undefined;
+  readonly denyIps: readonly string[];
+  readonly fail: (message: string) => never;
+}
+
+export interface RunningRole {
+  readonly url: string;
+  readonly podId: string;
+  /** The JSON line printed on stdout once ready. */
+  readonly listening: Readonly<Record<string, string>>;
+  setDenyList(cidrs: readonly string[]): void;
+  close(): Promise<void>;
+}
+
+export async function startSplitRole(config: CliConfig, deps: SplitRoleDeps): Promise<RunningRole> {
+  const { logger, podId, fail } = deps;
+  if (config.command === "pod") {
+    let role: Awaited<ReturnType<typeof createPodRole>>;
+    try {
+      role = await createPodRole({
+        port: config.port,
+        grpcPort: config.grpcPort,
+        host: config.host,
+        podId,
+        maxRooms: config.maxRooms,
+        bus: deps.bus,
+        logger,
+      });
+    } catch (err) {
+      // grpc-js reports a taken port as "No address added out of total 1 resolved".
+      if (/No address added/.test((err as Error).message)) {
+        fail(`--grpc-port ${config.grpcPort} on ${config.host} is already in use or cannot be bound`);
+      }
+      throw err;
+    }
+    return {
+      url: role.url,
+      podId,
+      listening: { event: "listening", role: "pod", url: role.url, grpc: role.grpcAddress },
+      setDenyList: () => {}, // a pod has no client sockets
+      close: () => role.close(),
+    };
+  }
+  if (config.command !== "edge") throw new Error(`not a split-mode command: ${config.command}`);
+  const role = await createEdgeRole({
+    port: config.port,
+    host: config.host,
+    jwksUrl: config.jwksUrl!,
+    pods: config.pods!,
+    edgeId: podId,
+    tickMs: config.tickMs,
+    maxRoomConnections: config.maxRoomConnections,
+    maxConnsPerIp: config.maxConnsPerIp,
+    denyIps: deps.denyIps,
+    logger,
+  });
+  return {
+    url: role.url,
+    podId,
+    listening: { event: "listening", role: "edge", url: role.url },
+    setDenyList: (cidrs) => role.setDenyList(cidrs),
+    close: () => role.close(),
+  };
+}
