@@ -227,6 +227,31 @@ describe("redis bus", () => {
     expect(took).toBeLessThan(8000);
   });
 
+  it("serves a room while Redis is down at start, and joins it with its state once Redis answers", async () => {
+    const late = await startRedisServer();
+    const url = late.url;
+    const seed = await startPod("seed-late", url);
+    await join(seed, "late");
+    const cs = "conn-s-00000000late";
+    seed.bus.publish("late", [{ kind: "enter", ...peer(cs, 0, { s: 1 }) }]);
+    keepAlive(seed, "late", [cs]);
+    await late.kill9();
+    const clients = createRedisClients({ kind: "single", url }, "b-late");
+    const bus = createRedisBus({ podId: "b-late", clients });
+    const pod: Pod = { bus, clients, got: { entries: [], origins: [] }, touching: undefined };
+    pods.push(pod);
+    expect(await join(pod, "late")).toEqual([]); // Redis down: the room starts empty, at once
+    await late.restart();
+    // The restart lost everything; the seed pod re-seeds, the late pod's retried join sees it.
+    await until("the late pod gets the seed's connection", () =>
+      pod.got.entries.some((e) => e.connectionId === cs),
+    );
+    if (pod.touching) clearInterval(pod.touching);
+    clearInterval(seed.touching);
+    seed.touching = undefined;
+    await late.stop();
+  });
+
   it("re-asserts a partitioned pod's connections with a fresher version when it heals", async () => {
     const proxy = await startTcpProxy(redis.port);
     proxies.push(proxy);
