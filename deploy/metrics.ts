@@ -3,7 +3,7 @@ import { join } from "node:path";
 
 /**
  * The metric names deploy/ may reference: the contract list of BRIEF §11 (plus
- * snapshot chunks from issue 7). The dashboard, the alert rules and
+ * snapshot chunks from issue 7 and the edge's back-pressure counters). The dashboard, the alert rules and
  * docs/OPERATIONS.md are checked against it, and it against what the server
  * actually registers (`serverMetricNames`), so a rename anywhere fails a test
  * instead of leaving an empty panel or an alert that can never fire.
@@ -31,6 +31,9 @@ export const PRESENCE_METRICS: readonly MetricSpec[] = [
   { name: "presence_rate_limited_total", type: "counter", labels: [] },
   { name: "presence_refusals_total", type: "counter", labels: ["code"] },
   { name: "presence_snapshot_chunks_total", type: "counter", labels: [] },
+  // Beyond BRIEF §11: back-pressure detail from the edge (BRIEF §6).
+  { name: "presence_slow_socket_skips_total", type: "counter", labels: [] },
+  { name: "presence_backlog_resets_total", type: "counter", labels: [] },
 ];
 
 /** Suffixes a histogram exposes as separate series (prom-client and Prometheus). */
