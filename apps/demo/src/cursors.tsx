@@ -6,6 +6,9 @@ import { memo, type PointerEvent, useCallback, useLayoutEffect } from "react";
 import { peerLabel, useMyPresence, useOther, useOthersConnectionIds } from "./presence.js";
 import { type PresenceProbe, recordSample, wallClockNow } from "./probe.js";
 
+/** Past this x (normalised) the name label goes left of the arrow, so it is not clipped at the edge. */
+const FLIP_LABEL_AFTER_X = 0.8;
+
 const clamp01 = (v: number): number => Math.min(1, Math.max(0, v));
 
 export function CursorCanvas({ probe }: { probe: PresenceProbe }) {
@@ -55,7 +58,7 @@ const Cursor = memo(function Cursor({ connectionId, probe }: { connectionId: str
   if (!cursor || !label) return null;
   return (
     <div
-      className="cursor"
+      className={cursor.x > FLIP_LABEL_AFTER_X ? "cursor cursor-flipped" : "cursor"}
       data-testid="cursor"
       data-connection-id={connectionId}
       data-name={label.name}
