@@ -12,7 +12,7 @@ import { markdownReport, ratioTable, summaryTable, sweepTable } from "./lib/form
 import { pinning, pinPid } from "./lib/proc-stats.mjs";
 import { htmlReport } from "./lib/report-html.mjs";
 import { runTarget } from "./lib/run-target.mjs";
-import { expandScenario, P95_BOUND_MS, SWEEP_MIN_DELIVERED } from "./lib/scenarios.mjs";
+import { expandScenario, P95_BOUND_MS, SWEEP_MAX_LOSS } from "./lib/scenarios.mjs";
 import { TARGET_NAMES } from "./lib/targets.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -23,7 +23,8 @@ const USAGE = `usage: npm run bench -- --scenario S1|S2|S3|S4|S5 [flags]
   --url http://host:port                                  measure a running ours (dev token endpoint needed)
   --targets ours,ws-naive,ws-tick,socketio,yws (all)      --out DIR (bench/results)
   --probes N (100)       connections that decode every frame and time each update
-  --tick-ms N (16)       tick of ours and of the ws-tick peer      --workers N   generator processes`;
+  --tick-ms N (16)       tick of ours and of the ws-tick peer      --workers N   generator processes
+  --connect-timeout S (300)  a run whose clients have not all joined by then is reported as failed`;
 
 function parseFlags(argv) {
   const { values } = parseArgs({
@@ -44,6 +45,7 @@ function parseFlags(argv) {
       probes: { type: "string", default: "100" },
       "tick-ms": { type: "string", default: "16" },
       workers: { type: "string" },
+      "connect-timeout": { type: "string", default: "300" },
       help: { type: "boolean", default: false },
     },
   });
@@ -83,6 +85,7 @@ function parseFlags(argv) {
     probes: int("probes", values.probes),
     tickMs: int("tick-ms", values["tick-ms"]),
     workers: int("workers", values.workers),
+    connectTimeoutS: int("connect-timeout", values["connect-timeout"]),
   };
 }
 
@@ -143,12 +146,13 @@ async function main() {
             r.status === "ok" &&
             r.latency !== null &&
             r.latency.p95Ms <= P95_BOUND_MS &&
-            (r.deliveredRatio ?? 0) >= SWEEP_MIN_DELIVERED;
+            r.probe.lossRatio !== null &&
+            r.probe.lossRatio <= SWEEP_MAX_LOSS;
           s.steps.push({
             hz,
             status: r.status,
             p95Ms: r.latency?.p95Ms ?? null,
-            deliveredRatio: r.deliveredRatio ?? null,
+            lossRatio: r.probe?.lossRatio ?? null,
             pass,
           });
           if (!pass) break;

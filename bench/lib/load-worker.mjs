@@ -14,8 +14,14 @@ import { createSendSchedule } from "./send-schedule.mjs";
 
 /** Connections being prepared or upgraded at once in one process. */
 const CONNECT_CONCURRENCY = 64;
-/** A connection that has not joined (welcome + snapshot, or the peer's equivalent) by then failed, ms. */
-const READY_TIMEOUT_MS = 30_000;
+/**
+ * A connection that has not joined (welcome + snapshot, or the peer's equivalent)
+ * by then failed, ms. Generous: joining a room of 10 000 sends each joiner a
+ * snapshot of everyone, so the last joins of S3 wait behind O(N²) snapshot bytes.
+ */
+const READY_TIMEOUT_MS = 180_000;
+/** Connect progress report interval, ms. */
+const PROGRESS_MS = 10_000;
 
 let baseS = 0;
 let baseNs = 0;
@@ -89,7 +95,10 @@ async function openConnection(conn, ctx) {
   const protocol = state.protocol;
   await protocol.prepare(conn, ctx);
   const ready = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("not ready after 30 s")), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`not ready after ${READY_TIMEOUT_MS / 1000} s`)),
+      READY_TIMEOUT_MS,
+    );
     conn.onReady = () => {
       clearTimeout(timer);
       resolve();
@@ -99,6 +108,7 @@ async function openConnection(conn, ctx) {
       reject(err);
     };
   });
+  ready.catch(() => {}); // awaited below; this keeps an early upgrade failure from leaving it unhandled
   conn.ws = await connectRaw({
     host: conn.host,
     port: conn.port,
@@ -123,12 +133,22 @@ async function openConnection(conn, ctx) {
   conn.onFail = null;
 }
 
-async function connectAll(specs, ctx) {
+/**
+ * Opens every connection, CONNECT_CONCURRENCY at a time, until all are joined or
+ * `deadlineMs` (Date.now()) passes; reports progress every PROGRESS_MS meanwhile.
+ */
+async function connectAll(specs, ctx, deadlineMs) {
   state.conns = specs.map((s) => ({ ...s, ready: false, closing: false }));
   let next = 0;
   const failures = [];
+  const progress = setInterval(() => {
+    process.send({ type: "connect-progress", ok: state.conns.filter((c) => c.ready).length });
+  }, PROGRESS_MS);
+  const deadline = new Promise((resolve) =>
+    setTimeout(resolve, Math.max(0, deadlineMs - Date.now())).unref(),
+  );
   const lane = async () => {
-    while (next < state.conns.length) {
+    while (next < state.conns.length && Date.now() < deadlineMs) {
       const conn = state.conns[next++];
       try {
         await openConnection(conn, ctx);
@@ -137,8 +157,12 @@ async function connectAll(specs, ctx) {
       }
     }
   };
-  await Promise.all(Array.from({ length: CONNECT_CONCURRENCY }, lane));
-  return { ok: state.conns.filter((c) => c.ready).length, failed: failures.length, firstError: failures[0] };
+  await Promise.race([Promise.all(Array.from({ length: CONNECT_CONCURRENCY }, lane)), deadline]);
+  clearInterval(progress);
+  const ok = state.conns.filter((c) => c.ready).length;
+  const timedOut = state.conns.length - ok - failures.length;
+  if (timedOut > 0) failures.push(`${timedOut} not joined by the connect deadline`);
+  return { ok, failed: state.conns.length - ok, firstError: failures[0] };
 }
 
 function start({ sendStartUs, windowStartUs, windowEndUs, hz }) {
@@ -212,7 +236,7 @@ process.on("message", async (msg) => {
     case "init": {
       [baseS, baseNs] = msg.base;
       state.protocol = PROTOCOLS[msg.protocol];
-      const result = await connectAll(msg.conns, msg.ctx);
+      const result = await connectAll(msg.conns, msg.ctx, msg.deadlineMs);
       process.send({ type: "connected", ...result });
       break;
     }

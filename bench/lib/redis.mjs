@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { pinning } from "./proc-stats.mjs";
-import { NotAvailableError, stopChild } from "./server-process.mjs";
+import { NotAvailableError, stopChild, trackChild } from "./server-process.mjs";
 import { freePort } from "./targets.mjs";
 
 const REDIS_SERVER = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].find((p) => existsSync(p));
@@ -18,6 +18,7 @@ export async function startRedis(cpus) {
   const [cmd, argv] =
     pin.enabled && cpus !== null ? [pin.taskset, ["-c", cpus, REDIS_SERVER, ...args]] : [REDIS_SERVER, args];
   const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
+  trackChild(child);
   await new Promise((resolve, reject) => {
     let out = "";
     const timer = setTimeout(

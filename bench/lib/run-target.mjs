@@ -7,7 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { memory, pinning, pinPid, sumCpuUs, sumRss } from "./proc-stats.mjs";
 import { startRedis } from "./redis.mjs";
-import { NotAvailableError } from "./server-process.mjs";
+import { NotAvailableError, trackChild } from "./server-process.mjs";
 import { summarize } from "./summary.mjs";
 import { TARGETS } from "./targets.mjs";
 
@@ -20,6 +20,8 @@ const START_LEAD_US = 300_000;
 /** Drain: poll every DRAIN_POLL_MS; done once nothing new arrived for two polls, or after DRAIN_MAX_MS. */
 const DRAIN_POLL_MS = 250;
 const DRAIN_MAX_MS = 5_000;
+/** Fraction of the connections that must join for a run to be measured. */
+const MIN_JOINED = 0.99;
 /** Settle time after the servers start before the idle RSS is read, ms. */
 const SETTLE_MS = 500;
 
@@ -58,9 +60,12 @@ export function planConnections({ conns, senders, rooms, probes }, servers) {
 
 function createWorker(pin) {
   const child = fork(WORKER, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  trackChild(child);
   const pinned = pinPid(child.pid, pin.generatorCpus, pin);
   const waiters = new Map();
+  const progress = { ok: 0 };
   child.on("message", (msg) => {
+    if (msg.type === "connect-progress") progress.ok = msg.ok;
     const w = waiters.get(msg.type);
     if (w !== undefined) {
       waiters.delete(msg.type);
@@ -71,6 +76,7 @@ function createWorker(pin) {
   return {
     pid: child.pid,
     pinned,
+    progress,
     request(msg, replyType) {
       return new Promise((resolve, reject) => {
         waiters.set(replyType, resolve);
@@ -128,6 +134,10 @@ export async function runTarget({ target: name, run, opts, log }) {
       opts.workers ?? Math.min(MAX_WORKERS, Math.max(1, Math.ceil(run.conns / CONNS_PER_WORKER)));
     for (let i = 0; i < nWorkers; i++) workers.push(createWorker(pin));
     const t0 = Date.now();
+    const progressLog = setInterval(() => {
+      const ok = workers.reduce((sum, w) => sum + w.progress.ok, 0);
+      log(`  ${name}: ${ok}/${run.conns} joined after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    }, 10_000);
     const connected = await Promise.all(
       workers.map((w, i) =>
         w.request(
@@ -137,19 +147,30 @@ export async function runTarget({ target: name, run, opts, log }) {
             base: clock.base,
             conns: specs.filter((_, j) => j % nWorkers === i),
             ctx: { tokenUrl: started.tokenUrl },
+            deadlineMs: t0 + opts.connectTimeoutS * 1000,
           },
           "connected",
         ),
       ),
     );
+    clearInterval(progressLog);
     const ok = connected.reduce((s, c) => s + c.ok, 0);
     const failed = connected.reduce((s, c) => s + c.failed, 0);
     const connectS = (Date.now() - t0) / 1000;
     log(
       `  ${name}: ${ok}/${run.conns} connected in ${connectS.toFixed(1)} s${failed ? ` (${failed} failed: ${connected.find((c) => c.firstError)?.firstError})` : ""}`,
     );
-    if (ok === 0)
-      return { ...result, status: "failed", reason: `no connection: ${connected[0]?.firstError}` };
+    // Measuring a partly joined room would report a different scenario: say so instead.
+    if (ok < run.conns * MIN_JOINED) {
+      const firstError = connected.find((c) => c.firstError)?.firstError;
+      return {
+        ...result,
+        status: "failed",
+        reason: `only ${ok} of ${run.conns} joined in ${connectS.toFixed(0)} s (${firstError})`,
+        connected: ok,
+        connectS,
+      };
+    }
     const rssLoaded = sumRss(serverPids);
 
     const sendStartUs = clock.nowUs() + START_LEAD_US;
@@ -189,6 +210,7 @@ export async function runTarget({ target: name, run, opts, log }) {
         serverCpuUs: opts.url ? null : cpu1.server - cpu0.server,
         redisCpuUs: redis ? cpu1.all - cpu0.all - (cpu1.server - cpu0.server) : null,
         serverProcesses: serverPids.length,
+        serverCoresAvailable: pin.enabled ? 1 : pin.cores,
         rss: opts.url ? null : { idle: rssIdle, loaded: rssLoaded, end: rssEnd, hwm },
         connected: ok,
         connectFailures: failed,

@@ -12,6 +12,30 @@ const STOP_GRACE_MS = 5_000;
 export class NotAvailableError extends Error {}
 
 /**
+ * Every process this bench started and has not stopped yet: if the coordinator is
+ * interrupted (Ctrl-C, a test timeout), they are killed with it instead of
+ * lingering with their ports and CPU.
+ */
+const live = new Set();
+let cleanupInstalled = false;
+
+export function trackChild(child) {
+  live.add(child);
+  child.once("exit", () => live.delete(child));
+  if (cleanupInstalled) return;
+  cleanupInstalled = true;
+  process.once("exit", () => {
+    for (const c of live) c.kill("SIGKILL");
+  });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+    process.once(signal, () => {
+      for (const c of live) c.kill("SIGKILL");
+      process.exit(130);
+    });
+  }
+}
+
+/**
  * @param {{args: string[], env?: object, cpus?: string|null, label: string}} opts
  *   args: node arguments (script first). cpus: taskset CPU list, null = not pinned.
  */
@@ -22,6 +46,7 @@ export function startServer({ args, env = {}, cpus = null, label }) {
       ? [pin.taskset, ["-c", cpus, process.execPath, ...args]]
       : [process.execPath, args];
   const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  trackChild(child);
   let stderr = "";
   child.stderr.on("data", (c) => {
     stderr = (stderr + c.toString()).slice(-4000);

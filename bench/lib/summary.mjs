@@ -105,6 +105,7 @@ export function summarize(m) {
     sendLagP99Ms: sendLag.totalCount ? sendLag.getValueAtPercentile(99) / 1000 : null,
     server: {
       processes: m.serverProcesses,
+      coresAvailable: m.serverCoresAvailable,
       cpuUs,
       cores: cpuUs === null ? null : cpuUs / m.cpuWindowUs,
       cpuUsPerDeliveredUpdate: perUnit(cpuUs, updates),
