@@ -10,7 +10,7 @@ import {
   startTcpProxy,
   type TcpProxy,
 } from "../../test-support/redis-harness.js";
-import { createRedisBus, type RedisBus } from "./redis-bus.js";
+import { createRedisBus, type RedisBus, type RedisBusOptions } from "./redis-bus.js";
 import { createRedisClients, type RedisClients } from "./redis-clients.js";
 
 interface Pod {
@@ -47,9 +47,13 @@ describe("redis bus", () => {
   const pods: Pod[] = [];
   const proxies: TcpProxy[] = [];
 
-  const startPod = async (podId: string, url = redis.url): Promise<Pod> => {
+  const startPod = async (
+    podId: string,
+    url = redis.url,
+    extra: Partial<RedisBusOptions> = {},
+  ): Promise<Pod> => {
     const clients = createRedisClients({ kind: "single", url }, podId);
-    const bus = createRedisBus({ podId, clients });
+    const bus = createRedisBus({ podId, clients, ...extra });
     expect(await bus.whenConnected(5000)).toBe(true);
     const pod: Pod = { bus, clients, got: { entries: [], origins: [] }, touching: undefined };
     pods.push(pod);
@@ -199,6 +203,20 @@ describe("redis bus", () => {
     await until("b gets the stored state", () => b.got.entries.length >= 2, 5000);
     expect(b.got.entries[1]).toMatchObject({ kind: "enter", connectionId: ca, clock: 6, state: { v: 6 } });
     expect(b.got.origins[1]).toBe("redis");
+  });
+
+  it("destroys the consumer groups of pods that are gone", async () => {
+    const a = await startPod("a-gone");
+    const b = await startPod("b-gc", redis.url, { slowSweepMs: 200, groupGcIdleMs: 600 });
+    await join(a, "gc");
+    await join(b, "gc");
+    const groups = async () =>
+      (await redis.cli("XINFO", "GROUPS", "presence-{gc}"))
+        .split("\n")
+        .filter((l, i, all) => all[i - 1] === "name");
+    await until("both groups exist and have read", async () => (await groups()).length === 2);
+    await a.clients.close(); // gone without a goodbye
+    await until("a's group is destroyed", async () => (await groups()).join() === "b-gc", 5000);
   });
 
   it("recovers from FLUSHALL: groups and state come back, updates keep flowing", async () => {
