@@ -213,7 +213,7 @@ describe("redis bus", () => {
     const groups = async () =>
       (await redis.cli("XINFO", "GROUPS", "presence-{gc}"))
         .split("\n")
-        .filter((l, i, all) => all[i - 1] === "name");
+        .filter((_l, i, all) => all[i - 1] === "name");
     await until("both groups exist and have read", async () => (await groups()).length === 2);
     await a.clients.close(); // gone without a goodbye
     await until("a's group is destroyed", async () => (await groups()).join() === "b-gc", 5000);
