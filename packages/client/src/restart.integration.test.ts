@@ -1,0 +1,198 @@
+// 20 SDK clients (Node, `ws`) in one room against a real `collabblocks serve`
+// process, which is restarted under them (SIGTERM, then a new process on the same
+// port). The new process starts with no memory of the room: only the clients'
+// re-asserted presence can rebuild it. Every `others` event every client sees is
+// recorded, so a single leave/enter flicker anywhere fails the test.
+//
+// `serve` with a JWKS rather than `dev`: a production signing key outlives the
+// restart, so the clients' tokens stay valid. (Dev mode's key is ephemeral: after a
+// dev restart every client is refused INVALID_TOKEN once, fetches a new token and
+// backs off, which stretches the outage by a few seconds; that is dev-only.)
+import { afterAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+import {
+  type Client,
+  createClient,
+  type LostConnectionEvent,
+  type OthersEvent,
+  type PresenceError,
+  type Room,
+  type Status,
+  type WebSocketConstructor,
+} from "./index.js";
+import { type ServerProcess, startServerProcess } from "./test-support/server-process.js";
+import { startTokenAuthority, type TokenAuthority } from "./test-support/token-authority.js";
+
+interface Presence {
+  cursor?: { x: number; y: number } | null;
+  status?: string;
+}
+
+interface Peer {
+  readonly index: number;
+  readonly client: Client;
+  readonly room: Room<Presence>;
+  readonly events: OthersEvent<Presence>["type"][];
+  readonly statuses: Status[];
+  readonly errors: PresenceError[];
+  readonly lost: LostConnectionEvent[];
+  /**
+   * Peers shown without their presence fields (the restarted server announces a
+   * resumed connection with an empty state until its re-assert arrives): since when,
+   * per connection, and the longest such gap seen, ms.
+   */
+  readonly emptySince: Map<string, number>;
+  emptyPairs: number;
+  longestEmptyMs: number;
+}
+
+const N = 20;
+const ROOM = "restart-room";
+/** Longest wait for a whole-room condition, ms (20 clients on a loaded 2-core machine). */
+const CONVERGE_TIMEOUT_MS = 20_000;
+
+let authority: TokenAuthority | undefined;
+let server: ServerProcess | undefined;
+const peers: Peer[] = [];
+
+async function waitFor(
+  what: string,
+  condition: () => boolean,
+  timeoutMs = CONVERGE_TIMEOUT_MS,
+): Promise<number> {
+  const start = performance.now();
+  while (!condition()) {
+    if (performance.now() - start > timeoutMs) throw new Error(`${what}: not true after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return performance.now() - start;
+}
+
+function join(index: number): Peer {
+  const client = createClient({
+    url: server!.url, // same port after the restart, so the same URL
+    authEndpoint: (room) => authority!.sign(room, `user-${index}`),
+    WebSocket: WebSocket as unknown as WebSocketConstructor,
+  });
+  const { room } = client.enterRoom<Presence>(ROOM, {
+    initialPresence: { cursor: { x: index / N, y: 0.5 }, status: `joined-${index}` },
+  });
+  const peer: Peer = {
+    index,
+    client,
+    room,
+    events: [],
+    statuses: [],
+    errors: [],
+    lost: [],
+    emptySince: new Map(),
+    emptyPairs: 0,
+    longestEmptyMs: 0,
+  };
+  room.subscribe("others", (others, event) => {
+    peer.events.push(event.type);
+    const now = performance.now();
+    for (const o of others) {
+      const since = peer.emptySince.get(o.connectionId);
+      if (o.status === undefined && since === undefined) {
+        peer.emptySince.set(o.connectionId, now);
+        peer.emptyPairs++;
+      } else if (o.status !== undefined && since !== undefined) {
+        peer.emptySince.delete(o.connectionId);
+        peer.longestEmptyMs = Math.max(peer.longestEmptyMs, now - since);
+      }
+    }
+  });
+  room.subscribe("status", (s) => peer.statuses.push(s));
+  room.subscribe("error", (e) => peer.errors.push(e));
+  room.subscribe("lost-connection", (e) => peer.lost.push(e));
+  return peer;
+}
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Every client lists exactly the other N − 1 connections, each with its sender's current presence. */
+function converged(): boolean {
+  return peers.every((viewer) => {
+    const others = viewer.room.getOthers();
+    if (others.length !== N - 1) return false;
+    return peers.every((p) => {
+      if (p === viewer) return true;
+      const seen = viewer.room.getOther(p.room.connectionId);
+      const mine = p.room.getPresence();
+      return seen !== undefined && sameJson(seen.cursor, mine.cursor) && seen.status === mine.status;
+    });
+  });
+}
+
+afterAll(async () => {
+  for (const p of peers) p.client.destroy();
+  await server?.stop();
+  await authority?.close();
+});
+
+describe("20 SDK clients across a server restart", () => {
+  it("reconnect with the same connection ids, re-assert presence, and never show a leave or enter", async () => {
+    authority = await startTokenAuthority();
+    const serve = ["serve", "--jwks-url", authority.jwksUrl];
+    server = await startServerProcess(serve, 0);
+    for (let i = 0; i < N; i++) peers.push(join(i));
+    await waitFor(
+      "all connected and converged",
+      () => peers.every((p) => p.room.getStatus() === "connected") && converged(),
+    );
+
+    // Live path before the restart; from here on, no enter/leave may happen.
+    for (const p of peers) p.room.updatePresence({ cursor: { x: p.index / N, y: 0.25 } });
+    await waitFor("converged after a move", converged);
+    for (const p of peers) {
+      p.events.length = 0;
+      p.statuses.length = 0;
+      p.emptyPairs = 0;
+    }
+    const ids = peers.map((p) => p.room.connectionId);
+
+    const port = server.port;
+    const tStop = performance.now();
+    await server.stop();
+    // Changes made while disconnected must reach everyone through the re-assert.
+    for (const p of peers.slice(0, 5)) p.room.updatePresence({ status: `offline-edit-${p.index}` });
+    server = await startServerProcess(serve, port);
+    const restartMs = performance.now() - tStop;
+    await waitFor("all reconnected", () => peers.every((p) => p.room.getStatus() === "connected"));
+    const reconnectedMs = performance.now() - tStop;
+    await waitFor("converged after the restart", converged);
+    const convergedMs = performance.now() - tStop;
+
+    // And the live path works on the new process.
+    for (const p of peers)
+      p.room.updatePresence({ cursor: { x: p.index / N, y: 0.75 }, status: `after-${p.index}` });
+    await waitFor("converged after the restart and a move", converged);
+
+    const count = (type: string) => peers.reduce((n, p) => n + p.events.filter((e) => e === type).length, 0);
+    const emptyPairs = peers.reduce((n, p) => n + p.emptyPairs, 0);
+    const longestEmptyMs = Math.max(...peers.map((p) => p.longestEmptyMs));
+    console.log(
+      `restart: new process listening after ${restartMs.toFixed(0)} ms, all ${N} reconnected after ` +
+        `${reconnectedMs.toFixed(0)} ms, converged after ${convergedMs.toFixed(0)} ms; others events: ` +
+        `${count("update")} update, ${count("reset")} reset, ${count("enter")} enter, ${count("leave")} leave; ` +
+        `a peer shown with empty presence ${emptyPairs} times (of ${N * (N - 1)} viewer/peer pairs), ` +
+        `longest ${longestEmptyMs.toFixed(0)} ms`,
+    );
+
+    expect(peers.map((p) => p.room.connectionId)).toEqual(ids);
+    for (const p of peers) {
+      expect(
+        p.events.filter((e) => e === "enter" || e === "leave"),
+        `client ${p.index} saw no enter/leave`,
+      ).toEqual([]);
+      expect(p.statuses, `client ${p.index} went reconnecting → connected`).toContain("reconnecting");
+      expect(p.statuses.at(-1)).toBe("connected");
+      expect(p.lost, `client ${p.index} kept others through the outage`).toEqual([]);
+      expect(
+        p.errors.filter((e) => e.code !== "SERVER_SHUTTING_DOWN"),
+        `client ${p.index} saw no error besides the shutdown notice`,
+      ).toEqual([]);
+    }
+  });
+});
