@@ -63,21 +63,50 @@ describe("flush scheduler", () => {
     expect(time.pending().immediates).toBe(1);
   });
 
-  it("spaces out the flushes of an expensive room by its measured cost", () => {
+  it("keeps flushing on the next turn while flushing uses little of the event loop", () => {
+    const time = createFakeTime();
+    const s = createFlushScheduler({
+      tickMs: 16,
+      now: time.now,
+      timers: time.timers,
+      flush: () => time.advance(0.5), // 100 sockets ≈ 0.5 ms
+    });
+    // Two updates 0.1 ms apart, then a burst: each flushes at once (load stays low).
+    for (let i = 0; i < 5; i++) {
+      s.request();
+      expect(time.pending()).toEqual({ immediates: 1, timeouts: [] });
+      time.runImmediates();
+      time.advance(5);
+    }
+    expect(s.load).toBeLessThan(0.5);
+  });
+
+  it("spaces out the flushes of an expensive, busy room by its measured cost", () => {
     const time = createFakeTime();
     const s = createFlushScheduler({
       tickMs: 16,
       cpuShare: 0.5,
       now: time.now,
       timers: time.timers,
-      flush: () => time.advance(3), // each flush takes 3 ms
+      flush: () => time.advance(5), // 1 000 sockets ≈ 5 ms
     });
-    s.request();
-    time.runImmediates();
-    expect(s.costMs).toBe(3);
-    expect(s.intervalMs).toBe(6);
-    s.request(); // 3 ms after the last start: wait 3 more
-    expect(time.pending().timeouts).toEqual([3]);
+    // Back-to-back updates: the first flushes run at once until the load passes the share.
+    let immediate = 0;
+    for (let i = 0; i < 20; i++) {
+      s.request();
+      if (time.pending().immediates === 1) {
+        immediate++;
+        time.runImmediates();
+      } else {
+        const [wait] = time.pending().timeouts;
+        expect(wait).toBeGreaterThan(0);
+        expect(wait).toBeLessThanOrEqual(10); // cost / share = 10 ms between flush starts
+        time.advance(wait!);
+        time.runTimeoutsDue();
+      }
+    }
+    expect(immediate).toBeLessThan(20);
+    expect(s.intervalMs).toBe(10);
   });
 
   it("never waits longer than one tick however expensive a flush is", () => {

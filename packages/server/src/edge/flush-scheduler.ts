@@ -1,16 +1,18 @@
 // Adaptive flush scheduling for one room (BRIEF §6).
 //
 // A flush writes the room's pending updates as one frame to every socket, so its
-// cost grows with sockets × frame size. We measure that cost (EWMA of the flush
-// duration) and let a room's flushing use at most `cpuShare` of the event loop:
-// consecutive flush starts are at least `cost / cpuShare` apart, capped at
-// `tickMs`. A cheap room (say 20 sockets, 0.05 ms per flush → 0.1 ms spacing)
-// therefore flushes on the next event-loop turn after an update (setImmediate),
-// giving sub-millisecond delivery; an expensive one (1 000 sockets, ~3 ms per
-// flush → 6 ms spacing at share 0.5) batches more updates per frame; no update
-// waits more than `tickMs` (default 16 ms). Rejected: a fixed tick (adds up to
-// 16 ms to every small room, see the BRIEF's measurements) and naive per-update
-// forwarding (saturates at 1 000 sockets × 50 senders).
+// cost grows with sockets × frames (one write syscall per socket, ~5 µs each on
+// loopback). The scheduler measures each flush and keeps a decaying sum of recent
+// flush time, i.e. the share of the event loop this room's flushing has used over
+// the last ~100 ms. While that load stays under `cpuShare` (default 0.5) a room
+// flushes on the next event-loop turn after an update (setImmediate): small rooms
+// get sub-millisecond delivery however close together their updates arrive. Once
+// flushing would exceed the share, flush starts are spaced `cost / cpuShare`
+// apart (1 000 sockets, ~5 ms per flush → one flush per 10 ms carrying every
+// update of those 10 ms), and no update ever waits more than `tickMs` (default
+// 16 ms). Rejected: a fixed tick (adds up to 16 ms to every small room; see the
+// BRIEF's measurements), naive per-update forwarding (saturates at 1 000 sockets
+// × 50 senders), and spacing by cost alone (delays bursts in cheap rooms).
 
 export interface FlushTimers {
   setImmediate(fn: () => void): unknown;
@@ -30,6 +32,8 @@ export const NODE_TIMERS: FlushTimers = {
 export const DEFAULT_FLUSH_CPU_SHARE = 0.5;
 /** Weight of the newest measurement in the flush-cost average. */
 const COST_EWMA_ALPHA = 0.2;
+/** Time constant of the load measurement, ms: load is flush time over roughly the last 100 ms. */
+const LOAD_WINDOW_MS = 100;
 
 export interface FlushSchedulerOptions {
   /** Longest wait between an update and the flush carrying it, ms (`--tick-ms`, default 16). */
@@ -51,8 +55,10 @@ export interface FlushScheduler {
   cancel(): void;
   /** Smoothed flush duration, ms. */
   readonly costMs: number;
-  /** Current minimum spacing of flush starts, ms. */
+  /** Current minimum spacing of flush starts when the room is loaded, ms. */
   readonly intervalMs: number;
+  /** Share of the event loop spent flushing this room recently (0–1). */
+  readonly load: number;
   readonly scheduled: boolean;
 }
 
@@ -62,10 +68,14 @@ export function createFlushScheduler(options: FlushSchedulerOptions): FlushSched
   const timers = options.timers ?? NODE_TIMERS;
   let cost = 0;
   let lastStart = Number.NEGATIVE_INFINITY;
+  // Decaying sum of flush durations (ms), as of `busyAt`.
+  let busy = 0;
+  let busyAt = 0;
   let handle: unknown;
   let kind: "none" | "immediate" | "timeout" = "none";
 
   const interval = (): number => Math.min(tickMs, cost / share);
+  const loadAt = (t: number): number => (busy * Math.exp(-(t - busyAt) / LOAD_WINDOW_MS)) / LOAD_WINDOW_MS;
 
   const run = (): void => {
     kind = "none";
@@ -73,8 +83,11 @@ export function createFlushScheduler(options: FlushSchedulerOptions): FlushSched
     const start = now();
     lastStart = start;
     flush();
-    const took = now() - start;
+    const end = now();
+    const took = end - start;
     cost = cost === 0 ? took : cost + COST_EWMA_ALPHA * (took - cost);
+    busy = loadAt(end) * LOAD_WINDOW_MS + took;
+    busyAt = end;
   };
 
   const cancel = (): void => {
@@ -87,7 +100,8 @@ export function createFlushScheduler(options: FlushSchedulerOptions): FlushSched
   return {
     request() {
       if (kind !== "none") return;
-      const wait = lastStart + interval() - now();
+      const t = now();
+      const wait = loadAt(t) + cost / LOAD_WINDOW_MS <= share ? 0 : lastStart + interval() - t;
       if (wait <= 0) {
         kind = "immediate";
         handle = timers.setImmediate(run);
@@ -106,6 +120,9 @@ export function createFlushScheduler(options: FlushSchedulerOptions): FlushSched
     },
     get intervalMs() {
       return interval();
+    },
+    get load() {
+      return loadAt(now());
     },
     get scheduled() {
       return kind !== "none";
