@@ -129,15 +129,8 @@ export function createPod(options: PodOptions): Pod {
         if (shard) {
           shard.sessions.delete(session);
           // The edge has no connections here any more, or moved the room to another pod
-          // (split mode), where it re-asserted them: they are not this pod's to keep
-          // alive. No leave: they live on. The touch tells the bus what is still owned.
-          let released = false;
-          for (const [cid, owner] of shard.owners) {
-            if (owner !== session) continue;
-            shard.owners.delete(cid);
-            released = true;
-          }
-          if (released) bus?.touch(shard.roomId, [...shard.owners.keys()]);
+          // (split mode), where it re-asserted them. No leave: they live on.
+          release(session, shard);
           manager.trim();
         }
         return;
@@ -145,13 +138,39 @@ export function createPod(options: PodOptions): Pod {
     }
   };
 
-  /** An edge went away: its connections expire (no tombstone, a reconnect elsewhere brings them back). */
+  /**
+   * Stops keeping a session's connections of a room alive: they are no longer this
+   * pod's. The touch tells the bus what the pod still owns (it forgets the rest), so
+   * the bus's sweeper expires them within ~3 s unless another pod re-asserts them.
+   */
+  const release = (session: Session, shard: PresenceShard): void => {
+    let released = false;
+    for (const [cid, owner] of shard.owners) {
+      if (owner !== session) continue;
+      shard.owners.delete(cid);
+      released = true;
+    }
+    if (released) bus?.touch(shard.roomId, [...shard.owners.keys()]);
+  };
+
+  /**
+   * An edge went away. With a bus its connections are released and expire through
+   * the sweeper unless the edge re-asserts them (on this or another pod) first: a
+   * stream lost to a network blip, or a room moved by split-mode failover, must not
+   * expire live connections (an `expired` floor would then hide their re-assert,
+   * which carries the same version). Without a bus nobody sweeps: they expire now
+   * (no tombstone, a reconnect brings them back).
+   */
   const closeSession = (session: Session): void => {
     if (!session.open) return;
     session.open = false;
     sessions.delete(session);
     for (const shard of manager.shards()) {
       shard.sessions.delete(session);
+      if (bus) {
+        release(session, shard);
+        continue;
+      }
       const leaves: BatchEntry[] = [];
       for (const [cid, owner] of shard.owners) {
         if (owner !== session) continue;
