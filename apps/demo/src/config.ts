@@ -24,8 +24,12 @@ export function readPageConfig(location: { readonly href: string }): PageConfig 
   let serverOrigin = url.origin;
   const server = url.searchParams.get("server");
   if (server) {
-    const parsed = new URL(server, url);
-    if (parsed.protocol === "http:" || parsed.protocol === "https:") serverOrigin = parsed.origin;
+    try {
+      const parsed = new URL(server, url);
+      if (parsed.protocol === "http:" || parsed.protocol === "https:") serverOrigin = parsed.origin;
+    } catch {
+      // Unparsable ?server=: keep the page's origin.
+    }
   }
   return {
     room: valid ? requested : DEFAULT_ROOM,
