@@ -1,0 +1,92 @@
+import { once } from "node:events";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { createDevIssuer } from "../edge/dev-issuer.js";
+import { createHttpHandler, type HttpOptions } from "./http.js";
+import { createSilentLogger } from "./logger.js";
+import { createMetrics } from "./metrics.js";
+
+const servers: Server[] = [];
+afterEach(() => {
+  for (const s of servers.splice(0)) s.close();
+});
+
+async function serve(options: Partial<HttpOptions> = {}): Promise<string> {
+  const metrics = createMetrics(
+    { connections: () => 0, rooms: () => 0, backlog: () => 0, evictions: () => 0 },
+    { defaultMetrics: false },
+  );
+  const server = createServer(
+    createHttpHandler({ metrics, ready: () => true, logger: createSilentLogger(), ...options }),
+  );
+  servers.push(server);
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe("http endpoints", () => {
+  it("reports health and readiness", async () => {
+    let ready = false;
+    const url = await serve({ ready: () => ready });
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${url}/readyz`)).status).toBe(503);
+    ready = true;
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+  });
+
+  it("issues dev tokens with CORS and validates the request", async () => {
+    const url = await serve({ devIssuer: await createDevIssuer() });
+    const pre = await fetch(`${url}/v1/dev/token`, { method: "OPTIONS" });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get("access-control-allow-origin")).toBe("*");
+    const ok = await fetch(`${url}/v1/dev/token`, {
+      method: "POST",
+      body: JSON.stringify({ room: "r-1", user: "alice", info: { name: "A" } }),
+    });
+    expect(ok.status).toBe(200);
+    const { token } = (await ok.json()) as { token: string };
+    const claims = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString());
+    expect(claims).toMatchObject({ sub: "alice", room: "r-1", plan: "pro", info: { name: "A" } });
+    expect(claims.exp - claims.iat).toBe(600);
+    for (const body of [
+      "nope",
+      JSON.stringify({ room: "bad/room", user: "a" }),
+      JSON.stringify({ room: "r" }),
+    ]) {
+      expect((await fetch(`${url}/v1/dev/token`, { method: "POST", body })).status).toBe(400);
+    }
+    expect((await fetch(`${url}/v1/dev/token`)).status).toBe(405);
+  });
+
+  it("has no dev endpoints without a dev issuer", async () => {
+    const url = await serve();
+    expect((await fetch(`${url}/v1/dev/token`, { method: "POST", body: "{}" })).status).toBe(404);
+    expect((await fetch(`${url}/.well-known/jwks.json`)).status).toBe(404);
+  });
+
+  it("serves a static directory at / with an index fallback and without escaping it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cb-static-"));
+    mkdirSync(join(dir, "assets"));
+    writeFileSync(join(dir, "index.html"), "<h1>demo</h1>");
+    writeFileSync(join(dir, "assets", "app.js"), "console.log(1)");
+    const url = await serve({ staticDir: dir });
+    expect(await (await fetch(`${url}/`)).text()).toBe("<h1>demo</h1>");
+    const js = await fetch(`${url}/assets/app.js`);
+    expect(js.headers.get("content-type")).toContain("javascript");
+    expect(await (await fetch(`${url}/some/route`)).text()).toBe("<h1>demo</h1>");
+    expect((await fetch(`${url}/missing.js`)).status).toBe(404);
+    // `..` is resolved inside the root: this is the SPA fallback, never /etc/passwd.
+    expect(await (await fetch(`${url}/..%2F..%2Fetc%2Fpasswd`)).text()).toBe("<h1>demo</h1>");
+    expect((await fetch(`${url}/..%2F..%2Fetc%2Fhostname.txt`)).status).toBe(404);
+  });
+
+  it("serves the placeholder page when asked and there is no demo", async () => {
+    const url = await serve({ placeholder: true });
+    expect(await (await fetch(`${url}/`)).text()).toContain("CollabBlocks Presence");
+  });
+});
