@@ -4,8 +4,14 @@ const fix = (v, d = 1) => (v === null || v === undefined || Number.isNaN(v) ? "�
 const ms = (v) => (v === null || v === undefined ? "–" : v < 10 ? v.toFixed(2) : v.toFixed(0));
 const kilo = (v) =>
   v === null || v === undefined ? "–" : v >= 1e4 ? `${(v / 1000).toFixed(0)} k` : v.toFixed(0);
-const pct = (v) =>
-  v === null || v === undefined ? "–" : `${(v * 100).toFixed(v > 0.995 && v < 1 ? 1 : 0)} %`;
+const pct = (v) => {
+  if (v === null || v === undefined) return "–";
+  const digits = (v > 0.995 && v < 1) || (v > 0 && v < 0.1) ? 1 : 0;
+  return `${(v * 100).toFixed(digits)} %`;
+};
+const rssPerConn = (bytes) => (bytes === null ? "–" : bytes < 0 ? "~0" : (bytes / 1024).toFixed(1));
+const cursorBytes = (r) =>
+  r.wire.bytesPerDeliveredUpdate === null ? null : r.wire.bytesPerDeliveredUpdate - r.wire.timestampBytes;
 
 export const SUMMARY_COLUMNS = [
   ["target", (r) => r.target + (r.mode && r.mode !== "dev" ? ` (${r.mode})` : "")],
@@ -22,8 +28,11 @@ export const SUMMARY_COLUMNS = [
   ["server cores", (r) => fix(r.server.cores, 2)],
   ["µs CPU/update", (r) => fix(r.server.cpuUsPerDeliveredUpdate, 2)],
   ["µs CPU/frame", (r) => fix(r.server.cpuUsPerFrame, 2)],
-  ["RSS KB/conn", (r) => fix(r.server.rssPerConnBytes === null ? null : r.server.rssPerConnBytes / 1024, 1)],
-  ["B/update", (r) => fix(r.wire.bytesPerDeliveredUpdate, 1)],
+  // (RSS after joining − RSS idle) ÷ connections; GC can make it negative in small runs: "~0".
+  ["RSS KB/conn", (r) => rssPerConn(r.server.rssPerConnBytes)],
+  // Received WebSocket bytes (frame headers included) per delivered update, minus the
+  // bench's own timestamp: what a cursor-only update costs on the wire.
+  ["B/update", (r) => fix(cursorBytes(r), 1)],
   ["gen cores", (r) => fix(r.generator.cores, 2)],
 ];
 

@@ -165,8 +165,24 @@ async function connectAll(specs, ctx, deadlineMs) {
   return { ok, failed: state.conns.length - ok, firstError: failures[0] };
 }
 
+/**
+ * Bytes the bench's own send timestamp adds to one update (the same in the sent
+ * message and in the delivered one): subtracted for the bytes-per-cursor-update
+ * figure. Sized with a timestamp of the window's magnitude and a scratch client.
+ */
+function timestampBytes(protocol, tUs) {
+  const scratch = { gid: 4321, uid: "AAAAAAAAAAAAAAAAAAAAAA", clientId: 4322, clock: 100 };
+  const size = (m) => (typeof m === "string" ? Buffer.byteLength(m) : m.length);
+  const cursor = { x: 523 / 1280, y: 377 / 720 };
+  return (
+    size(protocol.encodeUpdate({ ...scratch }, cursor, Math.round(tUs))) -
+    size(protocol.encodeUpdate({ ...scratch }, cursor, undefined))
+  );
+}
+
 function start({ sendStartUs, windowStartUs, windowEndUs, hz }) {
   state.measuring = true;
+  state.timestampBytes = timestampBytes(state.protocol, windowStartUs);
   state.windowStartUs = windowStartUs;
   state.windowEndUs = windowEndUs;
   const protocol = state.protocol;
@@ -217,6 +233,7 @@ function report() {
     updates: state.updates,
     sends: state.sends,
     sendBytes: state.sendBytes,
+    timestampBytes: state.timestampBytes ?? 0,
     sendsByRoom: [...state.sendsByRoom],
     probesByRoom: [...probesByRoom],
     connsByRoom: [...connsByRoom],

@@ -118,6 +118,7 @@ export function summarize(m) {
       rssPerConnBytes: m.rss ? (m.rss.loaded - m.rss.idle) / m.connected : null,
     },
     wire: {
+      timestampBytes: reports[0]?.timestampBytes ?? 0,
       bytesPerDeliveredUpdate: perUnit(
         sum((r) => r.bytes),
         updates,

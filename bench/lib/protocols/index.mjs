@@ -2,7 +2,8 @@
 //   prepare(conn, ctx)   async, before connecting (e.g. fetch a token)
 //   path(conn)           the WebSocket request path
 //   onOpen(conn, sink)   after the upgrade
-//   encodeUpdate(conn, cursor, tUs) → string | Buffer, with `binary`
+//   encodeUpdate(conn, cursor, tUs) → string | Buffer, with `binary` (tUs undefined:
+//                        without the timestamp, to size what the bench itself adds)
 //   onMessage(conn, opcode, payload, sink)
 // and reports through the sink: ready(conn), cheap(conn, n) (n updates counted
 // without decoding), update(conn, tUs, n) (a probe decoded an update of another

@@ -91,7 +91,8 @@ export const ours = {
   },
   onOpen() {},
   encodeUpdate(_conn, cursor, tUs) {
-    const bytes = encode({ type: MessageType.UPDATE_PRESENCE, set: { cursor, t: tUs }, del: [] });
+    const set = tUs === undefined ? { cursor } : { cursor, t: tUs };
+    const bytes = encode({ type: MessageType.UPDATE_PRESENCE, set, del: [] });
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   },
   binary: true,

@@ -7,17 +7,21 @@
 // The server puts each socket in the room named by the `room` query parameter
 // and rebroadcasts event "c" with `socket.to(room).emit` (everyone but the sender).
 
+import { connectionIdFor } from "./count.mjs";
+
 const EVENT_PREFIX = 0x34; // "4"
 
 export const socketio = {
   name: "socketio",
-  async prepare() {},
+  async prepare(conn) {
+    conn.uid = connectionIdFor(conn.gid); // 22 characters, like ours and Socket.IO's own ids
+  },
   path(conn) {
     return `/socket.io/?EIO=4&transport=websocket&room=${encodeURIComponent(conn.room)}&id=${conn.gid}`;
   },
   onOpen() {},
   encodeUpdate(conn, cursor, tUs) {
-    return `42${JSON.stringify(["c", { id: conn.gid, cursor, t: tUs }])}`;
+    return `42${JSON.stringify(["c", { id: conn.uid, cursor, t: tUs }])}`;
   },
   binary: false,
   onMessage(conn, _opcode, payload, sink) {
@@ -25,7 +29,7 @@ export const socketio = {
     if (c0 === EVENT_PREFIX && payload[1] === 0x32 /* "2": EVENT */) {
       if (!(conn.probe && sink.measuring)) return sink.cheap(conn, 1);
       const [, m] = JSON.parse(payload.toString("utf8", 2));
-      if (m.id === conn.gid) sink.ack(conn, m.t);
+      if (m.id === conn.uid) sink.ack(conn, m.t);
       else sink.update(conn, m.t, 1);
       return;
     }

@@ -1,10 +1,12 @@
 // Client side of the raw-`ws` peers (naive forwarding and 16 ms tick batching):
 // what a hand-rolled presence server typically speaks. Each update is a JSON text
-// message `{"id":…,"cursor":{"x":…,"y":…},"t":…}`; the naive server forwards it
+// message `{"id":…,"cursor":{"x":…,"y":…},"t":…}` whose id is a 22-character
+// random connection id, like ours (a small integer would flatter JSON by ~20
+// bytes per update next to ours); the naive server forwards it
 // as is to the room's other sockets, the tick server sends a room's updates of
 // one tick as one JSON array `[{…},{…}]` to every socket (the sender's own too).
 
-import { countOccurrences } from "./count.mjs";
+import { connectionIdFor, countOccurrences } from "./count.mjs";
 
 const ID_KEY = Buffer.from('{"id":');
 
@@ -12,7 +14,8 @@ export function createWsJsonProtocol(name) {
   return {
     name,
     async prepare(conn) {
-      conn.ownMarker = Buffer.from(`{"id":${conn.gid},`);
+      conn.uid = connectionIdFor(conn.gid);
+      conn.ownMarker = Buffer.from(`{"id":"${conn.uid}",`);
     },
     path(conn) {
       return `/${encodeURIComponent(conn.room)}?id=${conn.gid}`;
@@ -21,7 +24,7 @@ export function createWsJsonProtocol(name) {
       sink.ready(conn); // these servers send nothing on connect
     },
     encodeUpdate(conn, cursor, tUs) {
-      return JSON.stringify({ id: conn.gid, cursor, t: tUs });
+      return JSON.stringify({ id: conn.uid, cursor, t: tUs });
     },
     binary: false,
     onMessage(conn, _opcode, payload, sink) {
@@ -34,7 +37,7 @@ export function createWsJsonProtocol(name) {
       const msg = JSON.parse(payload.toString());
       const list = Array.isArray(msg) ? msg : [msg];
       for (const m of list) {
-        if (m.id === conn.gid) sink.ack(conn, m.t);
+        if (m.id === conn.uid) sink.ack(conn, m.t);
         else sink.update(conn, m.t, 1);
       }
     },
