@@ -2,6 +2,7 @@
 // pods from createPod, rooms shared between pods by a memory bus.
 import type { BatchEntry, PeerState } from "@collabblocks/protocol";
 import { MAX_SNAPSHOT_CHUNK_BYTES } from "@collabblocks/protocol";
+import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createGrpcEdgeLink,
@@ -14,7 +15,8 @@ import {
   type PodFrame,
   type PodRpcServer,
 } from "../index.js";
-import { encodePeers } from "./wire.js";
+import { EDGE_ID_METADATA, type PodFrameMessage, presencePodService } from "./proto.js";
+import { edgeFrameToMessage, encodePeers } from "./wire.js";
 
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => {
@@ -155,5 +157,53 @@ describe("gRPC edge↔pod link", () => {
     );
     await until(() => edge.ready, "readiness", 5000);
     expect(await pending).toEqual([]);
+  });
+
+  it("stops writing to an edge that does not read, queues within a bound, and ends its stream past it", async () => {
+    const pod = createPod({ podId: "bp" });
+    const server = await createPodRpcServer({
+      endpoint: pod,
+      host: "127.0.0.1",
+      port: 0,
+      maxQueuedBytes: 2 * 1024 * 1024,
+    });
+    cleanup.push(
+      () => pod.close(),
+      () => server.close(),
+    );
+    const writer = link([`127.0.0.1:${server.port}`], "writer");
+    await until(() => writer.ready, "writer stream");
+    writer.attach("big", { onEntries: () => {} });
+    writer.write(
+      "big",
+      Array.from({ length: 5000 }, (_, i) => enter(i)),
+    );
+    expect(await writer.syncRequest("big")).toHaveLength(5000);
+
+    // A raw client that asks for 60 snapshots of ~0.6 MB each and never reads.
+    const Client = presencePodService();
+    const client = new Client(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
+    cleanup.push(() => client.close());
+    const metadata = new grpc.Metadata();
+    metadata.set(EDGE_ID_METADATA, "sleepy");
+    const call = client.OpenStream(metadata);
+    call.on("data", (_m: PodFrameMessage) => {});
+    call.pause();
+    const status = new Promise<grpc.StatusObject>((resolve) => call.on("status", resolve));
+    call.on("error", () => {});
+    const ask = (from: number, to: number): void => {
+      for (let i = from; i <= to; i++) {
+        call.write(edgeFrameToMessage({ type: "sync-request", roomId: "big", syncId: i }));
+      }
+    };
+    ask(1, 3); // ~1.8 MB: more than HTTP/2 and the sockets hold, less than the bound
+    await until(() => server.backlog() > 0, "frames waiting behind write() = false");
+    expect(server.streams).toBe(2);
+    ask(4, 60);
+    await until(() => server.streams === 1, "the sleepy stream ended");
+    call.resume();
+    expect((await status).code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    // The well-behaved edge is unaffected.
+    expect(await writer.syncRequest("big")).toHaveLength(5000);
   });
 });
