@@ -57,18 +57,30 @@ function legendOf(results) {
     .join("")}</div>`;
 }
 
-function cdfChart(results) {
+/** Percentile → "nines" (0 → 0, 90 → 1, 99 → 2, 99.9 → 3, 99.99 → 4): the HDR view of the tail. */
+const NINES_MAX = 4;
+const nines = (p) => Math.min(NINES_MAX, -Math.log10(Math.max(1e-4, 1 - p / 100)));
+
+/**
+ * Latency CDF on a log latency axis. `tail`: the y axis in nines instead of
+ * linear percent, so p99 and p99.9 get as much room as the median.
+ */
+function cdfChart(results, tail = false) {
   const withData = results.filter((r) => r.cdf.length > 0);
   if (withData.length === 0) return "<p>No latency samples.</p>";
   const all = withData.flatMap((r) => r.cdf.map(([v]) => v));
   const { x, ticks } = logScale(Math.min(...all), Math.max(...all));
-  const y = (p) => H - PAD.b - (p / 100) * (H - PAD.b - PAD.t);
+  const span = H - PAD.b - PAD.t;
+  const y = tail ? (p) => H - PAD.b - (nines(p) / NINES_MAX) * span : (p) => H - PAD.b - (p / 100) * span;
   const lines = withData.map((r) => {
     const pts = r.cdf.map(([v, p]) => `${x(v).toFixed(1)},${y(p).toFixed(1)}`).join(" ");
     return `<polyline fill="none" stroke="${COLORS[r.target] ?? "#555"}" stroke-width="2" points="${pts}"/>`;
   });
-  const yTicks = [0, 25, 50, 75, 95, 100].map((p) => [p, `${p}%`]);
-  return svg(axes(ticks, x, yTicks, y, "cumulative %") + lines.join(""), legendOf(withData));
+  const yTicks = (tail ? [0, 90, 99, 99.9, 99.99] : [0, 25, 50, 75, 95, 100]).map((p) => [p, `${p}%`]);
+  return svg(
+    axes(ticks, x, yTicks, y, tail ? "percentile (nines)" : "cumulative %") + lines.join(""),
+    legendOf(withData),
+  );
 }
 
 function histogramChart(r) {
@@ -116,7 +128,10 @@ function runSection(run) {
       ),
     );
   }
-  parts.push("<h3>Sender → receiver latency, CDF</h3>", cdfChart(ok));
+  parts.push(
+    "<h3>Sender → receiver latency, CDF</h3>",
+    `<div class="grid"><figure>${cdfChart(ok)}</figure><figure>${cdfChart(ok, true)}</figure></div>`,
+  );
   parts.push("<h3>Latency histograms</h3>", `<div class="grid">${ok.map(histogramChart).join("")}</div>`);
   return `<section>${parts.join("\n")}</section>`;
 }
