@@ -1,7 +1,6 @@
 // A bad input gets a clear, typed error and changes nothing: the sender's state
 // stays as it was, other clients are unaffected, the server stays up (BRIEF §10).
 import { encode, MessageType, type PresenceData } from "@collabblocks/protocol";
-import { Packr } from "msgpackr";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPresenceServer, type PresenceServer } from "./index.js";
 import { connectTestClient, fetchDevToken, type TestClient } from "./test-support/test-client.js";
@@ -72,9 +71,9 @@ describe("invalid presence", () => {
   it("refuses a __proto__ key with INVALID_PRESENCE and pollutes nothing", async () => {
     const { sender, watcher } = await scene("bad-proto");
     // Encoded by hand: [UPDATE_PRESENCE, {"__proto__": {"polluted": true}}, []] as MsgPack.
-    const packr = new Packr({ useRecords: false, variableMapSize: true });
+    const text = (s: string) => [0xa0 | s.length, ...Buffer.from(s)];
     sender.sendRaw(
-      packr.pack([MessageType.UPDATE_PRESENCE, new Map([["__proto__", new Map([["polluted", true]])]]), []]),
+      Uint8Array.from([0x93, 0x64, 0x81, ...text("__proto__"), 0x81, ...text("polluted"), 0xc3, 0x90]),
     );
     await sender.waitFor(() => sender.errors.length > 0);
     expect(sender.errors[0]).toMatchObject({ code: "INVALID_PRESENCE", fatal: false });

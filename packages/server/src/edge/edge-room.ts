@@ -7,7 +7,6 @@
 // the socket drains. A slow reader never delays the room.
 import {
   type BatchEntry,
-  chunkSnapshot,
   encode,
   type LeaveEntry,
   MessageType,
@@ -20,6 +19,7 @@ import type { ServerStats } from "../ops/metrics.js";
 import { drainQueue, type EntryQueue, enqueueEntry } from "./coalesce.js";
 import { createFlushScheduler, type FlushScheduler, type FlushTimers } from "./flush-scheduler.js";
 import type { KnownConnection, KnownConnections } from "./known-connections.js";
+import { encodeSnapshotFrames } from "./snapshot-frames.js";
 
 /** A socket skipped by fan-out when more than this many bytes wait in Node's buffers (BRIEF §6). */
 export const BACKPRESSURE_BYTES = 32 * 1024;
@@ -149,12 +149,9 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
   };
 
   const sendSnapshot = (member: RoomMember, syncId: number): void => {
-    const peers = replica.snapshot();
-    for (const chunk of chunkSnapshot(peers)) {
-      send(member, encode({ type: MessageType.SNAPSHOT_CHUNK, syncId, entries: chunk }), chunk.length);
-      stats.snapshotChunks++;
-    }
-    send(member, encode({ type: MessageType.SNAPSHOT_DONE, syncId, total: peers.length }), 0);
+    const { frames, chunks } = encodeSnapshotFrames(replica.snapshot(), syncId);
+    for (const frame of frames) send(member, frame, 0);
+    stats.snapshotChunks += chunks;
   };
 
   const checkLagging = (): void => {

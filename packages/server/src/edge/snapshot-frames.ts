@@ -1,0 +1,67 @@
+// Snapshot frames (SNAPSHOT_CHUNK… + SNAPSHOT_DONE) assembled from per-peer
+// encodings that are cached by PeerState identity. Replicas replace a PeerState
+// object whenever it changes, so a cached encoding is valid for as long as the
+// object lives, and a join into a room of n peers costs n buffer copies instead
+// of n MsgPack encodings (twice: chunkSnapshot sizes entries by encoding them).
+// The bytes are identical to the protocol codec's `encode` of the same message
+// (checked by the unit test): a peer's bytes are cut out of the codec's own
+// encoding of a one-entry chunk, so the server never re-implements the format.
+import { encode, MAX_SNAPSHOT_CHUNK_BYTES, MessageType, type PeerState } from "@collabblocks/protocol";
+
+const cache = new WeakMap<PeerState, Uint8Array>();
+/** `[201, 0, [peer]]` starts with 0x93 0xcc 0xc9 0x00 0x91: the peer's own bytes follow. */
+const ONE_ENTRY_PREFIX = 5;
+
+/** A peer in the codec's positional form: [connectionId, userId, info, epoch, clock, state]. */
+function encodedPeer(p: PeerState): Uint8Array {
+  let bytes = cache.get(p);
+  if (bytes === undefined) {
+    bytes = encode({ type: MessageType.SNAPSHOT_CHUNK, syncId: 0, entries: [p] }).subarray(ONE_ENTRY_PREFIX);
+    cache.set(p, bytes);
+  }
+  return bytes;
+}
+
+/** MsgPack array header for n elements (fixarray, array16, array32). */
+function arrayHeader(n: number): Uint8Array {
+  if (n < 16) return Uint8Array.of(0x90 | n);
+  if (n < 0x10000) return Uint8Array.of(0xdc, n >> 8, n & 0xff);
+  return Uint8Array.of(0xdd, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+}
+
+function chunkFrame(prefix: Uint8Array, parts: Uint8Array[], size: number): Buffer {
+  const header = arrayHeader(parts.length);
+  return Buffer.concat([prefix, header, ...parts], prefix.length + header.length + size);
+}
+
+/**
+ * Encodes a snapshot as frames: chunks of at most `maxBytes` each (at least one,
+ * possibly empty), then SNAPSHOT_DONE with the total.
+ */
+export function encodeSnapshotFrames(
+  peers: readonly PeerState[],
+  syncId: number,
+  maxBytes = MAX_SNAPSHOT_CHUNK_BYTES,
+): { readonly frames: Uint8Array[]; readonly chunks: number } {
+  // [201, syncId, …]: the three-element array header and the first two fields.
+  const full = encode({ type: MessageType.SNAPSHOT_CHUNK, syncId, entries: [] });
+  const prefix = full.subarray(0, full.length - 1); // drop the empty array's 0x90
+  const budget = maxBytes - prefix.length - 5; // 5 = the largest array header
+  const frames: Uint8Array[] = [];
+  let parts: Uint8Array[] = [];
+  let size = 0;
+  for (const p of peers) {
+    const bytes = encodedPeer(p);
+    if (parts.length > 0 && size + bytes.length > budget) {
+      frames.push(chunkFrame(prefix, parts, size));
+      parts = [];
+      size = 0;
+    }
+    parts.push(bytes);
+    size += bytes.length;
+  }
+  frames.push(chunkFrame(prefix, parts, size));
+  const chunks = frames.length;
+  frames.push(encode({ type: MessageType.SNAPSHOT_DONE, syncId, total: peers.length }));
+  return { frames, chunks };
+}
