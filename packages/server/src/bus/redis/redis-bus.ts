@@ -111,9 +111,29 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
     for (const room of rooms.values()) room.catchUp();
   });
 
+  // An SSUBSCRIBE can fail (a cluster not ready yet, a master failing over); the
+  // tick retries it, and the room catches up once subscribed.
+  const unsubscribed = new Set<string>();
+  const subscribe = (roomId: string): void => {
+    const room = rooms.get(roomId);
+    if (!room) return;
+    unsubscribed.delete(roomId);
+    clients.subscriber.ssubscribe(room.keys.wake).then(
+      () => {
+        if (rooms.get(roomId) === room) room.catchUp();
+      },
+      (err: unknown) => {
+        if (rooms.get(roomId) !== room) return;
+        unsubscribed.add(roomId);
+        onError(err, `ssubscribe ${room.keys.wake}`);
+      },
+    );
+  };
+
   const ownReadMs = REDIS_BUS_DEFAULTS.ownReadMs;
   const tick = setInterval(() => {
     if (!clients.connected) return;
+    for (const roomId of [...unsubscribed]) subscribe(roomId);
     for (const room of rooms.values()) room.tick(ownReadMs);
   }, options.tickMs ?? REDIS_BUS_DEFAULTS.tickMs);
   tick.unref();
@@ -123,10 +143,6 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
   }, options.slowSweepMs ?? REDIS_BUS_DEFAULTS.slowSweepMs);
   slow.unref();
 
-  const subscribe = (channel: string): void => {
-    clients.subscriber.ssubscribe(channel).catch((err: unknown) => onError(err, "ssubscribe"));
-  };
-
   return {
     podId,
     async join(roomId, handler): Promise<readonly PeerState[]> {
@@ -134,13 +150,14 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
       if (existing) existing.stop();
       const room = newRoom(roomId, handler);
       rooms.set(roomId, room);
-      subscribe(room.keys.wake);
+      subscribe(roomId);
       return room.join();
     },
     leave(roomId) {
       const room = rooms.get(roomId);
       if (!room) return;
       rooms.delete(roomId);
+      unsubscribed.delete(roomId);
       room.stop();
       dirty.delete(room);
       clients.subscriber.sunsubscribe(room.keys.wake).catch(() => {});
