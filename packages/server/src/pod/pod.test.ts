@@ -79,4 +79,56 @@ describe("pod", () => {
     await p2.close();
     hub.close();
   });
+
+  it("with a bus, leaves a closed session's connections to the sweeper instead of expiring them at once", async () => {
+    let now = 0;
+    const hub = createMemoryBus({ sweepIntervalMs: 0, now: () => now });
+    const pod = createPod({ podId: "p", bus: hub.connect("p"), touchIntervalMs: 60_000 });
+    const a = session(pod, "a");
+    const b = session(pod, "b");
+    a.s.receive({ type: "attach", roomId: "r" });
+    b.s.receive({ type: "attach", roomId: "r" });
+    await pod.manager.get("r").ready;
+    a.s.receive({ type: "write", roomId: "r", entries: [enter("x")] });
+    b.frames.length = 0;
+    a.s.close();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(b.frames).toEqual([]); // no leave now: a re-assert elsewhere would be hidden by its floor
+    now += 4000;
+    hub.sweep();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(b.frames.at(-1)).toMatchObject({
+      type: "update",
+      entries: [{ kind: "leave", connectionId: "x" }],
+    });
+    await pod.close();
+    hub.close();
+  });
+
+  it("publishes a re-asserted enter it already holds, so ownership moves with a room, and detach releases it", async () => {
+    const published: BatchEntry[][] = [];
+    const touched: string[][] = [];
+    const bus = {
+      podId: "p",
+      join: async () => [],
+      leave() {},
+      publish: (_room: string, entries: readonly BatchEntry[]) => published.push([...entries]),
+      touch: (_room: string, ids: readonly string[]) => touched.push([...ids]),
+      close: async () => {},
+    };
+    const pod = createPod({ podId: "p", bus, touchIntervalMs: 60_000 });
+    const old = session(pod, "old-edge");
+    old.s.receive({ type: "attach", roomId: "r" });
+    old.s.receive({ type: "write", roomId: "r", entries: [enter("x")] });
+    const moved = session(pod, "new-edge");
+    moved.s.receive({ type: "attach", roomId: "r" });
+    moved.s.receive({ type: "write", roomId: "r", entries: [enter("x")] }); // same version: stale here
+    expect(published).toEqual([[enter("x")], [enter("x")]]);
+    expect(pod.manager.peek("r")?.owners.get("x")).toMatchObject({ edgeId: "new-edge" });
+    moved.s.receive({ type: "detach", roomId: "r" });
+    expect(pod.manager.peek("r")?.owners.size).toBe(0);
+    expect(touched.at(-1)).toEqual([]);
+    expect(old.frames).toEqual([]); // no leave for anyone
+    await pod.close();
+  });
 });
