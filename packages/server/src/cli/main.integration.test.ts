@@ -1,11 +1,13 @@
 // The real CLI process: readiness line, dev endpoints, bad config, SIGTERM.
 // Runs the built dist/ (CI builds first); fails with a clear message when it is missing.
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { connectTestClient, fetchDevToken } from "../test-support/test-client.js";
 
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), "../../dist/cli/main.js");
@@ -38,6 +40,30 @@ function start(args: string[], env: Record<string, string> = {}) {
   });
   firstLine.catch(() => {}); // bad-config cases never print; they assert on the exit instead
   return { child, exited, firstLine, stderr: () => stderr };
+}
+
+/** 101 when the upgrade is accepted, else the HTTP status of the refusal. */
+function upgradeStatus(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url);
+    ws.on("upgrade", () => {
+      resolve(101);
+      ws.terminate();
+    });
+    ws.on("unexpected-response", (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.on("error", () => {});
+  });
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 afterEach(() => {
@@ -73,6 +99,21 @@ describe("collabblocks CLI", () => {
     expect(ready.url).not.toContain(":8787");
     p.child.kill("SIGINT");
     expect(await p.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it("re-reads a --deny-ips @file on SIGHUP", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cb-deny-"));
+    const file = join(dir, "deny.txt");
+    writeFileSync(file, "10.0.0.0/8 # nobody here\n");
+    const p = start(["dev", "--port", "0", "--deny-ips", `@${file}`]);
+    const { url } = JSON.parse(await p.firstLine) as { url: string };
+    const wsUrl = `${url.replace("http", "ws")}/v1/rooms/r?token=x`;
+    expect(await upgradeStatus(wsUrl)).toBe(101);
+    writeFileSync(file, "127.0.0.0/8\n");
+    p.child.kill("SIGHUP");
+    await waitUntil(async () => (await upgradeStatus(wsUrl)) === 403);
+    p.child.kill("SIGTERM");
+    expect((await p.exited).code).toBe(0);
   });
 
   it.each([
