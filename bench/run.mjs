@@ -107,7 +107,7 @@ async function runOne(target, run, opts) {
   const r = await runTarget({ target, run, opts, log });
   if (r.status === "ok") {
     log(
-      `  p95 ${r.latency?.p95Ms?.toFixed(2)} ms, delivered ${((r.deliveredRatio ?? 0) * 100).toFixed(1)} %, server ${r.server.cores?.toFixed(2)} cores, generator ${r.generator.cores.toFixed(2)} cores`,
+      `  p95 ${r.latency?.p95Ms == null ? "beyond the drain" : `${r.latency.p95Ms.toFixed(2)} ms`}, delivered ${((r.deliveredRatio ?? 0) * 100).toFixed(1)} %, server ${r.server.cores?.toFixed(2)} cores, generator ${r.generator.cores.toFixed(2)} cores`,
     );
   } else {
     log(`  ${r.status}: ${r.reason}`);
@@ -144,7 +144,7 @@ async function main() {
           steps.push({ hz, r });
           const pass =
             r.status === "ok" &&
-            r.latency !== null &&
+            r.latency?.p95Ms != null &&
             r.latency.p95Ms <= P95_BOUND_MS &&
             r.probe.lossRatio !== null &&
             r.probe.lossRatio <= SWEEP_MAX_LOSS;

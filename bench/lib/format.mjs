@@ -9,6 +9,12 @@ const pct = (v) => {
   const digits = (v > 0.995 && v < 1) || (v > 0 && v < 0.1) ? 1 : 0;
   return `${(v * 100).toFixed(digits)} %`;
 };
+/** A latency percentile, or "> N" when it falls among updates not delivered by the end of the drain. */
+const latencyCell = (lat, key) => {
+  if (!lat) return "–";
+  if (lat[key] === null) return lat.censoredAboveMs === null ? "–" : `> ${lat.censoredAboveMs.toFixed(0)}`;
+  return ms(lat[key]);
+};
 const rssPerConn = (bytes) => (bytes === null ? "–" : bytes < 0 ? "~0" : (bytes / 1024).toFixed(1));
 const cursorBytes = (r) =>
   r.wire.bytesPerDeliveredUpdate === null ? null : r.wire.bytesPerDeliveredUpdate - r.wire.timestampBytes;
@@ -20,10 +26,10 @@ export const SUMMARY_COLUMNS = [
   ["delivered/s", (r) => kilo(r.deliveredPerS)],
   ["delivered", (r) => pct(r.deliveredRatio)],
   ["lost", (r) => pct(r.probe.lossRatio)],
-  ["p50 ms", (r) => ms(r.latency?.p50Ms)],
-  ["p95 ms", (r) => ms(r.latency?.p95Ms)],
-  ["p99 ms", (r) => ms(r.latency?.p99Ms)],
-  ["max ms", (r) => ms(r.latency?.maxMs)],
+  ["p50 ms", (r) => latencyCell(r.latency, "p50Ms")],
+  ["p95 ms", (r) => latencyCell(r.latency, "p95Ms")],
+  ["p99 ms", (r) => latencyCell(r.latency, "p99Ms")],
+  ["max ms", (r) => latencyCell(r.latency, "maxMs")],
   ["frames/s", (r) => kilo(r.framesPerS)],
   ["server cores", (r) => fix(r.server.cores, 2)],
   ["µs CPU/update", (r) => fix(r.server.cpuUsPerDeliveredUpdate, 2)],
@@ -82,7 +88,7 @@ export function ratioRows(results) {
     .filter((r) => r.target !== "ours" && r.status === "ok")
     .map((peer) => ({
       peer: peer.target,
-      p95: ours.latency && peer.latency ? ours.latency.p95Ms / peer.latency.p95Ms : null,
+      p95: p95Ratio(ours.latency, peer.latency),
       cpu:
         ours.server.cpuUsPerDeliveredUpdate !== null && peer.server.cpuUsPerDeliveredUpdate
           ? ours.server.cpuUsPerDeliveredUpdate / peer.server.cpuUsPerDeliveredUpdate
@@ -91,17 +97,26 @@ export function ratioRows(results) {
     }));
 }
 
+/**
+ * ours ÷ peer p95 as text. A censored p95 (beyond the drain) is only a lower
+ * bound, so the ratio becomes a bound: "< 0.01" when the peer's is censored.
+ */
+function p95Ratio(a, b) {
+  if (!a || !b) return null;
+  const bound = (l) => (l.p95Ms === null ? l.censoredAboveMs : l.p95Ms);
+  const r = bound(a) / bound(b);
+  if (a.p95Ms !== null && b.p95Ms !== null) return r.toFixed(2);
+  if (a.p95Ms !== null) return `< ${r.toFixed(2)}`;
+  if (b.p95Ms !== null) return `> ${r.toFixed(2)}`;
+  return "–";
+}
+
 export function ratioTable(results) {
   const rows = ratioRows(results);
   if (rows.length === 0) return "";
   return table(
     ["ours ÷", "p95", "CPU per delivered update", "delivered (ours / peer)"],
-    rows.map((r) => [
-      r.peer,
-      fix(r.p95, 2),
-      fix(r.cpu, 2),
-      `${pct(r.delivered[0])} / ${pct(r.delivered[1])}`,
-    ]),
+    rows.map((r) => [r.peer, r.p95 ?? "–", fix(r.cpu, 2), `${pct(r.delivered[0])} / ${pct(r.delivered[1])}`]),
   );
 }
 
@@ -116,7 +131,10 @@ export function sweepTable(sweep) {
       target,
       s.best === null ? "none" : `${kilo(s.best.offeredPerS)} (${s.best.hz} Hz)`,
       s.steps
-        .map((x) => `${x.hz}: ${x.status === "ok" ? `${ms(x.p95Ms)}, ${pct(x.lossRatio)}` : x.status}`)
+        .map(
+          (x) =>
+            `${x.hz}: ${x.status === "ok" ? `${x.p95Ms === null ? "> drain" : ms(x.p95Ms)}, ${pct(x.lossRatio)}` : x.status}`,
+        )
         .join("; "),
     ]),
   );

@@ -79,7 +79,8 @@ const sink = {
     if (inWindow(now)) state.updates += n;
     if (inWindow(tUs)) {
       state.probeDelivered += n;
-      state.latency.recordValue(Math.max(1, Math.round(now - tUs)));
+      // A coalesced update delivers its n patches at once (the earlier ones superseded).
+      state.latency.recordValueWithCount(Math.max(1, Math.round(now - tUs)), n);
     }
   },
   ack(_conn, tUs) {

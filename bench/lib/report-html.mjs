@@ -124,7 +124,7 @@ function runSection(run) {
       "<h3>ours ÷ peer (below 1: ours is better)</h3>",
       htmlTable(
         ["peer", "p95", "CPU per delivered update"],
-        ratios.map((r) => [r.peer, f(r.p95), f(r.cpu)]),
+        ratios.map((r) => [r.peer, r.p95 ?? "–", f(r.cpu)]),
       ),
     );
   }

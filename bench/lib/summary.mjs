@@ -19,16 +19,33 @@ export function mergeHistograms(encoded) {
   return total;
 }
 
-function latencyFigures(h) {
-  if (h.totalCount === 0) return null;
+/**
+ * Latency percentiles over every update the probes should have received, the
+ * ones that never arrived counting as later than the drain (they are at least
+ * `censoredAboveMs` late). A percentile that falls among those is null, with
+ * `censoredAboveMs` telling the reader "> that". Without this, a saturated
+ * server whose queue only delivers old updates would show no latency at all,
+ * or a flattering one from the few that got through.
+ */
+function latencyFigures(h, lost = 0, censoredAboveMs = null) {
+  if (h.totalCount === 0 && lost === 0) return null;
   const ms = (us) => us / 1000;
+  const total = h.totalCount + lost;
+  const at = (q) => {
+    const rank = (q / 100) * total;
+    if (rank > h.totalCount || h.totalCount === 0) return null;
+    return ms(h.getValueAtPercentile(Math.min(100, (rank / h.totalCount) * 100)));
+  };
   return {
     count: h.totalCount,
-    p50Ms: ms(h.getValueAtPercentile(50)),
-    p95Ms: ms(h.getValueAtPercentile(95)),
-    p99Ms: ms(h.getValueAtPercentile(99)),
-    maxMs: ms(h.maxValue),
-    meanMs: ms(h.mean),
+    lost,
+    censoredAboveMs: lost > 0 ? censoredAboveMs : null,
+    p50Ms: at(50),
+    p95Ms: at(95),
+    p99Ms: at(99),
+    maxMs: lost > 0 ? null : ms(h.maxValue),
+    deliveredMaxMs: h.totalCount ? ms(h.maxValue) : null,
+    meanMs: h.totalCount ? ms(h.mean) : null,
   };
 }
 
@@ -100,7 +117,7 @@ export function summarize(m) {
       lossRatio: probeExpected > 0 ? Math.max(0, 1 - probeDelivered / probeExpected) : null,
     },
     framesPerS: frames / windowS,
-    latency: latencyFigures(latency),
+    latency: latencyFigures(latency, Math.max(0, probeExpected - probeDelivered), m.drainS * 1000),
     ackRtt: latencyFigures(ack),
     sendLagP99Ms: sendLag.totalCount ? sendLag.getValueAtPercentile(99) / 1000 : null,
     server: {
