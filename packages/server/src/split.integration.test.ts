@@ -127,6 +127,16 @@ describe("split mode: edges and pods over gRPC", () => {
     await c.close();
   });
 
+  it("exits 2 with one line when a pod's gRPC port is taken", async () => {
+    const err = await startRole("pod", "pod-clash", ["--grpc-port", String(grpcPorts[0])]).then(
+      () => new Error("started"),
+      (e: Error) => e,
+    );
+    expect(err.message).toMatch(
+      /exited with 2:\ncollabblocks: --grpc-port \d+ on 127\.0\.0\.1 is already in use/,
+    );
+  });
+
   it("brings clients on both edges of the same rooms to identical views, with rooms on both pods", async () => {
     // Two rooms owned by each pod (the edges place them with the same rendezvous hashing).
     const addresses = grpcPorts.map((p) => `127.0.0.1:${p}`);

@@ -15,6 +15,7 @@ import { createSilentLogger } from "../ops/logger.js";
 import { createMetrics, type Metrics } from "../ops/metrics.js";
 import { defaultPodId } from "../server.js";
 import { createGrpcEdgeLink, type GrpcEdgeLink } from "./grpc-link.js";
+import { routeGrpcLogs } from "./proto.js";
 
 export interface EdgeRoleOptions {
   /** HTTP + WebSocket port; 0 = a free port. */
@@ -58,6 +59,7 @@ function displayHost(host: string): string {
 
 export async function createEdgeRole(options: EdgeRoleOptions): Promise<EdgeRole> {
   const logger = options.logger ?? createSilentLogger();
+  routeGrpcLogs(logger);
   const edgeId = options.edgeId ?? defaultPodId();
   const verifier = createTokenVerifier({ keys: { jwksUrl: options.jwksUrl }, authorize: options.authorize });
   const link = createGrpcEdgeLink({ pods: options.pods, edgeId, logger });

@@ -13,6 +13,7 @@ import { createMetrics, type Metrics } from "../ops/metrics.js";
 import { createPod, type Pod } from "../pod/pod.js";
 import { defaultPodId } from "../server.js";
 import { createPodRpcServer, type PodRpcServer } from "./pod-rpc-server.js";
+import { routeGrpcLogs } from "./proto.js";
 
 export interface PodRoleOptions {
   /** HTTP port for health and metrics; 0 = a free port. */
@@ -53,6 +54,7 @@ function displayHost(host: string): string {
 
 export async function createPodRole(options: PodRoleOptions): Promise<PodRole> {
   const logger = options.logger ?? createSilentLogger();
+  routeGrpcLogs(logger);
   const podId = options.podId ?? defaultPodId();
   const host = options.host ?? "127.0.0.1";
   const pod = createPod({

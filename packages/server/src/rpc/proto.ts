@@ -5,6 +5,7 @@
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
+import type { Logger } from "pino";
 
 /** The .proto file of the edge↔pod link. */
 export const PROTO_PATH = fileURLToPath(new URL("../../proto/presence.proto", import.meta.url));
@@ -64,4 +65,15 @@ export function presencePodService(): PresencePodDefinition {
   };
   loaded = root.collabblocks.presence.v1.PresencePod;
   return loaded;
+}
+
+/**
+ * Sends grpc-js's own log lines (global to the process; plain console.error by
+ * default) to our logger at debug level: what they report (a failed bind, a lost
+ * connection) is handled and logged by the rpc code in context, and stderr must
+ * stay JSON (and one line for a bad config).
+ */
+export function routeGrpcLogs(logger: Logger): void {
+  const write = (...args: unknown[]): void => logger.debug({ grpc: args.map(String).join(" ") }, "grpc-js");
+  grpc.setLogger({ error: write, info: write, debug: write } as unknown as Partial<Console>);
 }
