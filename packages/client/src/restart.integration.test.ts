@@ -33,7 +33,7 @@ interface Peer {
   readonly client: Client;
   readonly room: Room<Presence>;
   readonly events: OthersEvent<Presence>["type"][];
-  readonly statuses: Status[];
+  readonly statuses: { readonly status: Status; readonly at: number }[];
   readonly errors: PresenceError[];
   readonly lost: LostConnectionEvent[];
   /**
@@ -48,6 +48,10 @@ interface Peer {
 
 const N = 20;
 const ROOM = "restart-room";
+/** The SDK default: others survive an outage shorter than this, ms. */
+const LOST_CONNECTION_TIMEOUT_MS = 5000;
+/** Outages this much shorter than the timeout must keep others (timers fire late on a loaded machine), ms. */
+const LOST_MARGIN_MS = 500;
 /** Longest wait for a whole-room condition, ms (20 clients on a loaded 2-core machine). */
 const CONVERGE_TIMEOUT_MS = 20_000;
 
@@ -103,10 +107,17 @@ function join(index: number): Peer {
       }
     }
   });
-  room.subscribe("status", (s) => peer.statuses.push(s));
+  room.subscribe("status", (status) => peer.statuses.push({ status, at: performance.now() }));
   room.subscribe("error", (e) => peer.errors.push(e));
   room.subscribe("lost-connection", (e) => peer.lost.push(e));
   return peer;
+}
+
+/** From the first `reconnecting` to the next `connected`, ms. */
+function outageMs(p: Peer): number {
+  const start = p.statuses.find((s) => s.status === "reconnecting");
+  const end = start && p.statuses.find((s) => s.status === "connected" && s.at >= start.at);
+  return start && end ? end.at - start.at : Number.NaN;
 }
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -132,7 +143,7 @@ afterAll(async () => {
 });
 
 describe("20 SDK clients across a server restart", () => {
-  it("reconnect with the same connection ids, re-assert presence, and never show a leave or enter", async () => {
+  it("reconnect with their connection ids, re-assert presence, converge, and show no leave or enter", async () => {
     authority = await startTokenAuthority();
     const serve = ["serve", "--jwks-url", authority.jwksUrl];
     server = await startServerProcess(serve, 0);
@@ -170,11 +181,22 @@ describe("20 SDK clients across a server restart", () => {
     await waitFor("converged after the restart and a move", converged);
 
     const count = (type: string) => peers.reduce((n, p) => n + p.events.filter((e) => e === type).length, 0);
+    const outages = peers.map(outageMs);
+    const lostCount = peers.filter((p) => p.lost.length > 0).length;
+    const strict = outages.filter((o) => o < LOST_CONNECTION_TIMEOUT_MS - LOST_MARGIN_MS).length;
+    if (strict < N) {
+      console.warn(
+        `restart: only ${strict}/${N} clients were back within ${LOST_CONNECTION_TIMEOUT_MS - LOST_MARGIN_MS} ms ` +
+          "(slow start of the new process); the others were checked for lost → restored instead",
+      );
+    }
     const emptyPairs = peers.reduce((n, p) => n + p.emptyPairs, 0);
     const longestEmptyMs = Math.max(...peers.map((p) => p.longestEmptyMs));
     console.log(
       `restart: new process listening after ${restartMs.toFixed(0)} ms, all ${N} reconnected after ` +
-        `${reconnectedMs.toFixed(0)} ms, converged after ${convergedMs.toFixed(0)} ms; others events: ` +
+        `${reconnectedMs.toFixed(0)} ms (outage per client ${Math.min(...outages).toFixed(0)}–` +
+        `${Math.max(...outages).toFixed(0)} ms, ${lostCount} lost others), converged after ` +
+        `${convergedMs.toFixed(0)} ms; others events: ` +
         `${count("update")} update, ${count("reset")} reset, ${count("enter")} enter, ${count("leave")} leave; ` +
         `a peer shown with empty presence ${emptyPairs} times (of ${N * (N - 1)} viewer/peer pairs), ` +
         `longest ${longestEmptyMs.toFixed(0)} ms`,
@@ -182,17 +204,33 @@ describe("20 SDK clients across a server restart", () => {
 
     expect(peers.map((p) => p.room.connectionId)).toEqual(ids);
     for (const p of peers) {
-      expect(
-        p.events.filter((e) => e === "enter" || e === "leave"),
-        `client ${p.index} saw no enter/leave`,
-      ).toEqual([]);
-      expect(p.statuses, `client ${p.index} went reconnecting → connected`).toContain("reconnecting");
-      expect(p.statuses.at(-1)).toBe("connected");
-      expect(p.lost, `client ${p.index} kept others through the outage`).toEqual([]);
+      const names = p.statuses.map((s) => s.status);
+      expect(names, `client ${p.index} went reconnecting → connected`).toContain("reconnecting");
+      expect(names.at(-1)).toBe("connected");
+      // The no-flicker promise holds for outages shorter than lostConnectionTimeout. How long
+      // an outage lasts depends on how fast the new process starts (0.3 s idle, 2–4 s on a
+      // loaded 2-core machine) and on where each client is in its backoff table then: a
+      // client that just missed the new process waits for its next step (up to 4.8 s).
+      // Short outages must show nothing but updates; long ones must report lost → restored
+      // (others were cleared, so they come back as enters: that is the contract, not a bug).
+      const outage = outageMs(p);
+      if (outage < LOST_CONNECTION_TIMEOUT_MS - LOST_MARGIN_MS) {
+        expect(
+          p.events.filter((e) => e === "enter" || e === "leave"),
+          `client ${p.index} saw no enter/leave through a ${outage.toFixed(0)} ms outage`,
+        ).toEqual([]);
+        expect(p.lost, `client ${p.index} kept others through a ${outage.toFixed(0)} ms outage`).toEqual([]);
+      } else if (outage > LOST_CONNECTION_TIMEOUT_MS + LOST_MARGIN_MS) {
+        expect(p.lost, `client ${p.index} reported a ${outage.toFixed(0)} ms outage`).toEqual([
+          "lost",
+          "restored",
+        ]);
+        expect(p.events, `client ${p.index} saw no leave`).not.toContain("leave");
+      }
       expect(
         p.errors.filter((e) => e.code !== "SERVER_SHUTTING_DOWN"),
         `client ${p.index} saw no error besides the shutdown notice`,
       ).toEqual([]);
     }
-  });
+  }, 90_000); // a slow restart plus the SDK backoff can take 20 s; the default 30 s is too tight
 });
