@@ -19,6 +19,9 @@ const rssPerConn = (bytes) => (bytes === null ? "–" : bytes < 0 ? "~0" : (byte
 const cursorBytes = (r) =>
   r.wire.bytesPerDeliveredUpdate === null ? null : r.wire.bytesPerDeliveredUpdate - r.wire.timestampBytes;
 
+/** Other work on the server's core above this (cores) is flagged: the run was disturbed. */
+const FOREIGN_CORES_WARNING = 0.1;
+
 export const SUMMARY_COLUMNS = [
   ["target", (r) => r.target + (r.mode && r.mode !== "dev" ? ` (${r.mode})` : "")],
   ["conns", (r) => String(r.connected)],
@@ -32,6 +35,8 @@ export const SUMMARY_COLUMNS = [
   ["max ms", (r) => latencyCell(r.latency, "maxMs")],
   ["frames/s", (r) => kilo(r.framesPerS)],
   ["server cores", (r) => fix(r.server.cores, 2)],
+  // Busy time of the server's core not spent in the measured processes: other processes, softirqs.
+  ["other on server core", (r) => fix(r.server.foreignCores, 2)],
   ["µs CPU/update", (r) => fix(r.server.cpuUsPerDeliveredUpdate, 2)],
   ["µs CPU/frame", (r) => fix(r.server.cpuUsPerFrame, 2)],
   // (RSS after joining − RSS idle) ÷ connections; GC can make it negative in small runs: "~0".
@@ -76,6 +81,10 @@ export function notesOf(r) {
     notes.push(`generator near saturation (${fix(r.generator.cores, 2)} cores): figures are a lower bound`);
   if (r.server.redisCpuUs !== null)
     notes.push(`Redis CPU ${fix(r.server.redisCpuUs / 1000 / r.windowS, 0)} ms/s (not in server cores)`);
+  if (r.server.foreignCores !== null && r.server.foreignCores > FOREIGN_CORES_WARNING)
+    notes.push(
+      `other work on the server core: ${fix(r.server.foreignCores, 2)} cores (other processes, network softirqs): figures noisy`,
+    );
   if (r.ackRtt) notes.push(`own-update echo p95 ${ms(r.ackRtt.p95Ms)} ms`);
   return notes;
 }

@@ -76,3 +76,22 @@ export function pinPid(pid, cpus, pin = pinning()) {
     return false;
   }
 }
+
+/**
+ * Busy time of one CPU since boot, µs (user + nice + system + irq + softirq +
+ * steal from /proc/stat). Over a window, busy(server core) − the measured
+ * processes' CPU = work of other processes (and of the kernel's network softirqs)
+ * on the server's core: the bench's interference indicator.
+ */
+export function cpuBusyUs(cpu) {
+  try {
+    const line = readFileSync("/proc/stat", "latin1")
+      .split("\n")
+      .find((l) => l.startsWith(`cpu${cpu} `));
+    if (line === undefined) return null;
+    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+    return ((user + nice + system + irq + softirq + steal) / CLK_TCK) * 1e6;
+  } catch {
+    return null;
+  }
+}

@@ -5,7 +5,7 @@
 import { fork } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { memory, pinning, pinPid, sumCpuUs, sumRss } from "./proc-stats.mjs";
+import { cpuBusyUs, memory, pinning, pinPid, sumCpuUs, sumRss } from "./proc-stats.mjs";
 import { startRedis } from "./redis.mjs";
 import { NotAvailableError, trackChild } from "./server-process.mjs";
 import { summarize } from "./summary.mjs";
@@ -178,9 +178,20 @@ export async function runTarget({ target: name, run, opts, log }) {
     const windowEndUs = windowStartUs + opts.durationS * 1e6;
     for (const w of workers) w.send({ type: "start", sendStartUs, windowStartUs, windowEndUs, hz: run.hz });
     await sleep((windowStartUs - clock.nowUs()) / 1000);
-    const cpu0 = { server: sumCpuUs(serverPids), all: sumCpuUs(allPids), at: clock.nowUs() };
+    const serverCore = pin.enabled ? Number(pin.serverCpus) : null;
+    const cpu0 = {
+      server: sumCpuUs(serverPids),
+      all: sumCpuUs(allPids),
+      core: serverCore === null ? null : cpuBusyUs(serverCore),
+      at: clock.nowUs(),
+    };
     await sleep((windowEndUs - clock.nowUs()) / 1000);
-    const cpu1 = { server: sumCpuUs(serverPids), all: sumCpuUs(allPids), at: clock.nowUs() };
+    const cpu1 = {
+      server: sumCpuUs(serverPids),
+      all: sumCpuUs(allPids),
+      core: serverCore === null ? null : cpuBusyUs(serverCore),
+      at: clock.nowUs(),
+    };
     const rssEnd = sumRss(serverPids);
     const hwm = serverPids.reduce((s, pid) => s + (memory(pid)?.hwm ?? 0), 0);
 
@@ -209,6 +220,8 @@ export async function runTarget({ target: name, run, opts, log }) {
         cpuWindowUs: cpu1.at - cpu0.at,
         serverCpuUs: opts.url ? null : cpu1.server - cpu0.server,
         redisCpuUs: redis ? cpu1.all - cpu0.all - (cpu1.server - cpu0.server) : null,
+        // Busy time of the server core not spent in the measured processes (or Redis).
+        foreignCpuUs: cpu0.core === null || opts.url ? null : cpu1.core - cpu0.core - (cpu1.all - cpu0.all),
         serverProcesses: serverPids.length,
         serverCoresAvailable: pin.enabled ? 1 : pin.cores,
         rss: opts.url ? null : { idle: rssIdle, loaded: rssLoaded, end: rssEnd, hwm },

@@ -128,6 +128,7 @@ export function summarize(m) {
       cpuUsPerDeliveredUpdate: perUnit(cpuUs, updates),
       cpuUsPerFrame: perUnit(cpuUs, frames),
       redisCpuUs: m.redisCpuUs,
+      foreignCores: m.foreignCpuUs === null ? null : Math.max(0, m.foreignCpuUs) / m.cpuWindowUs,
       rssIdleBytes: m.rss?.idle ?? null,
       rssLoadedBytes: m.rss?.loaded ?? null,
       rssEndBytes: m.rss?.end ?? null,
