@@ -80,6 +80,8 @@ export interface EdgeRoom {
   sendSnapshot(member: RoomMember, syncId: number): void;
   /** Entries waiting in this room's queues (room and slow sockets), for the backlog gauge. */
   backlog(): number;
+  /** The room's flush scheduler (cost, load, flush counts: diagnostics and benchmarks). */
+  readonly scheduler: FlushScheduler;
   /** Called when holds drop to zero. */
   checkIdle(): void;
   close(): void;
@@ -311,6 +313,7 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
       room.checkIdle();
     },
     sendSnapshot,
+    scheduler,
     backlog() {
       let n = pendingCount;
       for (const m of members.values()) if (m.lag) n += m.lag.size;

@@ -73,6 +73,8 @@ export interface Edge {
   readonly connections: number;
   readonly rooms: number;
   backlog(): number;
+  /** The edge's rooms (diagnostics and benchmarks: per-room flush statistics). */
+  room(roomId: string): EdgeRoom | undefined;
   /** Shutdown: refuse new sockets, SERVER_SHUTTING_DOWN + 1012 to every socket, wait, terminate the rest. */
   close(): Promise<void>;
 }
@@ -389,6 +391,7 @@ export function createEdge(options: EdgeOptions): Edge {
     get rooms() {
       return rooms.size;
     },
+    room: (roomId) => rooms.get(roomId),
     backlog() {
       let n = 0;
       for (const room of rooms.values()) n += room.backlog();

@@ -51,6 +51,7 @@ describe("flush scheduler", () => {
     const s = createFlushScheduler({
       tickMs: 16,
       now: time.now,
+      cpuNow: time.now,
       timers: time.timers,
       flush: () => flushes++,
     });
@@ -68,6 +69,7 @@ describe("flush scheduler", () => {
     const s = createFlushScheduler({
       tickMs: 16,
       now: time.now,
+      cpuNow: time.now,
       timers: time.timers,
       flush: () => time.advance(0.5), // 100 sockets ≈ 0.5 ms
     });
@@ -87,6 +89,7 @@ describe("flush scheduler", () => {
       tickMs: 16,
       cpuShare: 0.5,
       now: time.now,
+      cpuNow: time.now,
       timers: time.timers,
       flush: () => time.advance(5), // 1 000 sockets ≈ 5 ms
     });
@@ -115,6 +118,7 @@ describe("flush scheduler", () => {
       tickMs: 16,
       cpuShare: 0.1,
       now: time.now,
+      cpuNow: time.now,
       timers: time.timers,
       flush: () => time.advance(10), // 10 ms at share 0.1 would mean 100 ms spacing
     });
@@ -130,6 +134,7 @@ describe("flush scheduler", () => {
     const s = createFlushScheduler({
       tickMs: 16,
       now: time.now,
+      cpuNow: time.now,
       timers: time.timers,
       flush: () => time.advance(2),
     });
@@ -146,6 +151,7 @@ describe("flush scheduler", () => {
     const s = createFlushScheduler({
       tickMs: 16,
       now: time.now,
+      cpuNow: time.now,
       timers: time.timers,
       flush: () => flushes++,
     });

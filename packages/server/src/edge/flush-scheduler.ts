@@ -2,9 +2,10 @@
 //
 // A flush writes the room's pending updates as one frame to every socket, so its
 // cost grows with sockets × frames (one write syscall per socket, ~5 µs each on
-// loopback). The scheduler measures each flush and keeps a decaying sum of recent
-// flush time, i.e. the share of the event loop this room's flushing has used over
-// the last ~100 ms. While that load stays under `cpuShare` (default 0.5) a room
+// loopback). The scheduler measures each flush in CPU time (wall time would count
+// preemption by other processes as cost, and a busy machine would then space
+// out even small rooms) and keeps a decaying sum of recent flush time, i.e. the
+// share of a core this room's flushing has used over the last ~100 ms. While that load stays under `cpuShare` (default 0.5) a room
 // flushes on the next event-loop turn after an update (setImmediate): small rooms
 // get sub-millisecond delivery however close together their updates arrive. Once
 // flushing would exceed the share, flush starts are spaced `cost / cpuShare`
@@ -40,8 +41,10 @@ export interface FlushSchedulerOptions {
   readonly tickMs: number;
   /** Share of one core a room's flushing may take before spacing (0–1, default 0.5). */
   readonly cpuShare?: number;
-  /** Monotonic clock, ms (fractional). */
+  /** Monotonic clock, ms (fractional): when to flush. */
   readonly now: () => number;
+  /** CPU time of this process, ms (fractional): what a flush costs. Default: process.cpuUsage(). */
+  readonly cpuNow?: () => number;
   readonly timers?: FlushTimers;
   /** Performs the flush. Its duration is measured. */
   readonly flush: () => void;
@@ -59,11 +62,21 @@ export interface FlushScheduler {
   readonly intervalMs: number;
   /** Share of the event loop spent flushing this room recently (0–1). */
   readonly load: number;
+  /** Flushes run, and how many of them were delayed by spacing (not on the next turn). */
+  readonly flushes: number;
+  readonly spacedFlushes: number;
   readonly scheduled: boolean;
+}
+
+/** Process CPU time (user + system), ms. One getrusage call, ~1 µs. */
+export function processCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 export function createFlushScheduler(options: FlushSchedulerOptions): FlushScheduler {
   const { tickMs, now, flush } = options;
+  const cpuNow = options.cpuNow ?? processCpuMs;
   const share = options.cpuShare ?? DEFAULT_FLUSH_CPU_SHARE;
   const timers = options.timers ?? NODE_TIMERS;
   let cost = 0;
@@ -71,6 +84,8 @@ export function createFlushScheduler(options: FlushSchedulerOptions): FlushSched
   // Decaying sum of flush durations (ms), as of `busyAt`.
   let busy = 0;
   let busyAt = 0;
+  let flushes = 0;
+  let spaced = 0;
   let handle: unknown;
   let kind: "none" | "immediate" | "timeout" = "none";
 
@@ -78,13 +93,17 @@ export function createFlushScheduler(options: FlushSchedulerOptions): FlushSched
   const loadAt = (t: number): number => (busy * Math.exp(-(t - busyAt) / LOAD_WINDOW_MS)) / LOAD_WINDOW_MS;
 
   const run = (): void => {
+    const how = kind;
     kind = "none";
     handle = undefined;
     const start = now();
+    const cpuStart = cpuNow();
     lastStart = start;
+    flushes++;
+    if (how === "timeout") spaced++;
     flush();
+    const took = Math.max(0, cpuNow() - cpuStart);
     const end = now();
-    const took = end - start;
     cost = cost === 0 ? took : cost + COST_EWMA_ALPHA * (took - cost);
     busy = loadAt(end) * LOAD_WINDOW_MS + took;
     busyAt = end;
@@ -123,6 +142,12 @@ export function createFlushScheduler(options: FlushSchedulerOptions): FlushSched
     },
     get load() {
       return loadAt(now());
+    },
+    get flushes() {
+      return flushes;
+    },
+    get spacedFlushes() {
+      return spaced;
     },
     get scheduled() {
       return kind !== "none";
