@@ -253,9 +253,12 @@ export function createEdge(options: EdgeOptions): Edge {
     room.holds++;
     try {
       await room.ready;
-    } finally {
+    } catch (err) {
       room.holds--;
+      room.checkIdle();
+      throw err;
     }
+    room.holds--;
     if (ws.readyState !== ws.OPEN || shuttingDown) {
       if (ws.readyState === ws.OPEN) refuseSocket(ws, "SERVER_SHUTTING_DOWN", "server is shutting down");
       room.checkIdle();
