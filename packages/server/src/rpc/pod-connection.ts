@@ -161,7 +161,9 @@ export function createPodConnection(options: PodConnectionOptions): PodConnectio
       }
       options.onFrame(frame);
     });
-    current.on("status", (s: grpc.StatusObject) => down(current, `${grpc.status[s.code]} ${s.details}`));
+    current.on("status", (s: grpc.StatusObject) =>
+      down(current, s.code === grpc.status.OK ? "ended by the pod" : `${grpc.status[s.code]}: ${s.details}`),
+    );
     current.on("error", (err: Error) => down(current, err.message));
     current.on("end", () => down(current, "ended"));
   }
