@@ -34,6 +34,10 @@ export const REDIS_BUS_DEFAULTS = {
   ownReadMs: 1000,
   /** Appends in flight per process beyond which a flush is dropped (and re-seeded later). */
   maxInflight: 1000,
+  /** A flush up to this size (bytes of `d`) rides in its wake-up and is applied on arrival. */
+  inlineWakeBytes: 8192,
+  /** After entries were applied from wake-ups, the stream is read (and acknowledged) this much later, ms. */
+  lazyReadMs: 250,
 } as const;
 
 export interface RedisBusOptions extends Partial<Omit<RoomSyncConfig, "podId">> {
@@ -66,6 +70,8 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
     keyTtlMs: options.keyTtlMs ?? REDIS_BUS_DEFAULTS.keyTtlMs,
     groupGcIdleMs: options.groupGcIdleMs ?? REDIS_BUS_DEFAULTS.groupGcIdleMs,
     maxInflight: options.maxInflight ?? REDIS_BUS_DEFAULTS.maxInflight,
+    inlineWakeBytes: options.inlineWakeBytes ?? REDIS_BUS_DEFAULTS.inlineWakeBytes,
+    lazyReadMs: options.lazyReadMs ?? REDIS_BUS_DEFAULTS.lazyReadMs,
   };
   const onError = options.onError ?? (() => {});
   const rooms = new Map<string, RoomSync>();
@@ -100,12 +106,17 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
       onError,
     });
 
-  clients.subscriber.on("smessage", (channel: string, message: string) => {
-    const roomId = roomOfWakeChannel(channel);
+  // Wake-ups are "<entry id> <origin>[ <d>]" (binary: read as Buffers).
+  clients.subscriber.on("smessageBuffer", (channel: Buffer, message: Buffer) => {
+    const roomId = roomOfWakeChannel(channel.toString());
     const room = roomId === undefined ? undefined : rooms.get(roomId);
     if (!room) return;
-    const origin = message.slice(message.indexOf(" ") + 1);
-    room.onWake(origin);
+    const s1 = message.indexOf(0x20);
+    if (s1 < 0) return;
+    const s2 = message.indexOf(0x20, s1 + 1);
+    const id = message.subarray(0, s1).toString();
+    const origin = message.subarray(s1 + 1, s2 < 0 ? undefined : s2).toString();
+    room.onWake(id, origin, s2 < 0 ? undefined : message.subarray(s2 + 1));
   });
   clients.onResubscribed(() => {
     for (const room of rooms.values()) room.catchUp();

@@ -26,6 +26,7 @@ import {
   encodeStreamBatch,
 } from "./stream-codec.js";
 import { createVersionTracker, type VersionTracker } from "./version-tracker.js";
+import { createWakeLedger, type WakeLedger } from "./wake-ledger.js";
 
 export { SWEEPER_ORIGIN } from "./expiry.js";
 /** Origin reported for state loaded from the hash after a late join. */
@@ -39,6 +40,8 @@ export interface RoomSyncConfig {
   readonly keyTtlMs: number;
   readonly groupGcIdleMs: number;
   readonly maxInflight: number;
+  readonly inlineWakeBytes: number;
+  readonly lazyReadMs: number;
 }
 
 export interface RoomSyncOptions {
@@ -67,7 +70,8 @@ export interface RoomSync {
   flush(connected: boolean): void;
   touch(connectionIds: readonly string[]): void;
   markLost(): void;
-  onWake(origin: string): void;
+  /** A wake-up: entry `id` written by `origin`, with its `d` when small enough to ride along. */
+  onWake(id: string, origin: string, payload: Buffer | undefined): void;
   catchUp(): void;
   tick(ownReadMs: number): void;
   maintain(slowSweepMs: number): void;
@@ -104,6 +108,8 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
   let touching = false;
   let stopped = false;
   let lag = 0;
+  const ledger: WakeLedger = createWakeLedger();
+  let lazyRead: ReturnType<typeof setTimeout> | undefined;
 
   const queue = (entry: BatchEntry, entered?: PeerState, gone?: string): void => {
     versions.observe(entry);
@@ -150,9 +156,10 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
    * Other pods' entries: lift expiries, keep own live connections alive, hold back
    * updates that reveal a gap (repaired from the state hash), deliver the rest.
    */
-  const deliver = (entries: readonly BatchEntry[], origin: string): void => {
+  const deliver = (entries: readonly BatchEntry[], origin: string): boolean => {
     const out: BatchEntry[] = [];
     const back: string[] = [];
+    let complete = true;
     for (const e of entries) {
       if (e.kind === "leave" && own.has(e.connectionId)) {
         if (e.reason === "expired") back.push(e.connectionId);
@@ -162,6 +169,7 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
         const known = versions.get(e.connectionId);
         if (!known || known.epoch < e.epoch || (known.epoch === e.epoch && e.base > known.clock)) {
           repair.request(e.connectionId, e);
+          complete = false;
           continue;
         }
       }
@@ -171,6 +179,7 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
     }
     if (out.length > 0) handler(out, origin);
     if (back.length > 0) reassert(back);
+    return complete;
   };
 
   const readOnce = async (id: string): Promise<ReadResult> => {
@@ -187,7 +196,9 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
     const items = reply?.[0]?.[1] ?? [];
     const ids: string[] = [];
     for (const [idBuf, fields] of items) {
-      ids.push(idBuf.toString());
+      const id = idBuf.toString();
+      ids.push(id);
+      if (ledger.read(id)) continue; // applied from its wake-up already
       if (!fields || stopped) continue; // an entry trimmed while pending
       const origin = field(fields, "o")?.toString() ?? "";
       if (origin === podId) continue;
@@ -302,6 +313,7 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
         if (entries.length > 0) lost = true;
         return;
       }
+      const d = encodeStreamBatch(entries);
       const args: (string | number | Buffer)[] = [
         keys.stream,
         keys.wake,
@@ -312,7 +324,8 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
         podId,
         Date.now(),
         batchConnectionField(entries),
-        encodeStreamBatch(entries),
+        d,
+        d.length <= config.inlineWakeBytes ? 1 : 0,
         seenIds.length,
         ...seenIds,
         states.length,
@@ -378,10 +391,28 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
     markLost() {
       lost = true;
     },
-    onWake(origin) {
-      if (!joined) return;
-      if (origin === podId) ownUnread = true;
-      else reader.wake();
+    onWake(id, origin, payload) {
+      if (!joined || stopped) return;
+      if (origin === podId) {
+        ownUnread = true;
+        return;
+      }
+      if (payload === undefined) {
+        reader.wake();
+        return;
+      }
+      if (!ledger.isNew(id)) return;
+      try {
+        // Applied now; read and acknowledged lazily. An entry that revealed a gap is
+        // not marked applied, so the read delivers it again, in order, after what it missed.
+        if (deliver(decodeStreamBatch(payload), origin)) ledger.applied(id);
+      } catch (err) {
+        onError(err, `bad wake-up payload on ${keys.wake}`);
+      }
+      lazyRead ??= setTimeout(() => {
+        lazyRead = undefined;
+        if (!stopped) reader.wake();
+      }, config.lazyReadMs);
     },
     catchUp() {
       if (joined) reader.catchUp();
@@ -432,6 +463,7 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
       stopped = true;
       reader.stop();
       repair.stop();
+      if (lazyRead) clearTimeout(lazyRead);
     },
   };
   return room;

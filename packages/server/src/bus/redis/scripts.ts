@@ -15,16 +15,16 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 /**
  * Appends one flush of a room to its stream and wakes its readers, atomically.
  * KEYS: stream, wake channel, state hash, seen set.
- * ARGV: maxlen, ttl ms, origin pod, ts, cid, d,
+ * ARGV: maxlen, ttl ms, origin pod, ts, cid, d, inline (1: the wake-up carries d),
  *       n, n connection ids to mark seen (enters),
  *       m, m (connection id, stored state) pairs to write (enters),
  *       k, k connection ids whose state and last-seen go (leaves).
- * Returns the entry id. The wake-up message is "<entry id> <origin>".
+ * Returns the entry id. The wake-up message is "<entry id> <origin>[ <d>]".
  */
 const APPEND = `${NOW}
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'cid', ARGV[5], 'd', ARGV[6], 'ts', ARGV[4], 'o', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-local i = 7
+local i = 8
 local n = tonumber(ARGV[i]); i = i + 1
 for j = 1, n do redis.call('ZADD', KEYS[4], now, ARGV[i]); i = i + 1 end
 local m = tonumber(ARGV[i]); i = i + 1
@@ -39,7 +39,11 @@ for j = 1, k do
   redis.call('HDEL', KEYS[3], ARGV[i])
   i = i + 1
 end
-redis.call('SPUBLISH', KEYS[2], id .. ' ' .. ARGV[3])
+if ARGV[7] == '1' then
+  redis.call('SPUBLISH', KEYS[2], id .. ' ' .. ARGV[3] .. ' ' .. ARGV[6])
+else
+  redis.call('SPUBLISH', KEYS[2], id .. ' ' .. ARGV[3])
+end
 return id`;
 
 /** Up to this many stale candidates are returned per call (the rest next second). */
