@@ -110,6 +110,43 @@ describe("redis bus", () => {
     expect(a.got.entries).toEqual([]);
   });
 
+  it("reads entries from the stream when a flush is too big to ride in its wake-up", async () => {
+    const a = await startPod("a-big");
+    const b = await startPod("b-big", redis.url, { inlineWakeBytes: 0 });
+    await join(a, "big");
+    await join(b, "big");
+    const cid = "conn-a-0000000000bg";
+    a.bus.publish("big", [{ kind: "enter", ...peer(cid, 0, {}) }]);
+    for (let clock = 1; clock <= 10; clock++) {
+      a.bus.publish("big", [
+        { kind: "update", connectionId: cid, epoch: 1, base: clock - 1, clock, set: { n: clock }, del: [] },
+      ]);
+    }
+    await until("b gets all 11", () => b.got.entries.length === 11);
+  });
+
+  it("loses no update when its wake-ups are lost (subscriber connection killed mid-traffic)", async () => {
+    const a = await startPod("a-lost");
+    const b = await startPod("b-lost");
+    await join(a, "lost");
+    await join(b, "lost");
+    const cid = "conn-a-0000000000ls";
+    a.bus.publish("lost", [{ kind: "enter", ...peer(cid, 0, {}) }]);
+    for (let clock = 1; clock <= 60; clock++) {
+      a.bus.publish("lost", [
+        { kind: "update", connectionId: cid, epoch: 1, base: clock - 1, clock, set: { n: clock }, del: [] },
+      ]);
+      if (clock === 20) await redis.cli("CLIENT", "KILL", "TYPE", "pubsub");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await until("b reaches clock 60", () => b.got.entries.some((e) => e.kind !== "leave" && e.clock === 60));
+    // Every update applied in order (a lost one would have been repaired as an enter, not delivered).
+    const clocks = b.got.entries
+      .filter((e) => e.kind === "update")
+      .map((e) => (e as { clock: number }).clock);
+    expect(clocks).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+  });
+
   it("adds well under 2 ms p95 between publish and another pod's delivery on loopback (measured)", async () => {
     const a = await startPod("a-lat");
     const b = await startPod("b-lat");

@@ -1,8 +1,11 @@
 // The Redis bus (BRIEF §7): the PresenceBus of scaled mode. Per room it keeps
 //  - a stream `presence-{room}` (one entry per flush, `MAXLEN ~ 1000`), appended
 //    together with a sharded wake-up `SPUBLISH presence-{room}:wake` by one script;
+//    the wake-up carries the entry itself when it is small (≤ 8 KB), so other pods
+//    apply it on arrival without a read round trip (see wake-ledger.ts);
 //  - one consumer group per pod (group = consumer = pod id), read with
-//    non-blocking XREADGROUP on each wake-up and acknowledged after applying;
+//    non-blocking XREADGROUP — at once for a wake-up without payload, 250 ms after
+//    one with — and acknowledged after applying: at-least-once, whatever pub/sub lost;
 //  - a state hash (written on enter, flushed with the once-a-second touch) and a
 //    last-seen set (Redis TIME), swept by every pod that touches the room.
 // Nothing on the local path waits for Redis: publish() only queues, and whatever a
