@@ -173,6 +173,15 @@ describe("live-cursors demo in two Chromium tabs", () => {
     await b.screenshot({ path: resolve(ARTIFACTS, "live-cursors-tab-b.png") });
   });
 
+  it("hides A's cursor in B while A's pointer is outside the canvas, keeping A listed", async () => {
+    const canvasA = (await a.getByTestId("canvas").boundingBox())!;
+    await a.mouse.move(canvasA.x + canvasA.width / 2, canvasA.y / 2); // onto the header
+    await b.locator(cursorOfA()).waitFor({ state: "detached" });
+    expect(await b.locator(`[data-testid="person"][data-connection-id="${aId}"]`).count()).toBe(1);
+    await a.mouse.move(canvasA.x + canvasA.width / 2, canvasA.y + canvasA.height / 2);
+    await b.locator(cursorOfA()).waitFor();
+  });
+
   it("removes A's cursor and entry from B when A's tab closes", async () => {
     const t0 = performance.now();
     await a.close();
