@@ -25,7 +25,19 @@ import type { EntryQueue } from "./coalesce.js";
 import type { EdgeRoom, RoomMember } from "./edge-room.js";
 import { createTokenBucket, type TokenBucket, type TokenBucketSpec, takeToken } from "./token-bucket.js";
 
-export const PATCH_BUCKET: TokenBucketSpec = { ratePerSecond: RATE_PER_SECOND, burst: RATE_BURST };
+/**
+ * Extra tokens the server allows beyond the advertised burst, to absorb arrival
+ * jitter: the bucket runs on the time the server *handles* a frame, so a
+ * compliant client's patches, sent 50 ms apart, arrive bunched after a network
+ * hiccup or a server pause and would otherwise be refused. 10 tokens absorb
+ * 500 ms of bunching; the sustained limit stays exactly 20/s. The welcome still
+ * advertises burst 5 (BRIEF §10), which is what the SDK budgets with.
+ */
+export const RATE_JITTER_TOKENS = 10;
+export const PATCH_BUCKET: TokenBucketSpec = {
+  ratePerSecond: RATE_PER_SECOND,
+  burst: RATE_BURST + RATE_JITTER_TOKENS,
+};
 /** Other messages (ping, auth, RTT reports): generous, only stops floods. */
 export const CONTROL_BUCKET: TokenBucketSpec = { ratePerSecond: 10, burst: 20 };
 /** Snapshots are expensive for big rooms: SYNC_REQUEST gets its own small budget. */
