@@ -341,6 +341,8 @@ describe("scaled mode over Redis", () => {
         .filter((l) => l.includes(`name=cb-${s.podId} `) || l.includes(`name=cb-${s.podId}-sub `));
       log(`${s.podId}: ${mine.length} Redis connections`);
       expect(mine).toHaveLength(2);
+      // The bus's consumer-group lag reaches /metrics (sampled by the slow sweep).
+      expect(await s.metric("presence_redis_lag")).toBeGreaterThanOrEqual(0);
     }
   });
 
