@@ -47,6 +47,14 @@ describe("codec", () => {
     expect(bytes.length / json.length).toBeLessThan(0.5);
   });
 
+  it("encodes keys named like Object.prototype members as ordinary keys", () => {
+    for (const key of ["toString", "constructor", "hasOwnProperty", "valueOf", "__proto__"]) {
+      const set = JSON.parse(`{"${key}": null}`);
+      const msg = decodeClientMessage(encode({ type: MessageType.UPDATE_PRESENCE, set, del: [] }));
+      expect(sameValue(msg, { type: MessageType.UPDATE_PRESENCE, set, del: [] }), key).toBe(true);
+    }
+  });
+
   it("keeps __proto__ and constructor as ordinary keys without polluting prototypes", () => {
     // [100, {"meta": {"__proto__": {"polluted": 1}}}, []] with meta as field index 3
     const msg = decodeClientMessage(hex("93 64 81 03 81 a9 5f5f70726f746f5f5f 81 a8 706f6c6c75746564 01 90"));

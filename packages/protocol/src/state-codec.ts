@@ -13,7 +13,9 @@ import { MAX_VALUE_DEPTH } from "./limits.js";
 import type { PresenceData } from "./presence-types.js";
 
 const KNOWN_KEYS = ["cursor", "status", "avatar", "meta"] as const;
-const KEY_INDEX: Readonly<Record<string, number>> = { cursor: 0, status: 1, avatar: 2, meta: 3 };
+// A Map, not an object literal: a lookup of "toString" or "constructor" on an
+// object would find Object.prototype's members (a bug the round-trip property found).
+const KEY_INDEX: ReadonlyMap<string, number> = new Map(KNOWN_KEYS.map((k, i) => [k, i]));
 
 function isCompactCursor(value: Json): value is { x: number; y: number } {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
@@ -27,7 +29,7 @@ export function stateToWire(state: PresenceData): Map<string | number, unknown> 
   const out = new Map<string | number, unknown>();
   for (const key of Object.keys(state)) {
     const value = state[key] as Json;
-    const index = KEY_INDEX[key];
+    const index = KEY_INDEX.get(key);
     if (index === 0) {
       if (value === null) out.set(0, null);
       else if (isCompactCursor(value)) out.set(0, [value.x, value.y]);
