@@ -85,6 +85,10 @@ export function notesOf(r) {
     notes.push(
       `other work on the server core: ${fix(r.server.foreignCores, 2)} cores (other processes, network softirqs): figures noisy`,
     );
+  if (r.repeats)
+    notes.push(
+      `least disturbed of ${r.repeats.length} runs (p95 of all: ${r.repeats.map((x) => (x.p95Ms === null ? "> drain" : ms(x.p95Ms))).join(", ")} ms)`,
+    );
   if (r.ackRtt) notes.push(`own-update echo p95 ${ms(r.ackRtt.p95Ms)} ms`);
   return notes;
 }
