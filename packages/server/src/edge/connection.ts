@@ -60,8 +60,10 @@ export const ABUSE_WINDOW_MS = 10_000;
 export type EndMode = "left" | "expired" | "ghost" | "replaced" | "shutdown";
 
 export interface ConnectionHooks {
-  /** Wall clock, ms. */
+  /** Monotonic clock, ms. */
   readonly now: () => number;
+  /** The process's recent event-loop stall, ms: its patches were handled late, not sent early. */
+  readonly stallMs: () => number;
   readonly sendError: (conn: Connection, code: ErrorCode, message: string) => void;
   /** Closes the socket with a fatal error and ends the connection the given way. */
   readonly fail: (conn: Connection, code: ErrorCode, message: string, mode: EndMode) => void;
@@ -154,7 +156,15 @@ function refuse(conn: Connection, hooks: ConnectionHooks, code: ErrorCode, messa
 }
 
 function handleUpdate(conn: Connection, hooks: ConnectionHooks, msg: ClientMessage & { type: 100 }): void {
-  if (!takeToken(conn.patches, PATCH_BUCKET, hooks.now())) {
+  const stall = hooks.stallMs();
+  const spec =
+    stall > 0
+      ? {
+          ratePerSecond: RATE_PER_SECOND,
+          burst: PATCH_BUCKET.burst + Math.ceil((stall * RATE_PER_SECOND) / 1000),
+        }
+      : PATCH_BUCKET;
+  if (!takeToken(conn.patches, spec, hooks.now())) {
     hooks.onRateLimited();
     refuse(conn, hooks, "RATE_LIMITED", `more than ${RATE_PER_SECOND} patches/s (burst ${RATE_BURST})`);
     return;

@@ -36,6 +36,7 @@ import { createEdgeRoom, type EdgeRoom } from "./edge-room.js";
 import type { FlushTimers } from "./flush-scheduler.js";
 import { createIpFilter, type IpFilter, normalizeAddress } from "./ip-filter.js";
 import { createKnownConnections } from "./known-connections.js";
+import { createStallMonitor } from "./stall-monitor.js";
 
 /** Messages a client may send before its join completes (it should wait for the welcome). */
 const MAX_EARLY_MESSAGES = 8;
@@ -207,8 +208,10 @@ export function createEdge(options: EdgeOptions): Edge {
     );
   };
 
+  const stalls = createStallMonitor();
   const hooks: ConnectionHooks = {
     now: monotonicNow,
+    stallMs: () => stalls.recentStallMs(),
     sendError: (conn, code, message) => sendError(conn.ws, code, message),
     fail: (conn, code, message, mode) => end(conn, mode, code, message),
     renew(conn, token) {
@@ -403,6 +406,7 @@ export function createEdge(options: EdgeOptions): Edge {
     async close() {
       shuttingDown = true;
       clearInterval(heartbeat);
+      stalls.stop();
       for (const room of [...rooms.values()]) {
         for (const member of [...room.members.values()]) {
           end(member as Connection, "shutdown", "SERVER_SHUTTING_DOWN", "server is shutting down");
