@@ -42,7 +42,9 @@ const state = {
   // received during the window, all connections
   frames: 0,
   bytes: 0,
-  updates: 0,
+  updates: 0, // counted without decoding: one per entry
+  probeEntries: 0, // decoded by probes: entries…
+  probePatches: 0, // …and the patches they cover (more when coalesced)
   // all time, for drain detection
   seen: 0,
   // probes: updates whose send time is inside the window, with any receive time
@@ -76,7 +78,10 @@ const sink = {
   update(_conn, tUs, n) {
     const now = nowUs();
     state.seen += n;
-    if (inWindow(now)) state.updates += n;
+    if (inWindow(now)) {
+      state.probeEntries += 1;
+      state.probePatches += n;
+    }
     if (inWindow(tUs)) {
       state.probeDelivered += n;
       // A coalesced update delivers its n patches at once (the earlier ones superseded).
@@ -232,6 +237,8 @@ function report() {
     frames: state.frames,
     bytes: state.bytes,
     updates: state.updates,
+    probeEntries: state.probeEntries,
+    probePatches: state.probePatches,
     sends: state.sends,
     sendBytes: state.sendBytes,
     timestampBytes: state.timestampBytes ?? 0,

@@ -90,7 +90,12 @@ export function summarize(m) {
   const probeDelivered = sum((r) => r.probeDelivered);
 
   const sends = sum((r) => r.sends);
-  const updates = sum((r) => r.updates);
+  // Connections that count without decoding see entries; a coalesced entry of ours covers
+  // several patches. Scale their count by the probes' patches per entry (exactly 1 for the peers).
+  const probeEntries = sum((r) => r.probeEntries);
+  const probePatches = sum((r) => r.probePatches);
+  const patchesPerEntry = probeEntries > 0 ? probePatches / probeEntries : 1;
+  const updates = sum((r) => r.updates) * patchesPerEntry + probePatches;
   const frames = sum((r) => r.frames);
   const latency = mergeHistograms(reports.map((r) => r.latency));
   const ack = mergeHistograms(reports.map((r) => r.ack));
@@ -117,6 +122,7 @@ export function summarize(m) {
       lossRatio: probeExpected > 0 ? Math.max(0, 1 - probeDelivered / probeExpected) : null,
     },
     framesPerS: frames / windowS,
+    patchesPerEntry,
     latency: latencyFigures(latency, Math.max(0, probeExpected - probeDelivered), m.drainS * 1000),
     ackRtt: latencyFigures(ack),
     sendLagP99Ms: sendLag.totalCount ? sendLag.getValueAtPercentile(99) / 1000 : null,
