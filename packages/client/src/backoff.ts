@@ -16,6 +16,15 @@ export const BACKOFF_JITTER = 0.2;
  * 0..250 ms so a restarting fleet's clients do not arrive in one burst.
  */
 export const NOW_SPREAD_MS = 250;
+/**
+ * After a planned restart (SERVER_SHUTTING_DOWN / 1012) the SDK probes every
+ * RESTART_PROBE_MS (±jitter) for RESTART_WINDOW_MS before falling back to
+ * BACKOFF_MS. A restart takes a few seconds; the table's 2 s, 4 s and 8 s steps
+ * would turn a 4 s restart into an 8 s outage, past lostConnectionTimeout (5 s),
+ * and others would flicker. A refused TCP connect costs the server almost nothing.
+ */
+export const RESTART_PROBE_MS = 500;
+export const RESTART_WINDOW_MS = 6000;
 
 /** The delay before attempt `failures` (0 = first retry), with jitter; `random()` is in [0, 1). */
 export function backoffDelay(table: readonly number[], failures: number, random: () => number): number {

@@ -1,6 +1,12 @@
 import { ERRORS, type ErrorCode, MessageType } from "@collabblocks/protocol";
 import { describe, expect, it } from "vitest";
-import { BACKOFF_MS, NOW_SPREAD_MS, SLOW_BACKOFF_MS } from "./backoff.js";
+import {
+  BACKOFF_MS,
+  NOW_SPREAD_MS,
+  RESTART_PROBE_MS,
+  RESTART_WINDOW_MS,
+  SLOW_BACKOFF_MS,
+} from "./backoff.js";
 import {
   CLOSE_DEAD_SOCKET,
   CONNECT_TIMEOUT_MS,
@@ -329,7 +335,7 @@ describe("fatal error codes", () => {
     expect(statuses.at(-1)).toBe("disconnected");
   });
 
-  it("uses the quick retry once, then backs off, when a restarting server keeps closing", async () => {
+  it("probes a restarting server every 500 ms for 6 s, then backs off", async () => {
     const { clock, net, connection } = setup();
     connection.connect();
     await clock.settle();
@@ -338,6 +344,20 @@ describe("fatal error codes", () => {
     refuse(net.last(), "SERVER_SHUTTING_DOWN");
     await clock.advance(NOW_SPREAD_MS);
     refuse(net.last(), "SERVER_SHUTTING_DOWN");
+    expect(connection.state).toMatchObject({ kind: "backoff", delayMs: RESTART_PROBE_MS });
+    // The restarting process refuses connections: every probe fails like a dead socket.
+    const start = clock.now();
+    while (clock.now() - start < RESTART_WINDOW_MS - RESTART_PROBE_MS * 1.2) {
+      await clock.advance(RESTART_PROBE_MS * 1.2);
+      net.last().drop();
+      await clock.settle();
+      if (clock.now() - start < RESTART_WINDOW_MS - RESTART_PROBE_MS * 1.2) {
+        expect(connection.state).toMatchObject({ kind: "backoff", delayMs: RESTART_PROBE_MS });
+      }
+    }
+    await clock.advance(RESTART_WINDOW_MS);
+    net.last().drop();
+    await clock.settle();
     expect(connection.state).toMatchObject({ kind: "backoff", delayMs: BACKOFF_MS[0] });
   });
 

@@ -25,7 +25,14 @@ import {
   type SnapshotDoneMessage,
   type WelcomeMessage,
 } from "@collabblocks/protocol";
-import { BACKOFF_MS, backoffDelay, NOW_SPREAD_MS, SLOW_BACKOFF_MS } from "./backoff.js";
+import {
+  BACKOFF_MS,
+  backoffDelay,
+  NOW_SPREAD_MS,
+  RESTART_PROBE_MS,
+  RESTART_WINDOW_MS,
+  SLOW_BACKOFF_MS,
+} from "./backoff.js";
 import {
   abandonSocket,
   type CloseEventLike,
@@ -141,6 +148,7 @@ export function createConnection(options: ConnectionOptions): Connection {
   let failures = 0; // consecutive attempts without a stable connection
   let slowFailures = 0;
   let quickRetryUsed = false; // "now"-style retries are used once, then backoff applies
+  let restartProbeUntil = Number.NEGATIVE_INFINITY; // local clock, ms: see RESTART_PROBE_MS
   let generation = 0; // invalidates async continuations of abandoned attempts
   let token: string | undefined;
   let tokenValidUntil = Number.NEGATIVE_INFINITY; // local clock, ms
@@ -380,6 +388,7 @@ export function createConnection(options: ConnectionOptions): Connection {
   function retryDelay(policy: ClosePolicy): number | undefined {
     switch (policy) {
       case "backoff":
+        if (timers.now() < restartProbeUntil) return backoffDelay([RESTART_PROBE_MS], 0, random);
         return backoffDelay(BACKOFF_MS, failures++, random);
       case "new-token-backoff":
         if (!tokens.renewable) return undefined; // a static token cannot be replaced
@@ -390,6 +399,9 @@ export function createConnection(options: ConnectionOptions): Connection {
         needFreshToken = true;
         return quickDelay();
       case "now":
+        if (!quickRetryUsed) restartProbeUntil = timers.now() + RESTART_WINDOW_MS;
+        if (quickRetryUsed && timers.now() < restartProbeUntil)
+          return backoffDelay([RESTART_PROBE_MS], 0, random);
         return quickDelay();
       case "slow-backoff":
         return backoffDelay(SLOW_BACKOFF_MS, slowFailures++, random);

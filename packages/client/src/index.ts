@@ -1,4 +1,11 @@
-export { BACKOFF_JITTER, BACKOFF_MS, NOW_SPREAD_MS, SLOW_BACKOFF_MS } from "./backoff.js";
+export {
+  BACKOFF_JITTER,
+  BACKOFF_MS,
+  NOW_SPREAD_MS,
+  RESTART_PROBE_MS,
+  RESTART_WINDOW_MS,
+  SLOW_BACKOFF_MS,
+} from "./backoff.js";
 export {
   type ClientOptions,
   createClient,
