@@ -12,6 +12,7 @@ import type { PresenceBus } from "./bus/bus.js";
 import { createTokenVerifier, type TokenClaims } from "./edge/auth.js";
 import { createDevIssuer, type DevIssuer } from "./edge/dev-issuer.js";
 import { createEdge, type Edge } from "./edge/edge.js";
+import type { ConnectionObserver } from "./edge/observer.js";
 import { createInProcessLink } from "./link/in-process.js";
 import { createHttpHandler } from "./ops/http.js";
 import { createSilentLogger } from "./ops/logger.js";
@@ -52,6 +53,8 @@ export interface PresenceServerOptions {
   readonly authorize?: (claims: TokenClaims) => ErrorCode | undefined;
   /** Default process metrics (CPU, memory, event loop) in /metrics (default true). */
   readonly defaultMetrics?: boolean;
+  /** Told about the edge's local joins, patches and ends (the shadow mirror, `--shadow-to`). */
+  readonly observer?: ConnectionObserver;
 }
 
 export interface PresenceServer {
@@ -123,6 +126,7 @@ export async function createPresenceServer(options: PresenceServerOptions): Prom
     maxConnsPerIp: options.maxConnsPerIp,
     denyIps: options.denyIps,
     heartbeatMs: options.heartbeatMs,
+    observer: options.observer,
     ghostGraceMs: options.ghostGraceMs,
   });
   const liveEdge = edge;

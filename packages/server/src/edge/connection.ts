@@ -13,6 +13,7 @@ import {
   type Json,
   MAX_INBOUND_FRAME_BYTES,
   MessageType,
+  type Patch,
   type PresenceData,
   ProtocolError,
   RATE_BURST,
@@ -69,7 +70,8 @@ export interface ConnectionHooks {
   readonly fail: (conn: Connection, code: ErrorCode, message: string, mode: EndMode) => void;
   readonly renew: (conn: Connection, token: string) => void;
   readonly observeRtt: (counts: readonly number[]) => boolean;
-  readonly onAccepted: () => void;
+  /** A patch was accepted and committed (`conn.state` includes it). */
+  readonly onAccepted: (conn: Connection, patch: Patch) => void;
   readonly onRateLimited: () => void;
 }
 
@@ -83,6 +85,8 @@ export interface Connection extends RoomMember {
   clock: number;
   state: PresenceData;
   plan: string;
+  /** The token's `org` claim (rollout gates re-check it). */
+  org: string | undefined;
   /** Token expiry, seconds since the Unix epoch. */
   tokenExp: number;
   expiryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -105,6 +109,7 @@ export interface ConnectionInit {
   readonly userId: string;
   readonly info: Json | undefined;
   readonly plan: string;
+  readonly org?: string | undefined;
   readonly tokenExp: number;
   readonly epoch: number;
   readonly state: PresenceData;
@@ -120,6 +125,7 @@ export function createConnection(init: ConnectionInit): Connection {
     userId: init.userId,
     info: init.info,
     plan: init.plan,
+    org: init.org,
     tokenExp: init.tokenExp,
     epoch: init.epoch,
     clock: 0,
@@ -181,7 +187,7 @@ function handleUpdate(conn: Connection, hooks: ConnectionHooks, msg: ClientMessa
   }
   conn.clock++;
   conn.state = merged;
-  hooks.onAccepted();
+  hooks.onAccepted(conn, msg);
   conn.room.publish({
     kind: "update",
     connectionId: conn.connectionId,

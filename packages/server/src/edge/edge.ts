@@ -36,6 +36,7 @@ import { createEdgeRoom, type EdgeRoom } from "./edge-room.js";
 import type { FlushTimers } from "./flush-scheduler.js";
 import { createIpFilter, type IpFilter, normalizeAddress } from "./ip-filter.js";
 import { createKnownConnections } from "./known-connections.js";
+import type { ConnectionObserver } from "./observer.js";
 import { createStallMonitor } from "./stall-monitor.js";
 
 /** Messages a client may send before its join completes (it should wait for the welcome). */
@@ -66,11 +67,20 @@ export interface EdgeOptions {
   readonly monotonicNow?: () => number;
   /** Wall clock, ms. */
   readonly now?: () => number;
+  /** Told about local joins, accepted patches and ends (the shadow mirror, `--shadow-to`). */
+  readonly observer?: ConnectionObserver;
 }
 
 export interface Edge {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   setDenyList(cidrs: readonly string[]): void;
+  /**
+   * Re-checks live connections (rollout gates tightened): each one `check` refuses
+   * is sent that error and closed, and leaves at once. Returns how many were closed.
+   */
+  revoke(
+    check: (conn: { readonly plan: string; readonly org: string | undefined }) => ErrorCode | undefined,
+  ): number;
   readonly connections: number;
   readonly rooms: number;
   backlog(): number;
@@ -148,6 +158,7 @@ export function createEdge(options: EdgeOptions): Edge {
     if (conn.ended !== undefined) return;
     conn.ended = mode;
     connectionCount--;
+    options.observer?.ended(conn, mode);
     if (conn.expiryTimer) clearTimeout(conn.expiryTimer);
     const { room } = conn;
     if (code !== undefined) {
@@ -224,6 +235,7 @@ export function createEdge(options: EdgeOptions): Edge {
           else {
             conn.tokenExp = result.claims.exp;
             conn.plan = result.claims.plan;
+            conn.org = result.claims.org;
             armExpiry(conn);
           }
         },
@@ -231,8 +243,9 @@ export function createEdge(options: EdgeOptions): Edge {
       );
     },
     observeRtt: (counts) => metrics.observeRtt(counts),
-    onAccepted: () => {
+    onAccepted: (conn, patch) => {
       metrics.stats.updatesIn++;
+      options.observer?.updated(conn, patch);
     },
     onRateLimited: () => {
       metrics.stats.rateLimited++;
@@ -291,6 +304,7 @@ export function createEdge(options: EdgeOptions): Edge {
       userId: claims.sub,
       info: claims.info,
       plan: claims.plan,
+      org: claims.org,
       tokenExp: claims.exp,
       epoch,
       state: peer?.state ?? {},
@@ -327,6 +341,7 @@ export function createEdge(options: EdgeOptions): Edge {
       clock: 0,
       state: conn.state,
     });
+    options.observer?.entered(conn);
     ws.removeAllListeners("message");
     ws.on("message", (data: Buffer, isBinary: boolean) => handleMessage(conn, hooks, data, isBinary));
     ws.on("pong", () => {
@@ -391,6 +406,19 @@ export function createEdge(options: EdgeOptions): Edge {
       wss.handleUpgrade(req, socket, head, (ws) => onSocket(ws, req, ip));
     },
     setDenyList: (cidrs) => ipFilter.setDenyList(cidrs),
+    revoke(check) {
+      let closed = 0;
+      for (const room of [...rooms.values()]) {
+        for (const member of [...room.members.values()]) {
+          const conn = member as Connection;
+          const code = check(conn);
+          if (code === undefined) continue;
+          end(conn, "left", code, "no longer enabled for this plan or organisation");
+          closed++;
+        }
+      }
+      return closed;
+    },
     get connections() {
       return connectionCount;
     },

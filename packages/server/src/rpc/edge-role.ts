@@ -10,6 +10,7 @@ import type { ErrorCode } from "@collabblocks/protocol";
 import type { Logger } from "pino";
 import { createTokenVerifier, type TokenClaims } from "../edge/auth.js";
 import { createEdge, type Edge } from "../edge/edge.js";
+import type { ConnectionObserver } from "../edge/observer.js";
 import { createHttpHandler } from "../ops/http.js";
 import { createSilentLogger } from "../ops/logger.js";
 import { createMetrics, type Metrics } from "../ops/metrics.js";
@@ -35,6 +36,8 @@ export interface EdgeRoleOptions {
   readonly authorize?: (claims: TokenClaims) => ErrorCode | undefined;
   readonly logger?: Logger;
   readonly defaultMetrics?: boolean;
+  /** Told about the edge's local joins, patches and ends (the shadow mirror, `--shadow-to`). */
+  readonly observer?: ConnectionObserver;
 }
 
 export interface EdgeRole {
@@ -83,6 +86,7 @@ export async function createEdgeRole(options: EdgeRoleOptions): Promise<EdgeRole
     maxConnsPerIp: options.maxConnsPerIp,
     denyIps: options.denyIps,
     heartbeatMs: options.heartbeatMs,
+    observer: options.observer,
   });
   const liveEdge = edge;
   let closing = false;
