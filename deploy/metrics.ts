@@ -3,7 +3,7 @@ import { join } from "node:path";
 
 /**
  * The metric names deploy/ may reference: the contract list of BRIEF §11 (plus
- * snapshot chunks from issue 7 and the edge's back-pressure counters). The dashboard, the alert rules and
+ * snapshot chunks from issue 7, the edge's back-pressure counters and the shadow-traffic metrics). The dashboard, the alert rules and
  * docs/OPERATIONS.md are checked against it, and it against what the server
  * actually registers (`serverMetricNames`), so a rename anywhere fails a test
  * instead of leaving an empty panel or an alert that can never fire.
@@ -34,6 +34,10 @@ export const PRESENCE_METRICS: readonly MetricSpec[] = [
   // Beyond BRIEF §11: back-pressure detail from the edge (BRIEF §6).
   { name: "presence_slow_socket_skips_total", type: "counter", labels: [] },
   { name: "presence_backlog_resets_total", type: "counter", labels: [] },
+  // Beyond BRIEF §11: shadow traffic of the rollout (issue 7, `--shadow-to`).
+  { name: "presence_shadow_mirrored_total", type: "counter", labels: [] },
+  { name: "presence_shadow_dropped_total", type: "counter", labels: [] },
+  { name: "presence_shadow_connections", type: "gauge", labels: [] },
 ];
 
 /** Suffixes a histogram exposes as separate series (prom-client and Prometheus). */

@@ -12,7 +12,7 @@ import type { PresenceBus } from "./bus/bus.js";
 import { createTokenVerifier, type TokenClaims } from "./edge/auth.js";
 import { createDevIssuer, type DevIssuer } from "./edge/dev-issuer.js";
 import { createEdge, type Edge } from "./edge/edge.js";
-import type { ConnectionObserver } from "./edge/observer.js";
+import { createShadowMirror, type ShadowOptions } from "./edge/shadow.js";
 import { createInProcessLink } from "./link/in-process.js";
 import { createHttpHandler } from "./ops/http.js";
 import { createSilentLogger } from "./ops/logger.js";
@@ -53,8 +53,8 @@ export interface PresenceServerOptions {
   readonly authorize?: (claims: TokenClaims) => ErrorCode | undefined;
   /** Default process metrics (CPU, memory, event loop) in /metrics (default true). */
   readonly defaultMetrics?: boolean;
-  /** Told about the edge's local joins, patches and ends (the shadow mirror, `--shadow-to`). */
-  readonly observer?: ConnectionObserver;
+  /** Mirror local clients' accepted presence to a staging deployment (`--shadow-to`); default: off. */
+  readonly shadow?: ShadowOptions;
 }
 
 export interface PresenceServer {
@@ -115,6 +115,9 @@ export async function createPresenceServer(options: PresenceServerOptions): Prom
     },
     { defaultMetrics: options.defaultMetrics },
   );
+  const shadow = options.shadow
+    ? createShadowMirror(options.shadow, { stats: metrics.stats, logger })
+    : undefined;
   edge = createEdge({
     link,
     verifier,
@@ -126,7 +129,7 @@ export async function createPresenceServer(options: PresenceServerOptions): Prom
     maxConnsPerIp: options.maxConnsPerIp,
     denyIps: options.denyIps,
     heartbeatMs: options.heartbeatMs,
-    observer: options.observer,
+    observer: shadow,
     ghostGraceMs: options.ghostGraceMs,
   });
   const liveEdge = edge;
@@ -169,6 +172,7 @@ export async function createPresenceServer(options: PresenceServerOptions): Prom
         closing = true;
         const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         await liveEdge.close();
+        shadow?.close();
         httpServer.closeAllConnections();
         await httpClosed;
         await pod.close();

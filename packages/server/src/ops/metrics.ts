@@ -20,6 +20,12 @@ export interface ServerStats {
   slowSocketSkips: number;
   /** Slow sockets whose backlog was dropped for a fresh snapshot (1 s of backlog). */
   backlogResets: number;
+  /** Shadow traffic (`--shadow-to`): production diffs reproduced on staging. */
+  shadowMirrored: number;
+  /** Shadow traffic: production diffs not reproduced (folded, over the connection cap, staging unreachable). */
+  shadowDropped: number;
+  /** Shadow traffic: mirror sockets welcomed by staging right now (a gauge). */
+  shadowConnections: number;
 }
 
 export interface MetricsSources {
@@ -89,6 +95,9 @@ export function createMetrics(sources: MetricsSources, options: { defaultMetrics
     snapshotChunks: 0,
     slowSocketSkips: 0,
     backlogResets: 0,
+    shadowMirrored: 0,
+    shadowDropped: 0,
+    shadowConnections: 0,
   };
   const rtt = new Histogram({
     name: "presence_rtt_ms",
@@ -143,6 +152,24 @@ export function createMetrics(sources: MetricsSources, options: { defaultMetrics
     "presence_backlog_resets_total",
     "Slow sockets whose 1 s backlog was replaced by a fresh snapshot",
     () => stats.backlogResets,
+  );
+  counterFrom(
+    registry,
+    "presence_shadow_mirrored_total",
+    "Shadow traffic: accepted presence diffs reproduced on the staging deployment (--shadow-to)",
+    () => stats.shadowMirrored,
+  );
+  counterFrom(
+    registry,
+    "presence_shadow_dropped_total",
+    "Shadow traffic: accepted presence diffs not reproduced on staging (folded, over the cap, staging unreachable)",
+    () => stats.shadowDropped,
+  );
+  gaugeFrom(
+    registry,
+    "presence_shadow_connections",
+    "Shadow traffic: mirror sockets open to the staging deployment",
+    () => stats.shadowConnections,
   );
 
   return {

@@ -10,7 +10,7 @@ import type { ErrorCode } from "@collabblocks/protocol";
 import type { Logger } from "pino";
 import { createTokenVerifier, type TokenClaims } from "../edge/auth.js";
 import { createEdge, type Edge } from "../edge/edge.js";
-import type { ConnectionObserver } from "../edge/observer.js";
+import { createShadowMirror, type ShadowOptions } from "../edge/shadow.js";
 import { createHttpHandler } from "../ops/http.js";
 import { createSilentLogger } from "../ops/logger.js";
 import { createMetrics, type Metrics } from "../ops/metrics.js";
@@ -36,8 +36,8 @@ export interface EdgeRoleOptions {
   readonly authorize?: (claims: TokenClaims) => ErrorCode | undefined;
   readonly logger?: Logger;
   readonly defaultMetrics?: boolean;
-  /** Told about the edge's local joins, patches and ends (the shadow mirror, `--shadow-to`). */
-  readonly observer?: ConnectionObserver;
+  /** Mirror local clients' accepted presence to a staging deployment (`--shadow-to`); default: off. */
+  readonly shadow?: ShadowOptions;
 }
 
 export interface EdgeRole {
@@ -76,6 +76,9 @@ export async function createEdgeRole(options: EdgeRoleOptions): Promise<EdgeRole
     },
     { defaultMetrics: options.defaultMetrics },
   );
+  const shadow = options.shadow
+    ? createShadowMirror(options.shadow, { stats: metrics.stats, logger })
+    : undefined;
   edge = createEdge({
     link,
     verifier,
@@ -86,7 +89,7 @@ export async function createEdgeRole(options: EdgeRoleOptions): Promise<EdgeRole
     maxConnsPerIp: options.maxConnsPerIp,
     denyIps: options.denyIps,
     heartbeatMs: options.heartbeatMs,
-    observer: options.observer,
+    observer: shadow,
   });
   const liveEdge = edge;
   let closing = false;
@@ -124,6 +127,7 @@ export async function createEdgeRole(options: EdgeRoleOptions): Promise<EdgeRole
         closing = true;
         const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         await liveEdge.close(); // closes the link too
+        shadow?.close();
         httpServer.closeAllConnections();
         await httpClosed;
       })();

@@ -1,0 +1,299 @@
+import { generateKeyPairSync } from "node:crypto";
+import { EventEmitter } from "node:events";
+import {
+  type ClientMessage,
+  decodeClientMessage,
+  type ErrorCode,
+  encode,
+  MessageType,
+  type PresenceData,
+  RTT_BUCKETS_MS,
+} from "@collabblocks/protocol";
+import { decodeJwt } from "jose";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createSilentLogger } from "../ops/logger.js";
+import type { ObservedConnection } from "./observer.js";
+import { checkShadowRoomPrefix, createShadowMirror, parseShadowTarget, type ShadowMirror } from "./shadow.js";
+import {
+  diffStates,
+  type MirrorSocket,
+  SHADOW_BACKPRESSURE_BYTES,
+  type ShadowCounters,
+} from "./shadow-connection.js";
+
+const { privateKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+const key = { key: privateKey, kid: "shadow-test" };
+
+class FakeSocket extends EventEmitter implements MirrorSocket {
+  readyState = 0;
+  bufferedAmount = 0;
+  readonly sent: ClientMessage[] = [];
+  closedWith: number | undefined;
+  constructor(readonly url: string) {
+    super();
+  }
+  send(data: Uint8Array): void {
+    this.sent.push(decodeClientMessage(data));
+  }
+  close(code: number): void {
+    this.closedWith = code;
+    this.readyState = 3;
+  }
+  terminate(): void {
+    this.readyState = 3;
+    this.emit("close", 1006);
+  }
+  /** Staging accepts: upgrade, then WELCOME with its limits. */
+  welcome(burst = 5): void {
+    this.readyState = 1;
+    this.emit(
+      "message",
+      Buffer.from(
+        encode({
+          type: MessageType.WELCOME,
+          connectionId: "c".repeat(22),
+          userId: "u",
+          epoch: 1,
+          serverTime: Date.now(),
+          tokenExp: Math.floor(Date.now() / 1000) + 600,
+          limits: {
+            ratePerSecond: 20,
+            burst,
+            maxStateBytes: 2048,
+            maxMetaBytes: 1024,
+            maxFrameBytes: 4096,
+            heartbeatMs: 2000,
+          },
+          rttBuckets: RTT_BUCKETS_MS,
+        }),
+      ),
+    );
+  }
+  refuse(code: ErrorCode, closeCode: number): void {
+    this.readyState = 1;
+    this.emit("message", Buffer.from(encode({ type: MessageType.ERROR, code, message: code, fatal: true })));
+    this.readyState = 3;
+    this.emit("close", closeCode);
+  }
+  patches(): { set: PresenceData; del: readonly string[] }[] {
+    return this.sent.flatMap((m) =>
+      m.type === MessageType.UPDATE_PRESENCE ? [{ set: m.set, del: m.del }] : [],
+    );
+  }
+}
+
+const mirrors: ShadowMirror[] = [];
+afterEach(() => {
+  for (const m of mirrors.splice(0)) m.close();
+});
+
+function setup(options: { maxConnections?: number; roomPrefix?: string } = {}) {
+  const sockets: FakeSocket[] = [];
+  const stats: ShadowCounters = { shadowMirrored: 0, shadowDropped: 0, shadowConnections: 0 };
+  const mirror = createShadowMirror(
+    { to: "ws://staging.test:9000/", key, ...options },
+    {
+      stats,
+      logger: createSilentLogger(),
+      random: () => 0, // shortest backoff (0.75 × the table)
+      connect: (url) => {
+        const s = new FakeSocket(url);
+        sockets.push(s);
+        return s;
+      },
+    },
+  );
+  mirrors.push(mirror);
+  return { mirror, sockets, stats };
+}
+
+function conn(
+  roomId: string,
+  connectionId: string,
+  state: PresenceData = {},
+): ObservedConnection & { state: PresenceData } {
+  return {
+    room: { roomId },
+    connectionId,
+    userId: "alice",
+    info: { name: "A" },
+    plan: "pro",
+    org: "org_x",
+    state,
+  };
+}
+
+/** Applies a patch to the fake production connection and tells the mirror. */
+function update(
+  mirror: ShadowMirror,
+  c: { state: PresenceData } & ObservedConnection,
+  set: PresenceData,
+  del: string[] = [],
+) {
+  const next: Record<string, unknown> = { ...c.state, ...set };
+  for (const k of del) delete next[k];
+  c.state = next as PresenceData;
+  mirror.updated(c, { set, del });
+}
+
+describe("createShadowMirror", () => {
+  it("joins staging as the production client and replays enter, patches and a clean leave", async () => {
+    const { mirror, sockets, stats } = setup({ roomPrefix: "shadow-" });
+    const c = conn("room-1", "cid-aaaaaaaaaaaaaaaaaaaa", { status: "idle" });
+    mirror.entered(c);
+    await vi.waitFor(() => expect(sockets).toHaveLength(1));
+    const url = new URL(sockets[0]!.url);
+    expect(url.origin + url.pathname).toBe("ws://staging.test:9000/v1/rooms/shadow-room-1");
+    expect(url.searchParams.get("cid")).toBe("cid-aaaaaaaaaaaaaaaaaaaa");
+    const claims = decodeJwt(url.searchParams.get("token")!);
+    expect(claims).toMatchObject({
+      sub: "alice",
+      room: "shadow-room-1",
+      plan: "pro",
+      org: "org_x",
+      info: { name: "A" },
+    });
+    expect(claims.exp! - claims.iat!).toBeLessThanOrEqual(900);
+
+    sockets[0]!.welcome();
+    expect(sockets[0]!.patches()).toEqual([{ set: { status: "idle" }, del: [] }]);
+    update(mirror, c, { cursor: { x: 0.5, y: 0.25 } });
+    update(mirror, c, {}, ["status"]);
+    expect(sockets[0]!.patches().slice(1)).toEqual([
+      { set: { cursor: { x: 0.5, y: 0.25 } }, del: [] },
+      { set: {}, del: ["status"] },
+    ]);
+    mirror.ended(c, "left");
+    expect(sockets[0]!.closedWith).toBe(1000);
+    expect(stats).toEqual({ shadowMirrored: 4, shadowDropped: 0, shadowConnections: 0 });
+  });
+
+  it("closes with 4000 when the production client dropped, so staging keeps a ghost", async () => {
+    const { mirror, sockets } = setup();
+    const c = conn("room-1", "cid-bbbbbbbbbbbbbbbbbbbb");
+    mirror.entered(c);
+    await vi.waitFor(() => expect(sockets).toHaveLength(1));
+    sockets[0]!.welcome();
+    mirror.ended(c, "ghost");
+    expect(sockets[0]!.closedWith).toBe(4000);
+  });
+
+  it("folds patches beyond staging's token bucket into one and counts the folded ones as dropped", async () => {
+    const { mirror, sockets, stats } = setup();
+    const c = conn("room-1", "cid-cccccccccccccccccccc");
+    mirror.entered(c);
+    await vi.waitFor(() => expect(sockets).toHaveLength(1));
+    sockets[0]!.welcome(2); // burst 2: one token left after the welcome's re-assert slot
+    for (let i = 1; i <= 6; i++) update(mirror, c, { cursor: { x: i / 10, y: 0 } });
+    expect(sockets[0]!.patches()).toHaveLength(1); // the first patch went at once
+    await vi.waitFor(() => expect(sockets[0]!.patches()).toHaveLength(2), { timeout: 1000 });
+    expect(sockets[0]!.patches()[1]).toEqual({ set: { cursor: { x: 0.6, y: 0 } }, del: [] });
+    // enter (1) + first patch (1) + folded flush (1) mirrored; 4 patches folded away.
+    expect(stats.shadowMirrored).toBe(3);
+    expect(stats.shadowDropped).toBe(4);
+  });
+
+  it("writes nothing to a backed-up socket and sends the latest state once it drains", async () => {
+    const { mirror, sockets } = setup();
+    const c = conn("room-1", "cid-dddddddddddddddddddd");
+    mirror.entered(c);
+    await vi.waitFor(() => expect(sockets).toHaveLength(1));
+    sockets[0]!.welcome();
+    sockets[0]!.bufferedAmount = SHADOW_BACKPRESSURE_BYTES + 1;
+    update(mirror, c, { status: "a" });
+    update(mirror, c, { status: "b" });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sockets[0]!.patches()).toHaveLength(0);
+    sockets[0]!.bufferedAmount = 0;
+    await vi.waitFor(() => expect(sockets[0]!.patches()).toEqual([{ set: { status: "b" }, del: [] }]));
+  });
+
+  it("redials with backoff after staging goes away and re-asserts the whole state, deletions included", async () => {
+    const { mirror, sockets, stats } = setup();
+    const c = conn("room-1", "cid-eeeeeeeeeeeeeeeeeeee", { status: "idle", avatar: "https://a.test/a.png" });
+    mirror.entered(c);
+    await vi.waitFor(() => expect(sockets).toHaveLength(1));
+    sockets[0]!.welcome();
+    expect(stats.shadowConnections).toBe(1);
+    sockets[0]!.terminate(); // staging restarted
+    expect(stats.shadowConnections).toBe(0);
+    update(mirror, c, { status: "editing" }, ["avatar"]);
+    await vi.waitFor(() => expect(sockets).toHaveLength(2), { timeout: 2000 });
+    sockets[1]!.refuse("UNAVAILABLE", 1013); // still coming up
+    await vi.waitFor(() => expect(sockets).toHaveLength(3), { timeout: 3000 });
+    sockets[2]!.welcome();
+    expect(sockets[2]!.patches()).toEqual([{ set: { status: "editing" }, del: ["avatar"] }]);
+    expect(stats.shadowConnections).toBe(1);
+  });
+
+  it("stops mirroring a connection that staging says was replaced", async () => {
+    const { mirror, sockets, stats } = setup();
+    const c = conn("room-1", "cid-ffffffffffffffffffff");
+    mirror.entered(c);
+    await vi.waitFor(() => expect(sockets).toHaveLength(1));
+    sockets[0]!.welcome();
+    sockets[0]!.readyState = 3;
+    sockets[0]!.emit("close", 4009);
+    update(mirror, c, { status: "x" });
+    await new Promise((r) => setTimeout(r, 700));
+    expect(sockets).toHaveLength(1);
+    expect(stats.shadowDropped).toBe(1);
+  });
+
+  it("mirrors at most maxConnections connections and counts the others' diffs as dropped", async () => {
+    const { mirror, sockets, stats } = setup({ maxConnections: 2 });
+    const cs = ["a", "b", "c"].map((l) => conn("room-1", `cid-${l.repeat(20)}`));
+    for (const c of cs) mirror.entered(c);
+    await vi.waitFor(() => expect(sockets).toHaveLength(2));
+    expect(mirror.size).toBe(2);
+    update(mirror, cs[2]!, { status: "x" });
+    mirror.ended(cs[2]!, "left");
+    expect(stats.shadowDropped).toBe(3); // its enter, update and leave
+  });
+
+  it("skips rooms whose prefixed id would be too long", () => {
+    const { mirror, stats } = setup({ roomPrefix: "p".repeat(64) });
+    mirror.entered(conn("r".repeat(100), "cid-gggggggggggggggggggg"));
+    expect(mirror.size).toBe(0);
+    expect(stats.shadowDropped).toBe(1);
+  });
+
+  it("counts diffs lost with a connection that never reached staging", async () => {
+    const { mirror, sockets, stats } = setup();
+    const c = conn("room-1", "cid-hhhhhhhhhhhhhhhhhhhh");
+    mirror.entered(c);
+    update(mirror, c, { status: "x" });
+    await vi.waitFor(() => expect(sockets).toHaveLength(1));
+    mirror.ended(c, "left");
+    expect(stats).toEqual({ shadowMirrored: 0, shadowDropped: 3, shadowConnections: 0 });
+  });
+});
+
+describe("diffStates", () => {
+  it("sets changed and new keys and deletes missing ones, comparing values deeply", () => {
+    expect(diffStates({ a: 1, b: { x: 1 }, c: 3 }, { a: 1, b: { x: 2 }, d: 4 })).toEqual({
+      set: { b: { x: 2 }, d: 4 },
+      del: ["c"],
+    });
+    expect(diffStates({ b: { x: 1 } }, { b: { x: 1 } })).toEqual({ set: {}, del: [] });
+  });
+});
+
+describe("shadow flag checks", () => {
+  it("accepts ws(s) URLs and strips a trailing slash", () => {
+    expect(parseShadowTarget("wss://staging.example.com/presence/")).toBe(
+      "wss://staging.example.com/presence",
+    );
+    expect(parseShadowTarget("ws://10.0.0.5:8787")).toBe("ws://10.0.0.5:8787");
+  });
+
+  it.each(["http://staging:8787", "staging:8787", "ws://s/?a=1"])("refuses %s", (raw) => {
+    expect(() => parseShadowTarget(raw)).toThrow(/--shadow-to/);
+  });
+
+  it("accepts room-id characters only as a prefix", () => {
+    expect(checkShadowRoomPrefix("shadow:")).toBe("shadow:");
+    expect(() => checkShadowRoomPrefix("a/b")).toThrow(/--shadow-room-prefix/);
+    expect(() => checkShadowRoomPrefix("")).toThrow(/--shadow-room-prefix/);
+  });
+});
