@@ -3,6 +3,8 @@
 // line wins over the environment. Parsing is pure (argv and env in, config or one
 // error line out) so it is unit-tested without spawning processes.
 import { checkPodId, parseClusterNodes, parseRedisUrl, type RedisTarget } from "../bus/redis/redis-target.js";
+import { parseNameList } from "../edge/gates.js";
+import { checkShadowRoomPrefix, DEFAULT_SHADOW_MAX_CONNECTIONS, parseShadowTarget } from "../edge/shadow.js";
 import { isLogLevel, LOG_LEVELS } from "../ops/logger.js";
 import { parsePodList } from "../rpc/pod-router.js";
 
@@ -30,6 +32,20 @@ export interface CliConfig {
   readonly grpcPort: number;
   /** `edge`: host:port of every pod (`--pods`). */
   readonly pods: readonly string[] | undefined;
+  /** Rollout gates: JSON file re-read on SIGHUP and when it changes (`--gates-file`). */
+  readonly gatesFile: string | undefined;
+  /** Rollout gates: plans always allowed (`--allow-plans`); undefined = plans not gated by flag. */
+  readonly allowPlans: readonly string[] | undefined;
+  /** Rollout gates: organisations always allowed (`--allow-orgs`). */
+  readonly allowOrgs: readonly string[] | undefined;
+  /** Shadow traffic: staging's base ws(s) URL (`--shadow-to`), without a trailing slash. */
+  readonly shadowTo: string | undefined;
+  /** Shadow traffic: ES256 private key file (PEM or JWK) staging's JWKS trusts. */
+  readonly shadowTokenKey: string | undefined;
+  readonly shadowKid: string | undefined;
+  readonly shadowRoomPrefix: string | undefined;
+  /** Shadow traffic: mirror sockets at most (default 1000). */
+  readonly shadowMaxConnections: number;
 }
 
 type Kind = "int" | "string" | "url";
@@ -100,6 +116,47 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "pods",
     kind: "string",
     help: "edge: host:port,… of the pods' gRPC ports (rooms go to live pods by rendezvous hashing)",
+  },
+  {
+    name: "gates-file",
+    kind: "string",
+    help: 'rollout gates, JSON {"plans":[…],"orgs":[…],"mode":"any"|"all"}; re-read on SIGHUP and on change',
+  },
+  {
+    name: "allow-plans",
+    kind: "string",
+    help: "rollout gates: plans always allowed, comma-separated (others: PLAN_NOT_ENABLED)",
+  },
+  {
+    name: "allow-orgs",
+    kind: "string",
+    help: "rollout gates: organisations (JWT org) always allowed, comma-separated",
+  },
+  {
+    name: "shadow-to",
+    kind: "string",
+    help: "mirror accepted presence, best-effort, to a staging deployment: ws(s)://host:port",
+  },
+  {
+    name: "shadow-token-key",
+    kind: "string",
+    help: "shadow: ES256 private key file (PEM or JWK) whose public part is in staging's JWKS",
+  },
+  {
+    name: "shadow-kid",
+    kind: "string",
+    help: "shadow: kid of that key in staging's JWKS (default: the JWK's kid)",
+  },
+  {
+    name: "shadow-room-prefix",
+    kind: "string",
+    help: "shadow: prepended to mirrored room ids (default none)",
+  },
+  {
+    name: "shadow-max-connections",
+    kind: "int",
+    min: 1,
+    help: `shadow: mirror sockets at most; more connections are not mirrored (default ${DEFAULT_SHADOW_MAX_CONNECTIONS})`,
   },
 ];
 
@@ -219,6 +276,36 @@ export function parseCli(
           : undefined;
     const podId = values.get("pod-id") as string | undefined;
     if (podId !== undefined) checkPodId(podId);
+    const edgeOnly = [
+      "gates-file",
+      "allow-plans",
+      "allow-orgs",
+      "shadow-to",
+      "shadow-token-key",
+      "shadow-kid",
+      "shadow-room-prefix",
+      "shadow-max-connections",
+    ];
+    const podGiven = edgeOnly.find((name) => values.has(name));
+    if (cmd === "pod" && podGiven !== undefined) {
+      throw new Error(`a pod has no client sockets: give --${podGiven} to the edges`);
+    }
+    const shadowTo = values.has("shadow-to")
+      ? parseShadowTarget(values.get("shadow-to") as string)
+      : undefined;
+    const shadowGiven = edgeOnly
+      .filter((n) => n.startsWith("shadow-") && n !== "shadow-to")
+      .find((n) => values.has(n));
+    if (shadowTo === undefined && shadowGiven !== undefined)
+      throw new Error(`--${shadowGiven} needs --shadow-to`);
+    if (shadowTo !== undefined && !values.has("shadow-token-key")) {
+      throw new Error(
+        "--shadow-to needs --shadow-token-key (an ES256 key whose public part is in staging's JWKS)",
+      );
+    }
+    const list = (name: string) =>
+      values.has(name) ? parseNameList(values.get(name) as string, `--${name}`) : undefined;
+    const prefix = values.get("shadow-room-prefix") as string | undefined;
     const logLevel = get("log-level", "info");
     if (!isLogLevel(logLevel)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
     return {
@@ -239,6 +326,14 @@ export function parseCli(
         podId,
         grpcPort: get("grpc-port", 8788),
         pods,
+        gatesFile: values.get("gates-file") as string | undefined,
+        allowPlans: list("allow-plans"),
+        allowOrgs: list("allow-orgs"),
+        shadowTo,
+        shadowTokenKey: values.get("shadow-token-key") as string | undefined,
+        shadowKid: values.get("shadow-kid") as string | undefined,
+        shadowRoomPrefix: prefix === undefined ? undefined : checkShadowRoomPrefix(prefix),
+        shadowMaxConnections: get("shadow-max-connections", DEFAULT_SHADOW_MAX_CONNECTIONS),
       },
     };
   } catch (err) {

@@ -10,6 +10,7 @@ import { createLogger } from "../ops/logger.js";
 import { startSplitRole } from "../rpc/split-cli.js";
 import { createPresenceServer, defaultPodId } from "../server.js";
 import { type CliConfig, HELP, parseCli } from "./flags.js";
+import { prepareRollout, type Rollout } from "./rollout.js";
 
 /** Shutdown must finish within this, ms (BRIEF: exit 0 within 5 s). */
 const SHUTDOWN_DEADLINE_MS = 4500;
@@ -50,6 +51,12 @@ async function run(config: CliConfig): Promise<void> {
   if (staticDir === undefined && config.command === "dev") staticDir = defaultDemoDir();
   const logger = createLogger(config.logLevel as Parameters<typeof createLogger>[0]);
   const podId = config.podId ?? defaultPodId();
+  let rollout: Rollout;
+  try {
+    rollout = prepareRollout(config, logger);
+  } catch (err) {
+    fail((err as Error).message);
+  }
   let bus: RedisBus | undefined;
   if (config.redis) {
     const report = createErrorThrottle((err, context, suppressed) =>
@@ -64,7 +71,9 @@ async function run(config: CliConfig): Promise<void> {
   // Signal handlers go in before the ready line is printed: a SIGTERM that arrives
   // between the two would otherwise hit Node's default action and kill the process.
   let server:
-    | Pick<Awaited<ReturnType<typeof createPresenceServer>>, "url" | "podId" | "close" | "setDenyList">
+    | (Pick<Awaited<ReturnType<typeof createPresenceServer>>, "url" | "podId" | "close" | "setDenyList"> & {
+        readonly edge?: Parameters<Rollout["start"]>[0];
+      })
     | undefined;
   // dev/serve print role "all"; the split-mode roles bring their own line.
   let listening: Readonly<Record<string, string>> | undefined;
@@ -92,7 +101,15 @@ async function run(config: CliConfig): Promise<void> {
 
   try {
     if (config.command === "pod" || config.command === "edge") {
-      const role = await startSplitRole(config, { logger, podId, bus, denyIps, fail });
+      const role = await startSplitRole(config, {
+        logger,
+        podId,
+        bus,
+        denyIps,
+        fail,
+        authorize: rollout.authorize,
+        shadow: rollout.shadow,
+      });
       server = role;
       listening = role.listening;
     } else
@@ -110,6 +127,8 @@ async function run(config: CliConfig): Promise<void> {
         logger,
         podId,
         bus,
+        authorize: rollout.authorize,
+        shadow: rollout.shadow,
       });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
@@ -124,7 +143,9 @@ async function run(config: CliConfig): Promise<void> {
   logger.info({ url: server.url, podId: server.podId, command: config.command }, "listening");
 
   const live = server;
+  rollout.start(live.edge);
   process.on("SIGHUP", () => {
+    rollout.reload();
     if (config.denyIps === undefined) return;
     try {
       const list = readDenyList(config.denyIps);

@@ -2,9 +2,13 @@
 // role from the parsed CLI config and gives main.ts what it needs — the one
 // listening line, close() for signals and the deny-list reload. Bad config (a
 // gRPC port in use) goes through `fail` (one line, exit 2) like the other modes.
+import type { ErrorCode } from "@collabblocks/protocol";
 import type { Logger } from "pino";
 import type { PresenceBus } from "../bus/bus.js";
 import type { CliConfig } from "../cli/flags.js";
+import type { TokenClaims } from "../edge/auth.js";
+import type { Edge } from "../edge/edge.js";
+import type { ShadowOptions } from "../edge/shadow.js";
 import { createEdgeRole } from "./edge-role.js";
 import { createPodRole } from "./pod-role.js";
 
@@ -14,6 +18,10 @@ export interface SplitRoleDeps {
   readonly bus: PresenceBus | undefined;
   readonly denyIps: readonly string[];
   readonly fail: (message: string) => never;
+  /** Rollout gates (edge only). */
+  readonly authorize?: (claims: TokenClaims) => ErrorCode | undefined;
+  /** Shadow traffic (edge only). */
+  readonly shadow?: ShadowOptions;
 }
 
 export interface RunningRole {
@@ -22,6 +30,8 @@ export interface RunningRole {
   /** The JSON line printed on stdout once ready. */
   readonly listening: Readonly<Record<string, string>>;
   setDenyList(cidrs: readonly string[]): void;
+  /** The edge (undefined for a pod): rollout gates re-check its live connections. */
+  readonly edge?: Edge;
   close(): Promise<void>;
 }
 
@@ -66,12 +76,15 @@ export async function startSplitRole(config: CliConfig, deps: SplitRoleDeps): Pr
     maxConnsPerIp: config.maxConnsPerIp,
     denyIps: deps.denyIps,
     logger,
+    authorize: deps.authorize,
+    shadow: deps.shadow,
   });
   return {
     url: role.url,
     podId,
     listening: { event: "listening", role: "edge", url: role.url },
     setDenyList: (cidrs) => role.setDenyList(cidrs),
+    edge: role.edge,
     close: () => role.close(),
   };
 }
