@@ -12,7 +12,8 @@
 // flush, which sends the difference staged → state as one patch. A reconnect
 // re-asserts the whole state. Counting: every production diff ends as one
 // `shadowMirrored` (reproduced) or one `shadowDropped` (folded into another
-// message, or lost with the socket), so mirrored + dropped = diffs observed.
+// message, lost with a socket, or arriving while staging is unreachable), so
+// mirrored + dropped = diffs observed; drops are counted when they happen.
 import {
   decodeServerMessage,
   encode,
@@ -180,6 +181,10 @@ export function createMirrorConnection(
       return;
     }
     if (phase === "connecting") token = undefined; // refused before the welcome: sign afresh next time
+    // Diffs waiting for this socket are lost with it (the next welcome re-asserts the state),
+    // and counted now, so a staging outage shows in the metrics at once, not at reconnect.
+    stats.shadowDropped += dirty;
+    dirty = 0;
     retryLater();
   };
 
@@ -287,8 +292,8 @@ export function createMirrorConnection(
         stats.shadowMirrored++;
         return;
       }
-      if (phase === "replaced" || phase === "closed") {
-        stats.shadowDropped++;
+      if (phase === "backoff" || phase === "replaced" || phase === "closed") {
+        stats.shadowDropped++; // the next welcome re-asserts the state; this diff is not reproduced
         return;
       }
       dirty++;

@@ -269,6 +269,24 @@ describe("createShadowMirror", () => {
   });
 });
 
+describe("createShadowMirror while staging is unreachable", () => {
+  it("counts diffs as dropped when they happen, and re-asserts the state once staging answers", async () => {
+    const { mirror, sockets, stats } = setup();
+    const c = conn("room-1", "cid-iiiiiiiiiiiiiiiiiiii");
+    mirror.entered(c);
+    await vi.waitFor(() => expect(sockets).toHaveLength(1));
+    sockets[0]!.terminate(); // connection refused
+    expect(stats.shadowDropped).toBe(1); // the enter
+    update(mirror, c, { status: "a" });
+    update(mirror, c, { status: "b" });
+    expect(stats.shadowDropped).toBe(3);
+    await vi.waitFor(() => expect(sockets).toHaveLength(2), { timeout: 2000 });
+    sockets[1]!.welcome();
+    expect(sockets[1]!.patches()).toEqual([{ set: { status: "b" }, del: [] }]);
+    expect(stats).toEqual({ shadowMirrored: 0, shadowDropped: 3, shadowConnections: 1 });
+  });
+});
+
 describe("diffStates", () => {
   it("sets changed and new keys and deletes missing ones, comparing values deeply", () => {
     expect(diffStates({ a: 1, b: { x: 1 }, c: 3 }, { a: 1, b: { x: 2 }, d: 4 })).toEqual({
