@@ -142,8 +142,10 @@ export function createMirrorConnection(
       ? { set: state, del: Object.keys(staged).filter((k) => !Object.hasOwn(state, k)) }
       : diffStates(staged, state);
     if (Object.keys(patch.set).length === 0 && patch.del.length === 0) {
-      if (dirty > 0) stats.shadowDropped += dirty - 1; // net no change: the welcome or last write stands for it
-      if (dirty > 0) stats.shadowMirrored++;
+      if (dirty > 0) {
+        stats.shadowMirrored++; // net no change: the welcome or the last write stands for the newest diff
+        stats.shadowDropped += dirty - 1;
+      }
       dirty = 0;
       return true;
     }
@@ -158,8 +160,10 @@ export function createMirrorConnection(
     }
     write(patch);
     staged = state;
-    stats.shadowMirrored++;
-    stats.shadowDropped += Math.max(0, dirty - 1);
+    if (dirty > 0) {
+      stats.shadowMirrored++; // one message reproduces the newest diff; the others were folded into it
+      stats.shadowDropped += dirty - 1;
+    }
     dirty = 0;
     return true;
   };
