@@ -59,7 +59,9 @@ export function planConnections({ conns, senders, rooms, probes }, servers) {
 }
 
 function createWorker(pin) {
-  const child = fork(WORKER, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  // BENCH_WORKER_ARGS: extra node flags for the load processes (e.g. "--cpu-prof"), to profile the generator.
+  const execArgv = process.env.BENCH_WORKER_ARGS?.split(" ").filter(Boolean) ?? [];
+  const child = fork(WORKER, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv });
   trackChild(child);
   const pinned = pinPid(child.pid, pin.generatorCpus, pin);
   const waiters = new Map();
