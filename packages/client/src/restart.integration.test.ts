@@ -203,6 +203,9 @@ describe("20 SDK clients across a server restart", () => {
     );
 
     expect(peers.map((p) => p.room.connectionId)).toEqual(ids);
+    // The restarted server holds nothing for the returning clients: each is announced by its
+    // re-assert (full state), never as an empty enter first (edge ENTER_DEFER_MS).
+    expect(emptyPairs, "no peer was ever shown with empty presence").toBe(0);
     for (const p of peers) {
       const names = p.statuses.map((s) => s.status);
       expect(names, `client ${p.index} went reconnecting → connected`).toContain("reconnecting");

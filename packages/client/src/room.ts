@@ -153,9 +153,13 @@ export function createRoom<P extends object>(
     const events: OthersEvent<P>[] = [];
     let gap = false;
     for (const entry of msg.entries) {
-      if (entry.connectionId === selfCid && entry.kind === "update" && entry.epoch === welcome?.epoch) {
-        if (rttTrusted) rtt.echoed(entry.base, entry.clock, now);
-        repairing = false;
+      if (entry.connectionId === selfCid && entry.epoch === welcome?.epoch && entry.kind !== "leave") {
+        // Our first patch of an epoch may come back as our (deferred) enter: it acks (0, clock].
+        const base = entry.kind === "update" ? entry.base : 0;
+        if (entry.clock > base) {
+          if (rttTrusted) rtt.echoed(base, entry.clock, now);
+          repairing = false;
+        }
       }
       const result = others.apply(entry);
       if (result.outcome.kind === "gap") gap = true;

@@ -22,28 +22,39 @@ afterAll(async () => {
 });
 
 describe("joining a room", () => {
-  it("welcomes, sends a snapshot that includes the joiner, then live batches", async () => {
+  it("welcomes, sends the snapshot, then announces a fresh joiner with its first patch", async () => {
     const a = await join("join-1", "alice");
+    const aid = a.welcome!.connectionId;
     expect(a.welcome).toMatchObject({ userId: "alice", epoch: 1, limits: { ratePerSecond: 20, burst: 5 } });
-    expect(a.replica.get(a.welcome!.connectionId)).toMatchObject({ userId: "alice", epoch: 1, clock: 0 });
+    // The room holds nothing for a fresh connection: it is announced by its first patch
+    // (ENTER_DEFER_MS), so peers never see an empty enter followed by the real state.
+    expect(a.replica.get(aid)).toBeUndefined();
+    a.update({ status: "idle" });
+    await a.waitFor(() => a.replica.get(aid)?.clock === 1, 5000, "alice's own enter");
+    expect(a.replica.get(aid)).toMatchObject({
+      userId: "alice",
+      epoch: 1,
+      clock: 1,
+      state: { status: "idle" },
+    });
 
     const b = await join("join-1", "bob");
-    expect(b.replica.size).toBe(2);
+    expect(b.replica.get(aid)).toMatchObject({ userId: "alice", state: { status: "idle" } });
+    // Bob sends nothing: he is announced, empty, once the deferral runs out.
     await a.waitFor(() => a.replica.size === 2, 5000, "alice to see bob");
-    expect(a.replica.get(b.welcome!.connectionId)).toMatchObject({ userId: "bob", info: { name: "bob" } });
+    expect(a.replica.get(b.welcome!.connectionId)).toMatchObject({
+      userId: "bob",
+      info: { name: "bob" },
+      state: {},
+    });
+    const bobEvents = a.events.filter((e) => e.connectionId === b.welcome!.connectionId);
+    expect(bobEvents.map((e) => e.kind)).toEqual(["enter"]);
 
     a.update({ cursor: { x: 0.25, y: 0.5 }, status: "editing" });
-    await b.waitFor(
-      () => b.others().get(a.welcome!.connectionId)?.status === "editing",
-      5000,
-      "bob to see alice",
-    );
-    expect(b.others().get(a.welcome!.connectionId)).toEqual({
-      cursor: { x: 0.25, y: 0.5 },
-      status: "editing",
-    });
-    // The sender's own update comes back as the ack, with clock 1.
-    await a.waitFor(() => a.replica.get(a.welcome!.connectionId)?.clock === 1, 5000, "alice's ack");
+    await b.waitFor(() => b.others().get(aid)?.status === "editing", 5000, "bob to see alice");
+    expect(b.others().get(aid)).toEqual({ cursor: { x: 0.25, y: 0.5 }, status: "editing" });
+    // The sender's own update comes back as the ack, with clock 2.
+    await a.waitFor(() => a.replica.get(aid)?.clock === 2, 5000, "alice's ack");
   });
 
   it("shows a cleanly closed client leaving with reason left", async () => {

@@ -94,6 +94,8 @@ describe("control messages", () => {
     const c = connectTestClient({ url: server.wsUrl, room: "r", token, record: true });
     clients.push(c);
     await c.ready;
+    c.update({ status: "here" }); // announces the connection (a fresh one is announced by its first patch)
+    await c.waitFor(() => c.replica.size === 1);
     c.send({ type: MessageType.SYNC_REQUEST, syncId: 7 });
     await c.waitFor(() => c.messages.some((m) => m.type === MessageType.SNAPSHOT_DONE && m.syncId === 7));
     expect(c.messages.find((m) => m.type === MessageType.SNAPSHOT_DONE && m.syncId === 7)).toMatchObject({

@@ -36,6 +36,32 @@ import { createTokenBucket, type TokenBucket, type TokenBucketSpec, takeToken } 
  * the SDK repairs by re-sending its whole state once.
  */
 export const PATCH_BUCKET: TokenBucketSpec = { ratePerSecond: RATE_PER_SECOND, burst: RATE_BURST };
+/**
+ * A connection the room holds no state for (a fresh join, or a client returning
+ * after a single-process server restarted) is announced to peers with its first
+ * patch — which the SDK sends right after the join snapshot — so peers see one
+ * `enter` with the real state instead of an empty enter and then the state (a
+ * blank flash of every returning client after a restart). One that sends
+ * nothing is announced, empty, after this long, ms.
+ */
+export const ENTER_DEFER_MS = 1000;
+
+/** Publishes a deferred enter now, with the connection's current version and state. */
+export function announce(conn: Connection): void {
+  if (conn.enterTimer === undefined) return;
+  clearTimeout(conn.enterTimer);
+  conn.enterTimer = undefined;
+  conn.room.publish({
+    kind: "enter",
+    connectionId: conn.connectionId,
+    userId: conn.userId,
+    info: conn.info,
+    epoch: conn.epoch,
+    clock: conn.clock,
+    state: conn.state,
+  });
+}
+
 /** Other messages (ping, auth, RTT reports): generous, only stops floods. */
 export const CONTROL_BUCKET: TokenBucketSpec = { ratePerSecond: 10, burst: 20 };
 /** Snapshots are expensive for big rooms: SYNC_REQUEST gets its own small budget. */
@@ -96,6 +122,8 @@ export interface Connection extends RoomMember {
   missedPongs: number;
   /** Set once the connection has ended. */
   ended: EndMode | undefined;
+  /** Set while the connection's enter is deferred (see ENTER_DEFER_MS). */
+  enterTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 export interface ConnectionInit {
@@ -135,6 +163,7 @@ export function createConnection(init: ConnectionInit): Connection {
     strikeWindowStart: init.now,
     missedPongs: 0,
     ended: undefined,
+    enterTimer: undefined,
     lag: undefined as EntryQueue | undefined,
     lagSince: 0,
     needsSnapshot: false,
@@ -185,6 +214,10 @@ function handleUpdate(conn: Connection, hooks: ConnectionHooks, msg: ClientMessa
   conn.clock++;
   conn.state = merged;
   hooks.onAccepted(conn, msg);
+  if (conn.enterTimer !== undefined) {
+    announce(conn); // the first patch of a deferred connection goes out as its enter
+    return;
+  }
   conn.room.publish({
     kind: "update",
     connectionId: conn.connectionId,

@@ -73,7 +73,12 @@ export interface EdgeRoom {
   /** Applies, queues and forwards an entry of a local connection (already validated and sequenced). */
   publish(entry: BatchEntry): void;
   /** Adds a member: its enter is published, then it gets the snapshot (which includes itself). */
-  join(member: RoomMember, enter: BatchEntry & { kind: "enter" }): void;
+  /**
+   * Adds a member and sends it the snapshot. The member's identity (user, epoch)
+   * is remembered at once; its enter is published now unless `deferred`, in which
+   * case the connection publishes it later (connection.ts ENTER_DEFER_MS).
+   */
+  join(member: RoomMember, enter: BatchEntry & { kind: "enter" }, deferred?: boolean): void;
   /** Removes a member, publishing its leave if given. */
   remove(member: RoomMember, leave: LeaveEntry | undefined): void;
   /** Sends the full snapshot to one member with the given syncId (0 = server-initiated). */
@@ -299,8 +304,9 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
       enqueue(entry);
       link.write(roomId, [entry]);
     },
-    join(member, enter) {
-      room.publish(enter);
+    join(member, enter, deferred = false) {
+      if (deferred) remember(enter.connectionId, enter.userId, enter.epoch);
+      else room.publish(enter);
       sendSnapshot(member, 0);
       members.set(member.connectionId, member);
     },

@@ -25,9 +25,11 @@ import type { Metrics } from "../ops/metrics.js";
 import type { TokenVerifier } from "./auth.js";
 import { isRoomsPath, parseConnectUrl } from "./connect-url.js";
 import {
+  announce,
   type Connection,
   type ConnectionHooks,
   createConnection,
+  ENTER_DEFER_MS,
   type EndMode,
   errorFrame,
   handleMessage,
@@ -160,6 +162,10 @@ export function createEdge(options: EdgeOptions): Edge {
     connectionCount--;
     options.observer?.ended(conn, mode);
     if (conn.expiryTimer) clearTimeout(conn.expiryTimer);
+    // Peers never saw a connection whose enter was still deferred: no leave for it.
+    const announced = conn.enterTimer === undefined;
+    if (conn.enterTimer) clearTimeout(conn.enterTimer);
+    conn.enterTimer = undefined;
     const { room } = conn;
     if (code !== undefined) {
       sendError(conn.ws, code, message ?? code);
@@ -176,7 +182,7 @@ export function createEdge(options: EdgeOptions): Edge {
     switch (mode) {
       case "left":
       case "expired":
-        room.remove(conn, leaveOf(mode));
+        room.remove(conn, announced ? leaveOf(mode) : undefined);
         return;
       case "replaced":
       case "shutdown":
@@ -332,15 +338,25 @@ export function createEdge(options: EdgeOptions): Edge {
       }),
       { binary: true },
     );
-    room.join(conn, {
-      kind: "enter",
-      connectionId: cid,
-      userId: claims.sub,
-      info: claims.info,
-      epoch,
-      clock: 0,
-      state: conn.state,
-    });
+    // A connection the room holds no state for is announced with its first patch.
+    const deferred = peer === undefined;
+    if (deferred) {
+      conn.enterTimer = setTimeout(() => announce(conn), ENTER_DEFER_MS);
+      conn.enterTimer.unref?.();
+    }
+    room.join(
+      conn,
+      {
+        kind: "enter",
+        connectionId: cid,
+        userId: claims.sub,
+        info: claims.info,
+        epoch,
+        clock: 0,
+        state: conn.state,
+      },
+      deferred,
+    );
     options.observer?.entered(conn);
     ws.removeAllListeners("message");
     ws.on("message", (data: Buffer, isBinary: boolean) => handleMessage(conn, hooks, data, isBinary));
