@@ -78,19 +78,21 @@ export function pinPid(pid, cpus, pin = pinning()) {
 }
 
 /**
- * Busy time of one CPU since boot, µs (user + nice + system + irq + softirq +
- * steal from /proc/stat). Over a window, busy(server core) − the measured
- * processes' CPU = work of other processes (and of the kernel's network softirqs)
- * on the server's core: the bench's interference indicator.
+ * CPU times of one CPU since boot, µs, from /proc/stat. Over a window,
+ * busyUs(server core) − the measured processes' CPU = work of other processes on
+ * the server's core (the interference indicator); softirqUs is mostly the
+ * kernel's loopback network receive work, done for the server's own sockets too.
+ * busyUs: user + nice + system + irq + steal; softirqUs: softirq.
  */
-export function cpuBusyUs(cpu) {
+export function cpuTimes(cpu) {
   try {
     const line = readFileSync("/proc/stat", "latin1")
       .split("\n")
       .find((l) => l.startsWith(`cpu${cpu} `));
     if (line === undefined) return null;
     const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
-    return ((user + nice + system + irq + softirq + steal) / CLK_TCK) * 1e6;
+    const us = (ticks) => (ticks / CLK_TCK) * 1e6;
+    return { busyUs: us(user + nice + system + irq + steal), softirqUs: us(softirq) };
   } catch {
     return null;
   }

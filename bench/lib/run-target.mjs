@@ -5,7 +5,7 @@
 import { fork } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { cpuBusyUs, memory, pinning, pinPid, sumCpuUs, sumRss } from "./proc-stats.mjs";
+import { cpuTimes, memory, pinning, pinPid, sumCpuUs, sumRss } from "./proc-stats.mjs";
 import { startRedis } from "./redis.mjs";
 import { NotAvailableError, trackChild } from "./server-process.mjs";
 import { summarize } from "./summary.mjs";
@@ -184,14 +184,14 @@ export async function runTarget({ target: name, run, opts, log }) {
     const cpu0 = {
       server: sumCpuUs(serverPids),
       all: sumCpuUs(allPids),
-      core: serverCore === null ? null : cpuBusyUs(serverCore),
+      core: serverCore === null ? null : cpuTimes(serverCore),
       at: clock.nowUs(),
     };
     await sleep((windowEndUs - clock.nowUs()) / 1000);
     const cpu1 = {
       server: sumCpuUs(serverPids),
       all: sumCpuUs(allPids),
-      core: serverCore === null ? null : cpuBusyUs(serverCore),
+      core: serverCore === null ? null : cpuTimes(serverCore),
       at: clock.nowUs(),
     };
     const rssEnd = sumRss(serverPids);
@@ -223,7 +223,9 @@ export async function runTarget({ target: name, run, opts, log }) {
         serverCpuUs: opts.url ? null : cpu1.server - cpu0.server,
         redisCpuUs: redis ? cpu1.all - cpu0.all - (cpu1.server - cpu0.server) : null,
         // Busy time of the server core not spent in the measured processes (or Redis).
-        foreignCpuUs: cpu0.core === null || opts.url ? null : cpu1.core - cpu0.core - (cpu1.all - cpu0.all),
+        foreignCpuUs:
+          cpu0.core === null || opts.url ? null : cpu1.core.busyUs - cpu0.core.busyUs - (cpu1.all - cpu0.all),
+        softirqCpuUs: cpu0.core === null || opts.url ? null : cpu1.core.softirqUs - cpu0.core.softirqUs,
         serverProcesses: serverPids.length,
         serverCoresAvailable: pin.enabled ? 1 : pin.cores,
         rss: opts.url ? null : { idle: rssIdle, loaded: rssLoaded, end: rssEnd, hwm },

@@ -36,13 +36,31 @@ function latencyFigures(h, lost = 0, censoredAboveMs = null) {
     if (rank > h.totalCount || h.totalCount === 0) return null;
     return ms(h.getValueAtPercentile(Math.min(100, (rank / h.totalCount) * 100)));
   };
+  const p50Ms = at(50);
+  const p95Ms = at(95);
+  const p99Ms = at(99);
+  // Lower bounds of censored percentiles: beyond the drain, and not below a lower percentile.
+  let floor = lost > 0 ? censoredAboveMs : null;
+  const above = {};
+  for (const [key, v] of [
+    ["p50Ms", p50Ms],
+    ["p95Ms", p95Ms],
+    ["p99Ms", p99Ms],
+    ["maxMs", null],
+  ]) {
+    if (v !== null) floor = Math.max(floor ?? 0, v);
+    else if (floor !== null)
+      above[key] = Math.max(floor, key === "maxMs" && h.totalCount ? ms(h.maxValue) : 0);
+  }
   return {
     count: h.totalCount,
     lost,
     censoredAboveMs: lost > 0 ? censoredAboveMs : null,
-    p50Ms: at(50),
-    p95Ms: at(95),
-    p99Ms: at(99),
+    /** For each percentile that is null: the latency it is known to exceed, ms. */
+    above,
+    p50Ms,
+    p95Ms,
+    p99Ms,
     maxMs: lost > 0 ? null : ms(h.maxValue),
     deliveredMaxMs: h.totalCount ? ms(h.maxValue) : null,
     meanMs: h.totalCount ? ms(h.mean) : null,
@@ -135,6 +153,7 @@ export function summarize(m) {
       cpuUsPerFrame: perUnit(cpuUs, frames),
       redisCpuUs: m.redisCpuUs,
       foreignCores: m.foreignCpuUs === null ? null : Math.max(0, m.foreignCpuUs) / m.cpuWindowUs,
+      softirqCores: m.softirqCpuUs == null ? null : m.softirqCpuUs / m.cpuWindowUs,
       rssIdleBytes: m.rss?.idle ?? null,
       rssLoadedBytes: m.rss?.loaded ?? null,
       rssEndBytes: m.rss?.end ?? null,
