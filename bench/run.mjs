@@ -74,7 +74,7 @@ function parseFlags(argv) {
     overrides: {
       conns: int("conns", values.conns, 2),
       senders: int("senders", values.senders),
-      hz: int("hz", values.hz),
+      hz: int("hz", values.hz, 0.1),
       rooms: int("rooms", values.rooms),
       processes: int("processes", values.processes),
     },

@@ -1,7 +1,7 @@
 // Sends each sender's cursor update at `hz`, each sender at its own random phase,
 // from one 1 ms timer per process instead of one timer per sender (10 000 timers
 // at 20 Hz cost more than the sends). The period is rounded to whole ms, so the
-// rates used by the scenarios (1, 2, 5, 10, 20, 50 Hz) are exact.
+// rates used by the scenarios (0.2, 0.5, 1, 2, 5, 10, 20 Hz) are exact.
 //
 // The cursor does a random walk over a 1280×720 canvas and is sent as
 // pixel ÷ size (x = 523/1280 = 0.40859375): realistic values for the
