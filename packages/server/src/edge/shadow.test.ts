@@ -87,7 +87,7 @@ afterEach(() => {
   for (const m of mirrors.splice(0)) m.close();
 });
 
-function setup(options: { maxConnections?: number; roomPrefix?: string } = {}) {
+function setup(options: { maxConnections?: number; roomPrefix?: string } = {}, now: () => number = Date.now) {
   const sockets: FakeSocket[] = [];
   const stats: ShadowCounters = { shadowMirrored: 0, shadowDropped: 0, shadowConnections: 0 };
   const mirror = createShadowMirror(
@@ -96,6 +96,7 @@ function setup(options: { maxConnections?: number; roomPrefix?: string } = {}) {
       stats,
       logger: createSilentLogger(),
       random: () => 0, // shortest backoff (0.75 × the table)
+      now,
       connect: (url) => {
         const s = new FakeSocket(url);
         sockets.push(s);
@@ -284,6 +285,25 @@ describe("createShadowMirror while staging is unreachable", () => {
     sockets[1]!.welcome();
     expect(sockets[1]!.patches()).toEqual([{ set: { status: "b" }, del: [] }]);
     expect(stats).toEqual({ shadowMirrored: 0, shadowDropped: 3, shadowConnections: 1 });
+  });
+});
+
+describe("createShadowMirror token renewal", () => {
+  it("renews the staging token in-band before it expires", async () => {
+    let clock = Date.now();
+    const { mirror, sockets } = setup({}, () => clock);
+    mirror.entered(conn("room-1", "cid-jjjjjjjjjjjjjjjjjjjj"));
+    await vi.waitFor(() => expect(sockets).toHaveLength(1));
+    sockets[0]!.welcome();
+    const first = decodeJwt(new URL(sockets[0]!.url).searchParams.get("token")!);
+    clock += (first.exp! - first.iat! - 60) * 1000; // one minute before expiry
+    await vi.waitFor(() => expect(sockets[0]!.sent.some((m) => m.type === MessageType.AUTH)).toBe(true), {
+      timeout: 3000,
+    });
+    const auth = sockets[0]!.sent.find((m) => m.type === MessageType.AUTH);
+    const renewed = decodeJwt((auth as { token: string }).token);
+    expect(renewed.exp).toBeGreaterThan(first.exp!);
+    expect(renewed).toMatchObject({ sub: "alice", room: "room-1" });
   });
 });
 
