@@ -17,7 +17,7 @@ const latencyCell = (lat, key) => {
 };
 const rssPerConn = (bytes) => (bytes === null ? "–" : bytes < 0 ? "~0" : (bytes / 1024).toFixed(1));
 const cursorBytes = (r) =>
-  r.wire.bytesPerDeliveredUpdate === null ? null : r.wire.bytesPerDeliveredUpdate - r.wire.timestampBytes;
+  r.wire.bytesPerDeliveredEntry == null ? null : r.wire.bytesPerDeliveredEntry - r.wire.timestampBytes;
 
 /** Other work on the server's core above this (cores) is flagged: the run was disturbed. */
 const FOREIGN_CORES_WARNING = 0.1;
@@ -45,8 +45,9 @@ export const SUMMARY_COLUMNS = [
   ["µs CPU/frame", (r) => fix(r.server.cpuUsPerFrame, 2)],
   // (RSS after joining − RSS idle) ÷ connections; GC can make it negative in small runs: "~0".
   ["RSS KB/conn", (r) => rssPerConn(r.server.rssPerConnBytes)],
-  // Received WebSocket bytes (frame headers included) per delivered update, minus the
-  // bench's own timestamp: what a cursor-only update costs on the wire.
+  // Received WebSocket bytes (frame headers included) per delivered update entry (a
+  // coalesced entry of ours is one), minus the bench's own timestamp: what a
+  // cursor-only update costs on the wire.
   ["B/update", (r) => fix(cursorBytes(r), 1)],
   ["gen cores", (r) => fix(r.generator.cores, 2)],
 ];

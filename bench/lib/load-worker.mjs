@@ -54,8 +54,6 @@ const state = {
   sendsByRoom: new Map(),
   errors: {},
   unexpectedCloses: 0,
-  cpuStart: null,
-  cpuEnd: null,
   schedule: null,
 };
 
@@ -211,13 +209,6 @@ function start({ sendStartUs, windowStartUs, windowEndUs, hz }) {
       }
     },
   });
-  const at = (tUs, fn) => setTimeout(fn, Math.max(0, (tUs - nowUs()) / 1000));
-  at(windowStartUs, () => {
-    state.cpuStart = process.cpuUsage();
-  });
-  at(windowEndUs, () => {
-    state.cpuEnd = process.cpuUsage(state.cpuStart ?? undefined);
-  });
 }
 
 function report() {
@@ -231,7 +222,6 @@ function report() {
     probesByRoom.set(c.room, (probesByRoom.get(c.room) ?? 0) + 1);
     probeOwnSends += c.sentInWindow ?? 0;
   }
-  const cpu = state.cpuEnd ?? { user: 0, system: 0 };
   return {
     conns: state.conns.filter((c) => c.ready).length,
     frames: state.frames,
@@ -247,7 +237,6 @@ function report() {
     connsByRoom: [...connsByRoom],
     probeOwnSends,
     probeDelivered: state.probeDelivered,
-    cpuUs: cpu.user + cpu.system,
     errors: state.errors,
     unexpectedCloses: state.unexpectedCloses,
     latency: hdr.encodeIntoCompressedBase64(state.latency),

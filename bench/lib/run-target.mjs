@@ -181,7 +181,11 @@ export async function runTarget({ target: name, run, opts, log }) {
     for (const w of workers) w.send({ type: "start", sendStartUs, windowStartUs, windowEndUs, hz: run.hz });
     await sleep((windowStartUs - clock.nowUs()) / 1000);
     const serverCore = pin.enabled ? Number(pin.serverCpus) : null;
+    // The generator's CPU is read from /proc at the same instants as the servers' (a
+    // busy worker's own timers would fire late and stretch its window).
+    const workerPids = workers.map((w) => w.pid);
     const cpu0 = {
+      generator: sumCpuUs(workerPids),
       server: sumCpuUs(serverPids),
       all: sumCpuUs(allPids),
       core: serverCore === null ? null : cpuTimes(serverCore),
@@ -189,6 +193,7 @@ export async function runTarget({ target: name, run, opts, log }) {
     };
     await sleep((windowEndUs - clock.nowUs()) / 1000);
     const cpu1 = {
+      generator: sumCpuUs(workerPids),
       server: sumCpuUs(serverPids),
       all: sumCpuUs(allPids),
       core: serverCore === null ? null : cpuTimes(serverCore),
@@ -221,6 +226,7 @@ export async function runTarget({ target: name, run, opts, log }) {
         windowUs: windowEndUs - windowStartUs,
         cpuWindowUs: cpu1.at - cpu0.at,
         serverCpuUs: opts.url ? null : cpu1.server - cpu0.server,
+        generatorCpuUs: cpu1.generator - cpu0.generator,
         redisCpuUs: redis ? cpu1.all - cpu0.all - (cpu1.server - cpu0.server) : null,
         // Busy time of the server core not spent in the measured processes (or Redis).
         foreignCpuUs:

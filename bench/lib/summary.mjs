@@ -120,7 +120,7 @@ export function summarize(m) {
   const sendLag = mergeHistograms(reports.map((r) => r.sendLag));
   const errors = {};
   for (const r of reports) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
-  const generatorCpuUs = sum((r) => r.cpuUs);
+  const generatorCpuUs = m.generatorCpuUs;
   const perUnit = (total, n) => (total === null || n === 0 ? null : total / n);
   const cpuUs = m.serverCpuUs;
 
@@ -165,6 +165,12 @@ export function summarize(m) {
       bytesPerDeliveredUpdate: perUnit(
         sum((r) => r.bytes),
         updates,
+      ),
+      // Per update *entry* on the wire: a coalesced entry is one update message covering
+      // several patches, and carries one timestamp.
+      bytesPerDeliveredEntry: perUnit(
+        sum((r) => r.bytes),
+        updates / patchesPerEntry,
       ),
       bytesPerSentUpdate: perUnit(
         sum((r) => r.sendBytes),
