@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { connectRedisBus, createErrorThrottle, type RedisBus } from "../bus/redis/index.js";
 import { parseDenyList, splitDenyList } from "../edge/ip-filter.js";
 import { createLogger } from "../ops/logger.js";
-import { startSplitRole } from "../rpc/split-cli.js";
+import { edgeOptionsFromCli, startSplitRole } from "../rpc/split-cli.js";
 import { createPresenceServer, defaultPodId } from "../server.js";
 import { type CliConfig, HELP, parseCli } from "./flags.js";
 import { prepareRollout, type Rollout } from "./rollout.js";
@@ -114,21 +114,14 @@ async function run(config: CliConfig): Promise<void> {
       listening = role.listening;
     } else
       server = await createPresenceServer({
-        port: config.port,
-        host: config.host,
+        ...edgeOptionsFromCli(config, { denyIps, authorize: rollout.authorize, shadow: rollout.shadow }),
         auth: config.command === "dev" ? "dev" : { jwksUrl: config.jwksUrl! },
-        tickMs: config.tickMs,
         maxRooms: config.maxRooms,
-        maxRoomConnections: config.maxRoomConnections,
-        maxConnsPerIp: config.maxConnsPerIp,
-        denyIps,
         staticDir,
         placeholderPage: config.command === "dev",
         logger,
         podId,
         bus,
-        authorize: rollout.authorize,
-        shadow: rollout.shadow,
       });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDevIssuer } from "../edge/dev-issuer.js";
-import { createHttpHandler, type HttpOptions } from "./http.js";
+import { createHttpHandler, displayHost, type HttpOptions } from "./http.js";
 import { createSilentLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 
@@ -88,5 +88,16 @@ describe("http endpoints", () => {
   it("serves the placeholder page when asked and there is no demo", async () => {
     const url = await serve({ placeholder: true });
     expect(await (await fetch(`${url}/`)).text()).toContain("CollabBlocks Presence");
+  });
+});
+
+describe("displayHost", () => {
+  it("shows a wildcard bind as loopback and brackets IPv6 addresses", () => {
+    expect(displayHost("0.0.0.0")).toBe("127.0.0.1");
+    expect(displayHost("")).toBe("127.0.0.1");
+    expect(displayHost("::")).toBe("[::1]");
+    expect(displayHost("::1")).toBe("[::1]");
+    expect(displayHost("10.0.0.5")).toBe("10.0.0.5");
+    expect(displayHost("localhost")).toBe("localhost");
   });
 });

@@ -21,6 +21,13 @@ export interface HttpOptions {
   readonly logger: Logger;
 }
 
+/** The host part of a URL for a bound interface: a wildcard bind is reached on loopback; IPv6 in brackets. */
+export function displayHost(host: string): string {
+  if (host === "0.0.0.0" || host === "") return "127.0.0.1";
+  if (host === "::") return "[::1]";
+  return host.includes(":") ? `[${host}]` : host;
+}
+
 function json(
   res: ServerResponse,
   status: number,

@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { PresenceBus } from "../bus/bus.js";
-import { createHttpHandler } from "../ops/http.js";
+import { createHttpHandler, displayHost } from "../ops/http.js";
 import { createSilentLogger } from "../ops/logger.js";
 import { createMetrics, type Metrics } from "../ops/metrics.js";
 import { createPod, type Pod } from "../pod/pod.js";
@@ -44,12 +44,6 @@ export interface PodRole {
   readonly httpServer: Server;
   /** Ends the edges' streams (they move the rooms to other pods), then stops. */
   close(): Promise<void>;
-}
-
-function displayHost(host: string): string {
-  if (host === "0.0.0.0" || host === "") return "127.0.0.1";
-  if (host === "::") return "[::1]";
-  return host.includes(":") ? `[${host}]` : host;
 }
 
 export async function createPodRole(options: PodRoleOptions): Promise<PodRole> {

@@ -8,6 +8,7 @@ import type { PresenceBus } from "../bus/bus.js";
 import type { CliConfig } from "../cli/flags.js";
 import type { TokenClaims } from "../edge/auth.js";
 import type { Edge } from "../edge/edge.js";
+import type { EdgeServerOptions } from "../edge/edge-server.js";
 import type { ShadowOptions } from "../edge/shadow.js";
 import { createEdgeRole } from "./edge-role.js";
 import { createPodRole } from "./pod-role.js";
@@ -33,6 +34,26 @@ export interface RunningRole {
   /** The edge (undefined for a pod): rollout gates re-check its live connections. */
   readonly edge?: Edge;
   close(): Promise<void>;
+}
+
+/**
+ * The edge options of every command that serves clients (dev, serve, edge), from
+ * their flags: one mapping, so a flag wired for one mode reaches the others.
+ */
+export function edgeOptionsFromCli(
+  config: CliConfig,
+  deps: Pick<SplitRoleDeps, "denyIps" | "authorize" | "shadow">,
+): EdgeServerOptions {
+  return {
+    port: config.port,
+    host: config.host,
+    tickMs: config.tickMs,
+    maxRoomConnections: config.maxRoomConnections,
+    maxConnsPerIp: config.maxConnsPerIp,
+    denyIps: deps.denyIps,
+    authorize: deps.authorize,
+    shadow: deps.shadow,
+  };
 }
 
 export async function startSplitRole(config: CliConfig, deps: SplitRoleDeps): Promise<RunningRole> {
@@ -66,18 +87,11 @@ export async function startSplitRole(config: CliConfig, deps: SplitRoleDeps): Pr
   }
   if (config.command !== "edge") throw new Error(`not a split-mode command: ${config.command}`);
   const role = await createEdgeRole({
-    port: config.port,
-    host: config.host,
+    ...edgeOptionsFromCli(config, deps),
     jwksUrl: config.jwksUrl!,
     pods: config.pods!,
     edgeId: podId,
-    tickMs: config.tickMs,
-    maxRoomConnections: config.maxRoomConnections,
-    maxConnsPerIp: config.maxConnsPerIp,
-    denyIps: deps.denyIps,
     logger,
-    authorize: deps.authorize,
-    shadow: deps.shadow,
   });
   return {
     url: role.url,

@@ -1,0 +1,157 @@
+// The WebSocket front every client-serving mode runs (BRIEF §2): metrics, the
+// optional shadow mirror, the edge and the HTTP server its upgrades arrive on.
+// dev/serve (server.ts, link to a pod in the same process) and split-mode `edge`
+// (rpc/edge-role.ts, link over gRPC) both start it here, so an edge option added
+// once reaches createEdge in every mode; when each wired its own edge, the split
+// edge silently dropped flushCpuShare and ghostGraceMs.
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { ErrorCode } from "@collabblocks/protocol";
+import type { Logger } from "pino";
+import type { EdgeLink } from "../link/edge-link.js";
+import { createHttpHandler, displayHost, type HttpOptions } from "../ops/http.js";
+import { createMetrics, type Metrics, type MetricsSources } from "../ops/metrics.js";
+import { createTokenVerifier, type TokenClaims, type TokenVerifierOptions } from "./auth.js";
+import { createEdge, type Edge } from "./edge.js";
+import { createShadowMirror, type ShadowOptions } from "./shadow.js";
+
+/** The options of an edge, whatever the mode (the CLI flags of BRIEF §2 map onto these). */
+export interface EdgeServerOptions {
+  /** TCP port for HTTP + WebSockets; 0 (default here) = a free port. The CLI defaults to 8787. */
+  readonly port?: number;
+  /** Interface to bind (default 127.0.0.1; the CLI passes 0.0.0.0). */
+  readonly host?: string;
+  /** Longest wait before a room flush, ms (`--tick-ms`, default 16). */
+  readonly tickMs?: number;
+  /** Share of a core a room's flushes may use before they are spaced out (default 0.5). */
+  readonly flushCpuShare?: number;
+  /** Local connections per room (`--max-room-connections`, default 20 000). */
+  readonly maxRoomConnections?: number;
+  /** Live connections per client address; 0 = unlimited (`--max-conns-per-ip`). */
+  readonly maxConnsPerIp?: number;
+  /** CIDRs refused at the upgrade (`--deny-ips`). */
+  readonly denyIps?: readonly string[];
+  /** Server ping interval, ms (default 2 000); tests of slow readers raise it. */
+  readonly heartbeatMs?: number;
+  /** How long a dropped connection stays visible awaiting a reconnect, ms (default 2 × heartbeat). */
+  readonly ghostGraceMs?: number;
+  /** Extra gate on verified tokens (plans/orgs rollout): return a code to refuse. */
+  readonly authorize?: (claims: TokenClaims) => ErrorCode | undefined;
+  /** Default process metrics (CPU, memory, event loop) in /metrics (default true). */
+  readonly defaultMetrics?: boolean;
+  /** Mirror local clients' accepted presence to a staging deployment (`--shadow-to`); default: off. */
+  readonly shadow?: ShadowOptions;
+}
+
+export interface EdgeServerDeps {
+  readonly link: EdgeLink;
+  /** Where token keys come from (a JWKS URL, or the dev issuer's key). */
+  readonly keys: TokenVerifierOptions["keys"];
+  readonly logger: Logger;
+  /**
+   * What the edge cannot count alone. `rooms` defaults to the edge's own rooms;
+   * `backlog` is added to the edge's own send backlog.
+   */
+  readonly sources: Omit<MetricsSources, "connections" | "rooms" | "backlog"> & {
+    readonly rooms?: () => number;
+    readonly backlog?: () => number;
+  };
+  /** Extra HTTP endpoints (the dev issuer, static files). */
+  readonly http?: Pick<HttpOptions, "devIssuer" | "staticDir" | "placeholder">;
+  /** Undoes what the caller started when the port cannot be bound, before the error is rethrown. */
+  readonly onListenError?: () => void;
+}
+
+export interface EdgeServer {
+  /** e.g. http://127.0.0.1:8787 */
+  readonly url: string;
+  /** e.g. ws://127.0.0.1:8787 */
+  readonly wsUrl: string;
+  readonly port: number;
+  readonly metrics: Metrics;
+  readonly edge: Edge;
+  readonly httpServer: Server;
+  /** Replaces the `--deny-ips` list (e.g. on SIGHUP). Throws RangeError on a bad entry. */
+  setDenyList(cidrs: readonly string[]): void;
+  /** SERVER_SHUTTING_DOWN + 1012 to every socket, closes the link and the shadow mirror, then HTTP. */
+  close(): Promise<void>;
+}
+
+/** Starts an edge and listens; /readyz is 200 while listening, not closing and the link is ready. */
+export async function createEdgeServer(
+  options: EdgeServerOptions,
+  deps: EdgeServerDeps,
+): Promise<EdgeServer> {
+  const { link, logger, sources } = deps;
+  const verifier = createTokenVerifier({ keys: deps.keys, authorize: options.authorize });
+  let edge: Edge | undefined;
+  const metrics = createMetrics(
+    {
+      ...sources,
+      connections: () => edge?.connections ?? 0,
+      rooms: sources.rooms ?? (() => edge?.rooms ?? 0),
+      backlog: () => (edge?.backlog() ?? 0) + (sources.backlog?.() ?? 0),
+    },
+    { defaultMetrics: options.defaultMetrics },
+  );
+  const shadow = options.shadow
+    ? createShadowMirror(options.shadow, { stats: metrics.stats, logger })
+    : undefined;
+  edge = createEdge({
+    link,
+    verifier,
+    metrics,
+    logger,
+    tickMs: options.tickMs,
+    flushCpuShare: options.flushCpuShare,
+    maxRoomConnections: options.maxRoomConnections,
+    maxConnsPerIp: options.maxConnsPerIp,
+    denyIps: options.denyIps,
+    heartbeatMs: options.heartbeatMs,
+    ghostGraceMs: options.ghostGraceMs,
+    observer: shadow,
+  });
+  const liveEdge = edge;
+  let closing = false;
+  let listening = false;
+  const httpServer = createServer(
+    createHttpHandler({ ...deps.http, metrics, ready: () => listening && !closing && link.ready, logger }),
+  );
+  httpServer.on("upgrade", (req, socket, head) => liveEdge.handleUpgrade(req, socket, head));
+  httpServer.on("clientError", (_err, socket) => socket.destroy());
+
+  const host = options.host ?? "127.0.0.1";
+  httpServer.listen(options.port ?? 0, host);
+  try {
+    await once(httpServer, "listening");
+  } catch (err) {
+    deps.onListenError?.();
+    throw err;
+  }
+  listening = true;
+  const port = (httpServer.address() as AddressInfo).port;
+  const shown = displayHost(host);
+
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${shown}:${port}`,
+    wsUrl: `ws://${shown}:${port}`,
+    port,
+    metrics,
+    edge: liveEdge,
+    httpServer,
+    setDenyList: (cidrs) => liveEdge.setDenyList(cidrs),
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        await liveEdge.close(); // closes the link too
+        shadow?.close();
+        httpServer.closeAllConnections();
+        await httpClosed;
+      })();
+      return closed;
+    },
+  };
+}
