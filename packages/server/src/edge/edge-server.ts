@@ -13,29 +13,27 @@ import type { EdgeLink } from "../link/edge-link.js";
 import { createHttpHandler, displayHost, type HttpOptions } from "../ops/http.js";
 import { createMetrics, type Metrics, type MetricsSources } from "../ops/metrics.js";
 import { createTokenVerifier, type TokenClaims, type TokenVerifierOptions } from "./auth.js";
-import { createEdge, type Edge } from "./edge.js";
+import { createEdge, type Edge, type EdgeOptions } from "./edge.js";
 import { createShadowMirror, type ShadowOptions } from "./shadow.js";
 
+/** The edge tunables the modes expose (documented on EdgeOptions). */
+type EdgeTunables = Pick<
+  EdgeOptions,
+  | "tickMs"
+  | "flushCpuShare"
+  | "maxRoomConnections"
+  | "maxConnsPerIp"
+  | "denyIps"
+  | "heartbeatMs"
+  | "ghostGraceMs"
+>;
+
 /** The options of an edge, whatever the mode (the CLI flags of BRIEF §2 map onto these). */
-export interface EdgeServerOptions {
+export interface EdgeServerOptions extends EdgeTunables {
   /** TCP port for HTTP + WebSockets; 0 (default here) = a free port. The CLI defaults to 8787. */
   readonly port?: number;
   /** Interface to bind (default 127.0.0.1; the CLI passes 0.0.0.0). */
   readonly host?: string;
-  /** Longest wait before a room flush, ms (`--tick-ms`, default 16). */
-  readonly tickMs?: number;
-  /** Share of a core a room's flushes may use before they are spaced out (default 0.5). */
-  readonly flushCpuShare?: number;
-  /** Local connections per room (`--max-room-connections`, default 20 000). */
-  readonly maxRoomConnections?: number;
-  /** Live connections per client address; 0 = unlimited (`--max-conns-per-ip`). */
-  readonly maxConnsPerIp?: number;
-  /** CIDRs refused at the upgrade (`--deny-ips`). */
-  readonly denyIps?: readonly string[];
-  /** Server ping interval, ms (default 2 000); tests of slow readers raise it. */
-  readonly heartbeatMs?: number;
-  /** How long a dropped connection stays visible awaiting a reconnect, ms (default 2 × heartbeat). */
-  readonly ghostGraceMs?: number;
   /** Extra gate on verified tokens (plans/orgs rollout): return a code to refuse. */
   readonly authorize?: (claims: TokenClaims) => ErrorCode | undefined;
   /** Default process metrics (CPU, memory, event loop) in /metrics (default true). */

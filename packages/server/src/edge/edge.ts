@@ -53,6 +53,7 @@ export interface EdgeOptions {
   readonly logger: Logger;
   /** Longest wait before a room flush, ms (`--tick-ms`, default 16). */
   readonly tickMs?: number;
+  /** Share of one core a room's flushes may take before they are spaced out (0–1, default 0.5). */
   readonly flushCpuShare?: number;
   /** Local connections per room (`--max-room-connections`, default 20 000). */
   readonly maxRoomConnections?: number;
