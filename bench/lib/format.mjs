@@ -127,9 +127,10 @@ function p95Ratio(a, b) {
   if (!a || !b) return null;
   const bound = (l) => (l.p95Ms === null ? l.above.p95Ms : l.p95Ms);
   const r = bound(a) / bound(b);
-  if (a.p95Ms !== null && b.p95Ms !== null) return r.toFixed(2);
-  if (a.p95Ms !== null) return `< ${r.toFixed(2)}`;
-  if (b.p95Ms !== null) return `> ${r.toFixed(2)}`;
+  const text = r < 0.1 ? r.toPrecision(2) : r.toFixed(2);
+  if (a.p95Ms !== null && b.p95Ms !== null) return text;
+  if (a.p95Ms !== null) return `< ${text}`;
+  if (b.p95Ms !== null) return `> ${text}`;
   return "–";
 }
 
