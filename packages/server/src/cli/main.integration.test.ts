@@ -1,45 +1,22 @@
 // The real CLI process: readiness line, dev endpoints, bad config, SIGTERM.
 // Runs the built dist/ (CI builds first); fails with a clear message when it is missing.
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { type CliChild, spawnCli } from "../../../../test-support/cli-process.js";
 import { connectTestClient, fetchDevToken } from "../test-support/test-client.js";
 
-const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), "../../dist/cli/main.js");
-const children: ChildProcess[] = [];
+const children: CliChild[] = [];
 
-function requireBuild(): void {
-  if (!existsSync(MAIN)) {
-    throw new Error(`${MAIN} is missing: run \`npm run build\` before the CLI integration tests`);
-  }
-}
-
+/** The CLI with `args`; `firstLine` is its first stdout line (the listening line, or help). */
 function start(args: string[], env: Record<string, string> = {}) {
-  requireBuild();
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { ...process.env, ...env, COLLABBLOCKS_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
-    child.on("exit", (code, signal) => res({ code, signal })),
-  );
-  const firstLine = new Promise<string>((res, rej) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once("line", res);
-    child.on("exit", () => rej(new Error(`exited before printing a line; stderr: ${stderr}`)));
-  });
+  const cli = spawnCli(args, { env });
+  children.push(cli);
+  const firstLine = cli.waitForLine(() => true, "first line");
   firstLine.catch(() => {}); // bad-config cases never print; they assert on the exit instead
-  return { child, exited, firstLine, stderr: () => stderr };
+  return { ...cli, firstLine };
 }
 
 /** 101 when the upgrade is accepted, else the HTTP status of the refusal. */
@@ -66,8 +43,8 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs = 5000): Promi
   }
 }
 
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+afterEach(async () => {
+  await Promise.all(children.splice(0).map((c) => c.kill9()));
 });
 
 describe("collabblocks CLI", () => {

@@ -2,12 +2,11 @@
 // reload on SIGHUP and on a file change, live connections closed when the gates
 // tighten, a bad reload keeping the old gates, a bad file at start exiting 2.
 // Runs the built CLI (dist/), like the other process tests.
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnCli } from "../../../../test-support/cli-process.js";
 import {
   createTestKey,
   type JwksServer,
@@ -15,11 +14,7 @@ import {
   startJwksServer,
   type TestKey,
 } from "../test-support/jwks-server.js";
-import {
-  type PresenceProcess,
-  requireBuiltCli,
-  startPresenceProcess,
-} from "../test-support/presence-processes.js";
+import { type PresenceProcess, startPresenceProcess } from "../test-support/presence-processes.js";
 import { connectTestClient, type TestClient } from "../test-support/test-client.js";
 
 let key: TestKey;
@@ -119,24 +114,12 @@ describe("rollout gates (collabblocks serve)", () => {
   }, 60_000);
 
   it("exits 2 with one line when the gates file is bad at start", async () => {
-    requireBuiltCli();
     const file = join(dir, "bad.json");
     writeFileSync(file, '{"org": ["org_internal"]}');
-    const main = resolve(dirname(fileURLToPath(import.meta.url)), "../../dist/cli/main.js");
-    const child = spawn(
-      process.execPath,
-      [main, "serve", "--port", "0", "--jwks-url", jwks.url, "--gates-file", file],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const code = await new Promise<number | null>((res) => child.once("exit", res));
+    const cli = spawnCli(["serve", "--port", "0", "--jwks-url", jwks.url, "--gates-file", file]);
+    const { code } = await cli.exited;
     expect(code).toBe(2);
-    expect(stderr.trim().split("\n")).toEqual([
+    expect(cli.stderr().trim().split("\n")).toEqual([
       `collabblocks: --gates-file ${file}: unknown key "org" (expected plans, orgs, mode)`,
     ]);
   });

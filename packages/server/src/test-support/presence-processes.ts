@@ -2,85 +2,37 @@
 // from the built CLI (packages/server/dist/cli/main.js), each a separate OS
 // process so it can be kill -9'd. Tokens come from a local JWKS server with an
 // ES256 key made in the test (jwks-server.ts), shared by every process.
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import type { PresenceData } from "@collabblocks/protocol";
+import { type CliProcess, startCliProcess } from "../../../../test-support/cli-process.js";
 import { createTestKey, type JwksServer, signToken, startJwksServer, type TestKey } from "./jwks-server.js";
 import { connectTestClient, type TestClient, type TestClientOptions } from "./test-client.js";
 
-const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), "../../dist/cli/main.js");
-/** A process must print its listening line within this, ms. */
-const START_TIMEOUT_MS = 15_000;
-
-export interface PresenceProcess {
+/** A CLI process (`child`, `output()`, `stop()`, `kill9()`…) named by its pod id. */
+export interface PresenceProcess extends CliProcess {
   readonly podId: string;
-  readonly url: string;
   readonly wsUrl: string;
-  readonly child: ChildProcess;
-  /** Everything the process wrote to stderr and stdout (logs), for failure messages. */
-  output(): string;
-  /** SIGKILL: no goodbye to Redis or clients. */
-  kill9(): Promise<void>;
-  /** SIGTERM and wait for exit. */
-  stop(): Promise<void>;
   /** GET /metrics and read one sample's value (first match). */
   metric(name: string): Promise<number>;
 }
 
-export function requireBuiltCli(): void {
-  if (!existsSync(MAIN))
-    throw new Error(`${MAIN} is missing: run \`npm run build\` before the Redis chaos tests`);
-}
-
-export async function startPresenceProcess(args: readonly string[], podId: string): Promise<PresenceProcess> {
-  requireBuiltCli();
-  const child = spawn(process.execPath, [MAIN, "serve", "--port", "0", "--pod-id", podId, ...args], {
-    env: { ...process.env, COLLABBLOCKS_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stderr!.on("data", (d: Buffer) => {
-    output += d.toString();
-  });
-  const exited = new Promise<void>((res) => child.once("exit", () => res()));
-  const url = await new Promise<string>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`${podId} did not start:\n${output}`)), START_TIMEOUT_MS);
-    const rl = createInterface({ input: child.stdout! });
-    rl.on("line", (line) => {
-      output += `${line}\n`;
-      if (!line.includes('"listening"')) return;
-      clearTimeout(timer);
-      res((JSON.parse(line) as { url: string }).url);
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      rej(new Error(`${podId} exited with ${code}:\n${output}`));
-    });
-  });
-  const alive = (): boolean => child.exitCode === null && child.signalCode === null;
+/** Adds the pod id, the ws:// URL and metric reading to a started CLI process. */
+export function asPresenceProcess(cli: CliProcess, podId: string): PresenceProcess {
   return {
+    ...cli,
     podId,
-    url,
-    wsUrl: url.replace(/^http/, "ws"),
-    child,
-    output: () => output,
-    async kill9() {
-      if (alive()) child.kill("SIGKILL");
-      await exited;
-    },
-    async stop() {
-      if (alive()) child.kill("SIGTERM");
-      await exited;
-    },
+    wsUrl: cli.url.replace(/^http/, "ws"),
     async metric(name) {
-      const text = await (await fetch(`${url}/metrics`)).text();
+      const text = await (await fetch(`${cli.url}/metrics`)).text();
       const line = text.split("\n").find((l) => l.startsWith(name) && !l.startsWith("#"));
       return line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(" ") + 1));
     },
   };
+}
+
+/** Starts `collabblocks serve --port 0 --pod-id <podId> …args`. */
+export async function startPresenceProcess(args: readonly string[], podId: string): Promise<PresenceProcess> {
+  const cli = await startCliProcess(["serve", "--port", "0", "--pod-id", podId, ...args], { name: podId });
+  return asPresenceProcess(cli, podId);
 }
 
 /** Signs tokens for any room and user with a key every process trusts through --jwks-url. */
