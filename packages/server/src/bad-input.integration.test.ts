@@ -2,27 +2,17 @@
 // stays as it was, other clients are unaffected, the server stays up (BRIEF §10).
 import { encode, MessageType, type PresenceData } from "@collabblocks/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPresenceServer, type PresenceServer } from "./index.js";
-import { connectTestClient, fetchDevToken, type TestClient } from "./test-support/test-client.js";
+import { type DevServer, startDevServer } from "./test-support/dev-server.js";
+import type { TestClient } from "./test-support/test-client.js";
 
-let server: PresenceServer;
-const clients: TestClient[] = [];
+let dev: DevServer;
 
 beforeAll(async () => {
-  server = await createPresenceServer({ auth: "dev", port: 0 });
+  dev = await startDevServer();
 });
-afterAll(async () => {
-  for (const c of clients) c.terminate();
-  await server.close();
-});
+afterAll(() => dev?.close());
 
-async function join(room: string, user: string) {
-  const token = await fetchDevToken(server.url, { room, user });
-  const c = connectTestClient({ url: server.wsUrl, room, token });
-  clients.push(c);
-  await c.ready;
-  return c;
-}
+const join = (room: string, user: string) => dev.join(room, user);
 const cidOf = (c: TestClient) => c.welcome!.connectionId;
 const sendSet = (c: TestClient, set: Record<string, unknown>, del: string[] = []) =>
   c.sendRaw(encode({ type: MessageType.UPDATE_PRESENCE, set: set as PresenceData, del }));
@@ -115,7 +105,7 @@ describe("malformed and oversize frames", () => {
     expect((await sender.closed).code).toBe(1009);
     other.update({ status: "fine" });
     await watcher.waitFor(() => watcher.others().get(cidOf(other))?.status === "fine");
-    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${dev.server.url}/healthz`)).status).toBe(200);
   });
 });
 
@@ -164,7 +154,7 @@ describe("rate limiting", () => {
     expect(closed.code).toBe(4008);
     expect(sender.errors.at(-1)?.code).toBe("ABUSIVE_CLIENT");
     await watcher.waitFor(() => !watcher.others().has(cidOf(sender)), 5000, "the abuser to leave");
-    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const text = await (await fetch(`${dev.server.url}/metrics`)).text();
     expect(text).toMatch(/presence_rate_limited_total [1-9]/);
   });
 });

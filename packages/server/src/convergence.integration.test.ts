@@ -3,24 +3,20 @@
 // converges too (BRIEF §5, §6).
 import { MessageType, type PresenceData } from "@collabblocks/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPresenceServer, type PresenceServer } from "./index.js";
-import { connectTestClient, fetchDevToken, type TestClient } from "./test-support/test-client.js";
+import { type DevServer, startDevServer } from "./test-support/dev-server.js";
+import type { TestClient } from "./test-support/test-client.js";
 
 const CLIENTS = 100;
 const PATCHES_PER_CLIENT = 12;
 /** Spacing of one client's patches, ms: 20 Hz, like the SDK's sustained rate. */
 const SEND_INTERVAL_MS = 55;
 
-let server: PresenceServer;
-const clients: TestClient[] = [];
+let dev: DevServer;
 
 beforeAll(async () => {
-  server = await createPresenceServer({ auth: "dev", port: 0 });
+  dev = await startDevServer();
 });
-afterAll(async () => {
-  for (const c of clients) c.terminate();
-  await server.close();
-});
+afterAll(() => dev?.close());
 
 /** Deterministic PRNG so a failure can be replayed. */
 function createRandom(seed: number) {
@@ -44,13 +40,8 @@ function randomPatch(rand: () => number, i: number): Record<string, unknown> {
   return patch;
 }
 
-async function join(room: string, user: string, record = false) {
-  const token = await fetchDevToken(server.url, { room, user, info: { name: user } });
-  const c = connectTestClient({ url: server.wsUrl, room, token, record });
-  clients.push(c);
-  await c.ready;
-  return c;
-}
+const join = (room: string, user: string, record = false) =>
+  dev.join(room, user, { info: { name: user }, record });
 
 function viewsMatch(viewer: TestClient, senders: readonly TestClient[]): boolean {
   const others = viewer.others();

@@ -1,36 +1,19 @@
 // connectionId binding, epochs and leaves (BRIEF §5, §6; COMMON wire semantics).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPresenceServer, type PresenceServer } from "./index.js";
-import {
-  connectTestClient,
-  fetchDevToken,
-  randomConnectionId,
-  type TestClient,
-} from "./test-support/test-client.js";
+import { type DevServer, startDevServer } from "./test-support/dev-server.js";
+import { randomConnectionId, type TestClient } from "./test-support/test-client.js";
 
-let server: PresenceServer;
-const clients: TestClient[] = [];
+let dev: DevServer;
 
 beforeAll(async () => {
   // Short liveness timings so expiry tests run in about a second.
-  server = await createPresenceServer({ auth: "dev", port: 0, heartbeatMs: 300, ghostGraceMs: 600 });
+  dev = await startDevServer({ heartbeatMs: 300, ghostGraceMs: 600 });
 });
-afterAll(async () => {
-  for (const c of clients) c.terminate();
-  await server.close();
-});
+afterAll(() => dev?.close());
 
-async function open(room: string, user: string, extra: { cid?: string; epoch?: number } = {}) {
-  const token = await fetchDevToken(server.url, { room, user });
-  const c = connectTestClient({ url: server.wsUrl, room, token, ...extra });
-  clients.push(c);
-  return c;
-}
-async function join(room: string, user: string, extra: { cid?: string; epoch?: number } = {}) {
-  const c = await open(room, user, extra);
-  await c.ready;
-  return c;
-}
+type Resume = { cid?: string; epoch?: number };
+const open = (room: string, user: string, resume: Resume = {}) => dev.open(room, user, resume);
+const join = (room: string, user: string, resume: Resume = {}) => dev.join(room, user, resume);
 const cidOf = (c: TestClient) => c.welcome!.connectionId;
 
 describe("connectionId binding", () => {

@@ -1,25 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPresenceServer, type PresenceServer } from "./index.js";
-import { connectTestClient, fetchDevToken, type TestClient } from "./test-support/test-client.js";
+import { type DevServer, startDevServer } from "./test-support/dev-server.js";
 
-let server: PresenceServer;
-const clients: TestClient[] = [];
+let dev: DevServer;
 
-async function join(room: string, user: string, extra: { cid?: string; epoch?: number } = {}) {
-  const token = await fetchDevToken(server.url, { room, user, info: { name: user } });
-  const c = connectTestClient({ url: server.wsUrl, room, token, ...extra });
-  clients.push(c);
-  await c.ready;
-  return c;
-}
+const join = (room: string, user: string, resume: { cid?: string; epoch?: number } = {}) =>
+  dev.join(room, user, { info: { name: user }, ...resume });
 
 beforeAll(async () => {
-  server = await createPresenceServer({ auth: "dev", port: 0 });
+  dev = await startDevServer();
 });
-afterAll(async () => {
-  for (const c of clients) c.terminate();
-  await server.close();
-});
+afterAll(() => dev?.close());
 
 describe("joining a room", () => {
   it("welcomes, sends the snapshot, then announces a fresh joiner with its first patch", async () => {
@@ -71,9 +61,9 @@ describe("joining a room", () => {
   });
 
   it("serves health, readiness and metrics", async () => {
-    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
-    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect((await fetch(`${dev.server.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${dev.server.url}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${dev.server.url}/metrics`)).text();
     expect(metrics).toContain("presence_connections");
     expect(metrics).toMatch(/presence_updates_in_total [1-9]/);
   });

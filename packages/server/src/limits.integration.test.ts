@@ -3,10 +3,10 @@ import { MessageType, RTT_BUCKETS_MS } from "@collabblocks/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { createPresenceServer, type PresenceServer, type PresenceServerOptions } from "./index.js";
-import { connectTestClient, fetchDevToken, type TestClient } from "./test-support/test-client.js";
+import { createDevClients } from "./test-support/dev-server.js";
 
 const servers: PresenceServer[] = [];
-const clients: TestClient[] = [];
+const clients = createDevClients();
 
 async function start(options: Partial<PresenceServerOptions> = {}) {
   const s = await createPresenceServer({ auth: "dev", port: 0, ...options });
@@ -14,16 +14,11 @@ async function start(options: Partial<PresenceServerOptions> = {}) {
   return s;
 }
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.terminate();
+  clients.terminateAll();
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function open(server: PresenceServer, room: string, user: string) {
-  const token = await fetchDevToken(server.url, { room, user });
-  const c = connectTestClient({ url: server.wsUrl, room, token });
-  clients.push(c);
-  return c;
-}
+const open = (server: PresenceServer, room: string, user: string) => clients.open(server, room, user);
 
 /** Resolves with the HTTP status of a refused upgrade. */
 function upgradeStatus(url: string): Promise<number> {
@@ -79,10 +74,7 @@ describe("capacity and abuse controls", () => {
 describe("control messages", () => {
   it("answers PING with PONG carrying the client's time", async () => {
     const server = await start();
-    const token = await fetchDevToken(server.url, { room: "r", user: "a" });
-    const c = connectTestClient({ url: server.wsUrl, room: "r", token, record: true });
-    clients.push(c);
-    await c.ready;
+    const c = await clients.join(server, "r", "a", { record: true });
     c.send({ type: MessageType.PING, t: 1234.5 });
     await c.waitFor(() => c.messages.some((m) => m.type === MessageType.PONG));
     expect(c.messages.find((m) => m.type === MessageType.PONG)).toMatchObject({ t: 1234.5 });
@@ -90,10 +82,7 @@ describe("control messages", () => {
 
   it("answers SYNC_REQUEST with a snapshot carrying its syncId", async () => {
     const server = await start();
-    const token = await fetchDevToken(server.url, { room: "r", user: "a" });
-    const c = connectTestClient({ url: server.wsUrl, room: "r", token, record: true });
-    clients.push(c);
-    await c.ready;
+    const c = await clients.join(server, "r", "a", { record: true });
     c.update({ status: "here" }); // announces the connection (a fresh one is announced by its first patch)
     await c.waitFor(() => c.replica.size === 1);
     c.send({ type: MessageType.SYNC_REQUEST, syncId: 7 });

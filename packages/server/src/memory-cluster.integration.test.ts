@@ -2,12 +2,13 @@
 // multi-pod logic is tested here before Redis is involved (STYLE: socket.io's habit).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMemoryBus, createPresenceServer, type MemoryBusHub, type PresenceServer } from "./index.js";
-import { connectTestClient, fetchDevToken, type TestClient } from "./test-support/test-client.js";
+import { createDevClients } from "./test-support/dev-server.js";
+import type { TestClient } from "./test-support/test-client.js";
 
 const PER_SERVER = 10;
 let hub: MemoryBusHub;
 let servers: PresenceServer[];
-const clients: TestClient[] = [];
+const clients = createDevClients();
 
 beforeAll(async () => {
   hub = createMemoryBus({ expiryMs: 1500, sweepIntervalMs: 250 });
@@ -18,18 +19,10 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  for (const c of clients) c.terminate();
+  clients.terminateAll();
   await Promise.all(servers.map((s) => s.close()));
   hub.close();
 });
-
-async function join(server: PresenceServer, room: string, user: string) {
-  const token = await fetchDevToken(server.url, { room, user });
-  const c = connectTestClient({ url: server.wsUrl, room, token });
-  clients.push(c);
-  await c.ready;
-  return c;
-}
 
 describe("memory bus cluster", () => {
   it("converges clients of three pods in one room, and expires a stopped pod's clients", async () => {
@@ -37,7 +30,7 @@ describe("memory bus cluster", () => {
     const byServer: TestClient[][] = [];
     for (const [i, server] of servers.entries()) {
       const group: TestClient[] = [];
-      for (let n = 0; n < PER_SERVER; n++) group.push(await join(server, room, `u${i}-${n}`));
+      for (let n = 0; n < PER_SERVER; n++) group.push(await clients.join(server, room, `u${i}-${n}`));
       byServer.push(group);
     }
     const all = byServer.flat();

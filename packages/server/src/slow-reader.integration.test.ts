@@ -3,37 +3,24 @@
 // (BRIEF §6 back-pressure).
 import { MessageType } from "@collabblocks/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPresenceServer, type PresenceServer } from "./index.js";
-import { connectTestClient, fetchDevToken, type TestClient } from "./test-support/test-client.js";
+import { type DevServer, startDevServer } from "./test-support/dev-server.js";
+import type { TestClient, TestClientOptions } from "./test-support/test-client.js";
 
 const SENDERS = 40;
 /** Each sender at 20 Hz for this long: 40 × 20 × ~1.9 KB ≈ 1.5 MB/s to every receiver. */
 const SEND_MS = 5000;
 const INTERVAL_MS = 50;
 
-let server: PresenceServer;
-const clients: TestClient[] = [];
+let dev: DevServer;
 
 beforeAll(async () => {
   // The paused client cannot answer pings: a long heartbeat keeps it from expiring mid-test.
-  server = await createPresenceServer({ auth: "dev", port: 0, heartbeatMs: 60_000 });
+  dev = await startDevServer({ heartbeatMs: 60_000 });
 });
-afterAll(async () => {
-  for (const c of clients) c.terminate();
-  await server.close();
-});
+afterAll(() => dev?.close());
 
-async function join(
-  room: string,
-  user: string,
-  onMessage?: Parameters<typeof connectTestClient>[0]["onMessage"],
-) {
-  const token = await fetchDevToken(server.url, { room, user });
-  const c = connectTestClient({ url: server.wsUrl, room, token, onMessage });
-  clients.push(c);
-  await c.ready;
-  return c;
-}
+const join = (room: string, user: string, onMessage?: TestClientOptions["onMessage"]) =>
+  dev.join(room, user, { onMessage });
 
 function randomText(n: number): string {
   let s = "";
@@ -66,7 +53,7 @@ describe("back-pressure", () => {
       for (const s of senders) s.update({ blob: randomText(1900), t: performance.now() });
       await new Promise((res) => setTimeout(res, INTERVAL_MS));
     }
-    const stats = server.metrics.stats;
+    const stats = dev.server.metrics.stats;
     expect(stats.slowSocketSkips).toBeGreaterThanOrEqual(1);
     expect(stats.backlogResets).toBeGreaterThanOrEqual(1);
 
