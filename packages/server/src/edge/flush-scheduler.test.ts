@@ -44,17 +44,25 @@ function createFakeTime() {
   };
 }
 
+type FakeTime = ReturnType<typeof createFakeTime>;
+
+/** A scheduler with a 16 ms tick on fake time, whose flush runs `flush` (which may advance time). */
+function schedulerOn(time: FakeTime, flush: () => void, cpuShare?: number) {
+  return createFlushScheduler({
+    tickMs: 16,
+    cpuShare,
+    now: time.now,
+    cpuNow: time.now,
+    timers: time.timers,
+    flush,
+  });
+}
+
 describe("flush scheduler", () => {
   it("flushes a cheap room on the next event-loop turn", () => {
     const time = createFakeTime();
     let flushes = 0;
-    const s = createFlushScheduler({
-      tickMs: 16,
-      now: time.now,
-      cpuNow: time.now,
-      timers: time.timers,
-      flush: () => flushes++,
-    });
+    const s = schedulerOn(time, () => flushes++);
     s.request();
     s.request();
     expect(time.pending()).toEqual({ immediates: 1, timeouts: [] });
@@ -66,13 +74,7 @@ describe("flush scheduler", () => {
 
   it("keeps flushing on the next turn while flushing uses little of the event loop", () => {
     const time = createFakeTime();
-    const s = createFlushScheduler({
-      tickMs: 16,
-      now: time.now,
-      cpuNow: time.now,
-      timers: time.timers,
-      flush: () => time.advance(0.5), // 100 sockets ≈ 0.5 ms
-    });
+    const s = schedulerOn(time, () => time.advance(0.5)); // 100 sockets ≈ 0.5 ms
     // Two updates 0.1 ms apart, then a burst: each flushes at once (load stays low).
     for (let i = 0; i < 5; i++) {
       s.request();
@@ -85,14 +87,7 @@ describe("flush scheduler", () => {
 
   it("spaces out the flushes of an expensive, busy room by its measured cost", () => {
     const time = createFakeTime();
-    const s = createFlushScheduler({
-      tickMs: 16,
-      cpuShare: 0.5,
-      now: time.now,
-      cpuNow: time.now,
-      timers: time.timers,
-      flush: () => time.advance(5), // 1 000 sockets ≈ 5 ms
-    });
+    const s = schedulerOn(time, () => time.advance(5), 0.5); // 1 000 sockets ≈ 5 ms
     // Back-to-back updates: the first flushes run at once until the load passes the share.
     let immediate = 0;
     for (let i = 0; i < 20; i++) {
@@ -114,14 +109,7 @@ describe("flush scheduler", () => {
 
   it("never waits longer than one tick however expensive a flush is", () => {
     const time = createFakeTime();
-    const s = createFlushScheduler({
-      tickMs: 16,
-      cpuShare: 0.1,
-      now: time.now,
-      cpuNow: time.now,
-      timers: time.timers,
-      flush: () => time.advance(10), // 10 ms at share 0.1 would mean 100 ms spacing
-    });
+    const s = schedulerOn(time, () => time.advance(10), 0.1); // 10 ms at share 0.1 would mean 100 ms spacing
     s.request();
     time.runImmediates();
     expect(s.intervalMs).toBe(16);
@@ -131,13 +119,7 @@ describe("flush scheduler", () => {
 
   it("flushes at once when the spacing has already passed", () => {
     const time = createFakeTime();
-    const s = createFlushScheduler({
-      tickMs: 16,
-      now: time.now,
-      cpuNow: time.now,
-      timers: time.timers,
-      flush: () => time.advance(2),
-    });
+    const s = schedulerOn(time, () => time.advance(2));
     s.request();
     time.runImmediates();
     time.advance(10);
@@ -148,13 +130,7 @@ describe("flush scheduler", () => {
   it("runs a pending flush on demand and cancels the scheduled one", () => {
     const time = createFakeTime();
     let flushes = 0;
-    const s = createFlushScheduler({
-      tickMs: 16,
-      now: time.now,
-      cpuNow: time.now,
-      timers: time.timers,
-      flush: () => flushes++,
-    });
+    const s = schedulerOn(time, () => flushes++);
     s.request();
     s.flushNow();
     expect(flushes).toBe(1);
