@@ -46,6 +46,30 @@ const serverStatus = (): Status => "initial";
 const serverNull = () => null;
 const serverEmpty = () => EMPTY;
 
+/**
+ * One user or null (self, or a peer by id) through an optional selector. Without a
+ * selector the hook returns the SDK's user object, compared by identity; with one,
+ * the selection, compared by `isEqual` (default shallow). Server rendering reads null.
+ */
+function useSelectedUser<U, T>(
+  subscribe: (onChange: () => void) => () => void,
+  getUser: () => U | null,
+  selector: ((user: U) => T) | undefined,
+  isEqual: ((a: T, b: T) => boolean) | undefined,
+): T | U | null {
+  const select = useCallback(
+    (user: U | null) => (user === null ? null : selector ? selector(user) : user),
+    [selector],
+  );
+  return useSyncExternalStoreWithSelector<U | null, T | U | null>(
+    subscribe,
+    getUser,
+    serverNull,
+    select,
+    (selector ? (isEqual ?? shallow) : Object.is) as (a: T | U | null, b: T | U | null) => boolean,
+  );
+}
+
 interface Session<P extends object> {
   readonly client: Client;
   readonly id: string;
@@ -108,20 +132,7 @@ export function createPresenceHooks<P extends object>(): PresenceHooks<P> {
       },
       [room],
     );
-    const select = useCallback(
-      (me: User<P> | null) => (me === null ? null : selector ? selector(me) : me),
-      [selector],
-    );
-    return useSyncExternalStoreWithSelector<User<P> | null, T | User<P> | null>(
-      subscribe,
-      room.getSelf,
-      serverNull,
-      select,
-      (selector ? (isEqual ?? shallow) : Object.is) as (
-        a: T | User<P> | null,
-        b: T | User<P> | null,
-      ) => boolean,
-    );
+    return useSelectedUser(subscribe, room.getSelf, selector, isEqual);
   }
 
   function useOthers<T>(
@@ -147,20 +158,7 @@ export function createPresenceHooks<P extends object>(): PresenceHooks<P> {
     const room = useRoom();
     const subscribe = useCallback((onChange: () => void) => room.subscribe("others", onChange), [room]);
     const getOther = useCallback(() => room.getOther(connectionId) ?? null, [room, connectionId]);
-    const select = useCallback(
-      (other: User<P> | null) => (other === null ? null : selector ? selector(other) : other),
-      [selector],
-    );
-    return useSyncExternalStoreWithSelector<User<P> | null, T | User<P> | null>(
-      subscribe,
-      getOther,
-      serverNull,
-      select,
-      (selector ? (isEqual ?? shallow) : Object.is) as (
-        a: T | User<P> | null,
-        b: T | User<P> | null,
-      ) => boolean,
-    );
+    return useSelectedUser(subscribe, getOther, selector, isEqual);
   }
 
   const selectIds = (others: readonly User<P>[]) => others.map((o) => o.connectionId);
