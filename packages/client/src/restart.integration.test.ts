@@ -8,8 +8,10 @@
 // restart, so the clients' tokens stay valid. (Dev mode's key is ephemeral: after a
 // dev restart every client is refused INVALID_TOKEN once, fetches a new token and
 // backs off, which stretches the outage by a few seconds; that is dev-only.)
+
 import { afterAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
+import { waitUntil } from "../../../test-support/wait-until.js";
 import {
   type Client,
   createClient,
@@ -59,18 +61,8 @@ let authority: TokenAuthority | undefined;
 let server: ServerProcess | undefined;
 const peers: Peer[] = [];
 
-async function waitFor(
-  what: string,
-  condition: () => boolean,
-  timeoutMs = CONVERGE_TIMEOUT_MS,
-): Promise<number> {
-  const start = performance.now();
-  while (!condition()) {
-    if (performance.now() - start > timeoutMs) throw new Error(`${what}: not true after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return performance.now() - start;
-}
+const waitFor = (what: string, condition: () => boolean, timeoutMs = CONVERGE_TIMEOUT_MS) =>
+  waitUntil(what, condition, timeoutMs);
 
 function join(index: number): Peer {
   const client = createClient({

@@ -5,7 +5,9 @@
 // of a pod (nobody disconnects, everyone converges within the 5 s promise), the
 // pod restarts (its rooms move back, nothing lost). Timed assertions carry slack
 // for this loaded machine; the measured values are printed.
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitUntil } from "../../../test-support/wait-until.js";
 import { pickPod } from "./index.js";
 import {
   startTokenAuthority,
@@ -40,15 +42,8 @@ function dump(): string {
     .join("\n");
 }
 
-async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<number> {
-  const start = performance.now();
-  while (!(await check())) {
-    if (performance.now() - start > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms: ${what}\n${dump()}`);
-    await sleep(50);
-  }
-  return performance.now() - start;
-}
+const until = (what: string, timeoutMs: number, check: () => Promise<boolean>) =>
+  waitUntil(what, check, timeoutMs, { intervalMs: 50, detail: dump });
 
 const startPod = (i: number): Promise<RoleProcess> =>
   startRole("pod", `pod-${i}`, [

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { type CliChild, spawnCli } from "../../../../test-support/cli-process.js";
+import { waitUntil } from "../../../../test-support/wait-until.js";
 import { connectTestClient, fetchDevToken } from "../test-support/test-client.js";
 
 const children: CliChild[] = [];
@@ -33,14 +34,6 @@ function upgradeStatus(url: string): Promise<number> {
     });
     ws.on("error", () => {});
   });
-}
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 afterEach(async () => {
@@ -88,7 +81,14 @@ describe("collabblocks CLI", () => {
     expect(await upgradeStatus(wsUrl)).toBe(101);
     writeFileSync(file, "127.0.0.0/8\n");
     p.child.kill("SIGHUP");
-    await waitUntil(async () => (await upgradeStatus(wsUrl)) === 403);
+    await waitUntil(
+      "the reloaded list refuses 127.0.0.1",
+      async () => (await upgradeStatus(wsUrl)) === 403,
+      5000,
+      {
+        intervalMs: 50,
+      },
+    );
     p.child.kill("SIGTERM");
     expect((await p.exited).code).toBe(0);
   });

@@ -1,9 +1,11 @@
 // The gRPC link in one process: real grpc-js servers and clients on loopback,
 // pods from createPod, rooms shared between pods by a memory bus.
+
 import type { BatchEntry, PeerState } from "@collabblocks/protocol";
 import { MAX_SNAPSHOT_CHUNK_BYTES } from "@collabblocks/protocol";
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
+import { waitUntil } from "../../../../test-support/wait-until.js";
 import {
   createGrpcEdgeLink,
   createMemoryBus,
@@ -39,13 +41,8 @@ function link(pods: string[], edgeId: string): GrpcEdgeLink {
   return l;
 }
 
-async function until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const until = (predicate: () => boolean, what: string, timeoutMs = 10_000) =>
+  waitUntil(what, predicate, timeoutMs, { intervalMs: 10 });
 
 function enter(i: number): BatchEntry {
   return {

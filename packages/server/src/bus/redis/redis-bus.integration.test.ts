@@ -2,8 +2,10 @@
 // pods sharing rooms, persistence for late joiners, sweeping a crashed pod's
 // connections, FLUSHALL and a partition. The server-level chaos tests (separate
 // processes, kill -9, clusters) are in test/redis-*.integration.test.ts.
+
 import type { BatchEntry, PeerState } from "@collabblocks/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitUntil } from "../../../../../test-support/wait-until.js";
 import {
   type RedisServer,
   startRedisServer,
@@ -29,18 +31,8 @@ const peer = (cid: string, clock: number, state: Record<string, unknown>): PeerS
   state: state as PeerState["state"],
 });
 
-async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 8000,
-): Promise<number> {
-  const start = performance.now();
-  while (!(await check())) {
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return performance.now() - start;
-}
+const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 8000) =>
+  waitUntil(what, check, timeoutMs);
 
 describe("redis bus", () => {
   let redis: RedisServer;
