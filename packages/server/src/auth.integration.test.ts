@@ -2,7 +2,6 @@
 // then a close with the code's close code (BRIEF §6, §10); tokens renew in-band.
 import { MessageType } from "@collabblocks/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPresenceServer, type PresenceServer } from "./index.js";
 import {
   createTestKey,
   hs256Token,
@@ -12,7 +11,8 @@ import {
   startJwksServer,
   type TestKey,
   unsecuredToken,
-} from "./test-support/jwks-server.js";
+} from "../../../test-support/jwks-server.js";
+import { createPresenceServer, type PresenceServer } from "./index.js";
 import { connectTestClient, type TestClient } from "./test-support/test-client.js";
 
 let key: TestKey;

@@ -8,7 +8,7 @@ import {
   startJwksServer,
   type TestKey,
   unsecuredToken,
-} from "../test-support/jwks-server.js";
+} from "../../../../test-support/jwks-server.js";
 import { createTokenVerifier } from "./auth.js";
 
 let key: TestKey;

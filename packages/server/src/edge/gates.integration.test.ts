@@ -7,14 +7,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnCli } from "../../../../test-support/cli-process.js";
-import { waitUntil } from "../../../../test-support/wait-until.js";
 import {
   createTestKey,
   type JwksServer,
   signToken,
   startJwksServer,
   type TestKey,
-} from "../test-support/jwks-server.js";
+} from "../../../../test-support/jwks-server.js";
+import { waitUntil } from "../../../../test-support/wait-until.js";
 import { type PresenceProcess, startPresenceProcess } from "../test-support/presence-processes.js";
 import { connectTestClient, type TestClient } from "../test-support/test-client.js";
 

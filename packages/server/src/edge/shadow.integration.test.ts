@@ -16,7 +16,7 @@ import {
   signToken,
   startJwksServer,
   type TestKey,
-} from "../test-support/jwks-server.js";
+} from "../../../../test-support/jwks-server.js";
 import {
   type PresenceProcess,
   startPresenceProcess,

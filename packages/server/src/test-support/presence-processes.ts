@@ -4,7 +4,13 @@
 // ES256 key made in the test (jwks-server.ts), shared by every process.
 import type { PresenceData } from "@collabblocks/protocol";
 import { type CliProcess, startCliProcess } from "../../../../test-support/cli-process.js";
-import { createTestKey, type JwksServer, signToken, startJwksServer, type TestKey } from "./jwks-server.js";
+import {
+  createTestKey,
+  type JwksServer,
+  signToken,
+  startJwksServer,
+  type TestKey,
+} from "../../../../test-support/jwks-server.js";
 import { connectTestClient, type TestClient, type TestClientOptions } from "./test-client.js";
 
 /** A CLI process (`child`, `output()`, `stop()`, `kill9()`…) named by its pod id. */

@@ -1,5 +1,6 @@
-// A local JWKS HTTP server and ES256 token factory for auth tests: keys are made
-// in the test, served on a free port, and can be rotated to test unknown-kid refetches.
+// A local JWKS HTTP server and ES256 token factory for the tests of every workspace
+// (the server's auth and process tests, the client's against a real `serve`): keys are
+// made in the test, served on a free port, and can be rotated to test unknown-kid refetches.
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
