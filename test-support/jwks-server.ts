@@ -84,6 +84,24 @@ export async function signToken(key: TestKey, spec: TokenSpec = {}): Promise<str
     .sign(key.privateKey);
 }
 
+/**
+ * One signing key and its JWKS on a free port: the app backend of a test against
+ * `collabblocks serve --jwks-url` (the key outlives server restarts, as a production one does).
+ */
+export interface TestAuthority {
+  readonly key: TestKey;
+  readonly jwksUrl: string;
+  /** Signs a token with the key (defaults of TokenSpec: alice, room-1, plan pro, 600 s). */
+  sign(spec?: TokenSpec): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startTestAuthority(kid: string): Promise<TestAuthority> {
+  const key = await createTestKey(kid);
+  const jwks = await startJwksServer([key]);
+  return { key, jwksUrl: jwks.url, sign: (spec) => signToken(key, spec), close: () => jwks.close() };
+}
+
 /** base64url of a JSON value or string. */
 function b64(value: unknown): string {
   return Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");

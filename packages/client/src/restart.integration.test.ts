@@ -11,6 +11,7 @@
 
 import { afterAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
+import { startTestAuthority, type TestAuthority } from "../../../test-support/jwks-server.js";
 import { waitUntil } from "../../../test-support/wait-until.js";
 import {
   type Client,
@@ -23,7 +24,6 @@ import {
   type WebSocketConstructor,
 } from "./index.js";
 import { type ServerProcess, startServerProcess } from "./test-support/server-process.js";
-import { startTokenAuthority, type TokenAuthority } from "./test-support/token-authority.js";
 
 interface Presence {
   cursor?: { x: number; y: number } | null;
@@ -57,7 +57,7 @@ const LOST_MARGIN_MS = 500;
 /** Longest wait for a whole-room condition, ms (20 clients on a loaded 2-core machine). */
 const CONVERGE_TIMEOUT_MS = 20_000;
 
-let authority: TokenAuthority | undefined;
+let authority: TestAuthority | undefined;
 let server: ServerProcess | undefined;
 const peers: Peer[] = [];
 
@@ -67,7 +67,7 @@ const waitFor = (what: string, condition: () => boolean, timeoutMs = CONVERGE_TI
 function join(index: number): Peer {
   const client = createClient({
     url: server!.url, // same port after the restart, so the same URL
-    authEndpoint: (room) => authority!.sign(room, `user-${index}`),
+    authEndpoint: (room) => authority!.sign({ sub: `user-${index}`, room, info: { name: `user-${index}` } }),
     WebSocket: WebSocket as unknown as WebSocketConstructor,
   });
   const { room } = client.enterRoom<Presence>(ROOM, {
@@ -136,7 +136,7 @@ afterAll(async () => {
 
 describe("20 SDK clients across a server restart", () => {
   it("reconnect with their connection ids, re-assert presence, converge, and show no leave or enter", async () => {
-    authority = await startTokenAuthority();
+    authority = await startTestAuthority("client-integration");
     const serve = ["serve", "--jwks-url", authority.jwksUrl];
     server = await startServerProcess(serve, 0);
     for (let i = 0; i < N; i++) peers.push(join(i));

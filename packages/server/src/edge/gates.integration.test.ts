@@ -7,38 +7,30 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnCli } from "../../../../test-support/cli-process.js";
-import {
-  createTestKey,
-  type JwksServer,
-  signToken,
-  startJwksServer,
-  type TestKey,
-} from "../../../../test-support/jwks-server.js";
+import { startTestAuthority, type TestAuthority } from "../../../../test-support/jwks-server.js";
 import { waitUntil } from "../../../../test-support/wait-until.js";
 import { type PresenceProcess, startPresenceProcess } from "../test-support/presence-processes.js";
 import { connectTestClient, type TestClient } from "../test-support/test-client.js";
 
-let key: TestKey;
-let jwks: JwksServer;
+let auth: TestAuthority;
 let dir: string;
 const processes: PresenceProcess[] = [];
 const clients: TestClient[] = [];
 
 beforeAll(async () => {
-  key = await createTestKey("gates-test");
-  jwks = await startJwksServer([key]);
+  auth = await startTestAuthority("gates-test");
   dir = mkdtempSync(join(tmpdir(), "cb-gates-it-"));
 });
 afterAll(async () => {
   for (const c of clients.splice(0)) c.terminate();
   await Promise.all(processes.splice(0).map((p) => p.stop()));
-  await jwks.close();
+  await auth.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 /** Connects a user with the given plan/org; resolves once joined or closed. */
 async function enter(server: PresenceProcess, user: string, plan: string, org?: string): Promise<TestClient> {
-  const token = await signToken(key, { sub: user, room: "gated", plan, ...(org ? { org } : {}) });
+  const token = await auth.sign({ sub: user, room: "gated", plan, ...(org ? { org } : {}) });
   const client = connectTestClient({ url: server.wsUrl, room: "gated", token });
   clients.push(client);
   await Promise.race([client.ready.catch(() => undefined), client.closed]);
@@ -56,7 +48,7 @@ describe("rollout gates (collabblocks serve)", () => {
     const file = join(dir, "gates.json");
     writeFileSync(file, '{"plans": ["enterprise"]}');
     const server = await startPresenceProcess(
-      ["--jwks-url", jwks.url, "--gates-file", file, "--allow-orgs", "org_internal"],
+      ["--jwks-url", auth.jwksUrl, "--gates-file", file, "--allow-orgs", "org_internal"],
       "gates-1",
     );
     processes.push(server);
@@ -112,7 +104,7 @@ describe("rollout gates (collabblocks serve)", () => {
   it("exits 2 with one line when the gates file is bad at start", async () => {
     const file = join(dir, "bad.json");
     writeFileSync(file, '{"org": ["org_internal"]}');
-    const cli = spawnCli(["serve", "--port", "0", "--jwks-url", jwks.url, "--gates-file", file]);
+    const cli = spawnCli(["serve", "--port", "0", "--jwks-url", auth.jwksUrl, "--gates-file", file]);
     const { code } = await cli.exited;
     expect(code).toBe(2);
     expect(cli.stderr().trim().split("\n")).toEqual([

@@ -13,8 +13,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   createTestKey,
   type JwksServer,
-  signToken,
   startJwksServer,
+  startTestAuthority,
+  type TestAuthority,
   type TestKey,
 } from "../../../../test-support/jwks-server.js";
 import {
@@ -28,9 +29,8 @@ import { connectTestClient, type TestClient } from "../test-support/test-client.
 /** Production's convergence is a product promise of well under a second; slack for this shared machine. */
 const PRODUCTION_CONVERGE_MS = 5000;
 
-let users: TestKey; // signs real clients' tokens (trusted by both deployments)
+let users: TestAuthority; // signs real clients' tokens; its JWKS is production's (staging trusts it too)
 let shadowKey: TestKey; // the production edges' mirror key (trusted by staging only)
-let productionJwks: JwksServer;
 let stagingJwks: JwksServer;
 let dir: string;
 let keyPath: string;
@@ -42,10 +42,9 @@ const log = (msg: string): void => console.log(`[shadow] ${msg}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  users = await createTestKey("users");
+  users = await startTestAuthority("users");
   shadowKey = await createTestKey("shadow-1");
-  productionJwks = await startJwksServer([users]);
-  stagingJwks = await startJwksServer([users, shadowKey]);
+  stagingJwks = await startJwksServer([users.key, shadowKey]);
   dir = await mkdtemp(join(tmpdir(), "cb-shadow-it-"));
   keyPath = join(dir, "shadow-key.pem");
   writeFileSync(keyPath, await exportPKCS8(shadowKey.privateKey));
@@ -59,7 +58,7 @@ afterEach(async () => {
   proxies = [];
 });
 afterAll(async () => {
-  await productionJwks.close();
+  await users.close();
   await stagingJwks.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -73,7 +72,7 @@ const startStaging = () => start("staging", ["--jwks-url", stagingJwks.url]);
 const startProduction = (shadowTo: string, extra: string[] = []) =>
   start("production", [
     "--jwks-url",
-    productionJwks.url,
+    users.jwksUrl,
     "--shadow-to",
     shadowTo,
     "--shadow-token-key",
@@ -86,7 +85,7 @@ const startProduction = (shadowTo: string, extra: string[] = []) =>
   ]);
 
 async function connect(server: PresenceProcess, room: string, user: string): Promise<TestClient> {
-  const token = await signToken(users, { sub: user, room, plan: "pro", org: "org_x", info: { name: user } });
+  const token = await users.sign({ sub: user, room, plan: "pro", org: "org_x", info: { name: user } });
   const c = connectTestClient({ url: server.wsUrl, room, token });
   clients.push(c);
   await c.ready;

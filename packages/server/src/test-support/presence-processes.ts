@@ -4,13 +4,7 @@
 // ES256 key made in the test (jwks-server.ts), shared by every process.
 import type { PresenceData } from "@collabblocks/protocol";
 import { type CliProcess, startCliProcess } from "../../../../test-support/cli-process.js";
-import {
-  createTestKey,
-  type JwksServer,
-  signToken,
-  startJwksServer,
-  type TestKey,
-} from "../../../../test-support/jwks-server.js";
+import { startTestAuthority, type TestAuthority } from "../../../../test-support/jwks-server.js";
 import { connectTestClient, type TestClient, type TestClientOptions } from "./test-client.js";
 
 /** A CLI process (`child`, `output()`, `stop()`, `kill9()`…) named by its pod id. */
@@ -42,29 +36,26 @@ export async function startPresenceProcess(args: readonly string[], podId: strin
 }
 
 /** Signs tokens for any room and user with a key every process trusts through --jwks-url. */
-export interface TokenAuthority {
-  readonly jwksUrl: string;
+export interface TokenAuthority extends TestAuthority {
+  /** Connects `user` to `room` on `server` (token info `{ name: user }`); resolves once joined. */
   connect(
     server: PresenceProcess,
     room: string,
     user: string,
     extra?: Partial<TestClientOptions>,
   ): Promise<TestClient>;
-  close(): Promise<void>;
 }
 
 export async function startTokenAuthority(): Promise<TokenAuthority> {
-  const key: TestKey = await createTestKey("scaled-test");
-  const jwks: JwksServer = await startJwksServer([key]);
+  const authority = await startTestAuthority("scaled-test");
   return {
-    jwksUrl: jwks.url,
+    ...authority,
     async connect(server, room, user, extra = {}) {
-      const token = await signToken(key, { sub: user, room, info: { name: user } });
+      const token = await authority.sign({ sub: user, room, info: { name: user } });
       const client = connectTestClient({ url: server.wsUrl, room, token, ...extra });
       await client.ready;
       return client;
     },
-    close: () => jwks.close(),
   };
 }
 
