@@ -120,6 +120,8 @@ export interface Connection extends RoomMember {
   strikeWindowStart: number;
   /** Pings sent since the last pong or message. */
   missedPongs: number;
+  /** Which tick of the heartbeat interval pings this connection (edge.ts spreads pings). */
+  heartbeatSlice: number;
   /** Set once the connection has ended. */
   ended: EndMode | undefined;
   /** Set while the connection's enter is deferred (see ENTER_DEFER_MS). */
@@ -162,6 +164,7 @@ export function createConnection(init: ConnectionInit): Connection {
     strikes: 0,
     strikeWindowStart: init.now,
     missedPongs: 0,
+    heartbeatSlice: 0,
     ended: undefined,
     enterTimer: undefined,
     lag: undefined as EntryQueue | undefined,
