@@ -2,7 +2,12 @@
 import { MessageType, RTT_BUCKETS_MS } from "@collabblocks/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { createPresenceServer, type PresenceServer, type PresenceServerOptions } from "./index.js";
+import {
+  createMemoryBus,
+  createPresenceServer,
+  type PresenceServer,
+  type PresenceServerOptions,
+} from "./index.js";
 import { createDevClients } from "./test-support/dev-server.js";
 
 const servers: PresenceServer[] = [];
@@ -104,5 +109,27 @@ describe("control messages", () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     expect(text).toContain("presence_rtt_ms_count 4");
     expect(text).toContain('presence_rtt_ms_bucket{le="5"} 4');
+  });
+});
+
+describe("start-up failures", () => {
+  it("rejects when the port is taken and closes the pod (and its bus) it had created", async () => {
+    const first = await start();
+    const hub = createMemoryBus();
+    const bus = hub.connect("pod-b");
+    let busClosed = false;
+    const close = bus.close.bind(bus);
+    const spied = {
+      ...bus,
+      podId: bus.podId,
+      close: () => {
+        busClosed = true;
+        return close();
+      },
+    };
+    await expect(createPresenceServer({ auth: "dev", port: first.port, bus: spied })).rejects.toThrow(
+      /EADDRINUSE|in use/i,
+    );
+    expect(busClosed).toBe(true);
   });
 });

@@ -54,6 +54,8 @@ export async function createPresenceServer(options: PresenceServerOptions): Prom
     bus: options.bus,
     onError: (err, context) => logger.error({ err, context }, "pod error"),
   });
+  // If the edge cannot start (port taken, bad static dir), close the pod we made:
+  // its timers would otherwise keep a library caller's process alive.
   const front = await createEdgeServer(options, {
     link: createInProcessLink(pod, `${podId}/edge`),
     keys: devIssuer
@@ -66,6 +68,9 @@ export async function createPresenceServer(options: PresenceServerOptions): Prom
       redisLag: () => options.bus?.lag?.() ?? 0,
     },
     http: { devIssuer, staticDir: options.staticDir, placeholder: options.placeholderPage },
+  }).catch(async (err: unknown) => {
+    await pod.close();
+    throw err;
   });
 
   let closed: Promise<void> | undefined;
