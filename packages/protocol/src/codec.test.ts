@@ -1,9 +1,18 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeAny, decodeClientMessage, decodeServerMessage, encode } from "./codec.js";
+import {
+  decodeAny,
+  decodeBatchEntries,
+  decodeClientMessage,
+  decodePeers,
+  decodeServerMessage,
+  encode,
+  encodeBatchEntries,
+  encodePeers,
+} from "./codec.js";
 import { ProtocolError } from "./errors.js";
 import { MessageType } from "./messages.js";
-import { clientMessage, sameValue, serverMessage } from "./test-arbitraries.js";
+import { batchEntry, clientMessage, peerState, sameValue, serverMessage } from "./test-arbitraries.js";
 
 function hex(s: string): Uint8Array {
   return Uint8Array.from(Buffer.from(s.replace(/\s+/g, ""), "hex"));
@@ -37,6 +46,26 @@ describe("codec", () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it("encodes entry-list payloads as the same bytes they have inside BATCH and SNAPSHOT_CHUNK", () => {
+    fc.assert(
+      fc.property(
+        fc.array(batchEntry, { maxLength: 4 }),
+        fc.array(peerState, { maxLength: 4 }),
+        (entries, peers) => {
+          const batch = Buffer.from(encode({ type: MessageType.BATCH, entries })).toString("hex");
+          expect(batch.endsWith(Buffer.from(encodeBatchEntries(entries)).toString("hex"))).toBe(true);
+          const chunk = Buffer.from(encode({ type: MessageType.SNAPSHOT_CHUNK, syncId: 0, entries: peers }));
+          expect(chunk.toString("hex").endsWith(Buffer.from(encodePeers(peers)).toString("hex"))).toBe(true);
+          expect(sameValue(decodeBatchEntries(encodeBatchEntries(entries)), entries)).toBe(true);
+          expect(sameValue(decodePeers(encodePeers(peers)), peers)).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
+    );
+    expect(() => decodeBatchEntries(Uint8Array.of(0x91, 0x91, 0x09))).toThrow(ProtocolError);
+    expect(() => decodePeers(Uint8Array.of(0x81, 0x01, 0x02))).toThrow(ProtocolError);
   });
 
   it("sends a realistic cursor update in under half the bytes of JSON", () => {

@@ -97,9 +97,30 @@ export function encode(msg: Message): Uint8Array {
   return packr.pack(toWire(msg));
 }
 
-/** Encodes one snapshot entry alone: used to size snapshot chunks. */
+// ---- payloads: the entry lists of BATCH and SNAPSHOT_CHUNK on their own ----
+// The same bytes as inside those messages. The gRPC link (§8) carries them as
+// payloads and the edge caches one peer's bytes to assemble snapshot chunks, so
+// other transports reuse the format and its checks instead of cutting headers
+// off encoded messages.
+
+/** One snapshot entry `[connectionId, userId, info, epoch, clock, state]`, as inside SNAPSHOT_CHUNK. */
+export function encodePeer(p: PeerState): Uint8Array {
+  return packr.pack(peerToWire(p));
+}
+
+/** Encoded size of one snapshot entry: used to size snapshot chunks. */
 export function encodedPeerSize(p: PeerState): number {
-  return packr.pack(peerToWire(p)).length;
+  return encodePeer(p).length;
+}
+
+/** A MsgPack array of snapshot entries. */
+export function encodePeers(peers: readonly PeerState[]): Uint8Array {
+  return packr.pack(peers.map(peerToWire));
+}
+
+/** A MsgPack array of batch entries, as inside BATCH. */
+export function encodeBatchEntries(entries: readonly BatchEntry[]): Uint8Array {
+  return packr.pack(entries.map(entryToWire));
 }
 
 // ---- decoding ----
@@ -108,7 +129,8 @@ function malformed(message: string): never {
   throw new ProtocolError("MALFORMED_MESSAGE", message);
 }
 
-function unpack(bytes: Uint8Array, maxBytes: number): unknown[] {
+/** Exactly one MsgPack value, within the size bound. */
+function unpackOne(bytes: Uint8Array, maxBytes: number): unknown {
   if (!(bytes instanceof Uint8Array)) malformed("frame is not binary");
   if (bytes.length === 0) malformed("empty frame");
   if (bytes.length > maxBytes) malformed(`frame of ${bytes.length} bytes exceeds ${maxBytes}`);
@@ -119,7 +141,11 @@ function unpack(bytes: Uint8Array, maxBytes: number): unknown[] {
     return malformed(`undecodable MsgPack: ${(err as Error).message}`);
   }
   if (values.length !== 1) malformed("trailing bytes after the message");
-  const frame = values[0];
+  return values[0];
+}
+
+function unpack(bytes: Uint8Array, maxBytes: number): unknown[] {
+  const frame = unpackOne(bytes, maxBytes);
   if (!Array.isArray(frame) || frame.length === 0) malformed("message is not a non-empty array");
   return frame;
 }
@@ -283,6 +309,16 @@ export function decodeServerMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DE
     default:
       return malformed(`unknown server message type ${String(type)}`);
   }
+}
+
+/** Decodes encodeBatchEntries' output. Throws ProtocolError("MALFORMED_MESSAGE") on anything else. */
+export function decodeBatchEntries(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DECODE_BYTES): BatchEntry[] {
+  return arr(unpackOne(bytes, maxBytes), "entries").map(entryFromWire);
+}
+
+/** Decodes encodePeers' output. Throws ProtocolError("MALFORMED_MESSAGE") on anything else. */
+export function decodePeers(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DECODE_BYTES): PeerState[] {
+  return arr(unpackOne(bytes, maxBytes), "entries").map(peerFromWire);
 }
 
 /** Decodes either direction (tools, tests, PROTOCOL.md examples). */

@@ -1,10 +1,15 @@
 export {
   DEFAULT_MAX_DECODE_BYTES,
   decodeAny,
+  decodeBatchEntries,
   decodeClientMessage,
+  decodePeers,
   decodeServerMessage,
   encode,
+  encodeBatchEntries,
   encodedPeerSize,
+  encodePeer,
+  encodePeers,
 } from "./codec.js";
 export {
   ERRORS,

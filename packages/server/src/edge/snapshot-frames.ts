@@ -3,20 +3,24 @@
 // object whenever it changes, so a cached encoding is valid for as long as the
 // object lives, and a join into a room of n peers costs n buffer copies instead
 // of n MsgPack encodings (twice: chunkSnapshot sizes entries by encoding them).
-// The bytes are identical to the protocol codec's `encode` of the same message
-// (checked by the unit test): a peer's bytes are cut out of the codec's own
-// encoding of a one-entry chunk, so the server never re-implements the format.
-import { encode, MAX_SNAPSHOT_CHUNK_BYTES, MessageType, type PeerState } from "@collabblocks/protocol";
+// A peer's bytes come from the protocol's own encodePeer, and the chunk header
+// from its encode, so the bytes are identical to `encode` of the same message
+// (checked by the unit test) and the server never re-implements the format.
+import {
+  encode,
+  encodePeer,
+  MAX_SNAPSHOT_CHUNK_BYTES,
+  MessageType,
+  type PeerState,
+} from "@collabblocks/protocol";
 
 const cache = new WeakMap<PeerState, Uint8Array>();
-/** `[201, 0, [peer]]` starts with 0x93 0xcc 0xc9 0x00 0x91: the peer's own bytes follow. */
-const ONE_ENTRY_PREFIX = 5;
 
-/** A peer in the codec's positional form: [connectionId, userId, info, epoch, clock, state]. */
+/** A peer in the codec's positional form, cached while the PeerState object lives. */
 function encodedPeer(p: PeerState): Uint8Array {
   let bytes = cache.get(p);
   if (bytes === undefined) {
-    bytes = encode({ type: MessageType.SNAPSHOT_CHUNK, syncId: 0, entries: [p] }).subarray(ONE_ENTRY_PREFIX);
+    bytes = encodePeer(p);
     cache.set(p, bytes);
   }
   return bytes;
