@@ -6,6 +6,7 @@
 //   lost → others kept for `lostConnectionTimeout` → reconnect → missing peers linger.
 import {
   applyPatch,
+  applyValidatedPatch,
   type BatchMessage,
   type ErrorCode,
   isPlainObject,
@@ -19,7 +20,6 @@ import {
   RATE_PER_SECOND,
   type SnapshotChunkMessage,
   type SnapshotDoneMessage,
-  validatePatch,
   validateState,
   type WelcomeMessage,
 } from "@collabblocks/protocol";
@@ -334,9 +334,7 @@ export function createRoom<P extends object>(
       let next: PresenceData;
       try {
         patch = patchFromPartial(partial as Record<string, unknown>);
-        validatePatch(patch);
-        next = applyPatch(presence, patch);
-        validateState(next);
+        next = applyValidatedPatch(presence, patch);
       } catch (err) {
         if (!(err instanceof ProtocolError)) throw err;
         emitError({ code: err.code, message: err.message, fatal: false });

@@ -57,4 +57,11 @@ export {
 } from "./replica.js";
 export { chunkSnapshot } from "./snapshot.js";
 export { stateFromWire, stateToWire, valueFromWire } from "./state-codec.js";
-export { assertJson, encodedPatchSize, encodedStateSize, validatePatch, validateState } from "./validate.js";
+export {
+  applyValidatedPatch,
+  assertJson,
+  encodedPatchSize,
+  encodedStateSize,
+  validatePatch,
+  validateState,
+} from "./validate.js";

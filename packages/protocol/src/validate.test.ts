@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ProtocolError } from "./errors.js";
 import type { Patch, PresenceData } from "./presence-types.js";
-import { encodedStateSize, validatePatch, validateState } from "./validate.js";
+import { applyValidatedPatch, encodedStateSize, validatePatch, validateState } from "./validate.js";
 
 function codeOf(fn: () => void): string | undefined {
   try {
@@ -77,5 +77,16 @@ describe("presence validation", () => {
     expect(encodedStateSize(filler(n))).toBe(2048);
     expect(codeOf(() => validateState(filler(n)))).toBeUndefined();
     expect(codeOf(() => validateState(filler(n + 1)))).toBe("PRESENCE_TOO_LARGE");
+  });
+
+  it("merges a valid patch, refuses an invalid one or an oversized result, and never changes the state", () => {
+    const state = { status: "idle", a: "x".repeat(1000) };
+    expect(applyValidatedPatch(state, p({ cursor: { x: 0.5, y: 0.5 } }, ["status"]))).toEqual({
+      a: "x".repeat(1000),
+      cursor: { x: 0.5, y: 0.5 },
+    });
+    expect(codeOf(() => applyValidatedPatch(state, p({ cursor: { x: 2, y: 0 } })))).toBe("INVALID_PRESENCE");
+    expect(codeOf(() => applyValidatedPatch(state, p({ b: "y".repeat(1100) })))).toBe("PRESENCE_TOO_LARGE");
+    expect(state).toEqual({ status: "idle", a: "x".repeat(1000) });
   });
 });

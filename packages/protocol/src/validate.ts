@@ -14,6 +14,7 @@ import {
   MAX_VALUE_DEPTH,
 } from "./limits.js";
 import { MessageType } from "./messages.js";
+import { applyPatch } from "./patch.js";
 import { type Patch, type PresenceData, RESERVED_KEYS } from "./presence-types.js";
 import { stateToWire } from "./state-codec.js";
 
@@ -115,9 +116,7 @@ export function encodedStateSize(state: PresenceData): number {
   return sizer.pack(stateToWire(state)).length;
 }
 
-/** Validates a whole state (a merged result, or an initial presence). */
-export function validateState(state: PresenceData): void {
-  validatePatch({ set: state, del: [] });
+function checkStateSize(state: PresenceData): void {
   const size = encodedStateSize(state);
   if (size > MAX_STATE_BYTES) {
     throw new ProtocolError(
@@ -125,6 +124,25 @@ export function validateState(state: PresenceData): void {
       `presence is ${size} bytes encoded; the limit is ${MAX_STATE_BYTES}`,
     );
   }
+}
+
+/** Validates a whole state (an initial presence, or one from an untrusted source). */
+export function validateState(state: PresenceData): void {
+  validatePatch({ set: state, del: [] });
+  checkStateSize(state);
+}
+
+/**
+ * Validates a patch against a state that is already valid and returns the merged
+ * state, or throws and changes nothing. Only the patch's keys are checked, plus
+ * the merged size: the other keys were checked when they were set, and this runs
+ * per patch on the edge's hot path, so they are not walked again.
+ */
+export function applyValidatedPatch(state: PresenceData, patch: Patch): PresenceData {
+  validatePatch(patch);
+  const merged = applyPatch(state, patch);
+  checkStateSize(merged);
+  return merged;
 }
 
 /** Encoded size of an update message carrying this patch (what the SDK checks against the frame limit). */

@@ -4,7 +4,7 @@
 // non-fatal ERROR and changes nothing. Fatal refusals send ERROR then close with
 // the code's close code (BRIEF §10).
 import {
-  applyPatch,
+  applyValidatedPatch,
   type ClientMessage,
   decodeClientMessage,
   ERRORS,
@@ -18,8 +18,6 @@ import {
   ProtocolError,
   RATE_BURST,
   RATE_PER_SECOND,
-  validatePatch,
-  validateState,
 } from "@collabblocks/protocol";
 import type { WebSocket } from "ws";
 import type { EntryQueue } from "./coalesce.js";
@@ -206,9 +204,7 @@ function handleUpdate(conn: Connection, hooks: ConnectionHooks, msg: ClientMessa
   }
   let merged: PresenceData;
   try {
-    validatePatch(msg);
-    merged = applyPatch(conn.state, msg);
-    validateState(merged);
+    merged = applyValidatedPatch(conn.state, msg);
   } catch (err) {
     if (!(err instanceof ProtocolError)) throw err;
     refuse(conn, hooks, err.code, err.message);
