@@ -406,18 +406,21 @@ export function createEdge(options: EdgeOptions): Edge {
   let heartbeatTick = 0;
   const heartbeat = setInterval(() => {
     const slice = heartbeatTick++ % slices;
+    const dead: Connection[] = []; // ended after the walk: ending one changes room.members
     for (const room of rooms.values()) {
-      for (const member of [...room.members.values()]) {
+      for (const member of room.members.values()) {
         const conn = member as Connection;
         if (conn.heartbeatSlice !== slice) continue;
-        if (conn.missedPongs >= 2) {
-          end(conn, "expired");
-          conn.ws.terminate();
-        } else {
+        if (conn.missedPongs >= 2) dead.push(conn);
+        else {
           conn.missedPongs++;
           conn.ws.ping();
         }
       }
+    }
+    for (const conn of dead) {
+      end(conn, "expired");
+      conn.ws.terminate();
     }
   }, heartbeatMs / slices);
   heartbeat.unref();
