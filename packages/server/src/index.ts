@@ -10,9 +10,15 @@ export type { EdgeFrame, PodEndpoint, PodFrame, PodSession } from "./link/frames
 export { createInProcessLink } from "./link/in-process.js";
 export { createLogger, createSilentLogger } from "./ops/logger.js";
 export { createMetrics, type Metrics, type ServerStats } from "./ops/metrics.js";
+export { defaultPodId } from "./ops/process-id.js";
 export { createPod, type Pod, type PodOptions } from "./pod/pod.js";
 export { createPresenceManager, type PresenceManager } from "./pod/presence-manager.js";
 export type { PresenceShard } from "./pod/presence-shard.js";
+export {
+  createPresenceServer,
+  type PresenceServer,
+  type PresenceServerOptions,
+} from "./roles/presence-server.js";
 export { createGrpcEdgeLink, type GrpcEdgeLink, type GrpcEdgeLinkOptions } from "./rpc/grpc-link.js";
 export {
   createPodConnection,
@@ -24,9 +30,3 @@ export { createPodRouter, type PodRouter, type PodRouterOptions, parsePodList } 
 export { createPodRpcServer, type PodRpcServer, type PodRpcServerOptions } from "./rpc/pod-rpc-server.js";
 export { PROTO_PATH } from "./rpc/proto.js";
 export { pickPod } from "./rpc/rendezvous.js";
-export {
-  createPresenceServer,
-  defaultPodId,
-  type PresenceServer,
-  type PresenceServerOptions,
-} from "./server.js";

@@ -3,9 +3,13 @@
 // line wins over the environment. Parsing is pure (argv and env in, config or one
 // error line out) so it is unit-tested without spawning processes.
 import { checkPodId, parseClusterNodes, parseRedisUrl, type RedisTarget } from "../bus/redis/redis-target.js";
-import { parseNameList } from "../edge/gates.js";
-import { checkShadowRoomPrefix, DEFAULT_SHADOW_MAX_CONNECTIONS, parseShadowTarget } from "../edge/shadow.js";
 import { isLogLevel, LOG_LEVELS } from "../ops/logger.js";
+import { parseNameList } from "../rollout/gates.js";
+import {
+  checkShadowRoomPrefix,
+  DEFAULT_SHADOW_MAX_CONNECTIONS,
+  parseShadowTarget,
+} from "../rollout/shadow.js";
 import { parsePodList } from "../rpc/pod-router.js";
 
 export type Command = "dev" | "serve" | "pod" | "edge";

@@ -5,12 +5,13 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectRedisBus, createErrorThrottle, type RedisBus } from "../bus/redis/index.js";
-import { parseDenyList, splitDenyList } from "../edge/ip-filter.js";
+import { parseDenyList, splitDenyList } from "../limits/ip-filter.js";
 import { createLogger } from "../ops/logger.js";
-import { edgeOptionsFromCli, startSplitRole } from "../rpc/split-cli.js";
-import { createPresenceServer, defaultPodId } from "../server.js";
+import { defaultPodId } from "../ops/process-id.js";
+import { createPresenceServer } from "../roles/presence-server.js";
 import { type CliConfig, HELP, parseCli } from "./flags.js";
 import { prepareRollout, type Rollout } from "./rollout.js";
+import { edgeOptionsFromCli, startSplitRole } from "./split-cli.js";
 
 /** Shutdown must finish within this, ms (BRIEF: exit 0 within 5 s). */
 const SHUTDOWN_DEADLINE_MS = 4500;

@@ -15,10 +15,10 @@ import {
   type GateSpec,
   type GateSubject,
   type Gates,
-} from "../edge/gates.js";
-import { createGatesWatcher, type GatesWatcher, loadGates } from "../edge/gates-file.js";
-import type { ShadowOptions } from "../edge/shadow.js";
-import { loadShadowKey } from "../edge/shadow-key.js";
+} from "../rollout/gates.js";
+import { createGatesWatcher, type GatesWatcher, loadGates } from "../rollout/gates-file.js";
+import type { ShadowOptions } from "../rollout/shadow.js";
+import { loadShadowKey } from "../rollout/shadow-key.js";
 import type { CliConfig } from "./flags.js";
 
 export interface Rollout {

@@ -20,9 +20,14 @@ import {
   RATE_PER_SECOND,
 } from "@collabblocks/protocol";
 import type { WebSocket } from "ws";
-import type { EntryQueue } from "./coalesce.js";
+import type { EntryQueue } from "../limits/coalesce.js";
+import {
+  createTokenBucket,
+  type TokenBucket,
+  type TokenBucketSpec,
+  takeToken,
+} from "../limits/token-bucket.js";
 import type { EdgeRoom, RoomMember } from "./edge-room.js";
-import { createTokenBucket, type TokenBucket, type TokenBucketSpec, takeToken } from "./token-bucket.js";
 
 /**
  * Patches: exactly the contract's bucket (BRIEF §10: 20/s, burst 5), the one the

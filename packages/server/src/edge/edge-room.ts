@@ -14,9 +14,9 @@ import {
   PresenceReplica,
 } from "@collabblocks/protocol";
 import type { WebSocket } from "ws";
+import { drainQueue, type EntryQueue, enqueueEntry } from "../limits/coalesce.js";
 import type { EdgeLink } from "../link/edge-link.js";
 import type { ServerStats } from "../ops/metrics.js";
-import { drainQueue, type EntryQueue, enqueueEntry } from "./coalesce.js";
 import { createFlushScheduler, type FlushScheduler, type FlushTimers } from "./flush-scheduler.js";
 import type { KnownConnection, KnownConnections } from "./known-connections.js";
 import { encodeSnapshotFrames } from "./snapshot-frames.js";

@@ -12,9 +12,9 @@ import type { Logger } from "pino";
 import type { EdgeLink } from "../link/edge-link.js";
 import { createHttpHandler, displayHost, type HttpOptions } from "../ops/http.js";
 import { createMetrics, type Metrics, type MetricsSources } from "../ops/metrics.js";
+import { createShadowMirror, type ShadowOptions } from "../rollout/shadow.js";
 import { createTokenVerifier, type TokenClaims, type TokenVerifierOptions } from "./auth.js";
 import { createEdge, type Edge, type EdgeOptions } from "./edge.js";
-import { createShadowMirror, type ShadowOptions } from "./shadow.js";
 
 /** The edge tunables the modes expose (documented on EdgeOptions). */
 type EdgeTunables = Pick<

@@ -20,6 +20,8 @@ import {
 } from "@collabblocks/protocol";
 import type { Logger } from "pino";
 import { type WebSocket, WebSocketServer } from "ws";
+import { createIpFilter, type IpFilter, normalizeAddress } from "../limits/ip-filter.js";
+import { createStallMonitor } from "../limits/stall-monitor.js";
 import type { EdgeLink } from "../link/edge-link.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { TokenVerifier } from "./auth.js";
@@ -36,10 +38,8 @@ import {
 } from "./connection.js";
 import { createEdgeRoom, type EdgeRoom } from "./edge-room.js";
 import type { FlushTimers } from "./flush-scheduler.js";
-import { createIpFilter, type IpFilter, normalizeAddress } from "./ip-filter.js";
 import { createKnownConnections } from "./known-connections.js";
 import type { ConnectionObserver } from "./observer.js";
-import { createStallMonitor } from "./stall-monitor.js";
 
 /** Messages a client may send before its join completes (it should wait for the welcome). */
 const MAX_EARLY_MESSAGES = 8;

@@ -14,6 +14,7 @@
 import type { BatchEntry } from "@collabblocks/protocol";
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
+import { createWriteQueue, type WriteQueue } from "../limits/write-queue.js";
 import type { EdgeFrame, PodFrame } from "../link/frames.js";
 import { createSilentLogger } from "../ops/logger.js";
 import {
@@ -23,7 +24,6 @@ import {
   presencePodService,
 } from "./proto.js";
 import { edgeFrameToMessage, podFrameFromMessage } from "./wire.js";
-import { createWriteQueue, type WriteQueue } from "./write-queue.js";
 
 /** Delays before re-opening a failed stream, ms; the last one repeats (BRIEF §8: capped near 2 s). */
 export const RECONNECT_BACKOFF_MS: readonly number[] = [100, 250, 500, 1000, 2000];

@@ -6,7 +6,9 @@
 // same way so that a dead edge's connections expire within ~2 s + the bus sweep.
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import type { TokenBucketSpec } from "../edge/token-bucket.js";
+import { createSyncLimiter } from "../limits/sync-limiter.js";
+import type { TokenBucketSpec } from "../limits/token-bucket.js";
+import { createWriteQueue, type WriteQueue } from "../limits/write-queue.js";
 import type { PodEndpoint, PodFrame } from "../link/frames.js";
 import { createSilentLogger } from "../ops/logger.js";
 import {
@@ -15,9 +17,7 @@ import {
   type PodFrameMessage,
   presencePodService,
 } from "./proto.js";
-import { createSyncLimiter } from "./sync-limiter.js";
 import { edgeFrameFromMessage, podFrameToMessage } from "./wire.js";
-import { createWriteQueue, type WriteQueue } from "./write-queue.js";
 
 /** Server keepalive: ping each edge this often and drop it after this long without an answer, ms. */
 export const POD_KEEPALIVE_MS = 1000;

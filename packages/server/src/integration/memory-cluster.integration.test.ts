@@ -1,9 +1,9 @@
 // Three servers in one process share a room through the memory bus: the
 // multi-pod logic is tested here before Redis is involved (STYLE: socket.io's habit).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMemoryBus, createPresenceServer, type MemoryBusHub, type PresenceServer } from "./index.js";
-import { createDevClients } from "./test-support/dev-server.js";
-import type { TestClient } from "./test-support/test-client.js";
+import { createMemoryBus, createPresenceServer, type MemoryBusHub, type PresenceServer } from "../index.js";
+import { createDevClients } from "../test-support/dev-server.js";
+import type { TestClient } from "../test-support/test-client.js";
 
 const PER_SERVER = 10;
 let hub: MemoryBusHub;

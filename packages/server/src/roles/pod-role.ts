@@ -10,10 +10,10 @@ import type { PresenceBus } from "../bus/bus.js";
 import { createHttpHandler, displayHost } from "../ops/http.js";
 import { createSilentLogger } from "../ops/logger.js";
 import { createMetrics, type Metrics } from "../ops/metrics.js";
+import { defaultPodId } from "../ops/process-id.js";
 import { createPod, type Pod } from "../pod/pod.js";
-import { defaultPodId } from "../server.js";
-import { createPodRpcServer, type PodRpcServer } from "./pod-rpc-server.js";
-import { routeGrpcLogs } from "./proto.js";
+import { createPodRpcServer, type PodRpcServer } from "../rpc/pod-rpc-server.js";
+import { routeGrpcLogs } from "../rpc/proto.js";
 
 export interface PodRoleOptions {
   /** HTTP port for health and metrics; 0 = a free port. */

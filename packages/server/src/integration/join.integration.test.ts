@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "./test-support/dev-server.js";
+import { type DevServer, startDevServer } from "../test-support/dev-server.js";
 
 let dev: DevServer;
 

@@ -5,7 +5,7 @@
 // not refused (the edge would wait forever for a done frame that never comes):
 // they wait their turn in a bounded FIFO, served as tokens refill. An edge that
 // queues more than the bound is misbehaving and loses its stream.
-import { createTokenBucket, type TokenBucketSpec, takeToken } from "../edge/token-bucket.js";
+import { createTokenBucket, type TokenBucketSpec, takeToken } from "./token-bucket.js";
 
 /** Default snapshots served per second per stream, and the burst after idling. */
 export const DEFAULT_SYNC_RATE: TokenBucketSpec = { ratePerSecond: 200, burst: 500 };

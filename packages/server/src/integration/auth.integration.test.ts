@@ -11,9 +11,9 @@ import {
   startJwksServer,
   type TestKey,
   unsecuredToken,
-} from "../../../test-support/jwks-server.js";
-import { createPresenceServer, type PresenceServer } from "./index.js";
-import { connectTestClient, type TestClient } from "./test-support/test-client.js";
+} from "../../../../test-support/jwks-server.js";
+import { createPresenceServer, type PresenceServer } from "../index.js";
+import { connectTestClient, type TestClient } from "../test-support/test-client.js";
 
 let key: TestKey;
 let jwks: JwksServer;

@@ -3,8 +3,8 @@
 // converges too (BRIEF §5, §6).
 import { MessageType, type PresenceData } from "@collabblocks/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "./test-support/dev-server.js";
-import type { TestClient } from "./test-support/test-client.js";
+import { type DevServer, startDevServer } from "../test-support/dev-server.js";
+import type { TestClient } from "../test-support/test-client.js";
 
 const CLIENTS = 100;
 const PATCHES_PER_CLIENT = 12;

@@ -5,13 +5,13 @@
 import type { ErrorCode } from "@collabblocks/protocol";
 import type { Logger } from "pino";
 import type { PresenceBus } from "../bus/bus.js";
-import type { CliConfig } from "../cli/flags.js";
 import type { TokenClaims } from "../edge/auth.js";
 import type { Edge } from "../edge/edge.js";
 import type { EdgeServerOptions } from "../edge/edge-server.js";
-import type { ShadowOptions } from "../edge/shadow.js";
-import { createEdgeRole } from "./edge-role.js";
-import { createPodRole } from "./pod-role.js";
+import { createEdgeRole } from "../roles/edge-role.js";
+import { createPodRole } from "../roles/pod-role.js";
+import type { ShadowOptions } from "../rollout/shadow.js";
+import type { CliConfig } from "./flags.js";
 
 export interface SplitRoleDeps {
   readonly logger: Logger;

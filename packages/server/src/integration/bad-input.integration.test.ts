@@ -2,8 +2,8 @@
 // stays as it was, other clients are unaffected, the server stays up (BRIEF §10).
 import { encode, MessageType, type PresenceData } from "@collabblocks/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "./test-support/dev-server.js";
-import type { TestClient } from "./test-support/test-client.js";
+import { type DevServer, startDevServer } from "../test-support/dev-server.js";
+import type { TestClient } from "../test-support/test-client.js";
 
 let dev: DevServer;
 

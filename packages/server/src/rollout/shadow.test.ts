@@ -11,8 +11,8 @@ import {
 } from "@collabblocks/protocol";
 import { decodeJwt } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import type { ObservedConnection } from "../edge/observer.js";
 import { createSilentLogger } from "../ops/logger.js";
-import type { ObservedConnection } from "./observer.js";
 import { checkShadowRoomPrefix, createShadowMirror, parseShadowTarget, type ShadowMirror } from "./shadow.js";
 import {
   diffStates,

@@ -23,9 +23,14 @@ import {
   type Patch,
   type PresenceData,
 } from "@collabblocks/protocol";
+import {
+  createTokenBucket,
+  type TokenBucket,
+  type TokenBucketSpec,
+  takeToken,
+} from "../limits/token-bucket.js";
 import type { ShadowClaims, ShadowKey } from "./shadow-key.js";
 import { signShadowToken } from "./shadow-key.js";
-import { createTokenBucket, type TokenBucket, type TokenBucketSpec, takeToken } from "./token-bucket.js";
 
 /** A mirror socket holding more than this many unsent bytes gets no new frame: diffs fold. */
 export const SHADOW_BACKPRESSURE_BYTES = 16 * 1024;

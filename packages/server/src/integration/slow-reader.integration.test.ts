@@ -3,8 +3,8 @@
 // (BRIEF §6 back-pressure).
 import { MessageType } from "@collabblocks/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "./test-support/dev-server.js";
-import type { TestClient, TestClientOptions } from "./test-support/test-client.js";
+import { type DevServer, startDevServer } from "../test-support/dev-server.js";
+import type { TestClient, TestClientOptions } from "../test-support/test-client.js";
 
 const SENDERS = 40;
 /** Each sender at 20 Hz for this long: 40 × 20 × ~1.9 KB ≈ 1.5 MB/s to every receiver. */

@@ -2,14 +2,14 @@
 // BRIEF §2), usable in-process by tests and benchmarks. The edge talks to the pod
 // through the in-process link; the pod shares rooms through an optional bus
 // (several servers on one memory bus hub form a cluster inside one process).
-import { hostname } from "node:os";
 import type { Logger } from "pino";
-import type { PresenceBus } from "./bus/bus.js";
-import { createDevIssuer, type DevIssuer } from "./edge/dev-issuer.js";
-import { createEdgeServer, type EdgeServer, type EdgeServerOptions } from "./edge/edge-server.js";
-import { createInProcessLink } from "./link/in-process.js";
-import { createSilentLogger } from "./ops/logger.js";
-import { createPod, type Pod } from "./pod/pod.js";
+import type { PresenceBus } from "../bus/bus.js";
+import { createDevIssuer, type DevIssuer } from "../edge/dev-issuer.js";
+import { createEdgeServer, type EdgeServer, type EdgeServerOptions } from "../edge/edge-server.js";
+import { createInProcessLink } from "../link/in-process.js";
+import { createSilentLogger } from "../ops/logger.js";
+import { defaultPodId } from "../ops/process-id.js";
+import { createPod, type Pod } from "../pod/pod.js";
 
 /** The edge's options (port, host, tick, caps, heartbeat, rollout gate, shadow…) and the pod's. */
 export interface PresenceServerOptions extends EdgeServerOptions {
@@ -37,11 +37,6 @@ export interface PresenceServer extends EdgeServer {
   readonly pod: Pod;
   /** Graceful stop: SERVER_SHUTTING_DOWN + 1012 to every socket, then closes everything. */
   close(): Promise<void>;
-}
-
-/** The default pod id: unique per process (host, pid, start time). */
-export function defaultPodId(): string {
-  return `${hostname()}-${process.pid}-${Date.now().toString(36)}`;
 }
 
 export async function createPresenceServer(options: PresenceServerOptions): Promise<PresenceServer> {

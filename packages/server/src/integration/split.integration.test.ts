@@ -7,16 +7,16 @@
 // for this loaded machine; the measured values are printed.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitUntil } from "../../../test-support/wait-until.js";
-import { pickPod } from "./index.js";
+import { waitUntil } from "../../../../test-support/wait-until.js";
+import { pickPod } from "../index.js";
 import {
   startTokenAuthority,
   type TokenAuthority,
   waitConverged,
-} from "./test-support/presence-processes.js";
-import { freePort, type RedisServer, startRedisServer } from "./test-support/redis-harness.js";
-import { type RoleProcess, startRole } from "./test-support/split-processes.js";
-import type { TestClient } from "./test-support/test-client.js";
+} from "../test-support/presence-processes.js";
+import { freePort, type RedisServer, startRedisServer } from "../test-support/redis-harness.js";
+import { type RoleProcess, startRole } from "../test-support/split-processes.js";
+import type { TestClient } from "../test-support/test-client.js";
 
 /** BRIEF/issue 6: after a pod dies everyone converges within this, ms; the slack is for this 2-core box. */
 const FAILOVER_PROMISE_MS = 5000;

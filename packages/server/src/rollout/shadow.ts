@@ -19,7 +19,7 @@
 import { ROOM_ID_PATTERN } from "@collabblocks/protocol";
 import type { Logger } from "pino";
 import WebSocket from "ws";
-import type { ConnectionObserver, ObservedConnection } from "./observer.js";
+import type { ConnectionObserver, ObservedConnection } from "../edge/observer.js";
 import {
   createMirrorConnection,
   type MirrorConnection,

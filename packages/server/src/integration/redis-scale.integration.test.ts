@@ -13,14 +13,14 @@ import {
   startTokenAuthority,
   type TokenAuthority,
   waitConverged,
-} from "./test-support/presence-processes.js";
+} from "../test-support/presence-processes.js";
 import {
   type RedisServer,
   startRedisServer,
   startTcpProxy,
   type TcpProxy,
-} from "./test-support/redis-harness.js";
-import type { TestClient } from "./test-support/test-client.js";
+} from "../test-support/redis-harness.js";
+import type { TestClient } from "../test-support/test-client.js";
 
 /** The cleanup promise (BRIEF §1) and the slack the assertion allows on this shared 2-core machine, ms. */
 const CLEANUP_PROMISE_MS = 5000;

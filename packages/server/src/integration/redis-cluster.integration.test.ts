@@ -10,9 +10,9 @@ import {
   startTokenAuthority,
   type TokenAuthority,
   waitConverged,
-} from "./test-support/presence-processes.js";
-import { type RedisCluster, type RedisServer, startRedisCluster } from "./test-support/redis-harness.js";
-import type { TestClient } from "./test-support/test-client.js";
+} from "../test-support/presence-processes.js";
+import { type RedisCluster, type RedisServer, startRedisCluster } from "../test-support/redis-harness.js";
+import type { TestClient } from "../test-support/test-client.js";
 
 let cluster: RedisCluster;
 let auth: TokenAuthority;

@@ -1,7 +1,7 @@
 // connectionId binding, epochs and leaves (BRIEF §5, §6; COMMON wire semantics).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevServer, startDevServer } from "./test-support/dev-server.js";
-import { randomConnectionId, type TestClient } from "./test-support/test-client.js";
+import { type DevServer, startDevServer } from "../test-support/dev-server.js";
+import { randomConnectionId, type TestClient } from "../test-support/test-client.js";
 
 let dev: DevServer;
 

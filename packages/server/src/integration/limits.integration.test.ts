@@ -7,8 +7,8 @@ import {
   createPresenceServer,
   type PresenceServer,
   type PresenceServerOptions,
-} from "./index.js";
-import { createDevClients } from "./test-support/dev-server.js";
+} from "../index.js";
+import { createDevClients } from "../test-support/dev-server.js";
 
 const servers: PresenceServer[] = [];
 const clients = createDevClients();

@@ -6,9 +6,9 @@
 import type { Logger } from "pino";
 import { createEdgeServer, type EdgeServer, type EdgeServerOptions } from "../edge/edge-server.js";
 import { createSilentLogger } from "../ops/logger.js";
-import { defaultPodId } from "../server.js";
-import { createGrpcEdgeLink, type GrpcEdgeLink } from "./grpc-link.js";
-import { routeGrpcLogs } from "./proto.js";
+import { defaultPodId } from "../ops/process-id.js";
+import { createGrpcEdgeLink, type GrpcEdgeLink } from "../rpc/grpc-link.js";
+import { routeGrpcLogs } from "../rpc/proto.js";
 
 /** The edge's options (port, host, tick, caps, heartbeat, rollout gate, shadow…) and where the pods are. */
 export interface EdgeRoleOptions extends EdgeServerOptions {
