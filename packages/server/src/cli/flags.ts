@@ -3,7 +3,13 @@
 // line wins over the environment. Parsing is pure (argv and env in, config or one
 // error line out) so it is unit-tested without spawning processes.
 import { checkPodId, parseClusterNodes, parseRedisUrl, type RedisTarget } from "../bus/redis/redis-target.js";
+import {
+  DEFAULT_MAX_CONNS_PER_IP,
+  DEFAULT_MAX_ROOM_CONNECTIONS,
+  DEFAULT_TICK_MS,
+} from "../edge/edge-defaults.js";
 import { isLogLevel, LOG_LEVELS } from "../ops/logger.js";
+import { DEFAULT_MAX_ROOMS } from "../pod/presence-manager.js";
 import { parseNameList } from "../rollout/gates.js";
 import {
   checkShadowRoomPrefix,
@@ -32,7 +38,7 @@ export interface CliConfig {
   readonly redis: RedisTarget | undefined;
   /** `--pod-id`; undefined = unique per process (host-pid-start). */
   readonly podId: string | undefined;
-  /** `pod`: the gRPC port edges connect to (`--grpc-port`, default 8788). */
+  /** `pod`: the gRPC port edges connect to (`--grpc-port`). */
   readonly grpcPort: number;
   /** `edge`: host:port of every pod (`--pods`). */
   readonly pods: readonly string[] | undefined;
@@ -48,18 +54,37 @@ export interface CliConfig {
   readonly shadowTokenKey: string | undefined;
   readonly shadowKid: string | undefined;
   readonly shadowRoomPrefix: string | undefined;
-  /** Shadow traffic: mirror sockets at most (default 1000). */
+  /** Shadow traffic: mirror sockets at most. */
   readonly shadowMaxConnections: number;
 }
 
 type Kind = "int" | "string" | "url";
-interface FlagSpec {
+type Value = number | string;
+
+/**
+ * A flag's default: one value for every command, a value per command, or a
+ * description of a computed default (`text`). Absent: the flag is off/unset
+ * unless given. This table is the one source: parsing, --help and the
+ * docs/OPERATIONS.md check (cli/flags-doc.test.ts) all read it.
+ */
+export type FlagDefault =
+  | { readonly value: Value }
+  | { readonly byCommand: Readonly<Record<Command, Value>> }
+  | { readonly text: string };
+
+export interface FlagSpec {
   readonly name: string;
   readonly kind: Kind;
   readonly help: string;
   readonly min?: number;
   readonly max?: number;
+  readonly default?: FlagDefault;
 }
+
+/** `collabblocks` listens here unless told otherwise (`--port`). */
+export const DEFAULT_PORT = 8787;
+/** A pod's gRPC port for edges (`--grpc-port`). */
+export const DEFAULT_GRPC_PORT = 8788;
 
 export const FLAGS: readonly FlagSpec[] = [
   {
@@ -67,33 +92,53 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: "int",
     min: 0,
     max: 65535,
-    help: "HTTP + WebSocket port; 0 = a free port (default 8787)",
+    help: "HTTP + WebSocket port; 0 = a free port",
+    default: { value: DEFAULT_PORT },
   },
-  { name: "host", kind: "string", help: "interface to bind (dev: 127.0.0.1, serve: 0.0.0.0)" },
+  {
+    name: "host",
+    kind: "string",
+    help: "interface to bind",
+    default: { byCommand: { dev: "127.0.0.1", serve: "0.0.0.0", pod: "0.0.0.0", edge: "0.0.0.0" } },
+  },
   { name: "jwks-url", kind: "url", help: "JWKS URL for ES256 token keys (required for serve)" },
   {
     name: "tick-ms",
     kind: "int",
     min: 1,
     max: 1000,
-    help: "longest wait before a room flush, ms (default 16)",
+    help: "longest wait before a room flush, ms",
+    default: { value: DEFAULT_TICK_MS },
   },
-  { name: "max-rooms", kind: "int", min: 1, help: "rooms kept in memory, LRU (default 1000)" },
+  {
+    name: "max-rooms",
+    kind: "int",
+    min: 1,
+    help: "rooms kept in memory, LRU",
+    default: { value: DEFAULT_MAX_ROOMS },
+  },
   {
     name: "max-room-connections",
     kind: "int",
     min: 1,
-    help: "connections per room in this process (default 20000)",
+    help: "connections per room in this process",
+    default: { value: DEFAULT_MAX_ROOM_CONNECTIONS },
   },
   {
     name: "max-conns-per-ip",
     kind: "int",
     min: 0,
     help: "live connections per client address; 0 = unlimited",
+    default: { value: DEFAULT_MAX_CONNS_PER_IP },
   },
   { name: "deny-ips", kind: "string", help: "CIDR list refused at upgrade, or @file (re-read on SIGHUP)" },
-  { name: "log-level", kind: "string", help: `${LOG_LEVELS.join("|")} (default info)` },
-  { name: "static-dir", kind: "string", help: "directory served at / (dev: the demo build if present)" },
+  { name: "log-level", kind: "string", help: LOG_LEVELS.join("|"), default: { value: "info" } },
+  {
+    name: "static-dir",
+    kind: "string",
+    help: "directory served at /",
+    default: { text: "dev: the demo build if present" },
+  },
   {
     name: "redis",
     kind: "string",
@@ -107,14 +152,16 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     name: "pod-id",
     kind: "string",
-    help: "this pod's id = its Redis consumer group (default host-pid-start, unique per process)",
+    help: "this pod's id = its Redis consumer group",
+    default: { text: "host-pid-start, unique per process" },
   },
   {
     name: "grpc-port",
     kind: "int",
     min: 0,
     max: 65535,
-    help: "pod: gRPC port for edges; 0 = a free port (default 8788)",
+    help: "pod: gRPC port for edges; 0 = a free port",
+    default: { value: DEFAULT_GRPC_PORT },
   },
   {
     name: "pods",
@@ -149,23 +196,46 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     name: "shadow-kid",
     kind: "string",
-    help: "shadow: kid of that key in staging's JWKS (default: the JWK's kid)",
+    help: "shadow: kid of that key in staging's JWKS",
+    default: { text: "the JWK's kid" },
   },
   {
     name: "shadow-room-prefix",
     kind: "string",
-    help: "shadow: prepended to mirrored room ids (default none)",
+    help: "shadow: prepended to mirrored room ids",
   },
   {
     name: "shadow-max-connections",
     kind: "int",
     min: 1,
-    help: `shadow: mirror sockets at most; more connections are not mirrored (default ${DEFAULT_SHADOW_MAX_CONNECTIONS})`,
+    help: "shadow: mirror sockets at most; more connections are not mirrored",
+    default: { value: DEFAULT_SHADOW_MAX_CONNECTIONS },
   },
 ];
 
 export function envName(flag: string): string {
   return `COLLABBLOCKS_${flag.toUpperCase().replace(/-/g, "_")}`;
+}
+
+/** The default a command gets for a flag, or undefined (unset / computed elsewhere). */
+export function defaultFor(spec: FlagSpec, command: Command): Value | undefined {
+  const d = spec.default;
+  if (d === undefined || "text" in d) return undefined;
+  return "value" in d ? d.value : d.byCommand[command];
+}
+
+/** How --help and the docs show a default. */
+export function describeDefault(d: FlagDefault): string {
+  if ("value" in d) return String(d.value);
+  if ("text" in d) return d.text;
+  const groups = new Map<Value, Command[]>();
+  for (const c of COMMANDS) groups.set(d.byCommand[c], [...(groups.get(d.byCommand[c]) ?? []), c]);
+  return [...groups].map(([v, cs]) => `${cs.join(", ")}: ${v}`).join("; ");
+}
+
+function helpLine(f: FlagSpec): string {
+  const shown = f.default === undefined ? f.help : `${f.help} (default ${describeDefault(f.default)})`;
+  return `  --${f.name.padEnd(22)} ${shown}\n  ${"".padEnd(24)} env ${envName(f.name)}`;
 }
 
 export const HELP = `collabblocks — realtime presence server
@@ -179,7 +249,7 @@ Usage:
   collabblocks --help
 
 Flags (each also from the environment variable shown):
-${FLAGS.map((f) => `  --${f.name.padEnd(22)} ${f.help}\n  ${"".padEnd(24)} env ${envName(f.name)}`).join("\n")}
+${FLAGS.map(helpLine).join("\n")}
 
 Endpoints: GET /healthz, /readyz, /metrics; WebSocket /v1/rooms/{roomId}?token=JWT
 Ready: one JSON line on stdout {"event":"listening","role":"all","url":"http://HOST:PORT"}
@@ -253,8 +323,14 @@ export function parseCli(
       }
     }
     const cmd = command as Command;
-    const get = <T extends number | string>(name: string, fallback: T): T =>
-      (values.get(name) as T) ?? fallback;
+    const get = <T extends Value>(name: string): T => {
+      const given = values.get(name);
+      if (given !== undefined) return given as T;
+      const spec = FLAGS.find((f) => f.name === name);
+      const fallback = spec === undefined ? undefined : defaultFor(spec, cmd);
+      if (fallback === undefined) throw new Error(`internal: --${name} has no default`);
+      return fallback as T;
+    };
     const jwksUrl = values.get("jwks-url") as string | undefined;
     if ((cmd === "serve" || cmd === "edge") && jwksUrl === undefined) {
       throw new Error(`${cmd} needs --jwks-url (or ${envName("jwks-url")})`);
@@ -310,25 +386,25 @@ export function parseCli(
     const list = (name: string) =>
       values.has(name) ? parseNameList(values.get(name) as string, `--${name}`) : undefined;
     const prefix = values.get("shadow-room-prefix") as string | undefined;
-    const logLevel = get("log-level", "info");
+    const logLevel = get<string>("log-level");
     if (!isLogLevel(logLevel)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
     return {
       kind: "run",
       config: {
         command: cmd,
-        port: get("port", 8787),
-        host: get("host", cmd === "dev" ? "127.0.0.1" : "0.0.0.0"),
+        port: get("port"),
+        host: get("host"),
         jwksUrl,
-        tickMs: get("tick-ms", 16),
-        maxRooms: get("max-rooms", 1000),
-        maxRoomConnections: get("max-room-connections", 20_000),
-        maxConnsPerIp: get("max-conns-per-ip", 0),
+        tickMs: get("tick-ms"),
+        maxRooms: get("max-rooms"),
+        maxRoomConnections: get("max-room-connections"),
+        maxConnsPerIp: get("max-conns-per-ip"),
         denyIps: values.get("deny-ips") as string | undefined,
         logLevel,
         staticDir: values.get("static-dir") as string | undefined,
         redis,
         podId,
-        grpcPort: get("grpc-port", 8788),
+        grpcPort: get("grpc-port"),
         pods,
         gatesFile: values.get("gates-file") as string | undefined,
         allowPlans: list("allow-plans"),
@@ -337,7 +413,7 @@ export function parseCli(
         shadowTokenKey: values.get("shadow-token-key") as string | undefined,
         shadowKid: values.get("shadow-kid") as string | undefined,
         shadowRoomPrefix: prefix === undefined ? undefined : checkShadowRoomPrefix(prefix),
-        shadowMaxConnections: get("shadow-max-connections", DEFAULT_SHADOW_MAX_CONNECTIONS),
+        shadowMaxConnections: get("shadow-max-connections"),
       },
     };
   } catch (err) {
