@@ -12,6 +12,7 @@ export default defineConfig({
       "apps/*/src/**/*.test.{ts,tsx}",
       "bench/**/*.test.ts",
       "deploy/**/*.test.ts",
+      "checks/**/*.test.ts",
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
