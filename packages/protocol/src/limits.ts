@@ -24,8 +24,6 @@ export const MAX_TOKEN_LIFETIME_S = 900;
 export const TOKEN_LEEWAY_S = 30;
 /** Server ping interval, in ms; two missed pongs expire the connection. */
 export const HEARTBEAT_MS = 2000;
-/** Default connections per room per process (`--max-room-connections`). */
-export const DEFAULT_MAX_ROOM_CONNECTIONS = 20_000;
 /** Deepest nesting accepted inside a presence value (objects and arrays). */
 export const MAX_VALUE_DEPTH = 16;
 /**
