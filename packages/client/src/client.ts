@@ -101,6 +101,7 @@ export function createClient(options: ClientOptions): Client {
         () => {
           if (leaveRoom !== undefined) live.delete(leaveRoom);
         },
+        enter.view,
       );
       if (enter.autoConnect !== false) result.room.connect();
       return result;

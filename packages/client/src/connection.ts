@@ -19,6 +19,7 @@ import {
   type ErrorCode,
   encode,
   MessageType,
+  type OccupancyMessage,
   ProtocolError,
   type RetryPolicy,
   type SnapshotChunkMessage,
@@ -84,7 +85,7 @@ export type ClosePolicy = Exclude<RetryPolicy, "none"> | "backoff";
 export interface ConnectionHandlers {
   status(status: Status): void;
   welcome(welcome: WelcomeMessage): void;
-  message(message: BatchMessage | SnapshotChunkMessage | SnapshotDoneMessage): void;
+  message(message: BatchMessage | SnapshotChunkMessage | SnapshotDoneMessage | OccupancyMessage): void;
   error(error: PresenceError): void;
   /** A server frame that could not be decoded (it is skipped). */
   undecodable(error: ProtocolError): void;
@@ -277,6 +278,7 @@ export function createConnection(options: ConnectionOptions): Connection {
         return;
       case MessageType.BATCH:
       case MessageType.SNAPSHOT_CHUNK:
+      case MessageType.OCCUPANCY:
         if (state.kind === "joining" || state.kind === "connected") handlers.message(msg);
         return;
       case MessageType.SNAPSHOT_DONE:

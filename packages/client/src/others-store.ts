@@ -8,7 +8,7 @@
 // so a restart shows no leave/enter flicker.
 import {
   type ApplyOutcome,
-  type BatchEntry,
+  type ClientBatchEntry,
   jsonEqual,
   type PeerState,
   PresenceReplica,
@@ -22,7 +22,7 @@ interface Visible<P extends object> {
 
 export interface OthersStore<P extends object> {
   /** Applies a live entry. Returns the replica's outcome and what changed for apps. */
-  apply(entry: BatchEntry): { outcome: ApplyOutcome; events: OthersEvent<P>[] };
+  apply(entry: ClientBatchEntry): { outcome: ApplyOutcome; events: OthersEvent<P>[] };
   /**
    * Merges a complete snapshot. With `lingerUntil`, known peers it lacks stay
    * listed until that time (join after a reconnect); otherwise they are removed.
@@ -68,7 +68,7 @@ export function createOthersStore<P extends object>(selfId: () => string): Other
   let arrayDirty = false;
 
   /** Recomputes one connection's visible entry; pushes the app-level event, if any. */
-  function refresh(cid: string, events: OthersEvent<P>[], leaveReason: "left" | "expired"): void {
+  function refresh(cid: string, events: OthersEvent<P>[], leaveReason: "left" | "expired" | "hidden"): void {
     if (cid === selfId()) return;
     const peer = replica.get(cid) ?? lingering.get(cid)?.peer;
     const before = visible.get(cid);
@@ -115,15 +115,20 @@ export function createOthersStore<P extends object>(selfId: () => string): Other
       const cid = entry.connectionId;
       const lingered = lingering.get(cid);
       if (lingered !== undefined) {
-        // Re-appeared (enter), or left for good: either way it no longer lingers.
-        if (outcome.kind === "entered" || (entry.kind === "leave" && entry.epoch >= lingered.peer.epoch)) {
+        // Re-appeared (enter), left for good, or out of view: either way it no longer lingers.
+        if (
+          outcome.kind === "entered" ||
+          entry.kind === "hide" ||
+          (entry.kind === "leave" && entry.epoch >= lingered.peer.epoch)
+        ) {
           lingering.delete(cid);
         }
       }
+      const reason = entry.kind === "leave" ? entry.reason : entry.kind === "hide" ? "hidden" : "expired";
       if (outcome.kind !== "stale" && outcome.kind !== "gap") {
-        refresh(cid, events, entry.kind === "leave" ? entry.reason : "expired");
+        refresh(cid, events, reason);
       } else if (lingered !== undefined && !lingering.has(cid)) {
-        refresh(cid, events, entry.kind === "leave" ? entry.reason : "expired");
+        refresh(cid, events, reason);
       }
       return { outcome, events };
     },

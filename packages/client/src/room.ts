@@ -8,9 +8,11 @@ import {
   applyPatch,
   applyValidatedPatch,
   type BatchMessage,
+  type ClientMessage,
   type ErrorCode,
   isPlainObject,
   MessageType,
+  type OccupancyMessage,
   type Patch,
   type PeerState,
   type PresenceData,
@@ -31,11 +33,21 @@ import { createOutbox } from "./outbox.js";
 import { diffStates, effectivePatch, isEmptyPatch } from "./presence-diff.js";
 import { createRateBudget } from "./rate-budget.js";
 import { createResync } from "./resync.js";
+import { createRoomView } from "./room-view.js";
 import { createRttTracker, RTT_REPORT_INTERVAL_MS } from "./rtt-tracker.js";
 import type { WebSocketConstructor } from "./socket.js";
 import { createTimerSlot, type Timers } from "./timers.js";
 import type { TokenSource } from "./token-source.js";
-import type { EnterRoomResult, OthersEvent, PresenceError, Room, RoomEvents, Status, User } from "./types.js";
+import type {
+  EnterRoomResult,
+  OthersEvent,
+  PresenceError,
+  Room,
+  RoomEvents,
+  Status,
+  User,
+  ViewInput,
+} from "./types.js";
 import type { VisibilitySource } from "./visibility.js";
 
 /** Server errors meaning "your last patch was refused": the server's copy may now differ from ours. */
@@ -70,6 +82,7 @@ export function createRoom<P extends object>(
   settings: RoomSettings,
   onConnect: (leave: () => void) => void,
   onLeave: () => void,
+  initialView?: ViewInput | null,
 ): EnterRoomResult<P> {
   const { timers } = settings;
   const emitter = createEmitter<RoomEvents<P>>();
@@ -92,6 +105,8 @@ export function createRoom<P extends object>(
   const serverKeys = new Set<string>(); // keys the server may hold for us (for deletes in a repair)
 
   const others = createOthersStore<P>(() => selfCid);
+  const view = createRoomView(initialView);
+  const sendMessage = (msg: ClientMessage) => connection?.send(msg) ?? false;
   const rtt = createRttTracker();
   const outageSlot = createTimerSlot(timers);
   const lingerSlot = createTimerSlot(timers);
@@ -153,7 +168,11 @@ export function createRoom<P extends object>(
     const events: OthersEvent<P>[] = [];
     let gap = false;
     for (const entry of msg.entries) {
-      if (entry.connectionId === selfCid && entry.epoch === welcome?.epoch && entry.kind !== "leave") {
+      if (
+        entry.connectionId === selfCid &&
+        (entry.kind === "enter" || entry.kind === "update") &&
+        entry.epoch === welcome?.epoch
+      ) {
         // Our first patch of an epoch may come back as our (deferred) enter: it acks (0, clock].
         const base = entry.kind === "update" ? entry.base : 0;
         if (entry.clock > base) {
@@ -276,9 +295,12 @@ export function createRoom<P extends object>(
           sentClock = 0;
           rttTrusted = true;
           rtt.reset(w.rttBuckets);
+          view.declare(sendMessage);
         },
-        message(msg: BatchMessage | SnapshotChunkMessage | SnapshotDoneMessage) {
+        message(msg: BatchMessage | SnapshotChunkMessage | SnapshotDoneMessage | OccupancyMessage) {
           switch (msg.type) {
+            case MessageType.OCCUPANCY:
+              return emitter.emit("occupancy", view.occupancy(msg));
             case MessageType.BATCH:
               return onBatch(msg);
             case MessageType.SNAPSHOT_CHUNK:
@@ -361,6 +383,13 @@ export function createRoom<P extends object>(
     getOthers: () => others.getOthers(),
     getOther: (cid) => others.getOther(cid),
     getStatus: () => status,
+    setView(next) {
+      if (left) return;
+      const refused = view.set(next, sendMessage);
+      if (refused !== undefined) emitError(refused);
+    },
+    getView: () => view.get(),
+    getOccupancy: () => view.getOccupancy(),
     subscribe: (event, callback) => emitter.on(event, callback),
     connect,
   };

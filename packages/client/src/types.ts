@@ -1,7 +1,7 @@
 // Public types of the SDK (BRIEF §9). Presence is any object type `P`: the
 // constraint is `P extends object` (not an index signature), so interfaces such
 // as the plan's `PresenceState` work without `extends Record<string, …>`.
-import type { ErrorCode, Json } from "@collabblocks/protocol";
+import type { ErrorCode, Json, Rect } from "@collabblocks/protocol";
 
 export type { Json };
 
@@ -32,7 +32,8 @@ export interface PresenceError {
 export type OthersEvent<P extends object> =
   | { readonly type: "enter"; readonly user: User<P> }
   | { readonly type: "update"; readonly user: User<P>; readonly previous: User<P> }
-  | { readonly type: "leave"; readonly user: User<P>; readonly reason: "left" | "expired" }
+  /** `hidden`: still in the room, but out of this client's view (PROTOCOL.md §8). */
+  | { readonly type: "leave"; readonly user: User<P>; readonly reason: "left" | "expired" | "hidden" }
   | { readonly type: "reset" };
 
 /**
@@ -47,6 +48,36 @@ export interface RoomEvents<P extends object> {
   status: (status: Status) => void;
   error: (error: PresenceError) => void;
   "lost-connection": (event: LostConnectionEvent) => void;
+  occupancy: (occupancy: Occupancy) => void;
+}
+
+/** The room's exact size (PROTOCOL.md §8 OCCUPANCY), whatever this client's view. */
+export interface Occupancy {
+  /** Connections in the room. */
+  readonly connections: number;
+  /** Distinct users in the room. */
+  readonly users: number;
+  /** Entries this client's window matched beyond its cap (not sent). */
+  readonly omitted: number;
+}
+
+/**
+ * What this client wants to be sent of a large room (PROTOCOL.md §8). Unset fields
+ * take defaults: no window, field `cursor`, no pinned users, cap 100, no roster.
+ */
+export interface ViewInput {
+  /** The window in the room's position space (the units of your `field`, e.g. your canvas pixels). */
+  readonly rect?: Rect | null;
+  /** Presence field holding `{x, y}`. */
+  readonly field?: string;
+  /** Users always sent, wherever they are (≤ 64). */
+  readonly pinned?: readonly string[];
+  /** Most entries the window sends (0–1000); the most recently active win. */
+  readonly cap?: number;
+  /** The first N members by join order, always sent (an avatar stack; 0–100). */
+  readonly roster?: number;
+  /** Send everyone, whatever the room's size. */
+  readonly everyone?: boolean;
 }
 
 export interface Room<P extends object> {
@@ -67,6 +98,15 @@ export interface Room<P extends object> {
   getOther(connectionId: string): User<P> | undefined;
   getStatus(): Status;
   subscribe<E extends keyof RoomEvents<P>>(event: E, callback: RoomEvents<P>[E]): () => void;
+  /**
+   * Declares what this client wants to be sent of the room (PROTOCOL.md §8), kept across
+   * reconnects; null returns to the room's default (everyone in rooms ≤ 1 000 connections).
+   * An invalid view changes nothing and emits an `error` event (`INVALID_VIEW`).
+   */
+  setView(view: ViewInput | null): void;
+  getView(): ViewInput | null;
+  /** The room's size as last reported by the server; null before the first report. */
+  getOccupancy(): Occupancy | null;
   /** Starts connecting; only needed after `enterRoom(…, { autoConnect: false })`. Idempotent. */
   connect(): void;
 }
@@ -75,6 +115,8 @@ export interface EnterRoomOptions<P extends object> {
   initialPresence: P;
   /** Default true. False creates the room without I/O (SSR, React render); call `room.connect()` later. */
   autoConnect?: boolean;
+  /** The view to declare at every join (see `Room.setView`). A bad view throws ProtocolError here. */
+  view?: ViewInput | null;
 }
 
 export interface EnterRoomResult<P extends object> {

@@ -13,6 +13,7 @@ import type { Json } from "./json.js";
 import {
   assertNever,
   type BatchEntry,
+  type ClientBatchEntry,
   type ClientMessage,
   type LeaveReason,
   type Message,
@@ -23,6 +24,7 @@ import {
 } from "./messages.js";
 import type { PresenceData } from "./presence-types.js";
 import { stateFromWire, stateToWire, valueFromWire } from "./state-codec.js";
+import { MAX_VIEW_PINNED, type Rect, type ViewSpec } from "./view.js";
 
 const packr = new Packr({ useRecords: false, variableMapSize: true, moreTypes: false });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: "number" });
@@ -30,6 +32,7 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsTy
 const ENTRY_ENTER = 0;
 const ENTRY_UPDATE = 1;
 const ENTRY_LEAVE = 2;
+const ENTRY_HIDE = 3;
 const REASONS: readonly LeaveReason[] = ["left", "expired"];
 
 /** Default bound on a decoded frame (server→client frames; inbound client frames are 4 KB). */
@@ -39,7 +42,7 @@ function peerToWire(p: PeerState): unknown[] {
   return [p.connectionId, p.userId, p.info ?? null, p.epoch, p.clock, stateToWire(p.state)];
 }
 
-function entryToWire(e: BatchEntry): unknown[] {
+function entryToWire(e: ClientBatchEntry): unknown[] {
   switch (e.kind) {
     case "enter":
       return [ENTRY_ENTER, e.connectionId, e.userId, e.info ?? null, e.epoch, e.clock, stateToWire(e.state)];
@@ -47,6 +50,8 @@ function entryToWire(e: BatchEntry): unknown[] {
       return [ENTRY_UPDATE, e.connectionId, e.epoch, e.base, e.clock, stateToWire(e.set), e.del];
     case "leave":
       return [ENTRY_LEAVE, e.connectionId, e.epoch, e.clock, REASONS.indexOf(e.reason)];
+    case "hide":
+      return [ENTRY_HIDE, e.connectionId];
     default:
       return assertNever(e);
   }
@@ -87,6 +92,10 @@ function toWire(msg: Message): unknown[] {
       return [msg.type, msg.syncId, msg.total];
     case MessageType.RTT_REPORT:
       return [msg.type, msg.counts];
+    case MessageType.SET_VIEW:
+      return [msg.type, msg.view === null ? null : viewToWire(msg.view)];
+    case MessageType.OCCUPANCY:
+      return [msg.type, msg.connections, msg.users, msg.omitted];
     default:
       return assertNever(msg);
   }
@@ -121,6 +130,12 @@ export function encodePeers(peers: readonly PeerState[]): Uint8Array {
 /** A MsgPack array of batch entries, as inside BATCH. */
 export function encodeBatchEntries(entries: readonly BatchEntry[]): Uint8Array {
   return packr.pack(entries.map(entryToWire));
+}
+
+// SET_VIEW `[110, [rect | null, field, pinned, cap, roster, everyone] | null]`, rect = [x0, y0, x1, y1].
+function viewToWire(v: ViewSpec): unknown[] {
+  const r = v.rect === null ? null : [v.rect.x0, v.rect.y0, v.rect.x1, v.rect.y1];
+  return [r, v.field, v.pinned, v.cap, v.roster, v.everyone];
 }
 
 // ---- decoding ----
@@ -194,6 +209,12 @@ function peerFromWire(v: unknown): PeerState {
 }
 
 function entryFromWire(v: unknown): BatchEntry {
+  const e = clientEntryFromWire(v);
+  if (e.kind === "hide") malformed("hide entries travel only to clients");
+  return e;
+}
+
+function clientEntryFromWire(v: unknown): ClientBatchEntry {
   const e = arr(v, "batch entry");
   const kind = field(e, 0);
   const connectionId = str(field(e, 1), "connectionId", 128);
@@ -233,9 +254,36 @@ function entryFromWire(v: unknown): BatchEntry {
         reason,
       };
     }
+    case ENTRY_HIDE:
+      return { kind: "hide", connectionId };
     default:
       return malformed(`unknown batch entry kind ${String(kind)}`);
   }
+}
+
+/** Shape only (numbers, strings, lengths); the view's rules are validateView's. */
+function viewFromWire(f: unknown[]): ViewSpec {
+  const raw = field(f, 0);
+  let rect: Rect | null = null;
+  if (raw !== null) {
+    const r = arr(raw, "view rect", 4);
+    if (r.length !== 4) malformed("view rect is not [x0, y0, x1, y1]");
+    const n = (v: unknown, what: string) => {
+      if (typeof v !== "number") malformed(`${what} is not a number`);
+      return v;
+    };
+    rect = { x0: n(r[0], "x0"), y0: n(r[1], "y0"), x1: n(r[2], "x1"), y1: n(r[3], "y1") };
+  }
+  const everyone = field(f, 5);
+  if (typeof everyone !== "boolean") malformed("view everyone is not a boolean");
+  return {
+    rect,
+    field: str(field(f, 1), "view field", 256),
+    pinned: arr(field(f, 2), "pinned", MAX_VIEW_PINNED * 4).map((u) => str(u, "pinned user", 256)),
+    cap: uint(field(f, 3), "view cap"),
+    roster: uint(field(f, 4), "view roster"),
+    everyone,
+  };
 }
 
 function limitsFromWire(v: unknown): WelcomeLimits {
@@ -265,6 +313,8 @@ export function decodeClientMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DE
       return { type, syncId: uint(field(f, 1), "syncId") };
     case MessageType.RTT_REPORT:
       return { type, counts: arr(field(f, 1), "counts", 64).map((c) => uint(c, "count")) };
+    case MessageType.SET_VIEW:
+      return { type, view: field(f, 1) === null ? null : viewFromWire(arr(field(f, 1), "view", 16)) };
     default:
       return malformed(`unknown client message type ${String(type)}`);
   }
@@ -297,7 +347,7 @@ export function decodeServerMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DE
     case MessageType.PONG:
       return { type, t: num(field(f, 1), "t"), serverTime: num(field(f, 2), "serverTime") };
     case MessageType.BATCH:
-      return { type, entries: arr(field(f, 1), "entries").map(entryFromWire) };
+      return { type, entries: arr(field(f, 1), "entries").map(clientEntryFromWire) };
     case MessageType.SNAPSHOT_CHUNK:
       return {
         type,
@@ -306,9 +356,22 @@ export function decodeServerMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DE
       };
     case MessageType.SNAPSHOT_DONE:
       return { type, syncId: uint(field(f, 1), "syncId"), total: uint(field(f, 2), "total") };
+    case MessageType.OCCUPANCY:
+      return {
+        type,
+        connections: uint(field(f, 1), "connections"),
+        users: uint(field(f, 2), "users"),
+        omitted: uint(field(f, 3), "omitted"),
+      };
     default:
       return malformed(`unknown server message type ${String(type)}`);
   }
+}
+
+/** The entries of a decoded BATCH as room entries (edge ⇄ pod ⇄ bus): `hide` is refused as MALFORMED_MESSAGE. */
+export function roomEntries(entries: readonly ClientBatchEntry[]): readonly BatchEntry[] {
+  for (const e of entries) if (e.kind === "hide") malformed("hide entries travel only to clients");
+  return entries as readonly BatchEntry[];
 }
 
 /** Decodes encodeBatchEntries' output. Throws ProtocolError("MALFORMED_MESSAGE") on anything else. */
@@ -330,6 +393,7 @@ export function decodeAny(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DECODE_BYTES
     MessageType.PING,
     MessageType.SYNC_REQUEST,
     MessageType.RTT_REPORT,
+    MessageType.SET_VIEW,
   ];
   return clientTypes.includes(f[0])
     ? decodeClientMessage(bytes, maxBytes)

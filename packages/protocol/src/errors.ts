@@ -38,6 +38,8 @@ export const ERRORS = {
   ABUSIVE_CLIENT: { fatal: true, closeCode: 4008, retry: "slow-backoff" },
   /** `--max-conns-per-ip` reached or the address is denied. */
   TOO_MANY_CONNECTIONS: { fatal: true, closeCode: 4029, retry: "slow-backoff" },
+  /** A SET_VIEW with bad bounds, too many pinned users, an empty field name or a cap out of range. */
+  INVALID_VIEW: { fatal: false, closeCode: undefined, retry: "none" },
   /** No pod can serve the room right now (split mode). */
   UNAVAILABLE: { fatal: true, closeCode: 1013, retry: "slow-backoff" },
 } as const satisfies Record<string, ErrorSpec>;

@@ -10,6 +10,7 @@ export {
   encodedPeerSize,
   encodePeer,
   encodePeers,
+  roomEntries,
 } from "./codec.js";
 export {
   ERRORS,
@@ -26,18 +27,22 @@ export {
   assertNever,
   type BatchEntry,
   type BatchMessage,
+  type ClientBatchEntry,
   type ClientMessage,
   type EnterEntry,
   type ErrorMessage,
+  type HideEntry,
   type LeaveEntry,
   type LeaveReason,
   type Message,
   MessageType,
+  type OccupancyMessage,
   type PeerState,
   type PingMessage,
   type PongMessage,
   type RttReportMessage,
   type ServerMessage,
+  type SetViewMessage,
   type SnapshotChunkMessage,
   type SnapshotDoneMessage,
   type SyncRequestMessage,
@@ -65,3 +70,4 @@ export {
   validatePatch,
   validateState,
 } from "./validate.js";
+export * from "./view.js";

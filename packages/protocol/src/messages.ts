@@ -1,9 +1,11 @@
 // Every message of the WebSocket protocol, as readonly discriminated unions.
 // Codes are grouped by feature with gaps, so features can grow without renumbering:
-//   1–9 session, 10–19 liveness, 20–29 auth, 100–199 presence, 200–299 sync, 300–399 telemetry.
+//   1–9 session, 10–19 liveness, 20–29 auth, 100–199 presence (110s views, 120s
+//   occupancy), 200–299 sync, 300–399 telemetry.
 import type { ErrorCode } from "./errors.js";
 import type { Json } from "./json.js";
 import type { PresenceData } from "./presence-types.js";
+import type { ViewSpec } from "./view.js";
 
 export const MessageType = {
   WELCOME: 1,
@@ -13,6 +15,8 @@ export const MessageType = {
   AUTH: 20,
   UPDATE_PRESENCE: 100,
   BATCH: 101,
+  SET_VIEW: 110,
+  OCCUPANCY: 120,
   SYNC_REQUEST: 200,
   SNAPSHOT_CHUNK: 201,
   SNAPSHOT_DONE: 202,
@@ -62,8 +66,15 @@ export interface RttReportMessage {
   readonly counts: readonly number[];
 }
 
+/** Declares (or replaces) what this connection wants to be sent of the room (PROTOCOL.md §8); null: the room's default again. */
+export interface SetViewMessage {
+  readonly type: typeof MessageType.SET_VIEW;
+  readonly view: ViewSpec | null;
+}
+
 export type ClientMessage =
   | UpdatePresenceMessage
+  | SetViewMessage
   | AuthMessage
   | PingMessage
   | SyncRequestMessage
@@ -130,12 +141,23 @@ export interface LeaveEntry {
   readonly clock: number;
   readonly reason: LeaveReason;
 }
+/**
+ * The connection is still in the room but has left this client's view: forget it
+ * without a floor (a later `enter` brings it back). Sent only to connections with a view.
+ */
+export interface HideEntry {
+  readonly kind: "hide";
+  readonly connectionId: string;
+}
+/** Entries every tier carries (edge ⇄ pod ⇄ bus) and clients receive. */
 export type BatchEntry = EnterEntry | UpdateEntry | LeaveEntry;
+/** Entries of a BATCH to a client: the room's entries plus, for a connection with a view, `hide`. */
+export type ClientBatchEntry = BatchEntry | HideEntry;
 
 /** All updates of one room flush: one frame, encoded once, written to every socket. */
 export interface BatchMessage {
   readonly type: typeof MessageType.BATCH;
-  readonly entries: readonly BatchEntry[];
+  readonly entries: readonly ClientBatchEntry[];
 }
 export interface SnapshotChunkMessage {
   readonly type: typeof MessageType.SNAPSHOT_CHUNK;
@@ -150,8 +172,20 @@ export interface SnapshotDoneMessage {
   readonly total: number;
 }
 
+/** The room's exact size and what this connection's view left out, at most once per flush. */
+export interface OccupancyMessage {
+  readonly type: typeof MessageType.OCCUPANCY;
+  /** Connections in the room. */
+  readonly connections: number;
+  /** Distinct users in the room. */
+  readonly users: number;
+  /** Entries this connection's window matched beyond its cap (not sent). */
+  readonly omitted: number;
+}
+
 export type ServerMessage =
   | WelcomeMessage
+  | OccupancyMessage
   | ErrorMessage
   | PongMessage
   | BatchMessage

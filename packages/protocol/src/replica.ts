@@ -9,7 +9,14 @@
 // Floors are bounded (oldest dropped first): a floor only guards against
 // reordered messages, which arrive soon or never.
 import { jsonEqual } from "./json.js";
-import type { BatchEntry, EnterEntry, LeaveEntry, PeerState, UpdateEntry } from "./messages.js";
+import {
+  assertNever,
+  type ClientBatchEntry,
+  type EnterEntry,
+  type LeaveEntry,
+  type PeerState,
+  type UpdateEntry,
+} from "./messages.js";
 import { applyPatch, compareVersions } from "./patch.js";
 import type { Version } from "./presence-types.js";
 
@@ -21,6 +28,8 @@ export type ApplyOutcome =
   | { readonly kind: "entered"; readonly peer: PeerState; readonly previous: PeerState | undefined }
   | { readonly kind: "updated"; readonly peer: PeerState; readonly previous: PeerState }
   | { readonly kind: "left"; readonly previous: PeerState; readonly reason: LeaveEntry["reason"] }
+  /** Out of this client's view (still in the room): forgotten without a floor. */
+  | { readonly kind: "hidden"; readonly previous: PeerState }
   /** Not newer than what is known (duplicate, reordered, or below a floor): dropped. */
   | { readonly kind: "stale" }
   /** Something before it is missing: the replica needs a resync of this connection. */
@@ -51,7 +60,7 @@ export class PresenceReplica {
     return [...this.#peers.values()];
   }
 
-  apply(entry: BatchEntry): ApplyOutcome {
+  apply(entry: ClientBatchEntry): ApplyOutcome {
     switch (entry.kind) {
       case "enter":
         return this.#enter(entry);
@@ -59,6 +68,12 @@ export class PresenceReplica {
         return this.#update(entry);
       case "leave":
         return this.#leave(entry);
+      case "hide": {
+        const previous = this.forget(entry.connectionId);
+        return previous === undefined ? STALE : { kind: "hidden", previous };
+      }
+      default:
+        return assertNever(entry);
     }
   }
 

@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import { ERRORS, type ErrorCode } from "./errors.js";
 import type { Json } from "./json.js";
-import type { BatchEntry, ClientMessage, PeerState, ServerMessage } from "./messages.js";
+import type { BatchEntry, ClientBatchEntry, ClientMessage, PeerState, ServerMessage } from "./messages.js";
 import { MessageType } from "./messages.js";
 import type { PresenceData } from "./presence-types.js";
 
@@ -90,6 +90,14 @@ export const batchEntry: fc.Arbitrary<BatchEntry> = fc.oneof(
   }),
 );
 
+/** What a BATCH to a client may hold: the room's entries and, for a filtered connection, `hide`. */
+export const clientBatchEntry: fc.Arbitrary<ClientBatchEntry> = fc.oneof(
+  batchEntry,
+  fc.record({ kind: fc.constant("hide" as const), connectionId: cid }),
+);
+
+const viewRect = fc.option(fc.record({ x0: double, y0: double, x1: double, y1: double }), { nil: null });
+
 const errorCode = fc.constantFrom(...(Object.keys(ERRORS) as ErrorCode[]));
 
 export const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(
@@ -102,6 +110,20 @@ export const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(
   fc.record({ type: fc.constant(MessageType.PING), t: double }),
   fc.record({ type: fc.constant(MessageType.SYNC_REQUEST), syncId: uint }),
   fc.record({ type: fc.constant(MessageType.RTT_REPORT), counts: fc.array(fc.nat(), { maxLength: 17 }) }),
+  fc.record({
+    type: fc.constant(MessageType.SET_VIEW),
+    view: fc.option(
+      fc.record({
+        everyone: fc.boolean(),
+        rect: viewRect,
+        field: fc.string({ maxLength: 20 }),
+        pinned: fc.array(fc.string({ maxLength: 20 }), { maxLength: 5 }),
+        cap: uint,
+        roster: uint,
+      }),
+      { nil: null },
+    ),
+  }),
 );
 
 export const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
@@ -131,7 +153,8 @@ export const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
     }),
   ),
   fc.record({ type: fc.constant(MessageType.PONG), t: double, serverTime: double }),
-  fc.record({ type: fc.constant(MessageType.BATCH), entries: fc.array(batchEntry, { maxLength: 5 }) }),
+  fc.record({ type: fc.constant(MessageType.BATCH), entries: fc.array(clientBatchEntry, { maxLength: 5 }) }),
+  fc.record({ type: fc.constant(MessageType.OCCUPANCY), connections: uint, users: uint, omitted: uint }),
   fc.record({
     type: fc.constant(MessageType.SNAPSHOT_CHUNK),
     syncId: uint,

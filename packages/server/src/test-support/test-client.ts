@@ -208,6 +208,10 @@ export function connectTestClient(options: TestClientOptions): TestClient {
         client.batches++;
         let gap = false;
         for (const e of msg.entries) {
+          if (e.kind === "hide") {
+            replica.apply(e); // out of view (PROTOCOL.md §8): forgotten, no event
+            continue;
+          }
           const outcome = replica.apply(e);
           if (outcome.kind === "entered") {
             client.events.push({

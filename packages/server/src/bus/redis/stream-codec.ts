@@ -14,6 +14,7 @@ import {
   MessageType,
   type PeerState,
   ProtocolError,
+  roomEntries,
   type Version,
 } from "@collabblocks/protocol";
 
@@ -28,7 +29,7 @@ export function decodeStreamBatch(bytes: Uint8Array): readonly BatchEntry[] {
   const msg = decodeServerMessage(bytes);
   if (msg.type !== MessageType.BATCH)
     throw new ProtocolError("MALFORMED_MESSAGE", "stream entry is not a batch");
-  return msg.entries;
+  return roomEntries(msg.entries);
 }
 
 /** Encodes one connection's versioned state as a state-hash value. */

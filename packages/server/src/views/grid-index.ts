@@ -1,0 +1,156 @@
+// A uniform grid over a room's position space: which keys sit near a point, and
+// which keys lie in a rectangle, without scanning every key (docs/SCALING.md
+// "Large rooms"). Used twice per room: members by position (who is inside a
+// window) and views by window (whose window contains a position).
+//
+// Cells are squares of `cellSize`; a key lives in every cell its extent covers
+// (one for a point, several for a rectangle). Extents wider than `maxCells` cells
+// go to a `wide` set that every query visits, so a client declaring a huge window
+// costs one set entry, not millions of cells.
+import type { Point, Rect } from "@collabblocks/protocol";
+import { entryOf } from "./map-entry.js";
+
+/** Most cells one extent may occupy before it is kept in the wide set instead. */
+export const DEFAULT_MAX_CELLS = 256;
+/** Cell coordinates are clamped to ±2^20 so a key fits in a float64 integer exactly. */
+const LIMIT = 2 ** 20;
+
+export interface GridIndex<K> {
+  readonly cellSize: number;
+  /** Places `key` at a point or over a rectangle (replacing where it was); undefined removes it. */
+  set(key: K, extent: Point | Rect | undefined): void;
+  delete(key: K): void;
+  has(key: K): boolean;
+  /** Visits each key whose cells overlap `area` (a superset of the exact answer: filter by geometry). */
+  query(area: Point | Rect, visit: (key: K) => void): void;
+  readonly size: number;
+}
+
+function isRect(e: Point | Rect): e is Rect {
+  return "x0" in e;
+}
+
+function cell(v: number, size: number): number {
+  const c = Math.floor(v / size);
+  return Math.max(-LIMIT, Math.min(LIMIT, c));
+}
+
+function cellKey(cx: number, cy: number): number {
+  return (cx + LIMIT) * (2 * LIMIT + 1) + (cy + LIMIT);
+}
+
+interface Span {
+  readonly cx0: number;
+  readonly cy0: number;
+  readonly cx1: number;
+  readonly cy1: number;
+}
+
+function spanOf(e: Point | Rect, size: number): Span {
+  if (isRect(e)) {
+    return { cx0: cell(e.x0, size), cy0: cell(e.y0, size), cx1: cell(e.x1, size), cy1: cell(e.y1, size) };
+  }
+  const cx = cell(e.x, size);
+  const cy = cell(e.y, size);
+  return { cx0: cx, cy0: cy, cx1: cx, cy1: cy };
+}
+
+function spanCells(s: Span): number {
+  return (s.cx1 - s.cx0 + 1) * (s.cy1 - s.cy0 + 1);
+}
+
+export function createGridIndex<K>(cellSize: number, maxCells = DEFAULT_MAX_CELLS): GridIndex<K> {
+  if (!(cellSize > 0) || !Number.isFinite(cellSize))
+    throw new RangeError("cellSize must be a positive number");
+  const cells = new Map<number, Set<K>>();
+  const wide = new Set<K>();
+  const spans = new Map<K, Span | "wide">();
+
+  function remove(key: K): void {
+    const span = spans.get(key);
+    if (span === undefined) return;
+    spans.delete(key);
+    if (span === "wide") {
+      wide.delete(key);
+      return;
+    }
+    for (let cx = span.cx0; cx <= span.cx1; cx++) {
+      for (let cy = span.cy0; cy <= span.cy1; cy++) {
+        const k = cellKey(cx, cy);
+        const set = cells.get(k);
+        if (set === undefined) continue;
+        set.delete(key);
+        if (set.size === 0) cells.delete(k);
+      }
+    }
+  }
+
+  return {
+    cellSize,
+    set(key, extent) {
+      const span = extent === undefined ? undefined : spanOf(extent, cellSize);
+      const old = spans.get(key);
+      if (span !== undefined && old !== undefined && old !== "wide") {
+        // A point moving inside its cell (the common case for a cursor) touches nothing.
+        if (old.cx0 === span.cx0 && old.cy0 === span.cy0 && old.cx1 === span.cx1 && old.cy1 === span.cy1)
+          return;
+      }
+      remove(key);
+      if (span === undefined) return;
+      if (spanCells(span) > maxCells) {
+        spans.set(key, "wide");
+        wide.add(key);
+        return;
+      }
+      spans.set(key, span);
+      for (let cx = span.cx0; cx <= span.cx1; cx++) {
+        for (let cy = span.cy0; cy <= span.cy1; cy++) {
+          const k = cellKey(cx, cy);
+          entryOf(cells, k, () => new Set<K>()).add(key);
+        }
+      }
+    },
+    delete: remove,
+    has: (key) => spans.has(key),
+    query(area, visit) {
+      for (const key of wide) visit(key);
+      const span = spanOf(area, cellSize);
+      if (spanCells(span) > cells.size) {
+        // A window over more cells than are occupied: walk the occupied ones instead.
+        const seen = new Set<K>();
+        for (const [k, set] of cells) {
+          const cx = Math.floor(k / (2 * LIMIT + 1)) - LIMIT;
+          const cy = (k % (2 * LIMIT + 1)) - LIMIT;
+          if (cx < span.cx0 || cx > span.cx1 || cy < span.cy0 || cy > span.cy1) continue;
+          for (const key of set) {
+            if (seen.has(key)) continue;
+            seen.add(key);
+            visit(key);
+          }
+        }
+        return;
+      }
+      if (span.cx0 === span.cx1 && span.cy0 === span.cy1) {
+        // One cell (a point query): its keys are distinct, and wide keys are never in cells.
+        const set = cells.get(cellKey(span.cx0, span.cy0));
+        if (set !== undefined) for (const key of set) visit(key);
+        return;
+      }
+      const seen = new Set<K>();
+      for (let cx = span.cx0; cx <= span.cx1; cx++) {
+        for (let cy = span.cy0; cy <= span.cy1; cy++) {
+          const set = cells.get(cellKey(cx, cy));
+          if (set === undefined) continue;
+          for (const key of set) {
+            if (seen.has(key)) continue;
+            seen.add(key);
+            visit(key);
+          }
+        }
+      }
+    },
+    get size() {
+      return spans.size;
+    },
+  };
+}

@@ -1,0 +1,303 @@
+import {
+  type BatchEntry,
+  type PeerState,
+  PresenceReplica,
+  peerStatesEqual,
+  type Rect,
+  rectContains,
+  type ViewSpec,
+  withMargin,
+} from "@collabblocks/protocol";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { createRoomViews, RESELECT_MS, type RoomViews } from "./room-views.js";
+
+// A room driven through RoomViews the way an edge room drives it: the room's
+// replica applies each entry, views observe it, and at each flush the shared
+// entries go to everyone-viewers while filtered viewers get what route() gives
+// them (plus a snapshot when asked). Each viewer keeps a client replica.
+
+const THRESHOLD = 4;
+
+interface Harness {
+  readonly views: RoomViews;
+  readonly room: PresenceReplica;
+  readonly clients: Map<string, PresenceReplica>;
+  time: number;
+  join(cid: string, user: string, pos: { x: number; y: number } | null, viewer: boolean): void;
+  move(cid: string, pos: { x: number; y: number } | null): void;
+  leave(cid: string): void;
+  setView(cid: string, view: ViewSpec | undefined): void;
+  flush(): void;
+}
+
+function createHarness(): Harness {
+  const room = new PresenceReplica();
+  const clock = { t: 1000 };
+  const views = createRoomViews({
+    largeRoomThreshold: THRESHOLD,
+    stateOf: (cid) => room.get(cid),
+    now: () => clock.t,
+  });
+  const clients = new Map<string, PresenceReplica>();
+  let pending: BatchEntry[] = [];
+  const epochs = new Map<string, number>();
+  const snapshotTo = (cid: string) => {
+    const ids = views.snapshotFor(cid);
+    const entries = ids === "everyone" ? room.snapshot() : ids.map((id) => room.get(id) as PeerState);
+    clients.get(cid)?.applySnapshot(entries);
+  };
+  const apply = (entry: BatchEntry) => {
+    room.apply(entry);
+    views.observe(entry, room.get(entry.connectionId));
+    pending.push(entry);
+  };
+  const h: Harness = {
+    views,
+    room,
+    clients,
+    get time() {
+      return clock.t;
+    },
+    set time(t) {
+      clock.t = t;
+    },
+    join(cid, user, pos, viewer) {
+      const epoch = (epochs.get(cid) ?? 0) + 1; // a rejoin is a new epoch (PROTOCOL.md §5)
+      epochs.set(cid, epoch);
+      apply({
+        kind: "enter",
+        connectionId: cid,
+        userId: user,
+        info: undefined,
+        epoch,
+        clock: 1,
+        state: pos ? { cursor: pos } : {},
+      });
+      if (!viewer) return;
+      clients.set(cid, new PresenceReplica());
+      views.addViewer(cid);
+      snapshotTo(cid);
+    },
+    move(cid, pos) {
+      const peer = room.get(cid);
+      if (peer === undefined) return;
+      apply({
+        kind: "update",
+        connectionId: cid,
+        epoch: peer.epoch,
+        base: peer.clock,
+        clock: peer.clock + 1,
+        set: pos ? { cursor: pos } : {},
+        del: pos ? [] : ["cursor"],
+      });
+    },
+    leave(cid) {
+      const peer = room.get(cid);
+      if (peer === undefined) return;
+      apply({ kind: "leave", connectionId: cid, epoch: peer.epoch, clock: peer.clock, reason: "left" });
+      views.removeViewer(cid);
+      clients.delete(cid);
+    },
+    setView(cid, view) {
+      views.setView(cid, view);
+    },
+    flush() {
+      const entries = pending;
+      pending = [];
+      const routed = views.route(entries);
+      for (const [cid, client] of clients) {
+        if (views.isEveryone(cid)) for (const e of entries) client.apply(e);
+        else for (const e of routed.get(cid) ?? []) client.apply(e);
+      }
+      for (const cid of views.takeSnapshotRequests()) snapshotTo(cid);
+    },
+  };
+  return h;
+}
+
+function idsOf(replica: PresenceReplica): string[] {
+  return [...replica.peers()].map((p) => p.connectionId).sort();
+}
+
+/** Every viewer holds exactly what the server says it holds, each at the room's state. */
+function checkConvergence(h: Harness): void {
+  for (const [cid, client] of h.clients) {
+    const holds = h.views.holds(cid);
+    const expected = holds === undefined ? idsOf(h.room) : [...holds].sort();
+    expect(idsOf(client), `viewer ${cid}`).toEqual(expected);
+    for (const peer of client.peers()) {
+      expect(
+        peerStatesEqual(peer, h.room.get(peer.connectionId) as PeerState),
+        `${cid} holds ${peer.connectionId}`,
+      ).toBe(true);
+    }
+  }
+}
+
+const point = fc.record({ x: fc.integer({ min: 0, max: 100 }), y: fc.integer({ min: 0, max: 100 }) });
+const rect: fc.Arbitrary<Rect> = fc
+  .tuple(point, fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 60 }))
+  .map(([p, w, hgt]) => ({ x0: p.x, y0: p.y, x1: p.x + w, y1: p.y + hgt }));
+const users = ["u0", "u1", "u2", "u3", "u4"];
+const view: fc.Arbitrary<ViewSpec> = fc.record({
+  everyone: fc.boolean(),
+  rect: fc.option(rect, { nil: null }),
+  field: fc.constant("cursor"),
+  pinned: fc.subarray(users, { maxLength: 2 }),
+  cap: fc.integer({ min: 0, max: 4 }),
+  roster: fc.integer({ min: 0, max: 3 }),
+});
+const cids = [
+  "c0-aaaaaaaaaaaaaaaa",
+  "c1-aaaaaaaaaaaaaaaa",
+  "c2-aaaaaaaaaaaaaaaa",
+  "c3-aaaaaaaaaaaaaaaa",
+  "c4-aaaaaaaaaaaaaaaa",
+  "c5-aaaaaaaaaaaaaaaa",
+  "c6-aaaaaaaaaaaaaaaa",
+];
+const cid = fc.constantFrom(...cids);
+const op = fc.oneof(
+  fc.record({
+    kind: fc.constant("join" as const),
+    cid,
+    user: fc.constantFrom(...users),
+    pos: fc.option(point, { nil: null }),
+    viewer: fc.boolean(),
+  }),
+  fc.record({ kind: fc.constant("move" as const), cid, pos: fc.option(point, { nil: null }) }),
+  fc.record({ kind: fc.constant("leave" as const), cid }),
+  fc.record({ kind: fc.constant("view" as const), cid, view: fc.option(view, { nil: undefined }) }),
+  fc.record({ kind: fc.constant("wait" as const), ms: fc.integer({ min: 1, max: 2 * RESELECT_MS }) }),
+);
+
+describe("createRoomViews", () => {
+  it("keeps every viewer's replica equal to what it holds, at the room's state (random joins, moves, leaves, view changes)", () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const h = createHarness();
+        for (const o of ops) {
+          switch (o.kind) {
+            case "join":
+              if (h.room.get(o.cid) === undefined) h.join(o.cid, o.user, o.pos, o.viewer);
+              break;
+            case "move":
+              h.move(o.cid, o.pos);
+              break;
+            case "leave":
+              h.leave(o.cid);
+              break;
+            case "view":
+              if (h.clients.has(o.cid)) h.setView(o.cid, o.view);
+              break;
+            case "wait":
+              h.time += o.ms;
+              break;
+          }
+          h.flush();
+          checkConvergence(h);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("selects self, pinned users, the roster and the window, and nothing outside the margin (settled, cap not reached)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(point, fc.constantFrom(...users)), { minLength: 1, maxLength: 7 }),
+        rect,
+        fc.subarray(users, { maxLength: 2 }),
+        fc.integer({ min: 0, max: 3 }),
+        (placed, r, pinned, roster) => {
+          const h = createHarness();
+          placed.forEach(([p, u], i) => {
+            h.join(cids[i] as string, u, p, i === 0);
+          });
+          const me = cids[0] as string;
+          h.setView(me, { everyone: false, rect: r, field: "cursor", pinned, cap: 100, roster });
+          h.flush();
+          checkConvergence(h);
+          const held = h.views.holds(me) as ReadonlySet<string>;
+          const order = placed.map((_, i) => cids[i] as string);
+          placed.forEach(([p, u], i) => {
+            const id = cids[i] as string;
+            const always = id === me || pinned.includes(u) || order.indexOf(id) < roster;
+            if (always || rectContains(r, p)) expect(held.has(id), `${id} should be held`).toBe(true);
+            if (!always && !rectContains(withMargin(r), p))
+              expect(held.has(id), `${id} is outside`).toBe(false);
+          });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("caps the window at the most recently active and reports how many it left out", () => {
+    const h = createHarness();
+    for (let i = 0; i < 6; i++) h.join(cids[i] as string, `u${i}`, { x: 10 + i, y: 10 }, i === 0);
+    const me = cids[0] as string;
+    h.setView(me, {
+      everyone: false,
+      rect: { x0: 0, y0: 0, x1: 50, y1: 50 },
+      field: "cursor",
+      pinned: [],
+      cap: 2,
+      roster: 0,
+    });
+    h.time += 10;
+    h.move(cids[3] as string, { x: 20, y: 20 });
+    h.time += 10;
+    h.move(cids[5] as string, { x: 21, y: 20 });
+    h.time += RESELECT_MS;
+    h.flush();
+    h.flush();
+    checkConvergence(h);
+    expect([...(h.views.holds(me) as ReadonlySet<string>)].sort()).toEqual([me, cids[3], cids[5]].sort());
+    expect(h.views.occupancy(me)).toEqual({ connections: 6, users: 6, omitted: 3 });
+  });
+
+  it("keeps a held entry on the border until it leaves the margin (no flapping)", () => {
+    const h = createHarness();
+    h.join(cids[0] as string, "u0", null, true);
+    h.join(cids[1] as string, "u1", { x: 50, y: 50 }, false);
+    const me = cids[0] as string;
+    h.setView(me, {
+      everyone: false,
+      rect: { x0: 0, y0: 0, x1: 100, y1: 100 },
+      field: "cursor",
+      pinned: [],
+      cap: 10,
+      roster: 0,
+    });
+    h.flush();
+    expect(h.views.holds(me)?.has(cids[1] as string)).toBe(true);
+    h.move(cids[1] as string, { x: 105, y: 50 }); // inside the 10 % margin
+    h.flush();
+    expect(h.views.holds(me)?.has(cids[1] as string)).toBe(true);
+    h.move(cids[1] as string, { x: 111, y: 50 }); // beyond it: hidden
+    h.flush();
+    expect(h.views.holds(me)?.has(cids[1] as string)).toBe(false);
+    h.move(cids[1] as string, { x: 105, y: 50 }); // in the margin but not held: stays out
+    h.flush();
+    expect(h.views.holds(me)?.has(cids[1] as string)).toBe(false);
+    checkConvergence(h);
+  });
+
+  it("switches connections without a view from everyone to the roster when the room grows past the threshold, and back", () => {
+    const h = createHarness();
+    for (let i = 0; i <= THRESHOLD; i++) h.join(cids[i] as string, `u${i}`, { x: i, y: i }, i === THRESHOLD);
+    h.flush();
+    const me = cids[THRESHOLD] as string;
+    expect(h.views.large).toBe(true);
+    expect(h.views.isEveryone(me)).toBe(false);
+    checkConvergence(h);
+    h.leave(cids[0] as string);
+    h.leave(cids[1] as string);
+    h.flush();
+    expect(h.views.large).toBe(false);
+    expect(h.views.isEveryone(me)).toBe(true);
+    checkConvergence(h);
+  });
+});

@@ -1,0 +1,74 @@
+// Which members one view selects (PROTOCOL.md §8): self, the pinned users'
+// connections, the roster sample, and up to `cap` members inside the window —
+// the most recently active when more are inside. An entry already held stays
+// while it is inside the window grown by the margin (no flapping on the border).
+// Cost: O(roster + pinned + members in the window), never O(room).
+import { positionOf, type Rect, rectContains, type ViewSpec, withMargin } from "@collabblocks/protocol";
+import type { RoomMembers } from "./room-members.js";
+
+export interface Selection {
+  /** Selected by self, pinned or roster: always sent. */
+  readonly always: Set<string>;
+  /** Selected by the window (at most `cap`). */
+  readonly window: Set<string>;
+  /** Members the window matched beyond the cap. */
+  readonly omitted: number;
+}
+
+/** Cell size for a field's index, from the first window seen on it: about 4 × 4 cells per window. */
+export function cellSizeFor(rect: Rect): number {
+  const side = Math.max(rect.x1 - rect.x0, rect.y1 - rect.y0) / 4;
+  return side > 0 && Number.isFinite(side) ? side : 1;
+}
+
+export interface SelectContext {
+  readonly members: RoomMembers;
+  readonly stateOf: (cid: string) => { readonly state: Record<string, unknown> } | undefined;
+}
+
+/** Is `cid` always sent to `viewer` under `view` (self, pinned user, roster)? */
+export function isAlways(view: ViewSpec, viewer: string, cid: string, members: RoomMembers): boolean {
+  if (cid === viewer) return true;
+  const m = members.get(cid);
+  if (m === undefined) return false;
+  if (view.pinned.includes(m.userId)) return true;
+  const rank = members.rosterRank(cid);
+  return rank !== undefined && rank < view.roster;
+}
+
+/** Inside the window, or held and inside the margin? */
+export function inWindow(view: ViewSpec, cid: string, held: boolean, ctx: SelectContext): boolean {
+  if (view.rect === null) return false;
+  const state = ctx.stateOf(cid)?.state;
+  const p = state === undefined ? undefined : positionOf(state as never, view.field);
+  if (p === undefined) return false;
+  return rectContains(view.rect, p) || (held && rectContains(withMargin(view.rect), p));
+}
+
+export function selectView(
+  view: ViewSpec,
+  viewer: string,
+  heldWindow: ReadonlySet<string>,
+  ctx: SelectContext,
+): Selection {
+  const { members } = ctx;
+  const always = new Set<string>();
+  if (members.get(viewer) !== undefined) always.add(viewer);
+  for (const userId of view.pinned) for (const cid of members.connectionsOf(userId) ?? []) always.add(cid);
+  for (const cid of members.roster(view.roster)) always.add(cid);
+  const window = new Set<string>();
+  if (view.rect === null || view.cap === 0) return { always, window, omitted: 0 };
+  const candidates: string[] = [];
+  const index = members.index(view.field, cellSizeFor(view.rect));
+  index.query(withMargin(view.rect), (cid) => {
+    if (always.has(cid)) return;
+    if (inWindow(view, cid, heldWindow.has(cid), ctx)) candidates.push(cid);
+  });
+  if (candidates.length > view.cap) {
+    const active = (cid: string) => members.get(cid)?.lastActive ?? 0;
+    candidates.sort((a, b) => active(b) - active(a) || (a < b ? -1 : a > b ? 1 : 0));
+  }
+  const taken = Math.min(view.cap, candidates.length);
+  for (let i = 0; i < taken; i++) window.add(candidates[i] as string);
+  return { always, window, omitted: candidates.length - taken };
+}
