@@ -22,6 +22,7 @@ export {
 } from "./connection.js";
 export { RESERVE_TOKENS } from "./rate-budget.js";
 export { SYNC_MIN_INTERVAL_MS } from "./resync.js";
+export { toViewSpec, VIEW_SEND_INTERVAL_MS } from "./room-view.js";
 export { RTT_REPORT_INTERVAL_MS } from "./rtt-tracker.js";
 export type { WebSocketConstructor, WebSocketLike } from "./socket.js";
 export type { TimerHandle, Timers } from "./timers.js";
@@ -33,11 +34,13 @@ export type {
   EnterRoomResult,
   Json,
   LostConnectionEvent,
+  Occupancy,
   OthersEvent,
   PresenceError,
   Room,
   RoomEvents,
   Status,
   User,
+  ViewInput,
 } from "./types.js";
 export type { VisibilitySource } from "./visibility.js";

@@ -46,7 +46,8 @@ describe("room: views and occupancy (PROTOCOL.md §8)", () => {
     await t.clock.settle();
     t.room.setView(WINDOW);
     t.room.setView(null);
-    t.room.setView(null); // nothing declared: nothing to send
+    t.room.setView(null); // nothing more to say
+    await t.clock.advance(200); // view changes are spaced VIEW_SEND_INTERVAL_MS apart
     expect(
       t.net
         .last()
@@ -54,6 +55,22 @@ describe("room: views and occupancy (PROTOCOL.md §8)", () => {
         .map((m) => m.view),
     ).toEqual([expect.objectContaining({ cap: 50 }), null]);
     expect(t.room.getView()).toBeNull();
+  });
+
+  it("sends a viewport panned at 60 Hz as its latest window at most every 100 ms, never drawing RATE_LIMITED", async () => {
+    const t = await enterTestRoom();
+    const socket = t.net.last();
+    join(socket);
+    await t.clock.settle();
+    for (let frame = 0; frame < 60; frame++) {
+      t.room.setView({ rect: { x0: frame, y0: 0, x1: frame + 100, y1: 100 } });
+      await t.clock.advance(1000 / 60);
+    }
+    await t.clock.advance(200);
+    const sent = socket.sentOfType(MessageType.SET_VIEW);
+    expect(sent.length).toBeGreaterThanOrEqual(8);
+    expect(sent.length).toBeLessThanOrEqual(11); // 10/s: the server's view bucket
+    expect(sent.at(-1)?.view?.rect).toEqual({ x0: 59, y0: 0, x1: 159, y1: 100 });
   });
 
   it("forgets a hidden peer as a leave with reason hidden, and takes it back on enter", async () => {
@@ -73,17 +90,24 @@ describe("room: views and occupancy (PROTOCOL.md §8)", () => {
     expect(t.room.getOthers()).toEqual([{ connectionId: ALICE, userId: "alice", status: "back" }]);
   });
 
-  it("reports occupancy as an event and through getOccupancy", async () => {
+  it("counts occupancy from what it holds in a small room, and takes the server's report when there is one", async () => {
     const t = await enterTestRoom();
     const socket = t.net.last();
-    join(socket);
-    await t.clock.settle();
     const seen: unknown[] = [];
     t.room.subscribe("occupancy", (o) => seen.push(o));
-    expect(t.room.getOccupancy()).toBeNull();
+    expect(t.room.getOccupancy()).toBeNull(); // not joined yet
+    join(socket, { others: [peer(ALICE, {}), peer("alice-tab-2-aaaaaaaa", {}, { userId: "alice" })] });
+    await t.clock.settle();
+    expect(t.room.getOccupancy()).toEqual({ connections: 3, users: 2, omitted: 0 });
+    expect(seen).toEqual([{ connections: 3, users: 2, omitted: 0 }]);
     socket.deliver({ type: MessageType.OCCUPANCY, connections: 10_000, users: 9_000, omitted: 40 });
     await t.clock.settle();
-    expect(seen).toEqual([{ connections: 10_000, users: 9_000, omitted: 40 }]);
+    expect(seen.at(-1)).toEqual({ connections: 10_000, users: 9_000, omitted: 40 });
     expect(t.room.getOccupancy()).toEqual({ connections: 10_000, users: 9_000, omitted: 40 });
+    // A snapshot (here: the server answering a resync) drops the report until the server sends another.
+    socket.deliver({ type: MessageType.SNAPSHOT_DONE, syncId: 0, total: 0 });
+    await t.clock.settle();
+    expect(t.room.getOccupancy()).toMatchObject({ omitted: 0 });
+    expect(t.room.getOccupancy()?.connections).toBeLessThan(10);
   });
 });

@@ -9,20 +9,38 @@ import {
   type OccupancyMessage,
   ProtocolError,
   type Rect,
+  VIEW_RATE_PER_SECOND,
   type ViewSpec,
   validateView,
 } from "@collabblocks/protocol";
+import { createTimerSlot, type Timers } from "./timers.js";
 import type { Occupancy, PresenceError, ViewInput } from "./types.js";
+
+/**
+ * View changes go out at most this often, ms: the server's view bucket refills at
+ * VIEW_RATE_PER_SECOND, so a viewport bound to a 60 Hz pan sends its latest
+ * window every 100 ms instead of drawing RATE_LIMITED.
+ */
+export const VIEW_SEND_INTERVAL_MS = 1000 / VIEW_RATE_PER_SECOND;
 
 export interface RoomView {
   /** Sets (or with null clears) the view; returns the refusal instead of applying a bad one. */
-  set(input: ViewInput | null, send: (msg: ClientMessage) => boolean): PresenceError | undefined;
+  set(input: ViewInput | null): PresenceError | undefined;
   /** Declares the view on a fresh connection (after its welcome). */
-  declare(send: (msg: ClientMessage) => boolean): void;
+  declare(): void;
+  dispose(): void;
   get(): ViewSpec | null;
   /** Records an OCCUPANCY message; returns the new occupancy. */
   occupancy(msg: OccupancyMessage): Occupancy;
+  /** A snapshot replaced what this client holds: the server reports again if it reports at all. */
+  snapshotApplied(): void;
+  /**
+   * The server's last report; without one (small rooms, where the server sends everyone
+   * and no OCCUPANCY), counted from what this client holds. Null before joining.
+   */
   getOccupancy(): Occupancy | null;
+  /** Recounts a local occupancy; returns it when it changed (for the `occupancy` event). */
+  recount(): Occupancy | undefined;
 }
 
 /** A full view from what the app gave: defaults for what it left out, then §8's rules. Throws ProtocolError. */
@@ -38,31 +56,90 @@ export function toViewSpec(input: ViewInput): ViewSpec {
   });
 }
 
-export function createRoomView(initial: ViewInput | null | undefined): RoomView {
+/** Who this client holds: itself (once joined) and its others. */
+export interface Held {
+  readonly selfUserId: string | null;
+  readonly others: readonly { readonly userId: string }[];
+}
+
+function count(held: Held): Occupancy | null {
+  if (held.selfUserId === null) return null;
+  const users = new Set(held.others.map((o) => o.userId));
+  users.add(held.selfUserId);
+  return Object.freeze({ connections: held.others.length + 1, users: users.size, omitted: 0 });
+}
+
+export function createRoomView(
+  initial: ViewInput | null | undefined,
+  held: () => Held,
+  timers: Timers,
+  send: (msg: ClientMessage) => boolean,
+): RoomView {
   let view: ViewSpec | null = initial == null ? null : toViewSpec(initial);
-  let occupancy: Occupancy | null = null;
+  /** What the server was last told (undefined: nothing on this connection yet). */
+  let declared: ViewSpec | null | undefined;
+  let lastSend = Number.NEGATIVE_INFINITY;
+  const later = createTimerSlot(timers);
+
+  function push(): void {
+    if (view === declared) return;
+    const wait = lastSend + VIEW_SEND_INTERVAL_MS - timers.now();
+    if (wait > 0) {
+      if (!later.active) later.start(wait, push);
+      return;
+    }
+    if (!send({ type: MessageType.SET_VIEW, view })) return; // not connected: declared on the next welcome
+    declared = view;
+    lastSend = timers.now();
+  }
+  let reported: Occupancy | null = null;
+  let local: Occupancy | null = null;
   return {
-    set(input, send) {
-      let next: ViewSpec | null;
+    set(input) {
       try {
-        next = input === null ? null : toViewSpec(input);
+        view = input === null ? null : toViewSpec(input);
       } catch (err) {
         if (!(err instanceof ProtocolError)) throw err;
         return { code: err.code, message: err.message, fatal: false };
       }
-      const had = view;
-      view = next;
-      if (next !== null || had !== null) send({ type: MessageType.SET_VIEW, view: next });
+      if (declared !== undefined) push();
       return undefined;
     },
-    declare(send) {
-      if (view !== null) send({ type: MessageType.SET_VIEW, view });
+    declare() {
+      // A fresh connection starts from the room's default: only a view needs declaring.
+      declared = null;
+      lastSend = Number.NEGATIVE_INFINITY;
+      later.clear();
+      push();
+    },
+    dispose() {
+      later.clear();
     },
     get: () => view,
     occupancy(msg) {
-      occupancy = Object.freeze({ connections: msg.connections, users: msg.users, omitted: msg.omitted });
-      return occupancy;
+      reported = Object.freeze({ connections: msg.connections, users: msg.users, omitted: msg.omitted });
+      return reported;
     },
-    getOccupancy: () => occupancy,
+    snapshotApplied() {
+      reported = null;
+    },
+    getOccupancy() {
+      if (reported !== null) return reported;
+      local ??= count(held());
+      return local;
+    },
+    recount() {
+      if (reported !== null) return undefined;
+      const next = count(held());
+      const same =
+        next === local ||
+        (next !== null &&
+          local !== null &&
+          next.connections === local.connections &&
+          next.users === local.users);
+      if (same) return undefined;
+      local = next;
+      return next ?? undefined;
+    },
   };
 }

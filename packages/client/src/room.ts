@@ -105,8 +105,12 @@ export function createRoom<P extends object>(
   const serverKeys = new Set<string>(); // keys the server may hold for us (for deletes in a repair)
 
   const others = createOthersStore<P>(() => selfCid);
-  const view = createRoomView(initialView);
-  const sendMessage = (msg: ClientMessage) => connection?.send(msg) ?? false;
+  const view = createRoomView(
+    initialView,
+    () => ({ selfUserId: userId, others: others.getOthers() }),
+    timers,
+    (msg: ClientMessage) => connection?.send(msg) ?? false,
+  );
   const rtt = createRttTracker();
   const outageSlot = createTimerSlot(timers);
   const lingerSlot = createTimerSlot(timers);
@@ -133,6 +137,8 @@ export function createRoom<P extends object>(
     if (events.length === 0) return;
     const list = others.getOthers();
     for (const event of events) emitter.emit("others", list, event);
+    const counted = view.recount();
+    if (counted !== undefined) emitter.emit("occupancy", counted);
   }
 
   function scheduleLinger(): void {
@@ -189,6 +195,7 @@ export function createRoom<P extends object>(
   }
 
   function onSnapshotDone(msg: SnapshotDoneMessage, joining: boolean): void {
+    view.snapshotApplied();
     const entries = resync.done(msg.syncId, msg.total);
     if (!joining) {
       if (entries !== undefined) emitOthers(others.applySnapshot(entries));
@@ -295,7 +302,7 @@ export function createRoom<P extends object>(
           sentClock = 0;
           rttTrusted = true;
           rtt.reset(w.rttBuckets);
-          view.declare(sendMessage);
+          view.declare();
         },
         message(msg: BatchMessage | SnapshotChunkMessage | SnapshotDoneMessage | OccupancyMessage) {
           switch (msg.type) {
@@ -335,6 +342,7 @@ export function createRoom<P extends object>(
     stopEverything();
     outbox.dispose();
     resync.dispose();
+    view.dispose();
     unsubscribeVisibility?.();
     if (connection !== null) connection.close();
     else if (status !== "disconnected") {
@@ -385,7 +393,7 @@ export function createRoom<P extends object>(
     getStatus: () => status,
     setView(next) {
       if (left) return;
-      const refused = view.set(next, sendMessage);
+      const refused = view.set(next);
       if (refused !== undefined) emitError(refused);
     },
     getView: () => view.get(),

@@ -105,7 +105,10 @@ export interface Room<P extends object> {
    */
   setView(view: ViewInput | null): void;
   getView(): ViewInput | null;
-  /** The room's size as last reported by the server; null before the first report. */
+  /**
+   * The room's size: as the server reports it (large rooms, or with a view), otherwise
+   * counted from this client's others (small rooms send everyone). Null before joining.
+   */
   getOccupancy(): Occupancy | null;
   /** Starts connecting; only needed after `enterRoom(…, { autoConnect: false })`. Idempotent. */
   connect(): void;

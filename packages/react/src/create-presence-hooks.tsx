@@ -7,7 +7,7 @@
 // The hooks are made by a factory (the contract of BRIEF §9), so each call has its
 // own context and `P`: two hook sets with different presence types can nest.
 // biome-ignore-all lint/correctness/noComponentHookFactories: the factory is the public API; hooks close over its context
-import type { Client, Room, Status, User } from "@collabblocks/client";
+import type { Client, Occupancy, Room, Status, User, ViewInput } from "@collabblocks/client";
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useState } from "react";
 import { useSyncExternalStoreWithSelector } from "use-sync-external-store/shim/with-selector";
 import { shallow } from "./shallow.js";
@@ -38,6 +38,14 @@ export interface PresenceHooks<P extends object> {
   ): T | null;
   useOthersConnectionIds(): readonly string[];
   useStatus(): Status;
+  /** The room's size (PROTOCOL.md §8), whatever this client's view; null before joining. */
+  useOccupancy(): Occupancy | null;
+  /**
+   * Binds this client's view to a value (e.g. the app's viewport): declared while the
+   * component is mounted and whenever its content changes (sent at most 10 times a
+   * second), dropped on unmount. `null`: the room's default.
+   */
+  useView(view: ViewInput | null): void;
 }
 
 const EMPTY: readonly never[] = Object.freeze([]);
@@ -172,6 +180,31 @@ export function createPresenceHooks<P extends object>(): PresenceHooks<P> {
     return useSyncExternalStoreWithSelector(subscribe, room.getStatus, serverStatus, identity);
   }
 
+  function useOccupancy(): Occupancy | null {
+    const room = useRoom();
+    const subscribe = useCallback(
+      (onChange: () => void) => {
+        const offOccupancy = room.subscribe("occupancy", onChange);
+        const offStatus = room.subscribe("status", onChange);
+        return () => {
+          offOccupancy();
+          offStatus();
+        };
+      },
+      [room],
+    );
+    return useSyncExternalStoreWithSelector(subscribe, room.getOccupancy, serverNull, identity);
+  }
+
+  function useView(view: ViewInput | null): void {
+    const room = useRoom();
+    // Content, not identity: a viewport object rebuilt each render declares nothing new.
+    const key = view === null ? "null" : JSON.stringify(view);
+    // biome-ignore lint/correctness/useExhaustiveDependencies: `key` stands for `view`'s content
+    useEffect(() => room.setView(view), [room, key]);
+    useEffect(() => () => room.setView(null), [room]);
+  }
+
   return {
     RoomProvider,
     useRoom,
@@ -181,5 +214,7 @@ export function createPresenceHooks<P extends object>(): PresenceHooks<P> {
     useOther: useOther as PresenceHooks<P>["useOther"],
     useOthersConnectionIds,
     useStatus,
+    useOccupancy,
+    useView,
   };
 }

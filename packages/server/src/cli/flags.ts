@@ -2,6 +2,7 @@
 // Every flag also reads COLLABBLOCKS_<FLAG_IN_UPPER_SNAKE>; a flag on the command
 // line wins over the environment. Parsing is pure (argv and env in, config or one
 // error line out) so it is unit-tested without spawning processes.
+import { DEFAULT_LARGE_ROOM_THRESHOLD } from "@collabblocks/protocol";
 import { checkPodId, parseClusterNodes, parseRedisUrl, type RedisTarget } from "../bus/redis/redis-target.js";
 import {
   DEFAULT_MAX_CONNS_PER_IP,
@@ -30,6 +31,8 @@ export interface CliConfig {
   readonly maxRooms: number;
   readonly maxRoomConnections: number;
   readonly maxConnsPerIp: number;
+  /** Rooms above this many connections send views, not everyone, to connections without one. */
+  readonly largeRoomThreshold: number;
   /** Inline CIDR list, or `@path` to a file re-read on SIGHUP. */
   readonly denyIps: string | undefined;
   readonly logLevel: string;
@@ -130,6 +133,13 @@ export const FLAGS: readonly FlagSpec[] = [
     min: 0,
     help: "live connections per client address; 0 = unlimited",
     default: { value: DEFAULT_MAX_CONNS_PER_IP },
+  },
+  {
+    name: "large-room-threshold",
+    kind: "int",
+    min: 1,
+    help: "connections above which a room sends connections without a view only occupancy and a roster sample",
+    default: { value: DEFAULT_LARGE_ROOM_THRESHOLD },
   },
   { name: "deny-ips", kind: "string", help: "CIDR list refused at upgrade, or @file (re-read on SIGHUP)" },
   { name: "log-level", kind: "string", help: LOG_LEVELS.join("|"), default: { value: "info" } },
@@ -357,6 +367,7 @@ export function parseCli(
     const podId = values.get("pod-id") as string | undefined;
     if (podId !== undefined) checkPodId(podId);
     const edgeOnly = [
+      "large-room-threshold",
       "gates-file",
       "allow-plans",
       "allow-orgs",
@@ -399,6 +410,7 @@ export function parseCli(
         maxRooms: get("max-rooms"),
         maxRoomConnections: get("max-room-connections"),
         maxConnsPerIp: get("max-conns-per-ip"),
+        largeRoomThreshold: get("large-room-threshold"),
         denyIps: values.get("deny-ips") as string | undefined,
         logLevel,
         staticDir: values.get("static-dir") as string | undefined,

@@ -50,6 +50,7 @@ export function edgeOptionsFromCli(
     tickMs: config.tickMs,
     maxRoomConnections: config.maxRoomConnections,
     maxConnsPerIp: config.maxConnsPerIp,
+    largeRoomThreshold: config.largeRoomThreshold,
     denyIps: deps.denyIps,
     authorize: deps.authorize,
     shadow: deps.shadow,

@@ -5,6 +5,7 @@
 // the code's close code (BRIEF §10).
 import {
   applyValidatedPatch,
+  assertNever,
   type ClientMessage,
   decodeClientMessage,
   ERRORS,
@@ -18,6 +19,9 @@ import {
   ProtocolError,
   RATE_BURST,
   RATE_PER_SECOND,
+  VIEW_RATE_BURST,
+  VIEW_RATE_PER_SECOND,
+  validateView,
 } from "@collabblocks/protocol";
 import type { WebSocket } from "ws";
 import type { EntryQueue } from "../limits/coalesce.js";
@@ -69,6 +73,8 @@ export function announce(conn: Connection): void {
 export const CONTROL_BUCKET: TokenBucketSpec = { ratePerSecond: 10, burst: 20 };
 /** Snapshots are expensive for big rooms: SYNC_REQUEST gets its own small budget. */
 export const SYNC_BUCKET: TokenBucketSpec = { ratePerSecond: 1, burst: 3 };
+/** View changes (PROTOCOL.md §8): each may re-select and re-send a window. */
+export const VIEW_BUCKET: TokenBucketSpec = { ratePerSecond: VIEW_RATE_PER_SECOND, burst: VIEW_RATE_BURST };
 /** Refused messages within ABUSE_WINDOW_MS that close the socket with ABUSIVE_CLIENT. */
 export const ABUSE_MAX_STRIKES = 50;
 export const ABUSE_WINDOW_MS = 10_000;
@@ -119,6 +125,7 @@ export interface Connection extends RoomMember {
   readonly patches: TokenBucket;
   readonly control: TokenBucket;
   readonly syncs: TokenBucket;
+  readonly views: TokenBucket;
   strikes: number;
   strikeWindowStart: number;
   /** Pings sent since the last pong or message. */
@@ -164,6 +171,7 @@ export function createConnection(init: ConnectionInit): Connection {
     patches: createTokenBucket(PATCH_BUCKET, init.now),
     control: createTokenBucket(CONTROL_BUCKET, init.now),
     syncs: createTokenBucket(SYNC_BUCKET, init.now),
+    views: createTokenBucket(VIEW_BUCKET, init.now),
     strikes: 0,
     strikeWindowStart: init.now,
     missedPongs: 0,
@@ -265,6 +273,19 @@ export function handleMessage(
     } else conn.room.sendSnapshot(conn, msg.syncId);
     return;
   }
+  if (msg.type === MessageType.SET_VIEW) {
+    if (!takeToken(conn.views, VIEW_BUCKET, hooks.now())) {
+      refuse(conn, hooks, "RATE_LIMITED", "too many view changes");
+      return;
+    }
+    try {
+      conn.room.setView(conn, msg.view === null ? undefined : validateView(msg.view));
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      refuse(conn, hooks, err.code, err.message);
+    }
+    return;
+  }
   if (!takeToken(conn.control, CONTROL_BUCKET, hooks.now())) {
     refuse(conn, hooks, "RATE_LIMITED", "too many control messages");
     return;
@@ -281,6 +302,8 @@ export function handleMessage(
         refuse(conn, hooks, "MALFORMED_MESSAGE", "RTT report must have one count per bucket plus +Inf");
       }
       return;
+    default:
+      assertNever(msg);
   }
 }
 

@@ -7,18 +7,23 @@
 // the socket drains. A slow reader never delays the room.
 import {
   type BatchEntry,
+  type ClientBatchEntry,
+  DEFAULT_LARGE_ROOM_THRESHOLD,
   encode,
   type LeaveEntry,
   MessageType,
   type PeerState,
   PresenceReplica,
+  type ViewSpec,
 } from "@collabblocks/protocol";
 import type { WebSocket } from "ws";
 import { drainQueue, type EntryQueue, enqueueEntry } from "../limits/coalesce.js";
 import type { EdgeLink } from "../link/edge-link.js";
 import type { ServerStats } from "../ops/metrics.js";
+import { createRoomViews, type RoomViews } from "../views/room-views.js";
 import { createFlushScheduler, type FlushScheduler, type FlushTimers } from "./flush-scheduler.js";
 import type { KnownConnection, KnownConnections } from "./known-connections.js";
+import { createOccupancyNotifier } from "./occupancy-notifier.js";
 import { encodeSnapshotFrames } from "./snapshot-frames.js";
 
 /** A socket skipped by fan-out when more than this many bytes wait in Node's buffers (BRIEF §6). */
@@ -50,6 +55,8 @@ export interface EdgeRoomOptions {
   readonly known: KnownConnections;
   readonly tickMs: number;
   readonly cpuShare?: number;
+  /** Above this many connections, connections without a view get the large-room default (PROTOCOL.md §8). */
+  readonly largeRoomThreshold?: number;
   /** Monotonic clock, ms. */
   readonly now: () => number;
   readonly timers?: FlushTimers;
@@ -81,8 +88,12 @@ export interface EdgeRoom {
   join(member: RoomMember, enter: BatchEntry & { kind: "enter" }, deferred?: boolean): void;
   /** Removes a member, publishing its leave if given. */
   remove(member: RoomMember, leave: LeaveEntry | undefined): void;
-  /** Sends the full snapshot to one member with the given syncId (0 = server-initiated). */
+  /** Sends the member's snapshot (its view of the room) with the given syncId (0 = server-initiated). */
   sendSnapshot(member: RoomMember, syncId: number): void;
+  /** Declares a member's view (undefined: the room's default); applied at the next flush. */
+  setView(member: RoomMember, view: ViewSpec | undefined): void;
+  /** The room's views (what each local connection holds). */
+  readonly views: RoomViews;
   /** Entries waiting in this room's queues (room and slow sockets), for the backlog gauge. */
   backlog(): number;
   /** The room's flush scheduler (cost, load, flush counts: diagnostics and benchmarks). */
@@ -98,6 +109,13 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
   const members = new Map<string, RoomMember>();
   const pending: EntryQueue = new Map();
   let pendingCount = 0;
+  /** Views need a routing pass (a view changed) even when no entry is pending. */
+  let viewsPending = false;
+  const views = createRoomViews({
+    largeRoomThreshold: options.largeRoomThreshold ?? DEFAULT_LARGE_ROOM_THRESHOLD,
+    stateOf: (cid) => replica.get(cid),
+    now,
+  });
   let lagging = 0;
   let lagTimer: ReturnType<typeof setInterval> | undefined;
   let loaded = false;
@@ -115,13 +133,44 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
     stats.updatesOut += entries;
   };
 
+  /** A filtered member's own batch; a slow one is not queued for: it gets a snapshot once drained. */
+  const sendFiltered = (m: RoomMember, entries: ClientBatchEntry[]): void => {
+    if (m.lag === undefined && m.ws.bufferedAmount > BACKPRESSURE_BYTES) {
+      m.lag = new Map();
+      m.lagSince = now();
+      stats.slowSocketSkips++;
+      startLagging();
+    }
+    if (m.lag !== undefined) {
+      m.needsSnapshot = true;
+      return;
+    }
+    send(m, encode({ type: MessageType.BATCH, entries }), entries.length);
+  };
+
   const flush = (): void => {
-    if (pendingCount === 0) return;
-    const entries = drainQueue(pending);
+    if (pendingCount === 0 && !viewsPending) return;
+    viewsPending = false;
+    const entries = pendingCount === 0 ? [] : drainQueue(pending);
     pendingCount = 0;
+    for (const [cid, list] of views.route(entries)) {
+      const m = members.get(cid);
+      if (m !== undefined) sendFiltered(m, list);
+    }
+    for (const cid of views.takeSnapshotRequests()) {
+      const m = members.get(cid);
+      if (m !== undefined) sendSnapshot(m, 0);
+    }
+    occupancy.flush();
+    if (entries.length > 0) shareFrame(entries);
+  };
+
+  /** One frame, encoded once, to every member that sees everyone. */
+  const shareFrame = (entries: BatchEntry[]): void => {
     const frame = encode({ type: MessageType.BATCH, entries });
     let sent = 0;
     for (const m of members.values()) {
+      if (!views.isEveryone(m.connectionId)) continue;
       if (m.lag !== undefined) {
         if (!m.needsSnapshot) for (const e of entries) enqueueEntry(m.lag, e);
         continue;
@@ -150,16 +199,37 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
     flush,
   });
 
+  /** Every replica change goes through here: views learn it, fan-out queues it. */
   const enqueue = (entry: BatchEntry): void => {
+    views.observe(entry, replica.get(entry.connectionId));
+    occupancy.changed();
     pendingCount += enqueueEntry(pending, entry);
     scheduler.request();
   };
 
   const sendSnapshot = (member: RoomMember, syncId: number): void => {
-    const { frames, chunks } = encodeSnapshotFrames(replica.snapshot(), syncId);
+    const held = views.snapshotFor(member.connectionId);
+    const peers =
+      held === "everyone"
+        ? replica.snapshot()
+        : held.map((cid) => replica.get(cid)).filter((p): p is PeerState => p !== undefined);
+    const { frames, chunks } = encodeSnapshotFrames(peers, syncId);
     for (const frame of frames) send(member, frame, 0);
     stats.snapshotChunks += chunks;
+    occupancy.snapshotSent(member);
   };
+
+  const occupancy = createOccupancyNotifier({
+    views,
+    members,
+    now,
+    timers: options.timers,
+    send: (m, frame) => send(m, frame, 0),
+    requestFlush: () => {
+      viewsPending = true;
+      scheduler.request();
+    },
+  });
 
   const checkLagging = (): void => {
     const t = now();
@@ -281,7 +351,10 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
   });
   const ready = link.syncRequest(roomId).then((snapshot) => {
     replica.applySnapshot(snapshot);
-    for (const p of snapshot) remember(p.connectionId, p.userId, p.epoch);
+    for (const p of snapshot) {
+      remember(p.connectionId, p.userId, p.epoch);
+      views.observe({ kind: "enter", ...p }, p);
+    }
     loaded = true;
     const buffered = early;
     early = [];
@@ -305,20 +378,30 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
       link.write(roomId, [entry]);
     },
     join(member, enter, deferred = false) {
+      views.addViewer(member.connectionId);
       if (deferred) remember(enter.connectionId, enter.userId, enter.epoch);
       else room.publish(enter);
-      sendSnapshot(member, 0);
       members.set(member.connectionId, member);
+      sendSnapshot(member, 0);
     },
     remove(member, leave) {
       if (members.get(member.connectionId) !== member) return;
       members.delete(member.connectionId);
+      views.removeViewer(member.connectionId);
       if (member.lag !== undefined) lagging--;
       member.lag = undefined;
       if (leave) room.publish(leave);
       room.checkIdle();
     },
     sendSnapshot,
+    setView(member, view) {
+      if (members.get(member.connectionId) !== member) return;
+      views.setView(member.connectionId, view);
+      occupancy.changed();
+      viewsPending = true;
+      scheduler.request();
+    },
+    views,
     scheduler,
     backlog() {
       let n = pendingCount;
@@ -332,6 +415,7 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
       if (closed) return;
       closed = true;
       scheduler.cancel();
+      occupancy.close();
       if (lagTimer) clearInterval(lagTimer);
       link.detach(roomId);
     },

@@ -23,6 +23,7 @@ type EdgeTunables = Pick<
   | "flushCpuShare"
   | "maxRoomConnections"
   | "maxConnsPerIp"
+  | "largeRoomThreshold"
   | "denyIps"
   | "heartbeatMs"
   | "ghostGraceMs"
@@ -105,6 +106,7 @@ export async function createEdgeServer(
     flushCpuShare: options.flushCpuShare,
     maxRoomConnections: options.maxRoomConnections,
     maxConnsPerIp: options.maxConnsPerIp,
+    largeRoomThreshold: options.largeRoomThreshold,
     denyIps: options.denyIps,
     heartbeatMs: options.heartbeatMs,
     ghostGraceMs: options.ghostGraceMs,

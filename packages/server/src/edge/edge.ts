@@ -61,6 +61,8 @@ export interface EdgeOptions {
   readonly maxRoomConnections?: number;
   /** Live connections per client address; 0 = unlimited (`--max-conns-per-ip`). */
   readonly maxConnsPerIp?: number;
+  /** Above this many connections a room stops sending everyone to connections without a view (`--large-room-threshold`). */
+  readonly largeRoomThreshold?: number;
   /** CIDRs refused at the upgrade (`--deny-ips`). */
   readonly denyIps?: readonly string[];
   /** Server ping interval, ms; two missed pongs expire the connection (default 2 000). */
@@ -146,6 +148,7 @@ export function createEdge(options: EdgeOptions): Edge {
       known,
       tickMs: options.tickMs ?? 16,
       cpuShare: options.flushCpuShare,
+      largeRoomThreshold: options.largeRoomThreshold,
       now: monotonicNow,
       timers: options.timers,
       onReplaced: (member) =>

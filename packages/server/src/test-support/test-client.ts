@@ -4,11 +4,13 @@
 // keeps the view a real client would have (snapshots, batches, resync on gap).
 import {
   applyPatch,
+  assertNever,
   type ClientMessage,
   decodeServerMessage,
   type ErrorMessage,
   encode,
   MessageType,
+  type OccupancyMessage,
   type PeerState,
   type PresenceData,
   PresenceReplica,
@@ -52,6 +54,8 @@ export interface TestClient {
   sent: number;
   batches: number;
   snapshots: number;
+  /** The last OCCUPANCY received (PROTOCOL.md §8), if any. */
+  occupancy: OccupancyMessage | undefined;
   /** Bytes of server frames received. */
   bytesReceived: number;
   /** Resolves after the join snapshot (SNAPSHOT_DONE 0); rejects if the socket closes first. */
@@ -110,6 +114,7 @@ export function connectTestClient(options: TestClientOptions): TestClient {
     local: {},
     sent: 0,
     batches: 0,
+    occupancy: undefined,
     snapshots: 0,
     bytesReceived: 0,
     ready,
@@ -231,6 +236,11 @@ export function connectTestClient(options: TestClientOptions): TestClient {
         if (gap) client.send({ type: MessageType.SYNC_REQUEST, syncId: nextSyncId++ });
         return;
       }
+      case MessageType.OCCUPANCY:
+        client.occupancy = msg;
+        return;
+      default:
+        assertNever(msg);
     }
   };
 
