@@ -16,7 +16,7 @@ import { expandScenario, P95_BOUND_MS, SWEEP_MAX_LOSS } from "./lib/scenarios.mj
 import { TARGET_NAMES } from "./lib/targets.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const USAGE = `usage: npm run bench -- --scenario S1|S2|S3|S4|S5 [flags]
+const USAGE = `usage: npm run bench -- --scenario S1|S2|S3|S4|S5|L1 [flags]
   --conns N --senders N --hz N --rooms N --processes N   override the scenario's load shape
   --duration S (10)  --warmup S (2)                       measured window and warm-up, seconds
   --mode dev|redis|split (dev)                            how ours runs (2+ processes: redis unless split)
@@ -110,7 +110,7 @@ async function runOne(target, run, opts) {
   const r = await runTarget({ target, run, opts, log });
   if (r.status === "ok") {
     log(
-      `  p95 ${r.latency?.p95Ms == null ? "beyond the drain" : `${r.latency.p95Ms.toFixed(2)} ms`}, delivered ${((r.deliveredRatio ?? 0) * 100).toFixed(1)} %, server ${r.server.cores?.toFixed(2)} cores, generator ${r.generator.cores.toFixed(2)} cores`,
+      `  p95 ${r.latency?.p95Ms == null ? "beyond the drain" : `${r.latency.p95Ms.toFixed(2)} ms`}, delivered ${((r.deliveredRatio ?? 1 - (r.probe.lossRatio ?? 1) ?? 0) * 100).toFixed(1)} %${r.join ? `, join snapshot ${r.join.snapshotBytesMean.toFixed(0)} B mean / ${r.join.snapshotBytesMax} B max` : ""}, server ${r.server.cores?.toFixed(2)} cores, generator ${r.generator.cores.toFixed(2)} cores`,
     );
   } else {
     log(`  ${r.status}: ${r.reason}`);
@@ -146,6 +146,7 @@ function fastestRun(runs) {
 async function main() {
   const opts = parseFlags(process.argv.slice(2));
   const scenario = expandScenario(opts.scenario, opts.overrides);
+  if (scenario.targets !== null) opts.targets = opts.targets.filter((t) => scenario.targets.includes(t));
   const pin = pinning();
   pinPid(process.pid, pin.generatorCpus, pin); // the coordinator is part of the generator
   const startedAt = new Date().toISOString();

@@ -93,6 +93,10 @@ const sink = {
   error(_conn, code) {
     state.errors[code] = (state.errors[code] ?? 0) + 1;
   },
+  /** Snapshot bytes a connection received while joining (before the measured window). */
+  joinSnapshot(conn, bytes) {
+    conn.joinSnapshotBytes = (conn.joinSnapshotBytes ?? 0) + bytes;
+  },
 };
 
 async function openConnection(conn, ctx) {
@@ -222,7 +226,10 @@ function report() {
     probesByRoom.set(c.room, (probesByRoom.get(c.room) ?? 0) + 1);
     probeOwnSends += c.sentInWindow ?? 0;
   }
+  const joined = state.conns.filter((c) => c.ready);
   return {
+    joinSnapshotBytes: joined.reduce((s, c) => s + (c.joinSnapshotBytes ?? 0), 0),
+    joinSnapshotBytesMax: joined.reduce((m, c) => Math.max(m, c.joinSnapshotBytes ?? 0), 0),
     conns: state.conns.filter((c) => c.ready).length,
     frames: state.frames,
     bytes: state.bytes,

@@ -43,19 +43,43 @@ function createClock() {
  * the rooms. Every `conns/probes`-th client is a probe (client 0, a sender, always
  * is): probes decode every frame and time every update; the others only count.
  */
-export function planConnections({ conns, senders, rooms, probes }, servers) {
+export function planConnections({ conns, senders, rooms, probes, views }, servers) {
   const probeEvery = Math.max(1, Math.floor(conns / Math.max(1, probes)));
   return Array.from({ length: conns }, (_, i) => {
     const server = servers[i % servers.length];
+    const sender = i < senders;
+    const probe = i % probeEvery === 0;
     return {
       gid: i,
       room: `bench-${i % rooms}`,
-      sender: i < senders,
-      probe: i % probeEvery === 0,
+      sender,
+      probe,
       host: server.host,
       port: server.port,
+      ...(views ? viewportPlan(sender || probe) : {}),
     };
   });
+}
+
+/**
+ * L1's layout (PROTOCOL.md §8): a 10 000 × 10 000 canvas as cursor coordinates in
+ * [0, 1]; each viewport is 1 % of it (0.1 × 0.1). Probes look at the hot zone, where
+ * the senders walk, so every sent update is in every probe's view; everyone else
+ * looks at a random viewport and sits still at a random point.
+ */
+export const L1_HOT_ZONE = { x0: 0.45, y0: 0.45, x1: 0.55, y1: 0.55 };
+/** Where senders walk: inside the hot zone by a margin, so they never leave a probe's window. */
+export const L1_WALK_ZONE = { x0: 0.46, y0: 0.46, x1: 0.54, y1: 0.54 };
+const VIEWPORT = 0.1;
+
+function viewportPlan(hot) {
+  const x0 = Math.random() * (1 - VIEWPORT);
+  const y0 = Math.random() * (1 - VIEWPORT);
+  return {
+    viewRect: hot ? L1_HOT_ZONE : { x0, y0, x1: x0 + VIEWPORT, y1: y0 + VIEWPORT },
+    walkZone: L1_WALK_ZONE,
+    rest: { x: Math.random(), y: Math.random() },
+  };
 }
 
 function createWorker(pin) {

@@ -30,6 +30,13 @@ export const SCENARIOS = {
     description: "two server processes + Redis, S2's load (1 000 connections, 50 senders @ 20 Hz)",
     runs: [{ label: "S4", conns: 1000, senders: 50, hz: 20, rooms: 1, processes: 2 }],
   },
+  L1: {
+    description:
+      "10 000 connections join one room, each with a viewport of 1 % of a 10 000 × 10 000 canvas (views, PROTOCOL.md §8); 50 senders random-walk at 20 Hz inside the probes' viewport",
+    // Peers have no views: they would send everyone everything (that is S3).
+    targets: ["ours"],
+    runs: [{ label: "L1", conns: 10000, senders: 50, hz: 20, rooms: 1, processes: 1, views: true }],
+  },
   S5: {
     description:
       "the plan's literal load: 10 000 clients in 1 000 rooms of 10, all sending; sweep of the rate up to 20 Hz (200 k updates/s in)",
@@ -42,7 +49,7 @@ export const SCENARIOS = {
 /** The runs of a scenario with the command-line overrides applied. */
 export function expandScenario(name, overrides) {
   const scenario = SCENARIOS[name];
-  if (scenario === undefined) throw new RangeError(`unknown scenario ${name} (S1–S5)`);
+  if (scenario === undefined) throw new RangeError(`unknown scenario ${name} (S1–S5, L1)`);
   const pick = (run) => {
     const out = { ...run };
     for (const key of ["conns", "senders", "rooms", "processes", "hz"]) {
@@ -57,5 +64,5 @@ export function expandScenario(name, overrides) {
   if (overrides.processes !== undefined)
     runs = runs.filter((r, i, all) => all.findIndex((o) => o.processes === r.processes) === i);
   const sweep = scenario.sweep && overrides.hz === undefined ? scenario.sweep : null;
-  return { name, description: scenario.description, runs, sweep };
+  return { name, description: scenario.description, runs, sweep, targets: scenario.targets ?? null };
 }

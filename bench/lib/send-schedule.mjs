@@ -31,7 +31,10 @@ export function createSendSchedule({ senders, hz, startUs, endUs, nowUs, send })
         if (s.ws.closed) continue;
         s.px = Math.min(CANVAS_W - 1, Math.max(0, s.px + Math.round((Math.random() * 2 - 1) * STEP_PX)));
         s.py = Math.min(CANVAS_H - 1, Math.max(0, s.py + Math.round((Math.random() * 2 - 1) * STEP_PX)));
-        send(s, { x: s.px / CANVAS_W, y: s.py / CANVAS_H }, scheduledUs);
+        const z = s.walkZone; // views runs (L1): the walk is mapped into this part of the canvas
+        const x = s.px / CANVAS_W;
+        const y = s.py / CANVAS_H;
+        send(s, z ? { x: z.x0 + x * (z.x1 - z.x0), y: z.y0 + y * (z.y1 - z.y0) } : { x, y }, scheduledUs);
       }
     }
     if (now >= endUs) return stop();

@@ -133,7 +133,13 @@ export function summarize(m) {
     offeredPerS: sends / windowS,
     expectedDeliveriesPerS: expected / windowS,
     deliveredPerS: updates / windowS,
-    deliveredRatio: expected > 0 ? updates / expected : null,
+    // With views (L1) a connection gets only what its view holds: the probes' in-view figure applies.
+    deliveredRatio: m.run?.views ? null : expected > 0 ? updates / expected : null,
+    join: {
+      seconds: m.connectS,
+      snapshotBytesMean: sum((r) => r.joinSnapshotBytes) / Math.max(1, m.connected),
+      snapshotBytesMax: Math.max(0, ...reports.map((r) => r.joinSnapshotBytesMax ?? 0)),
+    },
     probe: {
       expected: probeExpected,
       delivered: probeDelivered,

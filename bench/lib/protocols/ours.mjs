@@ -7,7 +7,7 @@
 // connections while measuring — BATCH and snapshot chunks are decoded. Other
 // receivers count a BATCH's entries from its array header, without decoding it.
 import http from "node:http";
-import { encode, MessageType } from "@collabblocks/protocol";
+import { encode, encodeViewParam, MessageType } from "@collabblocks/protocol";
 import { Packr, Unpackr } from "msgpackr";
 import { countOccurrences } from "./count.mjs";
 
@@ -62,6 +62,15 @@ function postJson(url, body) {
   });
 }
 
+/**
+ * Sends once the socket is assigned (a WELCOME can be parsed in the same turn as
+ * the upgrade response, before `connectRaw` has resolved).
+ */
+function sendSoon(conn, set) {
+  const frame = encode({ type: MessageType.UPDATE_PRESENCE, set, del: [] });
+  setImmediate(() => conn.ws?.send(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), true));
+}
+
 /** Counts the patches an update newly covers for this receiver (coalesced updates cover several). */
 function coveredPatches(known, cid, epoch, base, clock) {
   const k = known.get(cid);
@@ -87,7 +96,11 @@ export const ours = {
     conn.self = null;
   },
   path(conn) {
-    return `/v1/rooms/${encodeURIComponent(conn.room)}?token=${encodeURIComponent(conn.token)}`;
+    // Views runs (L1) declare the viewport at join: the join snapshot holds only it.
+    const view = conn.viewRect
+      ? `&view=${encodeViewParam({ everyone: false, rect: conn.viewRect, field: "cursor", pinned: [], cap: 100, roster: 0 })}`
+      : "";
+    return `/v1/rooms/${encodeURIComponent(conn.room)}?token=${encodeURIComponent(conn.token)}${view}`;
   },
   onOpen() {},
   encodeUpdate(_conn, cursor, tUs) {
@@ -122,6 +135,7 @@ export const ours = {
         return;
       }
       case MessageType.SNAPSHOT_CHUNK: {
+        if (!sink.measuring) sink.joinSnapshot(conn, payload.length);
         // Join snapshots are skipped; a resync snapshot while measuring (after back-pressure
         // dropped this socket's pending updates) delivers the senders' latest states.
         if (!(conn.probe && sink.measuring)) return;
@@ -137,7 +151,11 @@ export const ours = {
         return;
       }
       case MessageType.SNAPSHOT_DONE:
-        if (!conn.ready) sink.ready(conn);
+        if (!conn.ready) {
+          sink.ready(conn);
+          // A still member of a views run (L1) takes its place once joined.
+          if (conn.rest && !conn.sender) sendSoon(conn, { cursor: conn.rest });
+        }
         return;
       case MessageType.WELCOME:
         conn.self = unpackr.unpack(payload)[1];

@@ -104,6 +104,8 @@ export interface ConnectionOptions {
   readonly timers: Timers;
   readonly random: () => number;
   readonly handlers: ConnectionHandlers;
+  /** The `view` query parameter for the next connect (PROTOCOL.md §8), if a view is declared. */
+  readonly viewParam?: () => string | undefined;
 }
 
 export interface Connection {
@@ -226,7 +228,9 @@ export function createConnection(options: ConnectionOptions): Connection {
 
   function url(t: string): string {
     const room = encodeURIComponent(options.roomId);
-    return `${options.baseUrl}/v1/rooms/${room}?token=${encodeURIComponent(t)}&cid=${encodeURIComponent(connectionId)}&epoch=${lastEpoch}`;
+    const view = options.viewParam?.();
+    const declared = view === undefined ? "" : `&view=${view}`;
+    return `${options.baseUrl}/v1/rooms/${room}?token=${encodeURIComponent(t)}&cid=${encodeURIComponent(connectionId)}&epoch=${lastEpoch}${declared}`;
   }
 
   function open(t: string): void {

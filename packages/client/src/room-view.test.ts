@@ -1,4 +1,4 @@
-import { MessageType } from "@collabblocks/protocol";
+import { decodeViewParam, MessageType } from "@collabblocks/protocol";
 import { describe, expect, it } from "vitest";
 import { ALICE, join, peer } from "./test-support/fake-server.js";
 import { enterTestRoom } from "./test-support/room-harness.js";
@@ -6,7 +6,7 @@ import { enterTestRoom } from "./test-support/room-harness.js";
 const WINDOW = { rect: { x0: 0, y0: 0, x1: 1000, y1: 500 }, pinned: ["bob"], cap: 50 };
 
 describe("room: views and occupancy (PROTOCOL.md §8)", () => {
-  it("declares the view after every welcome, so it survives a reconnect", async () => {
+  it("declares the view after the welcome, and in the URL of every reconnect", async () => {
     const t = await enterTestRoom();
     t.room.setView(WINDOW); // before the first welcome: kept, declared on join
     const first = t.net.last();
@@ -23,9 +23,11 @@ describe("room: views and occupancy (PROTOCOL.md §8)", () => {
     await t.clock.advance(10_000);
     const second = t.net.last();
     expect(second).not.toBe(first);
+    // The reconnect declares the view in its URL, so its join snapshot is already the view's.
+    expect(decodeViewParam(second.query.get("view") ?? "")).toEqual(declared[0]?.view);
     join(second);
     await t.clock.settle();
-    expect(second.sentOfType(MessageType.SET_VIEW)).toEqual(declared);
+    expect(second.sentOfType(MessageType.SET_VIEW)).toEqual([]);
   });
 
   it("refuses an invalid view with an INVALID_VIEW error event and keeps the old one", async () => {

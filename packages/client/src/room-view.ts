@@ -5,6 +5,7 @@ import {
   type ClientMessage,
   DEFAULT_VIEW_CAP,
   DEFAULT_VIEW_FIELD,
+  encodeViewParam,
   MessageType,
   type OccupancyMessage,
   ProtocolError,
@@ -26,7 +27,9 @@ export const VIEW_SEND_INTERVAL_MS = 1000 / VIEW_RATE_PER_SECOND;
 export interface RoomView {
   /** Sets (or with null clears) the view; returns the refusal instead of applying a bad one. */
   set(input: ViewInput | null): PresenceError | undefined;
-  /** Declares the view on a fresh connection (after its welcome). */
+  /** The view as a connect-URL parameter (declared at join: the join snapshot holds only it). */
+  param(): string | undefined;
+  /** After a welcome: the URL declared the view; send what changed since the URL was made. */
   declare(): void;
   dispose(): void;
   get(): ViewSpec | null;
@@ -79,6 +82,8 @@ export function createRoomView(
   /** What the server was last told (undefined: nothing on this connection yet). */
   let declared: ViewSpec | null | undefined;
   let lastSend = Number.NEGATIVE_INFINITY;
+  /** The view the last connect URL carried. */
+  let inUrl: ViewSpec | null = null;
   const later = createTimerSlot(timers);
 
   function push(): void {
@@ -105,9 +110,13 @@ export function createRoomView(
       if (declared !== undefined) push();
       return undefined;
     },
+    param() {
+      inUrl = view;
+      return view === null ? undefined : encodeViewParam(view);
+    },
     declare() {
-      // A fresh connection starts from the room's default: only a view needs declaring.
-      declared = null;
+      // The connection starts from the view its URL carried (or the room's default).
+      declared = inUrl;
       lastSend = Number.NEGATIVE_INFINITY;
       later.clear();
       push();

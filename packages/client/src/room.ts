@@ -289,6 +289,7 @@ export function createRoom<P extends object>(
       WebSocket: WebSocketImpl,
       timers,
       random: settings.random,
+      viewParam: () => view.param(),
       handlers: {
         status(next) {
           status = next;

@@ -71,3 +71,4 @@ export {
   validateState,
 } from "./validate.js";
 export * from "./view.js";
+export { decodeViewParam, encodeViewParam, MAX_VIEW_PARAM_LENGTH } from "./view-param.js";

@@ -11,6 +11,7 @@ import {
   validateView,
   withMargin,
 } from "./view.js";
+import { decodeViewParam, encodeViewParam, MAX_VIEW_PARAM_LENGTH } from "./view-param.js";
 
 const good: ViewSpec = {
   everyone: false,
@@ -76,5 +77,20 @@ describe("positions", () => {
     const r = withMargin({ x0: 0, y0: 0, x1: 100, y1: 10 });
     expect(r).toEqual({ x0: -10, y0: -1, x1: 110, y1: 11 });
     expect(rectContains(r, { x: 109, y: 10.5 })).toBe(true);
+  });
+});
+
+describe("the view URL parameter", () => {
+  it("round-trips a view and refuses anything else with INVALID_VIEW", () => {
+    expect(decodeViewParam(encodeViewParam(good))).toEqual(good);
+    const bad = (text: string) => () => decodeViewParam(text);
+    expect(bad("not base64url!")).toThrow(expect.objectContaining({ code: "INVALID_VIEW" }));
+    expect(bad("A".repeat(MAX_VIEW_PARAM_LENGTH + 1))).toThrow(
+      expect.objectContaining({ code: "INVALID_VIEW" }),
+    );
+    const ping = btoa(String.fromCharCode(...encode({ type: MessageType.PING, t: 1 }))).replace(/=+$/, "");
+    expect(bad(ping)).toThrow(expect.objectContaining({ code: "INVALID_VIEW" }));
+    const inverted = encodeViewParam({ ...good, rect: { x0: 5, y0: 0, x1: 1, y1: 1 } });
+    expect(bad(inverted)).toThrow(expect.objectContaining({ code: "INVALID_VIEW" }));
   });
 });

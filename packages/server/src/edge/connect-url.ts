@@ -1,5 +1,5 @@
 // Parsing of the WebSocket connect URL (BRIEF §6):
-//   /v1/rooms/{roomId}?token={JWT}[&cid={connectionId}&epoch={n}]
+//   /v1/rooms/{roomId}?token={JWT}[&cid={connectionId}&epoch={n}][&view={SET_VIEW, base64url}]
 // Pure: takes the request's path+query, returns values or a refusal code.
 import { isValidConnectionId, isValidRoomId } from "@collabblocks/protocol";
 
@@ -16,6 +16,8 @@ export type ConnectRequest =
       readonly connectionId: string | undefined;
       /** The epoch the client last had (0 when absent). */
       readonly epoch: number;
+      /** The view declared at join (PROTOCOL.md §8), undecoded; checked after the welcome. */
+      readonly view: string | undefined;
     }
   | { readonly ok: false; readonly code: "INVALID_ROOM" | "INVALID_TOKEN"; readonly message: string };
 
@@ -51,5 +53,5 @@ export function parseConnectUrl(url: string): ConnectRequest {
   if (token === null || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
     return { ok: false, code: "INVALID_TOKEN", message: "missing token query parameter" };
   }
-  return { ok: true, roomId, token, connectionId, epoch };
+  return { ok: true, roomId, token, connectionId, epoch, view: params.get("view") ?? undefined };
 }

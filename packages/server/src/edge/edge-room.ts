@@ -85,7 +85,7 @@ export interface EdgeRoom {
    * is remembered at once; its enter is published now unless `deferred`, in which
    * case the connection publishes it later (connection.ts ENTER_DEFER_MS).
    */
-  join(member: RoomMember, enter: BatchEntry & { kind: "enter" }, deferred?: boolean): void;
+  join(member: RoomMember, enter: BatchEntry & { kind: "enter" }, deferred?: boolean, view?: ViewSpec): void;
   /** Removes a member, publishing its leave if given. */
   remove(member: RoomMember, leave: LeaveEntry | undefined): void;
   /** Sends the member's snapshot (its view of the room) with the given syncId (0 = server-initiated). */
@@ -377,8 +377,8 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
       enqueue(entry);
       link.write(roomId, [entry]);
     },
-    join(member, enter, deferred = false) {
-      views.addViewer(member.connectionId);
+    join(member, enter, deferred = false, view = undefined) {
+      views.addViewer(member.connectionId, view);
       if (deferred) remember(enter.connectionId, enter.userId, enter.epoch);
       else room.publish(enter);
       members.set(member.connectionId, member);

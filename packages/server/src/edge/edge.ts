@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import {
+  decodeViewParam,
   ERRORS,
   type ErrorCode,
   encode,
@@ -14,9 +15,11 @@ import {
   MAX_META_BYTES,
   MAX_STATE_BYTES,
   MessageType,
+  ProtocolError,
   RATE_BURST,
   RATE_PER_SECOND,
   RTT_BUCKETS_MS,
+  type ViewSpec,
 } from "@collabblocks/protocol";
 import type { Logger } from "pino";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -348,6 +351,17 @@ export function createEdge(options: EdgeOptions): Edge {
       { binary: true },
     );
     // A connection the room holds no state for is announced with its first patch.
+    // A view declared in the URL shapes the join snapshot; a bad one is refused
+    // (non-fatal INVALID_VIEW) and the connection joins with the room's default.
+    let view: ViewSpec | undefined;
+    if (parsed.view !== undefined) {
+      try {
+        view = decodeViewParam(parsed.view);
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        ws.send(errorFrame(err.code, err.message), { binary: true });
+      }
+    }
     const deferred = peer === undefined;
     if (deferred) {
       conn.enterTimer = setTimeout(() => announce(conn), ENTER_DEFER_MS);
@@ -365,6 +379,7 @@ export function createEdge(options: EdgeOptions): Edge {
         state: conn.state,
       },
       deferred,
+      view,
     );
     options.observer?.entered(conn);
     ws.removeAllListeners("message");

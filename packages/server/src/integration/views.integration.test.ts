@@ -2,7 +2,7 @@
 // real edge. Convergence is checked against the server's own record of what
 // each connection holds: a client's replica must equal it, each entry at the
 // room's state.
-import { MessageType, peerStatesEqual, type ViewSpec } from "@collabblocks/protocol";
+import { encodeViewParam, MessageType, peerStatesEqual, type ViewSpec } from "@collabblocks/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "../test-support/dev-server.js";
 import type { TestClient } from "../test-support/test-client.js";
@@ -106,6 +106,24 @@ describe("views in a small room", () => {
     await me.waitFor(() => me.errors.some((e) => e.code === "RATE_LIMITED"), 5000, "rate limit");
     expect(me.ws.readyState).toBe(me.ws.OPEN);
     expect(peer.errors).toEqual([]);
+  });
+});
+
+describe("a view declared at join", () => {
+  it("shapes the join snapshot itself (O(view) from the first byte); a bad one is refused and the join goes on", async () => {
+    const room = "views-url-1";
+    await placed(dev, room, "near", 10, 10);
+    await placed(dev, room, "far", 9000, 9000);
+    const view = { ...WINDOW, rect: { x0: 0, y0: 0, x1: 100, y1: 100 } };
+    const me = await dev.join(room, "me", { view: encodeViewParam(view), record: true });
+    expect([...me.replica.peers()].map((p) => p.userId)).toEqual(["near"]);
+    const snapshots = me.messages.filter((m) => m.type === MessageType.SNAPSHOT_CHUNK);
+    expect(snapshots).toHaveLength(1); // one snapshot: the view's, not everyone's then the view's
+    expect(converged(dev, room, me)).toBe(true);
+
+    const bad = await dev.join(room, "bad", { view: "%%%" });
+    expect(bad.errors.map((e) => e.code)).toEqual(["INVALID_VIEW"]);
+    expect(bad.replica.size).toBe(2); // the room's default: everyone
   });
 });
 

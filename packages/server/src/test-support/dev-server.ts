@@ -8,7 +8,8 @@ import { connectTestClient, fetchDevToken, type TestClient, type TestClientOptio
 /** Where a dev client connects: the server's HTTP (token) and WebSocket URLs. */
 export type DevServerUrls = Pick<PresenceServer, "url" | "wsUrl">;
 
-export interface DevClientOptions extends Pick<TestClientOptions, "cid" | "epoch" | "record" | "onMessage"> {
+export interface DevClientOptions
+  extends Pick<TestClientOptions, "cid" | "epoch" | "view" | "record" | "onMessage"> {
   /** The dev token's `info` claim, shown to peers (default: none). */
   readonly info?: unknown;
 }

@@ -35,6 +35,8 @@ export interface TestClientOptions {
   readonly token: string;
   readonly cid?: string;
   readonly epoch?: number;
+  /** The `view` query parameter (PROTOCOL.md §8), already encoded. */
+  readonly view?: string;
   /** Keep every decoded message in `messages` (default false: counters only). */
   readonly record?: boolean;
   /** Called for every decoded server message, with its receive time (performance.now()). */
@@ -81,6 +83,7 @@ export function connectTestClient(options: TestClientOptions): TestClient {
   const q = new URLSearchParams({ token: options.token });
   if (options.cid !== undefined) q.set("cid", options.cid);
   if (options.epoch !== undefined) q.set("epoch", String(options.epoch));
+  if (options.view !== undefined) q.set("view", options.view);
   const ws = new WebSocket(`${options.url}/v1/rooms/${encodeURIComponent(options.room)}?${q}`, {
     perMessageDeflate: false,
   });
