@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  batchFrameFromEntries,
   decodeAny,
   decodeBatchEntries,
   decodeClientMessage,
@@ -8,11 +9,19 @@ import {
   decodeServerMessage,
   encode,
   encodeBatchEntries,
+  encodeBatchEntry,
   encodePeers,
 } from "./codec.js";
 import { ProtocolError } from "./errors.js";
 import { MessageType } from "./messages.js";
-import { batchEntry, clientMessage, peerState, sameValue, serverMessage } from "./test-arbitraries.js";
+import {
+  batchEntry,
+  clientBatchEntry,
+  clientMessage,
+  peerState,
+  sameValue,
+  serverMessage,
+} from "./test-arbitraries.js";
 
 function hex(s: string): Uint8Array {
   return Uint8Array.from(Buffer.from(s.replace(/\s+/g, ""), "hex"));
@@ -172,6 +181,25 @@ describe("codec", () => {
         expect(sameValue(decodeAny(encode(msg)), msg)).toBe(true);
       }),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe("batchFrameFromEntries", () => {
+  it("assembles exactly the bytes encode() gives a BATCH, for any number of entries", () => {
+    fc.assert(
+      fc.property(fc.array(clientBatchEntry, { maxLength: 40 }), (entries) => {
+        const assembled = batchFrameFromEntries(entries.map(encodeBatchEntry));
+        expect(Buffer.from(assembled).equals(Buffer.from(encode({ type: MessageType.BATCH, entries })))).toBe(
+          true,
+        );
+      }),
+      { numRuns: 300 },
+    );
+    const many = Array.from({ length: 70_000 }, (_, i) => ({ kind: "hide" as const, connectionId: `c${i}` }));
+    const big = batchFrameFromEntries(many.map(encodeBatchEntry));
+    expect(Buffer.from(big).equals(Buffer.from(encode({ type: MessageType.BATCH, entries: many })))).toBe(
+      true,
     );
   });
 });

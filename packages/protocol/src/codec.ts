@@ -127,6 +127,41 @@ export function encodePeers(peers: readonly PeerState[]): Uint8Array {
   return packr.pack(peers.map(peerToWire));
 }
 
+/** One BATCH entry on its own, as it appears inside BATCH: frames for many sockets share these bytes. */
+export function encodeBatchEntry(e: ClientBatchEntry): Uint8Array {
+  return packr.pack(entryToWire(e));
+}
+
+/**
+ * A BATCH frame from entries encoded with encodeBatchEntry: the same bytes as
+ * `encode({ type: BATCH, entries })`, assembled by copying, so an entry sent to
+ * many connections with different selections is encoded once.
+ */
+export function batchFrameFromEntries(parts: readonly Uint8Array[]): Uint8Array {
+  const n = parts.length;
+  const head = n < 16 ? 1 : n < 65536 ? 3 : 5;
+  let size = 2 + head;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  out[0] = 0x92; // [type, entries]
+  out[1] = MessageType.BATCH; // positive fixint
+  if (n < 16) out[2] = 0x90 | n;
+  else if (n < 65536) {
+    out[2] = 0xdc;
+    out[3] = n >> 8;
+    out[4] = n & 0xff;
+  } else {
+    out[2] = 0xdd;
+    new DataView(out.buffer).setUint32(3, n);
+  }
+  let off = 2 + head;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
 /** A MsgPack array of batch entries, as inside BATCH. */
 export function encodeBatchEntries(entries: readonly BatchEntry[]): Uint8Array {
   return packr.pack(entries.map(entryToWire));

@@ -1,4 +1,5 @@
 export {
+  batchFrameFromEntries,
   DEFAULT_MAX_DECODE_BYTES,
   decodeAny,
   decodeBatchEntries,
@@ -7,6 +8,7 @@ export {
   decodeServerMessage,
   encode,
   encodeBatchEntries,
+  encodeBatchEntry,
   encodedPeerSize,
   encodePeer,
   encodePeers,

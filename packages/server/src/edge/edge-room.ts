@@ -7,9 +7,11 @@
 // the socket drains. A slow reader never delays the room.
 import {
   type BatchEntry,
+  batchFrameFromEntries,
   type ClientBatchEntry,
   DEFAULT_LARGE_ROOM_THRESHOLD,
   encode,
+  encodeBatchEntry,
   type LeaveEntry,
   MessageType,
   type PeerState,
@@ -133,19 +135,43 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
     stats.updatesOut += entries;
   };
 
-  /** A filtered member's own batch; a slow one is not queued for: it gets a snapshot once drained. */
-  const sendFiltered = (m: RoomMember, entries: ClientBatchEntry[]): void => {
-    if (m.lag === undefined && m.ws.bufferedAmount > BACKPRESSURE_BYTES) {
-      m.lag = new Map();
-      m.lagSince = now();
-      stats.slowSocketSkips++;
-      startLagging();
+  /**
+   * Filtered members' own batches (PROTOCOL.md §8). Each entry is encoded once per
+   * flush, and members with the same selection share one assembled frame. A slow
+   * member is not queued for: it gets a snapshot of its view once drained.
+   */
+  const sendFiltered = (routed: Map<string, ClientBatchEntry[]>): void => {
+    const bytes = new Map<ClientBatchEntry, { readonly index: number; readonly data: Uint8Array }>();
+    const frames = new Map<string, Uint8Array>();
+    for (const [cid, entries] of routed) {
+      const m = members.get(cid);
+      if (m === undefined) continue;
+      if (m.lag === undefined && m.ws.bufferedAmount > BACKPRESSURE_BYTES) {
+        m.lag = new Map();
+        m.lagSince = now();
+        stats.slowSocketSkips++;
+        startLagging();
+      }
+      if (m.lag !== undefined) {
+        m.needsSnapshot = true;
+        continue;
+      }
+      const parts = entries.map((e) => {
+        let b = bytes.get(e);
+        if (b === undefined) {
+          b = { index: bytes.size, data: encodeBatchEntry(e) };
+          bytes.set(e, b);
+        }
+        return b;
+      });
+      const key = parts.map((p) => p.index).join(",");
+      let frame = frames.get(key);
+      if (frame === undefined) {
+        frame = batchFrameFromEntries(parts.map((p) => p.data));
+        frames.set(key, frame);
+      }
+      send(m, frame, entries.length);
     }
-    if (m.lag !== undefined) {
-      m.needsSnapshot = true;
-      return;
-    }
-    send(m, encode({ type: MessageType.BATCH, entries }), entries.length);
   };
 
   const flush = (): void => {
@@ -153,10 +179,7 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
     viewsPending = false;
     const entries = pendingCount === 0 ? [] : drainQueue(pending);
     pendingCount = 0;
-    for (const [cid, list] of views.route(entries)) {
-      const m = members.get(cid);
-      if (m !== undefined) sendFiltered(m, list);
-    }
+    sendFiltered(views.route(entries));
     for (const cid of views.takeSnapshotRequests()) {
       const m = members.get(cid);
       if (m !== undefined) sendSnapshot(m, 0);
@@ -167,10 +190,13 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
 
   /** One frame, encoded once, to every member that sees everyone. */
   const shareFrame = (entries: BatchEntry[]): void => {
+    const everyone = views.everyone();
+    if (everyone.size === 0) return;
     const frame = encode({ type: MessageType.BATCH, entries });
     let sent = 0;
-    for (const m of members.values()) {
-      if (!views.isEveryone(m.connectionId)) continue;
+    for (const cid of everyone) {
+      const m = members.get(cid);
+      if (m === undefined) continue;
       if (m.lag !== undefined) {
         if (!m.needsSnapshot) for (const e of entries) enqueueEntry(m.lag, e);
         continue;

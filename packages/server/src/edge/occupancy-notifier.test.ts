@@ -2,7 +2,7 @@ import { decodeServerMessage } from "@collabblocks/protocol";
 import { describe, expect, it } from "vitest";
 import { createFakeClock } from "../test-support/fake-clock.js";
 import { createRoomViews } from "../views/room-views.js";
-import { createOccupancyNotifier, OCCUPANCY_INTERVAL_MS } from "./occupancy-notifier.js";
+import { createOccupancyNotifier, occupancyInterval } from "./occupancy-notifier.js";
 
 function setup(threshold: number) {
   const clock = createFakeClock();
@@ -71,7 +71,7 @@ describe("createOccupancyNotifier", () => {
     t.add("c", "carol");
     t.notifier.flush(); // inside the interval: deferred to a timer
     expect(t.sent).toHaveLength(2);
-    await t.clock.advance(OCCUPANCY_INTERVAL_MS);
+    await t.clock.advance(occupancyInterval(1));
     expect(t.flushes()).toBe(1);
     expect(t.sent.slice(2).map((s) => s.msg)).toEqual([
       expect.objectContaining({ connections: 3, users: 2 }),
@@ -80,5 +80,13 @@ describe("createOccupancyNotifier", () => {
     ]);
     t.notifier.flush(); // nothing changed: nothing sent
     expect(t.sent).toHaveLength(5);
+  });
+});
+
+describe("occupancyInterval", () => {
+  it("spaces passes by room size: 250 ms for small rooms, 1 s at 10 000, 2 s at most", () => {
+    expect(occupancyInterval(10)).toBe(250);
+    expect(occupancyInterval(10_000)).toBe(1000);
+    expect(occupancyInterval(100_000)).toBe(2000);
   });
 });

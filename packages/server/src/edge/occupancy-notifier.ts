@@ -2,15 +2,29 @@
 // each connection's window left out. Sent to connections that do not see
 // everyone — and to everyone in a large room — so small rooms stay exactly as
 // they were (their SDKs count others themselves). A connection gets one right
-// after each snapshot it is sent, then whenever its numbers change, at most every
-// OCCUPANCY_INTERVAL_MS for the whole room: a join storm in a room of 10 000
-// costs four frames per socket per second, not one per flush.
+// after each snapshot it is sent, then whenever its numbers change, in passes over
+// the room spaced by occupancyInterval(): a join storm in a room of 10 000 costs
+// one frame per socket per second, not one per flush (a pass is a write per socket,
+// the dearest thing a server does; the first profile of L1 had 43 % of the core in
+// occupancy writes at four passes a second).
 import { encode, MessageType } from "@collabblocks/protocol";
 import type { RoomViews } from "../views/room-views.js";
 import { type FlushTimers, NODE_TIMERS } from "./flush-scheduler.js";
 
 /** Shortest interval between two occupancy passes over a room, ms. */
 export const OCCUPANCY_INTERVAL_MS = 250;
+/**
+ * A pass writes to every socket of the room, so big rooms space passes out:
+ * at least this long per member, ms (10 000 members: a pass per second, about a
+ * tenth of a core of writes), never more than OCCUPANCY_MAX_INTERVAL_MS.
+ */
+export const OCCUPANCY_MS_PER_MEMBER = 0.1;
+export const OCCUPANCY_MAX_INTERVAL_MS = 2000;
+
+/** How long after a pass the next may run, for a room of `size` local members, ms. */
+export function occupancyInterval(size: number): number {
+  return Math.min(OCCUPANCY_MAX_INTERVAL_MS, Math.max(OCCUPANCY_INTERVAL_MS, size * OCCUPANCY_MS_PER_MEMBER));
+}
 
 /** What the notifier needs of a room member (edge-room's RoomMember has more). */
 export interface OccupancyMember {
@@ -79,7 +93,7 @@ export function createOccupancyNotifier<M extends OccupancyMember>(
     },
     flush() {
       if (!due) return;
-      const wait = lastPass + OCCUPANCY_INTERVAL_MS - now();
+      const wait = lastPass + occupancyInterval(members.size) - now();
       if (wait > 0) {
         timer ??= timers.setTimeout(() => {
           timer = undefined;

@@ -69,6 +69,8 @@ export interface RoomViews {
   setView(cid: string, declared: ViewSpec | undefined): void;
   /** Served by the room's shared frame (sees everyone)? */
   isEveryone(cid: string): boolean;
+  /** The connections that see everyone (served by the shared frame), without scanning the room. */
+  everyone(): ReadonlySet<string>;
   /** What a join or resync snapshot holds for this connection; resets what it holds to that. */
   snapshotFor(cid: string): "everyone" | readonly string[];
   /** Connections whose kind of view changed (threshold crossed): they need a fresh snapshot. */
@@ -91,6 +93,7 @@ export function createRoomViews(options: RoomViewsOptions): RoomViews {
   const windows = new Map<string, GridIndex<string>>();
   const snapshotRequests = new Set<string>();
   const dirty = new Set<Viewer>();
+  const everyoneSet = new Set<string>();
   let large = false;
 
   function markDirty(v: Viewer): void {
@@ -125,6 +128,8 @@ export function createRoomViews(options: RoomViewsOptions): RoomViews {
     for (const set of pinners.values()) set.delete(v.cid);
     rosterViewers.delete(v.cid);
     v.view = isEveryoneView(view) ? undefined : view;
+    if (v.view === undefined) everyoneSet.add(v.cid);
+    else everyoneSet.delete(v.cid);
     if (v.view === undefined) return;
     if (v.view.rect !== null) {
       const rect = v.view.rect;
@@ -147,9 +152,24 @@ export function createRoomViews(options: RoomViewsOptions): RoomViews {
     return s;
   }
 
+  // Entries made for viewers during one route() — enters (the member's current state)
+  // and hides — are one object per member, so the edge encodes each once however
+  // many viewers get it.
+  const made = { enters: new Map<string, ClientBatchEntry>(), hides: new Map<string, ClientBatchEntry>() };
+
   function enterOf(cid: string): ClientBatchEntry | undefined {
-    const peer = stateOf(cid);
-    return peer === undefined ? undefined : { kind: "enter", ...peer };
+    let enter = made.enters.get(cid);
+    if (enter === undefined) {
+      const peer = stateOf(cid);
+      if (peer === undefined) return undefined;
+      enter = { kind: "enter", ...peer };
+      made.enters.set(cid, enter);
+    }
+    return enter;
+  }
+
+  function hideOf(cid: string): ClientBatchEntry {
+    return entryOf(made.hides, cid, () => ({ kind: "hide", connectionId: cid }));
   }
 
   function reviewThreshold(): void {
@@ -179,7 +199,7 @@ export function createRoomViews(options: RoomViewsOptions): RoomViews {
     const win = !always && inWindow(view, cid, heldWindow, ctx);
     if (heldAlways || heldWindow) {
       if (!always && !win) {
-        out.push({ kind: "hide", connectionId: cid });
+        out.push(hideOf(cid));
         drop(v, cid);
         return;
       }
@@ -203,7 +223,7 @@ export function createRoomViews(options: RoomViewsOptions): RoomViews {
     const s = select(v, view);
     for (const cid of [...v.always, ...v.window]) {
       if (s.always.has(cid) || s.window.has(cid)) continue;
-      out.push({ kind: "hide", connectionId: cid });
+      out.push(hideOf(cid));
       drop(v, cid);
     }
     for (const [set, always] of [
@@ -252,6 +272,7 @@ export function createRoomViews(options: RoomViewsOptions): RoomViews {
       const v = viewers.get(cid);
       if (v === undefined) return;
       index(v, undefined);
+      everyoneSet.delete(cid);
       dropAll(v);
       viewers.delete(cid);
       dirty.delete(v);
@@ -272,6 +293,7 @@ export function createRoomViews(options: RoomViewsOptions): RoomViews {
       }
     },
     isEveryone: (cid) => viewers.get(cid)?.view === undefined,
+    everyone: () => everyoneSet,
     snapshotFor(cid) {
       const v = viewers.get(cid);
       snapshotRequests.delete(cid);
@@ -320,6 +342,8 @@ export function createRoomViews(options: RoomViewsOptions): RoomViews {
         reselect(v, v.view, listOf(v.cid));
       }
       for (const [cid, list] of out) if (list.length === 0) out.delete(cid);
+      made.enters.clear();
+      made.hides.clear();
       return out;
     },
     holds(cid) {
