@@ -4,11 +4,12 @@
 // black-holed proxy, LRU eviction and rebuild, and kill -9 (BRIEF §7, issue 5).
 // Timed assertions are product promises (5 s cleanup) with slack for this loaded
 // machine; the measured values are printed.
-import { MessageType } from "@collabblocks/protocol";
+import { encodeViewParam, MessageType, type ViewSpec } from "@collabblocks/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type PresenceProcess,
   percentile,
+  seesInside,
   startPresenceProcess,
   startTokenAuthority,
   type TokenAuthority,
@@ -20,7 +21,7 @@ import {
   startTcpProxy,
   type TcpProxy,
 } from "../test-support/redis-harness.js";
-import type { TestClient } from "../test-support/test-client.js";
+import { connectTestClient, type TestClient } from "../test-support/test-client.js";
 
 /** The cleanup promise (BRIEF §1) and the slack the assertion allows on this shared 2-core machine, ms. */
 const CLEANUP_PROMISE_MS = 5000;
@@ -361,5 +362,46 @@ describe("scaled mode over Redis", () => {
       `kill -9: clients vanished from every other view after ${Math.round(took)} ms (promise ${CLEANUP_PROMISE_MS})`,
     );
     expect(took).toBeLessThan(CLEANUP_SLACK_MS);
+  });
+
+  it("serves a view across processes, through FLUSHALL and a view change during the recovery", async () => {
+    const servers = p.slice(0, 3);
+    const room = "views";
+    const view = (x0: number, x1: number): ViewSpec => ({
+      everyone: false,
+      rect: { x0, y0: 0, x1, y1: 1000 },
+      field: "pos",
+      pinned: [],
+      cap: 100,
+      roster: 0,
+    });
+    const left = view(0, 1000);
+    const members: TestClient[] = [];
+    for (const [i, s] of servers.entries()) {
+      for (const x of [100, 500, 2500]) {
+        const c = await connect(s, room, `m${i}-${x}`);
+        c.update({ pos: { x: x + i, y: 100 } });
+        members.push(c);
+      }
+    }
+    const token = await auth.sign({ sub: "viewer", room, info: { name: "viewer" } });
+    const viewer = connectTestClient({ url: servers[0]!.wsUrl, room, token, view: encodeViewParam(left) });
+    clients.push(viewer);
+    await viewer.ready;
+    const sees = (rect: { x0: number; y0: number; x1: number; y1: number }) => () =>
+      seesInside(viewer, members, rect);
+    await viewer.waitFor(sees(left.rect!), 10_000, "the left view across 3 processes");
+
+    await redis.cli("FLUSHALL");
+    const right = view(2000, 3000);
+    viewer.send({ type: MessageType.SET_VIEW, view: right });
+    members[0]!.update({ pos: { x: 2600, y: 100 } }); // into the new view
+    members[5]!.update({ pos: { x: 400, y: 100 } }); // out of it
+    const late = await connect(servers[2]!, room, "late");
+    late.update({ pos: { x: 2700, y: 100 } });
+    members.push(late);
+    await viewer.waitFor(sees(right.rect!), 10_000, "the right view after FLUSHALL");
+    log(`views: ${viewer.others().size} held of ${members.length} after FLUSHALL and a view change`);
+    expect(viewer.others().size).toBeLessThan(members.length);
   });
 });

@@ -6,17 +6,20 @@
 // pod restarts (its rooms move back, nothing lost). Timed assertions carry slack
 // for this loaded machine; the measured values are printed.
 
+import { encodeViewParam } from "@collabblocks/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../../../../test-support/wait-until.js";
 import { pickPod } from "../index.js";
 import {
+  seesInside,
   startTokenAuthority,
+  type TestRect,
   type TokenAuthority,
   waitConverged,
 } from "../test-support/presence-processes.js";
 import { freePort, type RedisServer, startRedisServer } from "../test-support/redis-harness.js";
 import { type RoleProcess, startRole } from "../test-support/split-processes.js";
-import type { TestClient } from "../test-support/test-client.js";
+import { connectTestClient, type TestClient } from "../test-support/test-client.js";
 
 /** BRIEF/issue 6: after a pod dies everyone converges within this, ms; the slack is for this 2-core box. */
 const FAILOVER_PROMISE_MS = 5000;
@@ -31,6 +34,8 @@ const edges: RoleProcess[] = [];
 /** room → its clients (half on each edge). */
 const rooms = new Map<string, TestClient[]>();
 const all = (): TestClient[] => [...rooms.values()].flat();
+/** Clients with a view (PROTOCOL.md §8), checked at every convergence: they hold exactly their window. */
+const viewers: { room: string; client: TestClient; rect: TestRect }[] = [];
 
 const log = (msg: string): void => console.log(`[split] ${msg}`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -67,7 +72,11 @@ function leaves(clients: readonly TestClient[]): number {
 /** Every client sends one patch (new `round` value). */
 function updateAll(round: number): void {
   for (const [n, c] of all().entries())
-    c.update({ cursor: { x: (n % 50) / 50, y: (round % 10) / 10 }, status: `r${round}` });
+    c.update({
+      cursor: { x: (n % 50) / 50, y: (round % 10) / 10 },
+      status: `r${round}`,
+      pos: { x: n, y: round },
+    });
 }
 
 async function converge(what: string, timeoutMs: number): Promise<number> {
@@ -75,12 +84,23 @@ async function converge(what: string, timeoutMs: number): Promise<number> {
   const start = performance.now();
   await Promise.all(
     [...rooms.entries()].map(async ([room, clients]) => {
-      await waitConverged(clients, clients, timeoutMs, `${what} (${room})`).catch((err: Error) => {
+      // A viewer is a member too (announced, empty, a second after it joined): everyone sees it.
+      const everyone = [...clients, ...viewers.filter((v) => v.room === room).map((v) => v.client)];
+      await waitConverged(clients, everyone, timeoutMs, `${what} (${room})`).catch((err: Error) => {
         throw new Error(`${err.message}\n${dump()}`);
       });
       worst = Math.max(worst, performance.now() - start);
     }),
   );
+  for (const v of viewers) {
+    const members = rooms.get(v.room) ?? [];
+    await v.client.waitFor(
+      () => seesInside(v.client, members, v.rect),
+      timeoutMs,
+      `${what} (view in ${v.room})`,
+    );
+    worst = Math.max(worst, performance.now() - start);
+  }
   return worst;
 }
 
@@ -93,6 +113,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of all()) c.terminate();
+  for (const v of viewers) v.client.terminate();
   await Promise.all([...edges, ...pods].map((p) => p?.kill9()));
   await auth?.close();
   await redis?.stop();
@@ -146,6 +167,20 @@ describe("split mode: edges and pods over gRPC", () => {
       for (let k = 0; k < 4; k++) clients.push(await auth.connect(edges[k % 2]!, room, `${room}-u${k}`));
       rooms.set(room, clients);
     }
+    // A viewer on edge 0 whose window (over `pos`) holds the room's first members only; the
+    // room's clients are half on each edge and their room is on either pod.
+    const viewed = names[1]!;
+    const rect = { x0: 0, y0: 0, x1: 5.5, y1: 100 };
+    const view = { everyone: false, rect, field: "pos", pinned: [], cap: 100, roster: 0 };
+    const token = await auth.sign({ sub: "viewer", room: viewed, info: { name: "viewer" } });
+    const viewer = connectTestClient({
+      url: edges[0]!.wsUrl,
+      room: viewed,
+      token,
+      view: encodeViewParam(view),
+    });
+    await viewer.ready;
+    viewers.push({ room: viewed, client: viewer, rect });
     updateAll(0);
     const took = await converge("initial convergence", 10_000);
     log(

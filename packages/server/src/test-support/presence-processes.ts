@@ -115,3 +115,24 @@ export function percentile(samples: readonly number[], p: number): number {
   const hi = Math.ceil(i);
   return s[lo]! + (s[hi]! - s[lo]!) * (i - lo);
 }
+
+/** A position-field window (PROTOCOL.md §8) for the views tests. */
+export interface TestRect {
+  readonly x0: number;
+  readonly y0: number;
+  readonly x1: number;
+  readonly y1: number;
+}
+
+/**
+ * True when `viewer`, whose view is `rect` over field `pos`, holds exactly the
+ * members whose `pos` (as they last sent it) is inside it, each at its sender's state.
+ * The tests keep positions far from the borders, so the margin never matters.
+ */
+export function seesInside(viewer: TestClient, members: readonly TestClient[], rect: TestRect): boolean {
+  const inside = members.filter((c) => {
+    const p = c.local.pos as { x: number; y: number } | undefined;
+    return p !== undefined && p.x >= rect.x0 && p.x <= rect.x1 && p.y >= rect.y0 && p.y <= rect.y1;
+  });
+  return seesExactly(viewer, inside);
+}
