@@ -43,7 +43,7 @@ function createClock() {
  * the rooms. Every `conns/probes`-th client is a probe (client 0, a sender, always
  * is): probes decode every frame and time every update; the others only count.
  */
-export function planConnections({ conns, senders, rooms, probes, views }, servers) {
+export function planConnections({ conns, senders, rooms, probes, views, seeAll }, servers) {
   const probeEvery = Math.max(1, Math.floor(conns / Math.max(1, probes)));
   return Array.from({ length: conns }, (_, i) => {
     const server = servers[i % servers.length];
@@ -57,6 +57,7 @@ export function planConnections({ conns, senders, rooms, probes, views }, server
       host: server.host,
       port: server.port,
       ...(views ? viewportPlan(sender || probe) : {}),
+      ...(seeAll ? { seeAll: true } : {}),
     };
   });
 }

@@ -97,9 +97,11 @@ export const ours = {
   },
   path(conn) {
     // Views runs (L1) declare the viewport at join: the join snapshot holds only it.
-    const view = conn.viewRect
-      ? `&view=${encodeViewParam({ everyone: false, rect: conn.viewRect, field: "cursor", pinned: [], cap: 100, roster: 0 })}`
-      : "";
+    const rect = conn.viewRect ?? null;
+    const view =
+      rect !== null || conn.seeAll
+        ? `&view=${encodeViewParam({ everyone: !rect, rect, field: "cursor", pinned: [], cap: 100, roster: 0 })}`
+        : "";
     return `/v1/rooms/${encodeURIComponent(conn.room)}?token=${encodeURIComponent(conn.token)}${view}`;
   },
   onOpen() {},

@@ -188,15 +188,23 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
     if (entries.length > 0) shareFrame(entries);
   };
 
+  function* everyoneMembers(cids: ReadonlySet<string>): Generator<RoomMember> {
+    for (const cid of cids) {
+      const m = members.get(cid);
+      if (m !== undefined) yield m;
+    }
+  }
+
   /** One frame, encoded once, to every member that sees everyone. */
   const shareFrame = (entries: BatchEntry[]): void => {
     const everyone = views.everyone();
     if (everyone.size === 0) return;
     const frame = encode({ type: MessageType.BATCH, entries });
     let sent = 0;
-    for (const cid of everyone) {
-      const m = members.get(cid);
-      if (m === undefined) continue;
+    // Without filtered members (small rooms) walk the members directly: no lookup per socket.
+    const targets = everyone.size >= members.size ? members.values() : everyoneMembers(everyone);
+    for (const m of targets) {
+      if (!views.isEveryone(m.connectionId)) continue;
       if (m.lag !== undefined) {
         if (!m.needsSnapshot) for (const e of entries) enqueueEntry(m.lag, e);
         continue;

@@ -311,6 +311,8 @@ export function createRoomViews(options: RoomViewsOptions): RoomViews {
     },
     route(entries) {
       const out = new Map<string, ClientBatchEntry[]>();
+      // Small rooms without views (most rooms): nobody is filtered, nothing to route.
+      if (everyoneSet.size === viewers.size && dirty.size === 0) return out;
       const listOf = (cid: string) => {
         return entryOf(out, cid, () => [] as ClientBatchEntry[]);
       };
