@@ -3,7 +3,7 @@
 //   protocol ← client ← react ← demo;  protocol ← server.
 // Inside the server, the roles (roles/) compose the parts and the CLI (cli/) starts
 // the roles; no part imports a role or the CLI, and no role imports the CLI.
-const PARTS = "(edge|pod|bus|link|rpc|ops|limits|rollout|views)";
+const PARTS = "(edge|pod|bus|link|rpc|ops|limits|rollout|views|dev)";
 const SERVER = "^packages/server/src/";
 const TEST = "([.]test[.]tsx?$|/test-support/|/integration/)";
 

@@ -3,6 +3,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { assertJson, isValidRoomId, type Json } from "@collabblocks/protocol";
 import type { Logger } from "pino";
+import type { Simulator } from "../dev/simulator.js";
 import type { DevIssuer } from "../edge/dev-issuer.js";
 import type { Metrics } from "./metrics.js";
 import { PLACEHOLDER_HTML, serveStatic } from "./static-files.js";
@@ -15,6 +16,8 @@ export interface HttpOptions {
   /** True when the process can serve (listening, not shutting down, link ready). */
   readonly ready: () => boolean;
   readonly devIssuer?: DevIssuer;
+  /** Dev mode: simulated participants (`POST /v1/dev/simulate`). */
+  readonly simulator?: Simulator;
   /** Directory served at `/`; undefined = the placeholder page (dev) or 404 (serve). */
   readonly staticDir?: string;
   readonly placeholder?: boolean;
@@ -89,6 +92,33 @@ function parseDevTokenRequest(
   return { room, user, plan, info: info as Json | undefined, org };
 }
 
+/** `POST /v1/dev/simulate {room, count?, clear?}`: adds (or clears) simulated participants. */
+async function simulate(sim: Simulator, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const text = await readBody(req);
+  if (text === undefined) return json(res, 413, { error: "body too large" }, CORS);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return json(res, 400, { error: "body is not JSON" }, CORS);
+  }
+  const { room, count, clear } = (typeof body === "object" && body !== null ? body : {}) as Record<
+    string,
+    unknown
+  >;
+  if (typeof room !== "string" || !isValidRoomId(room)) {
+    return json(res, 400, { error: "room must match [A-Za-z0-9._:-]{1,128}" }, CORS);
+  }
+  if (clear === true) {
+    sim.clear(room);
+    return json(res, 200, { room, simulated: 0 }, CORS);
+  }
+  if (count !== undefined && (typeof count !== "number" || !Number.isSafeInteger(count) || count < 0)) {
+    return json(res, 400, { error: "count must be a non-negative integer" }, CORS);
+  }
+  json(res, 200, { room, simulated: await sim.add(room, (count as number | undefined) ?? 0) }, CORS);
+}
+
 async function devToken(issuer: DevIssuer, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const text = await readBody(req);
   if (text === undefined) return json(res, 413, { error: "body too large" }, CORS);
@@ -131,6 +161,16 @@ export function createHttpHandler(options: HttpOptions): RequestListener {
       if (method !== "POST")
         return json(res, 405, { error: "use POST" }, { allow: "POST, OPTIONS", ...CORS });
       return devToken(devIssuer, req, res);
+    }
+    if (options.simulator && path === "/v1/dev/simulate") {
+      if (method === "OPTIONS") {
+        res.writeHead(204, CORS);
+        res.end();
+        return;
+      }
+      if (method !== "POST")
+        return json(res, 405, { error: "use POST" }, { allow: "POST, OPTIONS", ...CORS });
+      return simulate(options.simulator, req, res);
     }
     if (method === "GET" || method === "HEAD") {
       if (options.staticDir !== undefined && (await serveStatic(options.staticDir, req, res))) return;

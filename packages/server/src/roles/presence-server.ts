@@ -4,9 +4,11 @@
 // (several servers on one memory bus hub form a cluster inside one process).
 import type { Logger } from "pino";
 import type { PresenceBus } from "../bus/bus.js";
+import { createSimulator, type Simulator } from "../dev/simulator.js";
 import { createDevIssuer, type DevIssuer } from "../edge/dev-issuer.js";
 import { createEdgeServer, type EdgeServer, type EdgeServerOptions } from "../edge/edge-server.js";
 import { createInProcessLink } from "../link/in-process.js";
+import { systemClock } from "../ops/clock.js";
 import { createSilentLogger } from "../ops/logger.js";
 import { defaultPodId } from "../ops/process-id.js";
 import { createPod, type Pod } from "../pod/pod.js";
@@ -49,6 +51,10 @@ export async function createPresenceServer(options: PresenceServerOptions): Prom
     bus: options.bus,
     onError: (err, context) => logger.error({ err, context }, "pod error"),
   });
+  let wsUrl = "";
+  const simulator: Simulator | undefined = devIssuer
+    ? createSimulator({ issuer: devIssuer, wsUrl: () => wsUrl, clock: systemClock })
+    : undefined;
   // If the edge cannot start (port taken, bad static dir), close the pod we made:
   // its timers would otherwise keep a library caller's process alive.
   const front = await createEdgeServer(options, {
@@ -62,12 +68,13 @@ export async function createPresenceServer(options: PresenceServerOptions): Prom
       evictions: () => pod.manager.evictions,
       redisLag: () => options.bus?.lag?.() ?? 0,
     },
-    http: { devIssuer, staticDir: options.staticDir, placeholder: options.placeholderPage },
+    http: { devIssuer, simulator, staticDir: options.staticDir, placeholder: options.placeholderPage },
   }).catch(async (err: unknown) => {
     await pod.close();
     throw err;
   });
 
+  wsUrl = front.wsUrl;
   let closed: Promise<void> | undefined;
   return {
     ...front,
@@ -76,6 +83,7 @@ export async function createPresenceServer(options: PresenceServerOptions): Prom
     pod,
     close() {
       closed ??= (async () => {
+        simulator?.close();
         await front.close();
         await pod.close();
       })();
