@@ -1,6 +1,7 @@
 // The page: one room (from `?room=`), a canvas of live cursors, and a side panel.
 import type { Client } from "@collabblocks/client";
 import { useEffect, useState } from "react";
+import { BigRoomCanvas, BigRoomPanel } from "./big-room.js";
 import type { PageConfig } from "./config.js";
 import { CursorCanvas } from "./cursors.js";
 import type { Identity } from "./identity.js";
@@ -20,13 +21,13 @@ export function App({ client, config, identity, probe }: AppProps) {
     <RoomProvider client={client} id={config.room} initialPresence={INITIAL_PRESENCE}>
       <div className="layout">
         <header className="header">
-          <h1>Live cursors</h1>
+          <h1>{config.big ? "Big room" : "Live cursors"}</h1>
           <span className="room">
             room <code data-testid="room">{config.room}</code>
           </span>
           <StatusBadge />
         </header>
-        <CursorCanvas probe={probe} />
+        {config.big ? <BigRoomCanvas /> : <CursorCanvas probe={probe} />}
         <aside className="panel">
           <p className="me">
             You are{" "}
@@ -35,6 +36,7 @@ export function App({ client, config, identity, probe }: AppProps) {
             </strong>
           </p>
           <StatusInput />
+          {config.big && <BigRoomPanel config={config} />}
           <People identity={identity} />
           <Notices roomRejected={config.roomRejected} />
           <ProbeSync probe={probe} />

@@ -8,6 +8,7 @@ describe("readPageConfig", () => {
       roomRejected: undefined,
       serverOrigin: "http://127.0.0.1:8787",
       wsUrl: "ws://127.0.0.1:8787",
+      big: false,
     });
   });
 

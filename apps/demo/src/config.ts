@@ -15,6 +15,8 @@ export interface PageConfig {
   readonly serverOrigin: string;
   /** ws(s) URL for `createClient({ url })`. */
   readonly wsUrl: string;
+  /** `?big=1`: the big-room mode (a world larger than the screen, a pannable viewport, views). */
+  readonly big: boolean;
 }
 
 export function readPageConfig(location: { readonly href: string }): PageConfig {
@@ -36,5 +38,6 @@ export function readPageConfig(location: { readonly href: string }): PageConfig 
     roomRejected: requested !== null && !valid ? requested : undefined,
     serverOrigin,
     wsUrl: serverOrigin.replace(/^http/, "ws"),
+    big: url.searchParams.get("big") === "1",
   };
 }

@@ -14,8 +14,17 @@ export const MAX_STATUS_LENGTH = 64;
 
 export const INITIAL_PRESENCE: DemoPresence = { cursor: null, status: "" };
 
-export const { RoomProvider, useMyPresence, useOther, useOthersConnectionIds, useRoom, useSelf, useStatus } =
-  createPresenceHooks<DemoPresence>();
+export const {
+  RoomProvider,
+  useMyPresence,
+  useOccupancy,
+  useOther,
+  useOthersConnectionIds,
+  useRoom,
+  useSelf,
+  useStatus,
+  useView,
+} = createPresenceHooks<DemoPresence>();
 
 export interface PeerLabel {
   readonly name: string;

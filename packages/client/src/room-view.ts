@@ -38,8 +38,8 @@ export interface RoomView {
   /** A snapshot replaced what this client holds: the server reports again if it reports at all. */
   snapshotApplied(): void;
   /**
-   * The server's last report; without one (small rooms, where the server sends everyone
-   * and no OCCUPANCY), counted from what this client holds. Null before joining.
+   * The server's last report; without one (a connection that sees everyone gets no
+   * OCCUPANCY: it holds the whole room), counted from what this client holds. Null before joining.
    */
   getOccupancy(): Occupancy | null;
   /** Recounts a local occupancy; returns it when it changed (for the `occupancy` event). */

@@ -1,7 +1,7 @@
 // OCCUPANCY for one edge room (PROTOCOL.md §8): the room's exact size and what
-// each connection's window left out. Sent to connections that do not see
-// everyone — and to everyone in a large room — so small rooms stay exactly as
-// they were (their SDKs count others themselves). A connection gets one right
+// each connection's window left out. Sent only to connections that do not see
+// everyone: one that sees everyone counts the room itself, exactly, so small
+// rooms stay as they were and S3-like rooms pay no extra write per socket. A connection gets one right
 // after each snapshot it is sent, then whenever its numbers change, in passes over
 // the room spaced by occupancyInterval(): a join storm in a room of 10 000 costs
 // one frame per socket per second, not one per flush (a pass is a write per socket,
@@ -63,7 +63,7 @@ export function createOccupancyNotifier<M extends OccupancyMember>(
   let lastPass = Number.NEGATIVE_INFINITY;
   let timer: unknown;
 
-  const wants = (cid: string): boolean => views.large || !views.isEveryone(cid);
+  const wants = (cid: string): boolean => !views.isEveryone(cid);
 
   function sendTo(member: M, frames: Map<string, Uint8Array>): void {
     const cid = member.connectionId;
