@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { MessageType } from "@collabblocks/protocol";
+import { decodeViewParam, MessageType } from "@collabblocks/protocol";
 import { renderHook } from "@testing-library/react";
 import type { ReactNode } from "react";
 import { describe, expect, it } from "vitest";
@@ -41,17 +41,15 @@ describe("useView", () => {
     });
     await t.join();
     const socket = t.net.last();
-    expect(socket.sentOfType(MessageType.SET_VIEW).map((m) => m.view?.rect)).toEqual([rect]);
+    // Declared before the socket opened: it rides in the connect URL (the join snapshot is the view's).
+    expect(decodeViewParam(socket.query.get("view") ?? "").rect).toEqual(rect);
     rerender(); // same content, new object: nothing sent
     await t.advance(200);
-    expect(socket.sentOfType(MessageType.SET_VIEW)).toHaveLength(1);
+    expect(socket.sentOfType(MessageType.SET_VIEW)).toHaveLength(0);
     rect = { x0: 50, y0: 0, x1: 150, y1: 100 };
     rerender();
     await t.advance(200);
-    expect(socket.sentOfType(MessageType.SET_VIEW).map((m) => m.view?.rect)).toEqual([
-      { x0: 0, y0: 0, x1: 100, y1: 100 },
-      rect,
-    ]);
+    expect(socket.sentOfType(MessageType.SET_VIEW).map((m) => m.view?.rect)).toEqual([rect]);
     unmount();
     await t.advance(200);
   });
