@@ -34,7 +34,7 @@ describe("serverMetricNames", () => {
 describe.skipIf(serverMetricNames(repoRoot) === undefined)("the server's registered metrics", () => {
   const registered = serverMetricNames(repoRoot) ?? new Set<string>();
 
-  it("include every contract metric of BRIEF §11", () => {
+  it("include every contract metric of docs/OPERATIONS.md#metrics", () => {
     for (const { name } of PRESENCE_METRICS) expect([...registered], name).toContain(name);
   });
 

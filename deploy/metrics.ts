@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 /**
- * The metric names deploy/ may reference: the contract list of BRIEF §11 (plus
+ * The metric names deploy/ may reference: the contract list of docs/OPERATIONS.md#metrics (plus
  * snapshot chunks from issue 7, the edge's back-pressure counters and the shadow-traffic metrics). The dashboard, the alert rules and
  * docs/OPERATIONS.md are checked against it, and it against what the server
  * actually registers (`serverMetricNames`), so a rename anywhere fails a test
@@ -31,10 +31,10 @@ export const PRESENCE_METRICS: readonly MetricSpec[] = [
   { name: "presence_rate_limited_total", type: "counter", labels: [] },
   { name: "presence_refusals_total", type: "counter", labels: ["code"] },
   { name: "presence_snapshot_chunks_total", type: "counter", labels: [] },
-  // Beyond BRIEF §11: back-pressure detail from the edge (BRIEF §6).
+  // Beyond docs/OPERATIONS.md#metrics: back-pressure detail from the edge (docs/ARCHITECTURE.md#the-edge).
   { name: "presence_slow_socket_skips_total", type: "counter", labels: [] },
   { name: "presence_backlog_resets_total", type: "counter", labels: [] },
-  // Beyond BRIEF §11: shadow traffic of the rollout (issue 7, `--shadow-to`).
+  // Beyond docs/OPERATIONS.md#metrics: shadow traffic of the rollout (issue 7, `--shadow-to`).
   { name: "presence_shadow_mirrored_total", type: "counter", labels: [] },
   { name: "presence_shadow_dropped_total", type: "counter", labels: [] },
   { name: "presence_shadow_connections", type: "gauge", labels: [] },

@@ -60,7 +60,7 @@ describe("readRules", () => {
       "            > 3",
       "        for: 1m",
       "        annotations:",
-      '          runbook_url: "docs/OPERATIONS.md#big"',
+      '          runbook_url: "docs/OPERATIONS.md#alerts-and-runbooks"',
       "      - alert: 'Quoted'",
       "        expr: >-",
       "          c",
@@ -73,7 +73,7 @@ describe("readRules", () => {
         expr: "sum by (job) (rate(a_total[5m]))",
         runbookUrl: undefined,
       },
-      { kind: "alert", name: "Big", expr: "b\n> 3", runbookUrl: "docs/OPERATIONS.md#big" },
+      { kind: "alert", name: "Big", expr: "b\n> 3", runbookUrl: "docs/OPERATIONS.md#alerts-and-runbooks" },
       { kind: "alert", name: "Quoted", expr: "c > 1", runbookUrl: undefined },
     ]);
   });

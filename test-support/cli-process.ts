@@ -19,7 +19,7 @@ export const CLI_PATH = resolve(
 );
 /** A process must print its listening line within this, ms (a loaded CI machine is slow). */
 export const START_TIMEOUT_MS = 20_000;
-/** SIGTERM exits within 5 s (BRIEF §2 shutdown); `stop()` sends SIGKILL after this, ms. */
+/** SIGTERM exits within 5 s (docs/OPERATIONS.md#running-modes shutdown); `stop()` sends SIGKILL after this, ms. */
 export const STOP_TIMEOUT_MS = 6_000;
 
 export interface CliExit {

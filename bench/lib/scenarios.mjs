@@ -2,7 +2,7 @@
 // S5 is a sweep of the per-client rate that stops, per target, at the first step
 // that misses p95 ≤ 40 ms or full delivery.
 
-/** The DoD bound on sender → receiver p95, ms (BRIEF §1). */
+/** The DoD bound on sender → receiver p95, ms (docs/ARCHITECTURE.md#goals). */
 export const P95_BOUND_MS = 40;
 /**
  * A sweep step passes when at most this fraction of the probes' expected updates

@@ -1,6 +1,6 @@
 // Starts one measured server process and waits for its ready line: the JSON
 // `{"event":"listening","role":…,"url":…}` every CollabBlocks process prints on
-// stdout (BRIEF §2); the peer servers in bench/peers print the same line.
+// stdout (docs/OPERATIONS.md#running-modes); the peer servers in bench/peers print the same line.
 import { spawn } from "node:child_process";
 import { pinning } from "./proc-stats.mjs";
 

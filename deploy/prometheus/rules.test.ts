@@ -58,7 +58,7 @@ describe("alerts.yml", () => {
     }
   });
 
-  it("keeps the thresholds of BRIEF §11 in the alert expressions", () => {
+  it("keeps the thresholds of docs/OPERATIONS.md#metrics in the alert expressions", () => {
     const expr = Object.fromEntries(alerts.map((a) => [a.name, a.expr.replace(/\s+/g, " ")]));
     expect(expr.PresenceStreamBacklogHigh).toBe("presence_stream_backlog > 1000");
     expect(expr.PresenceRedisLagHigh).toBe("presence_redis_lag > 500");

@@ -4,7 +4,7 @@
 
 /** Room used when `?room=` is absent or invalid. */
 export const DEFAULT_ROOM = "demo";
-/** The server's room id rule (BRIEF §6), repeated so the demo can fall back instead of throwing. */
+/** The server's room id rule (docs/ARCHITECTURE.md#the-edge), repeated so the demo can fall back instead of throwing. */
 const ROOM_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface PageConfig {

@@ -1,4 +1,4 @@
-// Tokens for the demo from the dev server's `POST /v1/dev/token` (BRIEF §9). A real
+// Tokens for the demo from the dev server's `POST /v1/dev/token` (packages/client/README.md#behaviour). A real
 // app would call its own backend here, which signs tokens with its private key;
 // the dev server signs with an ephemeral key and trusts whatever user it is told.
 import { type AuthCallback, AuthError, type Client, createClient } from "@collabblocks/client";

@@ -9,7 +9,7 @@ export interface DemoPresence {
   status?: string;
 }
 
-/** Server limit for `status`, characters (BRIEF §10). */
+/** Server limit for `status`, characters (PROTOCOL.md §6). */
 export const MAX_STATUS_LENGTH = 64;
 
 export const INITIAL_PRESENCE: DemoPresence = { cursor: null, status: "" };

@@ -1,4 +1,4 @@
-// Reconnect delays. One named table per retry policy (STYLE §5); the attempt
+// Reconnect delays. One named table per retry policy (CONTRIBUTING.md#habits (5)); the attempt
 // index saturates at the last entry.
 
 /** Delays after consecutive failed attempts, ms. The 250 ms start keeps short outages short. */

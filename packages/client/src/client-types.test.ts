@@ -4,7 +4,7 @@ import { describe, expectTypeOf, it } from "vitest";
 import { WebSocket as WsWebSocket } from "ws";
 import { type ClientOptions, createClient, type Json, type Room, type User } from "./index.js";
 
-/** The product plan's presence type, verbatim (BRIEF §9). */
+/** The product plan's presence type, verbatim (packages/client/README.md#behaviour). */
 interface PresenceState {
   cursor?: { x: number; y: number }; // normalised 0–1
   avatar?: string; // url

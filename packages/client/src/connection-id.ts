@@ -1,6 +1,6 @@
 // A connectionId is 128 random bits as base64url (22 characters, no padding):
 // unguessable, so holding one proves nothing, and the server binds it to the
-// token's user anyway (BRIEF §5).
+// token's user anyway (PROTOCOL.md §5).
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 

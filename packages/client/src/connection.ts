@@ -1,4 +1,4 @@
-// One room's connection as an explicit state machine (STYLE §5):
+// One room's connection as an explicit state machine (CONTRIBUTING.md#habits (5)):
 //
 //   initial → authenticating → opening → joining → connected
 //                 ↑                                   │ socket lost / fatal error
@@ -8,7 +8,7 @@
 // authenticating: getting a token (skipped while the last one is still valid).
 // opening: socket created, waiting for the server's WELCOME.
 // joining: welcomed, waiting for the join snapshot's SNAPSHOT_DONE (syncId 0).
-// The retry policy after a close comes from the ERRORS table (BRIEF §10) for the
+// The retry policy after a close comes from the ERRORS table (PROTOCOL.md §7) for the
 // ERROR the server sent before closing, or from the close code when it sent none.
 import {
   assertNever,
@@ -49,7 +49,7 @@ import type { PresenceError, Status } from "./types.js";
 
 /** Socket creation → join snapshot complete, ms; slower attempts are abandoned and retried. */
 export const CONNECT_TIMEOUT_MS = 10_000;
-/** Ping interval when the welcome gives none, ms (BRIEF §1: pings every 2 s). */
+/** Ping interval when the welcome gives none, ms (docs/ARCHITECTURE.md#goals: pings every 2 s). */
 export const DEFAULT_HEARTBEAT_MS = 2000;
 /** Heartbeats without any inbound frame before the socket is declared dead (two missed pongs). */
 export const HEARTBEAT_MISSES = 2;

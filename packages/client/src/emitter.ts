@@ -1,4 +1,4 @@
-// A tiny typed event emitter: `on` returns the unsubscribe function (STYLE §6).
+// A tiny typed event emitter: `on` returns the unsubscribe function (CONTRIBUTING.md#habits (6)).
 // A listener that throws does not break the SDK's state machine: the error is
 // re-thrown on a microtask, so it still reaches the console / global handler.
 

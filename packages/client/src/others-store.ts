@@ -1,4 +1,4 @@
-// The room as this client sees it: a PresenceReplica (the protocol's rules, BRIEF §5)
+// The room as this client sees it: a PresenceReplica (the protocol's rules, PROTOCOL.md §5)
 // plus what apps read — `User` objects and the `others` array, both cached so they
 // keep their identity while nothing about them changed.
 //

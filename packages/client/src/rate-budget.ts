@@ -1,4 +1,4 @@
-// A local model of the server's per-connection token bucket (BRIEF §6: 20/s,
+// A local model of the server's per-connection token bucket (docs/ARCHITECTURE.md#the-edge: 20/s,
 // burst 5, from the welcome). The SDK sends a patch only when this model has a
 // token, so a well-behaved client is never RATE_LIMITED.
 //

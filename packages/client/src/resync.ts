@@ -7,7 +7,7 @@
 import type { PeerState } from "@collabblocks/protocol";
 import { createTimerSlot, type Timers } from "./timers.js";
 
-/** Minimum spacing of SYNC_REQUESTs, ms: servers rate-limit them too (BRIEF §8). */
+/** Minimum spacing of SYNC_REQUESTs, ms: servers rate-limit them too (docs/ARCHITECTURE.md#the-grpc-link-protopresenceproto-rpc). */
 export const SYNC_MIN_INTERVAL_MS = 1000;
 /** A request unanswered this long is considered lost, ms. */
 export const SYNC_TIMEOUT_MS = 5000;

@@ -46,7 +46,7 @@ export interface RoomView {
   recount(): Occupancy | undefined;
 }
 
-/** A full view from what the app gave: defaults for what it left out, then §8's rules. Throws ProtocolError. */
+/** A full view from what the app gave: defaults for what it left out, then PROTOCOL.md §8's rules. Throws ProtocolError. */
 export function toViewSpec(input: ViewInput): ViewSpec {
   const rect: Rect | null = input.rect ?? null;
   return validateView({

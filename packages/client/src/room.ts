@@ -1,7 +1,7 @@
 // A room session: my presence, everyone else's, and the glue between the
 // connection (connection.ts), the outbox (outbox.ts), the replica (others-store.ts)
 // and resyncs (resync.ts). Each of those is a small module with its own tests;
-// this file only wires them to the lifecycle of BRIEF §5/§9:
+// this file only wires them to the lifecycle of PROTOCOL.md §5/§9:
 //   welcome → join snapshot → re-assert my presence → live batches;
 //   lost → others kept for `lostConnectionTimeout` → reconnect → missing peers linger.
 import {
@@ -98,7 +98,7 @@ export function createRoom<P extends object>(
   let left = false;
   let unsubscribeVisibility: (() => void) | undefined;
 
-  // Own patches of the current epoch: the nth sent gets clock n (BRIEF §5).
+  // Own patches of the current epoch: the nth sent gets clock n (PROTOCOL.md §5).
   let sentClock = 0;
   let rttTrusted = true; // false once the server refused a patch: clocks no longer match sends
   let repairing = false; // a full-state repair is out; don't repeat it until an echo succeeds

@@ -1,5 +1,5 @@
 // Round trips of the SDK's own patches: send time per clock, matched with the
-// echo of that clock in the room's BATCH (the edge's ack, BRIEF §6). Counts go to
+// echo of that clock in the room's BATCH (the edge's ack, docs/ARCHITECTURE.md#the-edge). Counts go to
 // the server as RTT_REPORT with the welcome's bucket bounds (+Inf last), feeding
 // `presence_rtt_ms`. Counts are per bucket (not cumulative) and since the last report.
 

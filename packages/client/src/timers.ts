@@ -1,4 +1,4 @@
-// Time is injected (STYLE §3): tests drive a fake clock instead of sleeping.
+// Time is injected (CONTRIBUTING.md#habits (3)): tests drive a fake clock instead of sleeping.
 
 export type TimerHandle = unknown;
 

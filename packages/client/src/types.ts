@@ -1,4 +1,4 @@
-// Public types of the SDK (BRIEF §9). Presence is any object type `P`: the
+// Public types of the SDK (packages/client/README.md#behaviour). Presence is any object type `P`: the
 // constraint is `P extends object` (not an index signature), so interfaces such
 // as the plan's `PresenceState` work without `extends Record<string, …>`.
 import type { ErrorCode, Json, Rect } from "@collabblocks/protocol";
@@ -16,7 +16,7 @@ export type User<P extends object> = P & {
 };
 
 /**
- * Error codes of the `error` event: the protocol's codes (BRIEF §10) plus
+ * Error codes of the `error` event: the protocol's codes (PROTOCOL.md §7) plus
  * `AUTH_FAILED` (the auth endpoint or callback failed to produce a token).
  */
 export type ClientErrorCode = ErrorCode | "AUTH_FAILED";
@@ -86,7 +86,7 @@ export interface Room<P extends object> {
   readonly connectionId: string;
   /**
    * Shallow-merges `patch` into my presence; a key set to `undefined` is deleted.
-   * Invalid presence (BRIEF §10) changes nothing and emits an `error` event
+   * Invalid presence (PROTOCOL.md §7) changes nothing and emits an `error` event
    * (`INVALID_PRESENCE` / `PRESENCE_TOO_LARGE`, fatal: false); a non-object throws TypeError.
    */
   updatePresence(patch: Partial<P>): void;

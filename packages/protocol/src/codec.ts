@@ -107,7 +107,7 @@ export function encode(msg: Message): Uint8Array {
 }
 
 // ---- payloads: the entry lists of BATCH and SNAPSHOT_CHUNK on their own ----
-// The same bytes as inside those messages. The gRPC link (§8) carries them as
+// The same bytes as inside those messages. The gRPC link (docs/ARCHITECTURE.md#the-grpc-link-protopresenceproto-rpc) carries them as
 // payloads and the edge caches one peer's bytes to assemble snapshot chunks, so
 // other transports reuse the format and its checks instead of cutting headers
 // off encoded messages.

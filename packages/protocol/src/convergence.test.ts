@@ -1,4 +1,4 @@
-// Property test of BRIEF §5: whatever the channel does (drop, duplicate, reorder,
+// Property test of PROTOCOL.md §5: whatever the channel does (drop, duplicate, reorder,
 // coalesce), replicas that resync on gaps converge to the senders' states.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// Error codes and close codes (BRIEF §10). The code strings are the contract;
+// Error codes and close codes (PROTOCOL.md §7). The code strings are the contract;
 // codes may be added, never renamed.
 
 /** What an SDK does after receiving an error with this code. */
@@ -31,7 +31,7 @@ export const ERRORS = {
   ROOM_FULL: { fatal: true, closeCode: 4005, retry: "slow-backoff" },
   SESSION_REPLACED: { fatal: true, closeCode: 4009, retry: "never" },
   SERVER_SHUTTING_DOWN: { fatal: true, closeCode: 1012, retry: "now" },
-  // Added codes (BRIEF §10 allows additions).
+  // Added codes (PROTOCOL.md §7 allows additions).
   /** The roomId or connect URL does not match the grammar. */
   INVALID_ROOM: { fatal: true, closeCode: 4000, retry: "never" },
   /** Sustained abuse after RATE_LIMITED errors (or too many bad messages). */

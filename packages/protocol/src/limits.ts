@@ -1,4 +1,4 @@
-// The limits of BRIEF §10, in one place. Servers enforce them; the SDK reads the
+// The limits of PROTOCOL.md §6, in one place. Servers enforce them; the SDK reads the
 // rate budget from the welcome message rather than from here, so a server can
 // tighten them without a client release.
 
@@ -33,7 +33,7 @@ export const MAX_VALUE_DEPTH = 16;
 export const RTT_BUCKETS_MS: readonly number[] = [
   1, 2, 5, 10, 15, 20, 25, 30, 40, 50, 75, 100, 150, 200, 300, 500,
 ];
-/** roomId grammar, after percent-decoding (BRIEF §6). */
+/** roomId grammar, after percent-decoding (docs/ARCHITECTURE.md#the-edge). */
 export const ROOM_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** connectionId grammar: 128 random bits as base64url is 22 characters; we accept 16–64. */
 export const CONNECTION_ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;

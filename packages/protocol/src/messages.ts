@@ -86,7 +86,7 @@ export interface WelcomeMessage {
   readonly type: typeof MessageType.WELCOME;
   readonly connectionId: string;
   readonly userId: string;
-  /** The epoch of this connect (§5); the edge numbers this socket's patches from clock 1. */
+  /** The epoch of this connect (PROTOCOL.md §5); the edge numbers this socket's patches from clock 1. */
   readonly epoch: number;
   /** Server wall clock, ms since the Unix epoch. */
   readonly serverTime: number;

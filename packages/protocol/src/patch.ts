@@ -1,4 +1,4 @@
-// Patches: shallow top-level merge with an explicit delete list (BRIEF §5).
+// Patches: shallow top-level merge with an explicit delete list (PROTOCOL.md §5).
 import { type Json, setOwn } from "./json.js";
 import type { Patch, PresenceData, Version } from "./presence-types.js";
 

@@ -1,4 +1,4 @@
-// A replica of a room's presence: the rules of BRIEF §5 as a pure data structure
+// A replica of a room's presence: the rules of PROTOCOL.md §5 as a pure data structure
 // (no I/O, no timers). Pods, edges and SDKs all keep one.
 //
 // Per connection it holds (epoch, clock, state). It also keeps a *floor* per

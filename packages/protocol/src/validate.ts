@@ -1,4 +1,4 @@
-// Presence validation against BRIEF §10. Pure: takes values, returns values or
+// Presence validation against PROTOCOL.md §6. Pure: takes values, returns values or
 // throws ProtocolError with INVALID_PRESENCE / PRESENCE_TOO_LARGE. A rejected
 // patch changes nothing: callers validate the merged result before committing it.
 

@@ -1,10 +1,10 @@
 // React bindings: thin adapters over the vanilla SDK's `subscribe` + getters
-// (STYLE §6). Every hook reads through useSyncExternalStoreWithSelector, so a
+// (CONTRIBUTING.md#habits (6)). Every hook reads through useSyncExternalStoreWithSelector, so a
 // selector returning a fresh array re-renders only when `isEqual` says the
 // selection changed (shallow by default), and server rendering reads a constant
 // server snapshot ("initial", no self, no others) without touching the network.
 //
-// The hooks are made by a factory (the contract of BRIEF §9), so each call has its
+// The hooks are made by a factory (the contract of packages/client/README.md#behaviour), so each call has its
 // own context and `P`: two hook sets with different presence types can nest.
 // biome-ignore-all lint/correctness/noComponentHookFactories: the factory is the public API; hooks close over its context
 import type { Client, Occupancy, Room, Status, User, ViewInput } from "@collabblocks/client";

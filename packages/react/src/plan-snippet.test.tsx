@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-// The product plan's snippet (BRIEF §9), verbatim: it must compile under strict +
+// The product plan's snippet (packages/client/README.md#behaviour), verbatim: it must compile under strict +
 // nodenext (tsc checks this file in `npm run check`) and work as written.
 import { MessageType } from "@collabblocks/protocol";
 import { act, renderHook } from "@testing-library/react";

@@ -1,4 +1,4 @@
-// Sender → receiver latency in one room on loopback (the BRIEF's S1/S2 shapes):
+// Sender → receiver latency in one room on loopback (the bench's S1/S2 shapes, docs/BENCHMARKS.md):
 //   node packages/server/scripts/latency.mjs --clients 100 --senders 10 --hz 20 --seconds 10
 // The server runs as its own process (`collabblocks dev`); all clients run here,
 // so send and receive times share one clock. Prints one JSON line.

@@ -4,7 +4,7 @@ import type { LostConnectionEvent, OthersEvent, PresenceError, Status, User } fr
 import { createFakeClock } from "./fake-clock.js";
 import { createFakeNetwork } from "./fake-socket.js";
 
-/** The product plan's presence type (BRIEF §9). */
+/** The product plan's presence type (packages/client/README.md#behaviour). */
 export interface PresenceState {
   cursor?: { x: number; y: number };
   avatar?: string;

@@ -8,7 +8,7 @@ import { createFakeNetwork, type FakeSocket } from "../../../client/src/test-sup
 export { ALICE, BOB, CAROL, createEcho, peer } from "../../../client/src/test-support/fake-server.js";
 export type { FakeSocket };
 
-/** The product plan's presence type (BRIEF §9). */
+/** The product plan's presence type (packages/client/README.md#behaviour). */
 export interface PresenceState {
   cursor?: { x: number; y: number };
   avatar?: string;

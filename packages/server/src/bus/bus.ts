@@ -1,4 +1,4 @@
-// The pod↔pod bus (BRIEF §7): how pods serving the same room share it. The pod
+// The pod↔pod bus (docs/SCALING.md#pod-and-redis-the-rules): how pods serving the same room share it. The pod
 // only sees this interface; the memory bus (memory-bus.ts) backs tests and lets
 // several pods share rooms inside one process, and the Redis bus (scaled mode)
 // implements the same contract with streams, wake-ups and consumer groups.

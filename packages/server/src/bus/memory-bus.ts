@@ -5,7 +5,7 @@
 import { type BatchEntry, type PeerState, PresenceReplica } from "@collabblocks/protocol";
 import type { BusHandler, PresenceBus } from "./bus.js";
 
-/** Connections not refreshed for this long are expired by the sweeper, ms (BRIEF §7). */
+/** Connections not refreshed for this long are expired by the sweeper, ms (docs/SCALING.md#pod-and-redis-the-rules). */
 export const DEFAULT_LAST_SEEN_EXPIRY_MS = 3000;
 /** Sweeper period, ms ("at least once a second"). */
 export const DEFAULT_SWEEP_INTERVAL_MS = 1000;

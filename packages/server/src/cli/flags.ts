@@ -1,4 +1,4 @@
-// CLI flags (BRIEF §2 ★): one table drives parsing, env fallbacks and --help.
+// CLI flags (docs/OPERATIONS.md#running-modes): one table drives parsing, env fallbacks and --help.
 // Every flag also reads COLLABBLOCKS_<FLAG_IN_UPPER_SNAKE>; a flag on the command
 // line wins over the environment. Parsing is pure (argv and env in, config or one
 // error line out) so it is unit-tested without spawning processes.

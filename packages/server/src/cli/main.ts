@@ -13,7 +13,7 @@ import { type CliConfig, HELP, parseCli } from "./flags.js";
 import { prepareRollout, type Rollout } from "./rollout.js";
 import { edgeOptionsFromCli, startSplitRole } from "./split-cli.js";
 
-/** Shutdown must finish within this, ms (BRIEF: exit 0 within 5 s). */
+/** Shutdown must finish within this, ms (docs/OPERATIONS.md#shutdown-and-signals: exit 0 within 5 s). */
 const SHUTDOWN_DEADLINE_MS = 4500;
 /** How long start-up waits for Redis before serving locally (and syncing once it answers), ms. */
 const REDIS_CONNECT_WAIT_MS = 5000;

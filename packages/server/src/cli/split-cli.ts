@@ -1,4 +1,4 @@
-// `collabblocks pod` and `collabblocks edge` (split mode, BRIEF §2): starts the
+// `collabblocks pod` and `collabblocks edge` (split mode, docs/OPERATIONS.md#running-modes): starts the
 // role from the parsed CLI config and gives main.ts what it needs — the one
 // listening line, close() for signals and the deny-list reload. Bad config (a
 // gRPC port in use) goes through `fail` (one line, exit 2) like the other modes.

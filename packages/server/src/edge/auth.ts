@@ -1,5 +1,5 @@
-// Token verification (BRIEF §6 ★): jose, ES256 only, keys from a JWKS.
-// Every refusal maps to an error code of BRIEF §10; the token itself is never
+// Token verification (docs/ARCHITECTURE.md#the-edge): jose, ES256 only, keys from a JWKS.
+// Every refusal maps to an error code of PROTOCOL.md §7; the token itself is never
 // logged or echoed (messages name the failed check, not the value).
 import {
   assertJson,
@@ -12,7 +12,7 @@ import {
 } from "@collabblocks/protocol";
 import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 
-/** JWKS cache lifetime, ms (BRIEF §6: 10 min). */
+/** JWKS cache lifetime, ms (docs/ARCHITECTURE.md#the-edge: 10 min). */
 export const JWKS_CACHE_MAX_AGE_MS = 10 * 60 * 1000;
 /** Least time between two JWKS refetches caused by an unknown `kid`, ms (bounds refetch storms). */
 export const JWKS_COOLDOWN_MS = 30 * 1000;

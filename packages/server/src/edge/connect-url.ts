@@ -1,4 +1,4 @@
-// Parsing of the WebSocket connect URL (BRIEF §6):
+// Parsing of the WebSocket connect URL (docs/ARCHITECTURE.md#the-edge):
 //   /v1/rooms/{roomId}?token={JWT}[&cid={connectionId}&epoch={n}][&view={SET_VIEW, base64url}]
 // Pure: takes the request's path+query, returns values or a refusal code.
 import { isValidConnectionId, isValidRoomId } from "@collabblocks/protocol";

@@ -2,7 +2,7 @@
 // Inbound messages are decoded, rate-limited, validated (the merged state too,
 // before anything is committed) and sequenced; a bad message gets a typed,
 // non-fatal ERROR and changes nothing. Fatal refusals send ERROR then close with
-// the code's close code (BRIEF §10).
+// the code's close code (PROTOCOL.md §7).
 import {
   applyValidatedPatch,
   assertNever,
@@ -34,7 +34,7 @@ import {
 import type { EdgeRoom, RoomMember } from "./edge-room.js";
 
 /**
- * Patches: exactly the contract's bucket (BRIEF §10: 20/s, burst 5), the one the
+ * Patches: exactly the contract's bucket (PROTOCOL.md §6: 20/s, burst 5), the one the
  * welcome advertises. An allowance of extra tokens for arrival jitter was tried
  * and rejected: it made the enforced burst differ from the contract. Server
  * pauses are covered instead by the stall allowance in handleUpdate (a client is

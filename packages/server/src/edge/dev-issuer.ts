@@ -1,4 +1,4 @@
-// Dev-mode token issuer (BRIEF §9 ★): an ephemeral ES256 key made at start, its
+// Dev-mode token issuer (packages/client/README.md#behaviour): an ephemeral ES256 key made at start, its
 // JWKS for `/.well-known/jwks.json`, and tokens for `POST /v1/dev/token`. The
 // private key never leaves the process and is gone when it exits.
 import { randomUUID } from "node:crypto";
@@ -12,7 +12,7 @@ import {
   SignJWT,
 } from "jose";
 
-/** Lifetime of a dev token, seconds (BRIEF: 10 min). */
+/** Lifetime of a dev token, seconds (10 min). */
 export const DEV_TOKEN_LIFETIME_S = 600;
 /** Plan claim of a dev token when the request names none. */
 export const DEV_DEFAULT_PLAN = "pro";

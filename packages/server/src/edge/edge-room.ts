@@ -1,6 +1,6 @@
 // One room as an edge holds it: the room's replica (everything this edge has
 // forwarded, so joiners get their snapshot without asking the pod), the local
-// sockets, and the adaptive fan-out (BRIEF §6): pending entries coalesce per
+// sockets, and the adaptive fan-out (docs/ARCHITECTURE.md#the-edge): pending entries coalesce per
 // connection and leave as one frame, encoded once and written to every socket.
 // Slow sockets (bufferedAmount > 32 KB) are skipped and get a private coalesced
 // backlog; after 1 s of backlog it is dropped and a fresh snapshot is sent once
@@ -28,9 +28,9 @@ import type { KnownConnection, KnownConnections } from "./known-connections.js";
 import { createOccupancyNotifier } from "./occupancy-notifier.js";
 import { encodeSnapshotFrames } from "./snapshot-frames.js";
 
-/** A socket skipped by fan-out when more than this many bytes wait in Node's buffers (BRIEF §6). */
+/** A socket skipped by fan-out when more than this many bytes wait in Node's buffers (docs/ARCHITECTURE.md#the-edge). */
 export const BACKPRESSURE_BYTES = 32 * 1024;
-/** A backlog older than this is dropped for a fresh snapshot, ms (BRIEF §6). */
+/** A backlog older than this is dropped for a fresh snapshot, ms (docs/ARCHITECTURE.md#the-edge). */
 export const BACKLOG_DROP_MS = 1000;
 /** How often lagging sockets are checked for drain, ms. */
 const LAG_POLL_MS = 20;

@@ -1,4 +1,4 @@
-// The WebSocket front every client-serving mode runs (BRIEF §2): metrics, the
+// The WebSocket front every client-serving mode runs (docs/OPERATIONS.md#running-modes): metrics, the
 // optional shadow mirror, the edge and the HTTP server its upgrades arrive on.
 // dev/serve (server.ts, link to a pod in the same process) and split-mode `edge`
 // (rpc/edge-role.ts, link over gRPC) both start it here, so an edge option added
@@ -29,7 +29,7 @@ type EdgeTunables = Pick<
   | "ghostGraceMs"
 >;
 
-/** The options of an edge, whatever the mode (the CLI flags of BRIEF §2 map onto these). */
+/** The options of an edge, whatever the mode (the CLI flags of docs/OPERATIONS.md#running-modes map onto these). */
 export interface EdgeServerOptions extends EdgeTunables {
   /** TCP port for HTTP + WebSockets; 0 (default here) = a free port. The CLI defaults to 8787. */
   readonly port?: number;

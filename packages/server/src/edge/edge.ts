@@ -1,4 +1,4 @@
-// The WebSocket gateway (BRIEF §6): upgrades on the HTTP server's port, refuses
+// The WebSocket gateway (docs/ARCHITECTURE.md#the-edge): upgrades on the HTTP server's port, refuses
 // early (path, deny list, per-IP cap, room grammar, token), binds connectionIds
 // to users, numbers epochs, runs liveness pings and token expiry, and shuts down
 // cleanly. Rooms and fan-out live in edge-room.ts; message handling in connection.ts.
@@ -417,7 +417,7 @@ export function createEdge(options: EdgeOptions): Edge {
     });
   };
 
-  // Liveness (BRIEF §6): two pings without a pong (or any message) expire. Each
+  // Liveness (docs/ARCHITECTURE.md#the-edge): two pings without a pong (or any message) expire. Each
   // connection is pinged every heartbeatMs, but the sockets are spread over
   // HEARTBEAT_SLICES ticks of the interval: pinging 10 000 sockets in one loop
   // stalled the event loop ~100 ms every 2 s (S5 benchmark p95 103 ms at 0.2 Hz).

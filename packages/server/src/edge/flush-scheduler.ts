@@ -1,4 +1,4 @@
-// Adaptive flush scheduling for one room (BRIEF §6).
+// Adaptive flush scheduling for one room (docs/ARCHITECTURE.md#the-edge).
 //
 // A flush writes the room's pending updates as one frame to every socket, so its
 // cost grows with sockets × frames (one write syscall per socket, ~5 µs each on
@@ -12,7 +12,7 @@
 // apart (1 000 sockets, ~5 ms per flush → one flush per 10 ms carrying every
 // update of those 10 ms), and no update ever waits more than `tickMs` (default
 // 16 ms). Rejected: a fixed tick (adds up to 16 ms to every small room; see the
-// BRIEF's measurements), naive per-update forwarding (saturates at 1 000 sockets
+// the design's first measurements), naive per-update forwarding (saturates at 1 000 sockets
 // × 50 senders), and spacing by cost alone (delays bursts in cheap rooms).
 
 export interface FlushTimers {

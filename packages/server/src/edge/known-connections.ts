@@ -1,6 +1,6 @@
 // Who held a connectionId in a room, and its last epoch — remembered after the
 // connection (and even the room) is gone, so that a connectionId stays bound to
-// its user and a reconnect never reuses an epoch (BRIEF §5). Bounded LRU: an
+// its user and a reconnect never reuses an epoch (PROTOCOL.md §5). Bounded LRU: an
 // entry only matters while a client might still come back with that id.
 
 /** Entries kept per edge (~150 bytes each). */

@@ -1,5 +1,5 @@
 // Every token refusal at the upgrade gets the upgrade, an ERROR with its code,
-// then a close with the code's close code (BRIEF §6, §10); tokens renew in-band.
+// then a close with the code's close code (docs/ARCHITECTURE.md#the-edge, PROTOCOL.md §7); tokens renew in-band.
 import { MessageType } from "@collabblocks/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {

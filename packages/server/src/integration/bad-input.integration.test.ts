@@ -1,5 +1,5 @@
 // A bad input gets a clear, typed error and changes nothing: the sender's state
-// stays as it was, other clients are unaffected, the server stays up (BRIEF §10).
+// stays as it was, other clients are unaffected, the server stays up (PROTOCOL.md §6).
 import { encode, MessageType, type PresenceData } from "@collabblocks/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "../test-support/dev-server.js";

@@ -1,6 +1,6 @@
 // 100 clients in one room send random patches; every view ends equal to the
 // senders' states. A client joining mid-traffic gets a multi-chunk snapshot and
-// converges too (BRIEF §5, §6).
+// converges too (PROTOCOL.md §5, §6).
 import { MessageType, type PresenceData } from "@collabblocks/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "../test-support/dev-server.js";

@@ -1,4 +1,4 @@
-// connectionId binding, epochs and leaves (BRIEF §5, §6; COMMON wire semantics).
+// connectionId binding, epochs and leaves (PROTOCOL.md §5, §6; COMMON wire semantics).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "../test-support/dev-server.js";
 import { randomConnectionId, type TestClient } from "../test-support/test-client.js";

@@ -2,7 +2,7 @@
 // ports below 55 535): separate `collabblocks serve --redis-cluster` processes
 // converge on rooms whose keys live on different masters, keep a bounded number
 // of Redis connections, and converge again after a master is killed and its
-// replica takes over (BRIEF §7, issue 5).
+// replica takes over (docs/SCALING.md#pod-and-redis-the-rules, issue 5).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type PresenceProcess,

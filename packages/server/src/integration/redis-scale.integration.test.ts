@@ -1,7 +1,7 @@
 // Scaled mode against a real redis-server (started here on a free port): separate
 // `collabblocks serve --redis` processes sharing rooms. Convergence and cross-
 // process latency, FLUSHALL and Redis restarts mid-traffic, a partition through a
-// black-holed proxy, LRU eviction and rebuild, and kill -9 (BRIEF §7, issue 5).
+// black-holed proxy, LRU eviction and rebuild, and kill -9 (docs/SCALING.md#pod-and-redis-the-rules, issue 5).
 // Timed assertions are product promises (5 s cleanup) with slack for this loaded
 // machine; the measured values are printed.
 import { encodeViewParam, MessageType, type ViewSpec } from "@collabblocks/protocol";
@@ -23,7 +23,7 @@ import {
 } from "../test-support/redis-harness.js";
 import { connectTestClient, type TestClient } from "../test-support/test-client.js";
 
-/** The cleanup promise (BRIEF §1) and the slack the assertion allows on this shared 2-core machine, ms. */
+/** The cleanup promise (docs/ARCHITECTURE.md#goals) and the slack the assertion allows on this shared 2-core machine, ms. */
 const CLEANUP_PROMISE_MS = 5000;
 const CLEANUP_SLACK_MS = 8000;
 

@@ -1,6 +1,6 @@
 // A paused (non-reading) client, pushed past the kernel's socket buffers (~4 MB
 // on loopback), does not delay the others, and converges after it resumes
-// (BRIEF §6 back-pressure).
+// (docs/ARCHITECTURE.md#the-edge back-pressure).
 import { MessageType } from "@collabblocks/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "../test-support/dev-server.js";

@@ -21,7 +21,7 @@ import { freePort, type RedisServer, startRedisServer } from "../test-support/re
 import { type RoleProcess, startRole } from "../test-support/split-processes.js";
 import { connectTestClient, type TestClient } from "../test-support/test-client.js";
 
-/** BRIEF/issue 6: after a pod dies everyone converges within this, ms; the slack is for this 2-core box. */
+/** Issue 6: after a pod dies everyone converges within this, ms; the slack is for this 2-core box. */
 const FAILOVER_PROMISE_MS = 5000;
 const FAILOVER_SLACK_MS = 5000;
 

@@ -1,4 +1,4 @@
-// Coalescing of batch entries per connection (BRIEF §5: "coalescing several
+// Coalescing of batch entries per connection (PROTOCOL.md §5: "coalescing several
 // patches of one connection into one update is always safe"). Used by the room's
 // pending queue and by a slow socket's private backlog: whatever piles up for one
 // connection collapses to its newest meaning, so a backlog is bounded by the

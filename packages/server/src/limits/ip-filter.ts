@@ -1,4 +1,4 @@
-// Abuse controls at the upgrade (BRIEF §6): a CIDR deny list (replaceable at
+// Abuse controls at the upgrade (docs/ARCHITECTURE.md#the-edge): a CIDR deny list (replaceable at
 // runtime, e.g. on SIGHUP) and a cap on live connections per client address.
 // Node's net.BlockList does the CIDR matching for both address families.
 import { BlockList, isIP } from "node:net";

@@ -1,4 +1,4 @@
-// SyncRequest rate limit per stream (BRIEF §8). A snapshot is the most expensive
+// SyncRequest rate limit per stream (docs/ARCHITECTURE.md#the-grpc-link-protopresenceproto-rpc). A snapshot is the most expensive
 // thing an edge can ask a pod for (a 5 000-presence room is ~0.5 MB to encode and
 // send), and an edge asks for one per room at attach, after a gap and after a
 // failover, when hundreds may come at once. Requests beyond the token bucket are

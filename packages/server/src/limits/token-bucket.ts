@@ -1,4 +1,4 @@
-// Token bucket for per-connection rate limits (BRIEF §10: 20 patches/s, burst 5).
+// Token bucket for per-connection rate limits (PROTOCOL.md §6: 20 patches/s, burst 5).
 // A plain two-field object plus a function, not a closure: one exists per live
 // connection, so it stays small, and the clock is passed in so tests drive time.
 

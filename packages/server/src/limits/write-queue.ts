@@ -1,4 +1,4 @@
-// Honours `write()` returning false on a gRPC stream (BRIEF §8). grpc-js streams
+// Honours `write()` returning false on a gRPC stream (docs/ARCHITECTURE.md#the-grpc-link-protopresenceproto-rpc). grpc-js streams
 // are Node object-mode Duplexes: write() returns false once their buffer holds
 // 16 messages and HTTP/2 flow control has stopped, and more writes would just
 // pile up in memory. So once a write says false, further messages wait in our

@@ -1,4 +1,4 @@
-// The edge's view of its pod: attach / write / syncRequest / detach (BRIEF §4).
+// The edge's view of its pod: attach / write / syncRequest / detach (docs/ARCHITECTURE.md#data-flow-split-mode).
 // Built on frames (frames.ts) so the in-process and gRPC links share this code;
 // only the transport differs. Everything the pod says may arrive later than the
 // call that caused it: callers await syncRequest and get updates via a listener.

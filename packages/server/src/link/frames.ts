@@ -1,4 +1,4 @@
-// The edge↔pod interface as messages (BRIEF §4, §8). The in-process link passes
+// The edge↔pod interface as messages (docs/ARCHITECTURE.md#data-flow-split-mode, docs/ARCHITECTURE.md#the-grpc-link-protopresenceproto-rpc). The in-process link passes
 // these objects by reference; the gRPC link (split mode) will carry the same
 // frames over `PresencePod.OpenStream`, so the edge and pod code never know
 // which one they talk through. Every frame names its room: one stream serves

@@ -1,4 +1,4 @@
-// HTTP endpoints on the edge's port (BRIEF §2, §9): /healthz, /readyz, /metrics,
+// HTTP endpoints on the edge's port (docs/OPERATIONS.md#http-endpoints-and-health): /healthz, /readyz, /metrics,
 // the dev token issuer with its JWKS, and static files at `/`.
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { assertJson, isValidRoomId, type Json } from "@collabblocks/protocol";

@@ -5,7 +5,7 @@ import { createMetrics } from "./metrics.js";
 const sources = { connections: () => 3, rooms: () => 2, backlog: () => 7, evictions: () => 1 };
 
 describe("metrics", () => {
-  it("exposes the BRIEF §11 names without room or user labels", async () => {
+  it("exposes the docs/OPERATIONS.md#metrics names without room or user labels", async () => {
     const m = createMetrics(sources, { defaultMetrics: false });
     m.stats.updatesIn = 5;
     m.refusal("RATE_LIMITED");

@@ -1,4 +1,4 @@
-// Prometheus metrics (BRIEF §11), one registry per server instance so several
+// Prometheus metrics (docs/OPERATIONS.md#metrics), one registry per server instance so several
 // servers can share a process (tests, the memory-bus cluster). The hot path only
 // bumps plain numbers in `stats`; prom-client reads them at scrape time through
 // `collect`, so a delivered update costs an addition, not a label lookup. No room

@@ -1,4 +1,4 @@
-// The pod (BRIEF §4, §7): keeps each room's authoritative state, broadcasts one
+// The pod (docs/ARCHITECTURE.md#data-flow-split-mode, docs/SCALING.md#pod-and-redis-the-rules): keeps each room's authoritative state, broadcasts one
 // edge's writes to the other edges attached to the room, shares them with other
 // pods through the bus, and applies what other pods wrote. It implements the
 // pod side of the link (PodEndpoint), so the same object serves the in-process
@@ -9,7 +9,7 @@ import type { EdgeFrame, PodEndpoint, PodFrame, PodSession } from "../link/frame
 import { createPresenceManager, type PresenceManager } from "./presence-manager.js";
 import type { PresenceShard, ShardSession } from "./presence-shard.js";
 
-/** How often the pod refreshes last-seen of its live connections on the bus, ms (BRIEF §7). */
+/** How often the pod refreshes last-seen of its live connections on the bus, ms (docs/SCALING.md#pod-and-redis-the-rules). */
 export const TOUCH_INTERVAL_MS = 1000;
 
 export interface PodOptions {

@@ -1,4 +1,4 @@
-// PresenceManager (BRIEF §7): Map<roomId, PresenceShard> behind an LRU. Rooms
+// PresenceManager (docs/SCALING.md#pod-and-redis-the-rules): Map<roomId, PresenceShard> behind an LRU. Rooms
 // with live connections or attached edges are never evicted, so the map may
 // exceed `maxRooms` when that many rooms are live; evictions are counted for
 // `presence_lru_evictions_total`. An evicted room is rebuilt on next use (from

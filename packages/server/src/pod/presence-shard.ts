@@ -1,4 +1,4 @@
-// One room as the pod holds it (BRIEF §7): the authoritative replica, which edge
+// One room as the pod holds it (docs/SCALING.md#pod-and-redis-the-rules): the authoritative replica, which edge
 // sessions are attached, and which session owns each live connection (so that a
 // session that dies takes its connections with it).
 import { PresenceReplica } from "@collabblocks/protocol";

@@ -1,4 +1,4 @@
-// An edge process of split mode (`collabblocks edge`, BRIEF §2): the WebSocket
+// An edge process of split mode (`collabblocks edge`, docs/OPERATIONS.md#running-modes): the WebSocket
 // gateway of dev/serve (edge/), but its link goes over gRPC to the pods of
 // `--pods` (grpc-link.ts) instead of to a pod in the same process. HTTP on
 // `--port` carries the WebSockets, /healthz, /readyz and /metrics. /readyz is 200

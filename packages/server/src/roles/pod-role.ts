@@ -1,4 +1,4 @@
-// A pod process of split mode (`collabblocks pod`, BRIEF §2): the pod (room
+// A pod process of split mode (`collabblocks pod`, docs/OPERATIONS.md#running-modes): the pod (room
 // state, Redis bus) behind a gRPC server for edges on `--grpc-port`, and HTTP on
 // `--port` for /healthz, /readyz and /metrics only (no WebSockets: those are the
 // edges'). Ready = the gRPC server is bound and the process is not shutting down.

@@ -1,5 +1,5 @@
 // createPresenceServer: one process running edge + pod (dev and single modes of
-// BRIEF §2), usable in-process by tests and benchmarks. The edge talks to the pod
+// docs/OPERATIONS.md#running-modes), usable in-process by tests and benchmarks. The edge talks to the pod
 // through the in-process link; the pod shares rooms through an optional bus
 // (several servers on one memory bus hub form a cluster inside one process).
 import type { Logger } from "pino";

@@ -1,4 +1,4 @@
-// The edge's stream to one pod (BRIEF §8), as a small state machine:
+// The edge's stream to one pod (docs/ARCHITECTURE.md#the-grpc-link-protopresenceproto-rpc), as a small state machine:
 //
 //   connecting ──headers──▶ up ──error/end──▶ waiting ──backoff──▶ connecting
 //        └──────────error/end─────────────────────▲          (closed: terminal)
@@ -25,7 +25,7 @@ import {
 } from "./proto.js";
 import { edgeFrameToMessage, podFrameFromMessage } from "./wire.js";
 
-/** Delays before re-opening a failed stream, ms; the last one repeats (BRIEF §8: capped near 2 s). */
+/** Delays before re-opening a failed stream, ms; the last one repeats (docs/ARCHITECTURE.md#the-grpc-link-protopresenceproto-rpc: capped near 2 s). */
 export const RECONNECT_BACKOFF_MS: readonly number[] = [100, 250, 500, 1000, 2000];
 /** Keepalive ping interval and the wait for its answer, ms: a dead pod is found within their sum. */
 export const EDGE_KEEPALIVE_MS = 1000;

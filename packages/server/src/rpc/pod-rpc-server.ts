@@ -1,4 +1,4 @@
-// The pod's gRPC side (BRIEF §8): a grpc-js Server hosting a PodEndpoint. Each
+// The pod's gRPC side (docs/ARCHITECTURE.md#the-grpc-link-protopresenceproto-rpc): a grpc-js Server hosting a PodEndpoint. Each
 // OpenStream call from an edge is one PodSession; frames are converted by wire.ts.
 // Outbound frames go through a bounded write queue that honours write() = false;
 // SyncRequests pass a per-stream rate limiter. Keepalive pings from edges are

@@ -1,4 +1,4 @@
-// Redis key names of a room (BRIEF §7, a fixed contract). The braces are literal:
+// Redis key names of a room (docs/SCALING.md#pod-and-redis-the-rules, a fixed contract). The braces are literal:
 // they are the Redis Cluster hash tag, so every key of one room — stream, state,
 // last-seen set and wake-up channel — hashes to the same slot, and one script can
 // touch them all on a cluster.

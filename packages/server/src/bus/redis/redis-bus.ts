@@ -1,4 +1,4 @@
-// The Redis bus (BRIEF §7): the PresenceBus of scaled mode. Per room it keeps
+// The Redis bus (docs/SCALING.md#pod-and-redis-the-rules): the PresenceBus of scaled mode. Per room it keeps
 //  - a stream `presence-{room}` (one entry per flush, `MAXLEN ~ 1000`), appended
 //    together with a sharded wake-up `SPUBLISH presence-{room}:wake` by one script;
 //    the wake-up carries the entry itself when it is small (≤ 8 KB), so other pods
@@ -17,7 +17,7 @@ import type { RedisClients } from "./redis-clients.js";
 import { createRoomSync, type RoomSync, type RoomSyncConfig } from "./room-sync.js";
 import { defineBusScripts } from "./scripts.js";
 
-/** Defaults of BRIEF §7, each overridable for tests. */
+/** Defaults of docs/SCALING.md#pod-and-redis-the-rules, each overridable for tests. */
 export const REDIS_BUS_DEFAULTS = {
   /** Last-seen older than this is expired by a sweeper, ms. */
   expiryMs: 3000,

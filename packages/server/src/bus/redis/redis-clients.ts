@@ -1,4 +1,4 @@
-// The Redis connections of one process, whatever its room count (BRIEF §7):
+// The Redis connections of one process, whatever its room count (docs/SCALING.md#pod-and-redis-the-rules):
 //  - single Redis: one command connection and one subscriber connection (2);
 //  - Redis Cluster: one ioredis Cluster, which keeps a command connection per
 //    master and, with `shardedSubscribers: true`, one sharded-subscriber connection

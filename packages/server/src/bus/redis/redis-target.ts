@@ -1,5 +1,5 @@
-// Where the Redis bus connects, parsed from `--redis` / `--redis-cluster` (BRIEF
-// §2). Kept free of ioredis so the CLI's flag parsing stays pure and fast; every
+// Where the Redis bus connects, parsed from `--redis` / `--redis-cluster`
+// (docs/OPERATIONS.md#running-modes). Kept free of ioredis so the CLI's flag parsing stays pure and fast; every
 // problem is one line, which the CLI prints before exiting 2.
 
 export type RedisTarget =

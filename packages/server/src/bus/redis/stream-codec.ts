@@ -6,7 +6,7 @@
 //  - stream field `d`: a BATCH frame holding the entries of one flush of one room
 //    (a single update is a batch of one). Readers apply its entries in order.
 //  - state hash value: a SNAPSHOT_CHUNK frame holding exactly one versioned entry
-//    `[connectionId, userId, info, epoch, clock, state]` (the §8 snapshot entry).
+//    `[connectionId, userId, info, epoch, clock, state]` (the snapshot entry of PROTOCOL.md §4).
 import {
   type BatchEntry,
   decodeServerMessage,
