@@ -1,35 +1,19 @@
+import { backoffDelay } from "@collabblocks/protocol";
 import { describe, expect, it } from "vitest";
-import { BACKOFF_JITTER, BACKOFF_MS, backoffDelay, SLOW_BACKOFF_MS } from "./backoff.js";
+import { BACKOFF_JITTER, BACKOFF_MS, RESTART_PROBE, RESTART_PROBE_MS, SLOW_BACKOFF_MS } from "./backoff.js";
 
-describe("backoffDelay", () => {
-  it("follows the contract's table [250, 500, 1000, 2000, 4000, 8000, 10000] ms", () => {
+// The backoff function itself is property-tested in the protocol package; here, the SDK's tables.
+describe("the SDK's backoff schedules", () => {
+  it("are the contract's tables: [250 … 10 000] ms, slow [5 000 … 60 000] ms, ±20 %", () => {
     expect(BACKOFF_MS).toEqual([250, 500, 1000, 2000, 4000, 8000, 10000]);
-    const middle = () => 0.5;
-    expect(BACKOFF_MS.map((_, i) => backoffDelay(BACKOFF_MS, i, middle))).toEqual(BACKOFF_MS);
+    expect(SLOW_BACKOFF_MS).toEqual([5000, 10000, 20000, 30000, 60000]);
+    expect(BACKOFF_JITTER).toBe(0.2);
   });
 
-  it("stays within ±20 % of the table value whatever the random draw", () => {
-    for (let i = 0; i < BACKOFF_MS.length; i++) {
-      const base = BACKOFF_MS[i] as number;
-      expect(backoffDelay(BACKOFF_MS, i, () => 0)).toBeCloseTo(base * (1 - BACKOFF_JITTER));
-      expect(backoffDelay(BACKOFF_MS, i, () => 0.999999)).toBeLessThan(base * (1 + BACKOFF_JITTER));
-      for (let k = 0; k < 50; k++) {
-        const d = backoffDelay(BACKOFF_MS, i, Math.random);
-        expect(d).toBeGreaterThanOrEqual(base * 0.8);
-        expect(d).toBeLessThan(base * 1.2);
-      }
+  it("probe a planned restart every 500 ms ± 20 %, whatever the attempt", () => {
+    for (const attempt of [0, 1, 10]) {
+      expect(backoffDelay(RESTART_PROBE, attempt, () => 0)).toBeCloseTo(RESTART_PROBE_MS * 0.8);
+      expect(backoffDelay(RESTART_PROBE, attempt, () => 0.999)).toBeLessThan(RESTART_PROBE_MS * 1.2);
     }
-  });
-
-  it("saturates at the last entry after many failures", () => {
-    expect(backoffDelay(BACKOFF_MS, 50, () => 0.5)).toBe(10000);
-    expect(backoffDelay(SLOW_BACKOFF_MS, 50, () => 0.5)).toBe(60000);
-  });
-
-  it("spreads draws instead of returning one value (jitter is real)", () => {
-    const draws = new Set(
-      Array.from({ length: 20 }, () => Math.round(backoffDelay(BACKOFF_MS, 3, Math.random))),
-    );
-    expect(draws.size).toBeGreaterThan(5);
   });
 });

@@ -1,21 +1,15 @@
-// Reconnect delays. One named table per retry policy (CONTRIBUTING.md#habits (5)); the attempt
-// index saturates at the last entry.
+// Reconnect delays of the SDK. The schedules and the one backoff function are the
+// protocol package's (packages/protocol/src/backoff.ts), shared with the server's
+// reconnecting parts; what is the SDK's own is the probing after a planned restart.
+import { type BackoffSchedule, NOW_SPREAD_MS, RECONNECT_BACKOFF, SLOW_BACKOFF } from "@collabblocks/protocol";
 
-/** Delays after consecutive failed attempts, ms. The 250 ms start keeps short outages short. */
-export const BACKOFF_MS: readonly number[] = [250, 500, 1000, 2000, 4000, 8000, 10000];
-/** `slow-backoff` codes (ROOM_FULL, ABUSIVE_CLIENT, …): retrying soon would only be refused again, ms. */
-export const SLOW_BACKOFF_MS: readonly number[] = [5000, 10000, 20000, 30000, 60000];
-/**
- * Jitter: each delay is drawn uniformly from ±20 % of the table value, so thousands of
- * clients cut off together (a server restart) do not reconnect in lockstep.
- * Full jitter (0..delay) was rejected: it makes the first retry often near 0 ms.
- */
-export const BACKOFF_JITTER = 0.2;
-/**
- * `now` policy (SERVER_SHUTTING_DOWN, close 1012): reconnect at once, spread over
- * 0..250 ms so a restarting fleet's clients do not arrive in one burst.
- */
-export const NOW_SPREAD_MS = 250;
+export { NOW_SPREAD_MS };
+/** Delays after consecutive failed attempts, ms (RECONNECT_BACKOFF's table). */
+export const BACKOFF_MS: readonly number[] = RECONNECT_BACKOFF.delaysMs;
+/** `slow-backoff` codes (ROOM_FULL, ABUSIVE_CLIENT, …), ms (SLOW_BACKOFF's table). */
+export const SLOW_BACKOFF_MS: readonly number[] = SLOW_BACKOFF.delaysMs;
+/** ± share of each delay drawn at random. */
+export const BACKOFF_JITTER = RECONNECT_BACKOFF.jitter;
 /**
  * After a planned restart (SERVER_SHUTTING_DOWN / 1012) the SDK probes every
  * RESTART_PROBE_MS (±jitter) for RESTART_WINDOW_MS before falling back to
@@ -25,9 +19,5 @@ export const NOW_SPREAD_MS = 250;
  */
 export const RESTART_PROBE_MS = 500;
 export const RESTART_WINDOW_MS = 6000;
-
-/** The delay before attempt `failures` (0 = first retry), with jitter; `random()` is in [0, 1). */
-export function backoffDelay(table: readonly number[], failures: number, random: () => number): number {
-  const base = table[Math.min(Math.max(0, failures), table.length - 1)] ?? 0;
-  return base * (1 - BACKOFF_JITTER + 2 * BACKOFF_JITTER * random());
-}
+/** The probing schedule: one entry, so every probe waits RESTART_PROBE_MS ± jitter. */
+export const RESTART_PROBE: BackoffSchedule = { delaysMs: [RESTART_PROBE_MS], jitter: BACKOFF_JITTER };

@@ -13,27 +13,23 @@
 import {
   assertNever,
   type BatchMessage,
+  backoffDelay,
   type ClientMessage,
   decodeServerMessage,
+  retryDelay as delayForHint,
   ERRORS,
   type ErrorCode,
   encode,
   MessageType,
   type OccupancyMessage,
   ProtocolError,
+  RECONNECT_BACKOFF,
   type RetryPolicy,
   type SnapshotChunkMessage,
   type SnapshotDoneMessage,
   type WelcomeMessage,
 } from "@collabblocks/protocol";
-import {
-  BACKOFF_MS,
-  backoffDelay,
-  NOW_SPREAD_MS,
-  RESTART_PROBE_MS,
-  RESTART_WINDOW_MS,
-  SLOW_BACKOFF_MS,
-} from "./backoff.js";
+import { NOW_SPREAD_MS, RESTART_PROBE, RESTART_WINDOW_MS } from "./backoff.js";
 import {
   abandonSocket,
   type CloseEventLike,
@@ -151,7 +147,7 @@ export function createConnection(options: ConnectionOptions): Connection {
   let failures = 0; // consecutive attempts without a stable connection
   let slowFailures = 0;
   let quickRetryUsed = false; // "now"-style retries are used once, then backoff applies
-  let restartProbeUntil = Number.NEGATIVE_INFINITY; // local clock, ms: see RESTART_PROBE_MS
+  let restartProbeUntil = Number.NEGATIVE_INFINITY; // local clock, ms: see RESTART_PROBE
   let generation = 0; // invalidates async continuations of abandoned attempts
   let token: string | undefined;
   let tokenValidUntil = Number.NEGATIVE_INFINITY; // local clock, ms
@@ -220,7 +216,7 @@ export function createConnection(options: ConnectionOptions): Connection {
         const retryable = !(err instanceof AuthError) || err.retryable;
         const message = err instanceof Error ? err.message : String(err);
         handlers.error({ code: "AUTH_FAILED", message, fatal: !retryable });
-        if (retryable) retryAfter(backoffDelay(BACKOFF_MS, failures++, random), "backoff");
+        if (retryable) retryAfter(backoffDelay(RECONNECT_BACKOFF, failures++, random), "backoff");
         else giveUp();
       },
     );
@@ -239,7 +235,7 @@ export function createConnection(options: ConnectionOptions): Connection {
       socket = new options.WebSocket(url(t));
     } catch {
       // Only a URL the implementation refuses throws here, and createClient checked it: treat as a failed attempt.
-      retryAfter(backoffDelay(BACKOFF_MS, failures++, random), "backoff");
+      retryAfter(backoffDelay(RECONNECT_BACKOFF, failures++, random), "backoff");
       return;
     }
     socket.binaryType = "arraybuffer";
@@ -385,32 +381,31 @@ export function createConnection(options: ConnectionOptions): Connection {
   }
 
   function applyPolicy(policy: ClosePolicy): void {
-    const delay = retryDelay(policy);
+    const delay = delayFor(policy);
     if (delay === undefined) giveUp();
     else retryAfter(delay, policy);
   }
 
   /** The wait before the next attempt under `policy`; undefined = give up. */
-  function retryDelay(policy: ClosePolicy): number | undefined {
+  function delayFor(policy: ClosePolicy): number | undefined {
     switch (policy) {
       case "backoff":
-        if (timers.now() < restartProbeUntil) return backoffDelay([RESTART_PROBE_MS], 0, random);
-        return backoffDelay(BACKOFF_MS, failures++, random);
+        if (timers.now() < restartProbeUntil) return backoffDelay(RESTART_PROBE, 0, random);
+        return backoffDelay(RECONNECT_BACKOFF, failures++, random);
       case "new-token-backoff":
         if (!tokens.renewable) return undefined; // a static token cannot be replaced
         needFreshToken = true;
-        return backoffDelay(BACKOFF_MS, failures++, random);
+        return backoffDelay(RECONNECT_BACKOFF, failures++, random);
       case "new-token-now":
         if (!tokens.renewable) return undefined;
         needFreshToken = true;
         return quickDelay();
       case "now":
         if (!quickRetryUsed) restartProbeUntil = timers.now() + RESTART_WINDOW_MS;
-        if (quickRetryUsed && timers.now() < restartProbeUntil)
-          return backoffDelay([RESTART_PROBE_MS], 0, random);
+        if (quickRetryUsed && timers.now() < restartProbeUntil) return backoffDelay(RESTART_PROBE, 0, random);
         return quickDelay();
       case "slow-backoff":
-        return backoffDelay(SLOW_BACKOFF_MS, slowFailures++, random);
+        return delayForHint("slow-backoff", slowFailures++, random) as number;
       case "never":
         return undefined;
       default:
@@ -420,7 +415,7 @@ export function createConnection(options: ConnectionOptions): Connection {
 
   /** "At once" retries are spread over NOW_SPREAD_MS, and used once per stable connection. */
   function quickDelay(): number {
-    if (quickRetryUsed) return backoffDelay(BACKOFF_MS, failures++, random);
+    if (quickRetryUsed) return backoffDelay(RECONNECT_BACKOFF, failures++, random);
     quickRetryUsed = true;
     return random() * NOW_SPREAD_MS;
   }

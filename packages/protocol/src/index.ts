@@ -1,4 +1,12 @@
 export {
+  type BackoffSchedule,
+  backoffDelay,
+  NOW_SPREAD_MS,
+  RECONNECT_BACKOFF,
+  retryDelay,
+  SLOW_BACKOFF,
+} from "./backoff.js";
+export {
   batchFrameFromEntries,
   DEFAULT_MAX_DECODE_BYTES,
   decodeAny,

@@ -15,6 +15,8 @@
 // message, lost with a socket, or arriving while staging is unreachable), so
 // mirrored + dropped = diffs observed; drops are counted when they happen.
 import {
+  type BackoffSchedule,
+  backoffDelay,
   decodeServerMessage,
   encode,
   jsonEqual,
@@ -36,6 +38,8 @@ import { signShadowToken } from "./shadow-key.js";
 export const SHADOW_BACKPRESSURE_BYTES = 16 * 1024;
 /** Reconnect delays after consecutive failures, ms (each ±25 % jitter); the last repeats. */
 export const SHADOW_BACKOFF_MS: readonly number[] = [500, 1000, 2000, 5000, 10_000, 30_000];
+/** SHADOW_BACKOFF_MS ± 25 %, through the protocol's one backoff function. */
+export const SHADOW_BACKOFF: BackoffSchedule = { delaysMs: SHADOW_BACKOFF_MS, jitter: 0.25 };
 /** A socket with no frame or ping from staging for this long is dropped and redialled, ms (staging pings every 2 s). */
 export const SHADOW_SILENCE_MS = 10_000;
 /** Renew the staging token in-band this long before it expires, s. */
@@ -199,9 +203,7 @@ export function createMirrorConnection(
 
   function retryLater(): void {
     phase = "backoff";
-    const base = SHADOW_BACKOFF_MS[Math.min(attempt, SHADOW_BACKOFF_MS.length - 1)]!;
-    attempt++;
-    timer = setTimeout(connect, base * (0.75 + 0.5 * ctx.random()));
+    timer = setTimeout(connect, backoffDelay(SHADOW_BACKOFF, attempt++, ctx.random));
     timer.unref?.();
   }
 

@@ -11,7 +11,7 @@
 // loop, which is needed because a failed stream is never reopened by grpc-js.
 // Writes of one room made in the same event-loop turn go out as one Write frame.
 
-import type { BatchEntry } from "@collabblocks/protocol";
+import { type BackoffSchedule, type BatchEntry, backoffDelay } from "@collabblocks/protocol";
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { createWriteQueue, type WriteQueue } from "../limits/write-queue.js";
@@ -27,6 +27,8 @@ import { edgeFrameToMessage, podFrameFromMessage } from "./wire.js";
 
 /** Delays before re-opening a failed stream, ms; the last one repeats (docs/ARCHITECTURE.md#the-grpc-link-protopresenceproto-rpc: capped near 2 s). */
 export const RECONNECT_BACKOFF_MS: readonly number[] = [100, 250, 500, 1000, 2000];
+/** The stream's reconnect schedule: RECONNECT_BACKOFF_MS ± 20 % (the protocol's one backoff function). */
+export const POD_RECONNECT_BACKOFF: BackoffSchedule = { delaysMs: RECONNECT_BACKOFF_MS, jitter: 0.2 };
 /** Keepalive ping interval and the wait for its answer, ms: a dead pod is found within their sum. */
 export const EDGE_KEEPALIVE_MS = 1000;
 /** Most entries in one Write frame (entries are ≤ ~2.1 KB, so a frame stays ≤ ~210 KB). */
@@ -115,9 +117,7 @@ export function createPodConnection(options: PodConnectionOptions): PodConnectio
     const wasUp = state === "up";
     if (state === "closed") return;
     state = "waiting";
-    const base = RECONNECT_BACKOFF_MS[Math.min(attempt, RECONNECT_BACKOFF_MS.length - 1)]!;
-    attempt++;
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    const delay = Math.round(backoffDelay(POD_RECONNECT_BACKOFF, attempt++, Math.random));
     if (wasUp) logger.warn({ pod: address, reason }, "pod stream down");
     else logger.debug({ pod: address, reason, delay }, "pod stream not up");
     retryTimer = setTimeout(open, delay);
