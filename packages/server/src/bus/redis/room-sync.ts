@@ -348,11 +348,9 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
       if (touching || stopped) return;
       // Queued own entries go first: an enter's stored state must not land after a newer flushed one.
       room.flush(true);
-      // The pod's list is what it owns now: forget the rest (an edge moved the room to
-      // another pod), so they are neither touched nor re-asserted from here any more.
-      own.retain(new Set(connectionIds));
-      // The pod's live list is the truth: forget own connections it no longer holds
-      // (so a later re-assert can never resurrect one), and ignore ids it never published.
+      // The pod's live list is the truth: forget own connections it no longer holds (an
+      // edge moved the room to another pod, or they left), so they are neither touched nor
+      // re-asserted from here any more and a later re-assert can never resurrect one.
       own.retain(new Set(connectionIds));
       const live = connectionIds.filter((cid) => own.has(cid));
       const dirtyStates = own.takeDirty();
