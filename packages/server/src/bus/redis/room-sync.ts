@@ -17,6 +17,7 @@ import { createGapRepair, type GapRepair } from "./gap-repair.js";
 import { seenKey, stateKey, streamKey, wakeChannel } from "./keys.js";
 import { createOwnConnections, type OwnConnections } from "./own-connections.js";
 import { createRoomReader, READ_BATCH, type ReadResult, type RoomReader } from "./room-reader.js";
+import { JOINING, joinedPhase, moveTo, type RoomSyncPhase, STOPPED, UNJOINED } from "./room-sync-phase.js";
 import type { BusRedis } from "./scripts.js";
 import {
   batchConnectionField,
@@ -101,12 +102,14 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
   const seenAdd = new Set<string>();
   const stateSet = new Map<string, PeerState>();
   const removed = new Set<string>();
-  let joined = false;
-  let joining = false;
+  /** Where the room is in its life (room-sync-phase.ts: the states and their transitions). */
+  let phase: RoomSyncPhase = UNJOINED;
+  const isJoined = (): boolean => phase.kind === "joined";
+  const isStopped = (): boolean => phase.kind === "stopped";
+  /** A write failed: re-assert own connections at the next good touch (any phase). */
   let lost = false;
-  let ownUnread = false;
+  /** A touch is in flight (any phase). */
   let touching = false;
-  let stopped = false;
   let lag = 0;
   const ledger: WakeLedger = createWakeLedger();
   let lazyRead: ReturnType<typeof setTimeout> | undefined;
@@ -147,7 +150,7 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
         versions.observePeer(p);
         fresher.push({ kind: "enter", ...p });
       }
-      if (fresher.length > 0 && !stopped) handler(fresher, REDIS_ORIGIN);
+      if (fresher.length > 0 && !isStopped()) handler(fresher, REDIS_ORIGIN);
     },
     onError,
   });
@@ -199,7 +202,7 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
       const id = idBuf.toString();
       ids.push(id);
       if (ledger.read(id)) continue; // applied from its wake-up already
-      if (!fields || stopped) continue; // an entry trimmed while pending
+      if (!fields || isStopped()) continue; // an entry trimmed while pending
       const origin = field(fields, "o")?.toString() ?? "";
       if (origin === podId) continue;
       const d = field(fields, "d");
@@ -257,20 +260,21 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
         onError(err, `bad state value in ${keys.state}`);
       }
     }
-    joined = true;
+    if (phase.kind !== "joining") return []; // stopped meanwhile: a late result revives nothing
+    phase = moveTo(phase, joinedPhase(false));
     reader.catchUp();
     return peers;
   };
 
   const join = async (): Promise<readonly PeerState[]> => {
-    joining = true;
+    if (phase.kind !== "unjoined") return []; // joining or joined already, or stopped
+    phase = moveTo(phase, JOINING);
     try {
       return await loadJoin();
     } catch (err) {
       onError(err, `join ${keys.stream}`);
+      if (phase.kind === "joining") phase = moveTo(phase, UNJOINED); // the next tick retries
       return [];
-    } finally {
-      joining = false;
     }
   };
 
@@ -345,7 +349,7 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
       );
     },
     touch(connectionIds) {
-      if (touching || stopped) return;
+      if (touching || isStopped()) return;
       // Queued own entries go first: an enter's stored state must not land after a newer flushed one.
       room.flush(true);
       // The pod's live list is the truth: forget own connections it no longer holds (an
@@ -370,7 +374,7 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
       redis
         .presenceTouchBuffer(...args)
         .then(([created, missing, candidates]) => {
-          if (Number(created) === 1 && joined) reader.wake();
+          if (Number(created) === 1 && isJoined()) reader.wake();
           if (lost) {
             lost = false;
             reassert(own.ids());
@@ -390,9 +394,9 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
       lost = true;
     },
     onWake(id, origin, payload) {
-      if (!joined || stopped) return;
+      if (phase.kind !== "joined") return;
       if (origin === podId) {
-        ownUnread = true;
+        if (!phase.ownUnread) phase = moveTo(phase, joinedPhase(true));
         return;
       }
       if (payload === undefined) {
@@ -409,37 +413,35 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
       }
       lazyRead ??= setTimeout(() => {
         lazyRead = undefined;
-        if (!stopped) reader.wake();
+        if (!isStopped()) reader.wake();
       }, config.lazyReadMs);
     },
     catchUp() {
-      if (joined) reader.catchUp();
+      if (isJoined()) reader.catchUp();
     },
     tick(ownReadMs) {
-      if (stopped) return;
-      if (!joined) {
-        if (!joining) {
-          join().then(
-            (peers) => {
-              if (peers.length > 0 && !stopped)
-                handler(
-                  peers.map((p): BatchEntry => ({ kind: "enter", ...p })),
-                  REDIS_ORIGIN,
-                );
-            },
-            () => {},
-          );
-        }
+      if (phase.kind === "stopped" || phase.kind === "joining") return;
+      if (phase.kind === "unjoined") {
+        join().then(
+          (peers) => {
+            if (peers.length > 0 && !isStopped())
+              handler(
+                peers.map((p): BatchEntry => ({ kind: "enter", ...p })),
+                REDIS_ORIGIN,
+              );
+          },
+          () => {},
+        );
         return;
       }
       if (reader.failed) reader.wake();
-      else if (ownUnread && performance.now() - reader.lastReadAt >= ownReadMs) {
-        ownUnread = false;
+      else if (phase.ownUnread && performance.now() - reader.lastReadAt >= ownReadMs) {
+        phase = moveTo(phase, joinedPhase(false));
         reader.wake();
       }
     },
     maintain(slowSweepMs) {
-      if (!joined || stopped) return;
+      if (!isJoined()) return;
       redis
         .presenceMaintainBuffer(
           keys.stream,
@@ -458,7 +460,8 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
       if (performance.now() - reader.lastReadAt >= slowSweepMs) reader.wake();
     },
     stop() {
-      stopped = true;
+      if (isStopped()) return;
+      phase = moveTo(phase, STOPPED);
       reader.stop();
       repair.stop();
       if (lazyRead) clearTimeout(lazyRead);
