@@ -7,6 +7,7 @@
 import {
   applyPatch,
   applyValidatedPatch,
+  assertNever,
   type BatchMessage,
   type ClientMessage,
   type ErrorCode,
@@ -315,6 +316,8 @@ export function createRoom<P extends object>(
               return resync.chunk(msg.syncId, msg.entries);
             case MessageType.SNAPSHOT_DONE:
               return onSnapshotDone(msg, connection?.state.kind === "joining" && msg.syncId === 0);
+            default:
+              return assertNever(msg);
           }
         },
         error(error) {

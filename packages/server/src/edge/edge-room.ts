@@ -6,6 +6,7 @@
 // backlog; after 1 s of backlog it is dropped and a fresh snapshot is sent once
 // the socket drains. A slow reader never delays the room.
 import {
+  assertNever,
   type BatchEntry,
   batchFrameFromEntries,
   type ClientBatchEntry,
@@ -318,7 +319,10 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
           gap = true;
           break;
         case "stale":
+        case "hidden": // only clients apply hide entries; the link never carries one
           break;
+        default:
+          assertNever(outcome);
       }
     }
     if (gap) void resync();

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import {
+  assertNever,
   decodeViewParam,
   ERRORS,
   type ErrorCode,
@@ -215,6 +216,8 @@ export function createEdge(options: EdgeOptions): Edge {
         ghosts.set(key, { room, timer });
         return;
       }
+      default:
+        assertNever(mode);
     }
   };
 

@@ -3,7 +3,13 @@
 // pending queue and by a slow socket's private backlog: whatever piles up for one
 // connection collapses to its newest meaning, so a backlog is bounded by the
 // number of connections, not by the number of updates.
-import { applyPatch, type BatchEntry, composePatches, type Version } from "@collabblocks/protocol";
+import {
+  applyPatch,
+  assertNever,
+  type BatchEntry,
+  composePatches,
+  type Version,
+} from "@collabblocks/protocol";
 
 /** Version after an entry; a `left` leave kills its whole epoch. */
 function versionAfter(e: BatchEntry): Version {
@@ -36,6 +42,8 @@ export function mergeEntries(a: BatchEntry, b: BatchEntry): BatchEntry | undefin
       const patch = composePatches(a, b);
       return { ...a, clock: b.clock, set: patch.set, del: patch.del };
     }
+    default:
+      return assertNever(b);
   }
 }
 

@@ -3,6 +3,7 @@
 // only the transport differs. Everything the pod says may arrive later than the
 // call that caused it: callers await syncRequest and get updates via a listener.
 import type { BatchEntry, PeerState } from "@collabblocks/protocol";
+import { assertNever } from "@collabblocks/protocol";
 import type { EdgeFrame, PodFrame } from "./frames.js";
 
 export interface RoomListener {
@@ -71,6 +72,8 @@ export function createEdgeLink(
         }
         return;
       }
+      default:
+        assertNever(frame);
     }
   };
   /**

@@ -3,7 +3,7 @@
 // pods through the bus, and applies what other pods wrote. It implements the
 // pod side of the link (PodEndpoint), so the same object serves the in-process
 // link and, later, the gRPC server. The local path never waits on the bus.
-import { type BatchEntry, chunkSnapshot, type PeerState } from "@collabblocks/protocol";
+import { assertNever, type BatchEntry, chunkSnapshot, type PeerState } from "@collabblocks/protocol";
 import type { PresenceBus } from "../bus/bus.js";
 import type { EdgeFrame, PodEndpoint, PodFrame, PodSession } from "../link/frames.js";
 import { createPresenceManager, type PresenceManager } from "./presence-manager.js";
@@ -135,6 +135,8 @@ export function createPod(options: PodOptions): Pod {
         }
         return;
       }
+      default:
+        assertNever(frame);
     }
   };
 

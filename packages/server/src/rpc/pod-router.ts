@@ -14,6 +14,7 @@
 // mix chunks of two pods, and late updates of the old pod are ignored (the
 // resync covers them). Writes for a room with no live pod are dropped: the
 // re-assert of step 2 replaces them once a pod is back.
+import { assertNever } from "@collabblocks/protocol";
 import type { Logger } from "pino";
 import type { LinkTransport } from "../link/edge-link.js";
 import type { EdgeFrame, PodFrame } from "../link/frames.js";
@@ -141,6 +142,8 @@ export function createPodRouter(options: PodRouterOptions): PodRouter {
             case "sync-request":
               route(frame.roomId)?.send(frame);
               return;
+            default:
+              assertNever(frame);
           }
         },
         get ready() {

@@ -6,6 +6,7 @@
 // Rejected alternative: protobuf fields per entry, which would duplicate the
 // protocol's compact encodings and its validation in a second schema.
 import {
+  assertNever,
   type BatchEntry,
   decodeBatchEntries,
   decodePeers as decodePeerList,
@@ -54,6 +55,8 @@ export function edgeFrameToMessage(frame: EdgeFrame): EdgeFrameMessage {
       return { syncRequest: { room: frame.roomId, syncId: frame.syncId } };
     case "detach":
       return { detach: { room: frame.roomId } };
+    default:
+      return assertNever(frame);
   }
 }
 
@@ -83,6 +86,8 @@ export function podFrameToMessage(frame: PodFrame): PodFrameMessage {
       };
     case "snapshot-done":
       return { snapshotDone: { room: frame.roomId, syncId: frame.syncId, total: frame.total } };
+    default:
+      return assertNever(frame);
   }
 }
 

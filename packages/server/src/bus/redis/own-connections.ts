@@ -13,7 +13,7 @@
 // gap-free sequence. Local replicas never see shifted versions. A new epoch (a
 // reconnect) starts again at bump 0. The rejected alternative, asking the edge to
 // renumber, would put Redis concerns into the edge and the link protocol.
-import { applyPatch, type BatchEntry, type PeerState } from "@collabblocks/protocol";
+import { applyPatch, assertNever, type BatchEntry, type PeerState } from "@collabblocks/protocol";
 
 interface Owned {
   /** State and version as the edge numbers it. */
@@ -91,6 +91,8 @@ export function createOwnConnections(): OwnConnections {
           owned.delete(cid);
           return { entry: { ...entry, clock: entry.clock + o.bump }, removed: cid };
         }
+        default:
+          return assertNever(entry);
       }
     },
     reassert(cid) {

@@ -174,6 +174,8 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
       unsubscribed.delete(roomId);
       room.stop();
       dirty.delete(room);
+      // Best effort: a wake-up for a room we left is ignored, and a group left behind is
+      // destroyed by the maintenance sweep once idle (groupGcIdleMs).
       clients.subscriber.sunsubscribe(room.keys.wake).catch(() => {});
       redis.xgroup("DESTROY", room.keys.stream, podId).catch(() => {});
     },
@@ -212,8 +214,9 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
       const destroys: Promise<unknown>[] = [];
       for (const room of rooms.values()) {
         room.stop();
-        // A graceful exit removes its groups; its connections are not removed (no
-        // leave on a server-initiated close): they reconnect elsewhere or expire.
+        // A graceful exit removes its groups (best effort: the sweeper destroys groups of
+        // gone pods); its connections are not removed (no leave on a server-initiated
+        // close): they reconnect elsewhere or expire.
         if (clients.connected)
           destroys.push(redis.xgroup("DESTROY", room.keys.stream, podId).catch(() => {}));
       }

@@ -98,6 +98,7 @@ export function createRedisClients(target: RedisTarget, podId: string): RedisCli
       },
     },
   );
+  // As for single Redis: failures surface as command failures, reported by the bus.
   cluster.on("error", () => {});
   cluster.on("nodeError", () => {});
   cluster.on("subscribersReady", notify);

@@ -213,6 +213,8 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
         onError(err, `bad stream entry in ${keys.stream}`);
       }
     }
+    // A lost XACK is harmless: the entry stays pending and the next catch-up reads it again,
+    // where the version tracker drops it as already applied.
     if (ids.length > 0) redis.xack(keys.stream, podId, ...ids).catch(() => {});
     return { count: items.length, lastId: ids[ids.length - 1] };
   };
@@ -224,6 +226,8 @@ export function createRoomSync(options: RoomSyncOptions): RoomSync {
       if (!isNoGroup(err)) throw err;
       // The group is gone (FLUSHALL, restart, keys expired): everything in the
       // stream now is newer than what we hold, so start at 0.
+      // BUSYGROUP (another read recreated it first) is fine; any other failure shows in
+      // the read that follows, which reports it.
       await redis.xgroup("CREATE", keys.stream, podId, "0", "MKSTREAM").catch(() => {});
       return readOnce(id);
     }
