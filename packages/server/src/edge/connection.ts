@@ -109,7 +109,7 @@ export interface ConnectionHooks {
 
 export interface Connection extends RoomMember {
   readonly ws: WebSocket;
-  readonly room: EdgeRoom;
+  readonly room: EdgeRoom<Connection>;
   readonly ip: string;
   readonly userId: string;
   readonly info: Json | undefined;
@@ -140,7 +140,7 @@ export interface Connection extends RoomMember {
 
 export interface ConnectionInit {
   readonly ws: WebSocket;
-  readonly room: EdgeRoom;
+  readonly room: EdgeRoom<Connection>;
   readonly ip: string;
   readonly connectionId: string;
   readonly userId: string;

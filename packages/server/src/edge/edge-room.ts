@@ -50,7 +50,7 @@ export interface RoomMember {
   needsSnapshot: boolean;
 }
 
-export interface EdgeRoomOptions {
+export interface EdgeRoomOptions<M extends RoomMember = RoomMember> {
   readonly roomId: string;
   readonly link: EdgeLink;
   readonly stats: ServerStats;
@@ -64,16 +64,17 @@ export interface EdgeRoomOptions {
   readonly now: () => number;
   readonly timers?: FlushTimers;
   /** A remote connection took over the id of a local one (same cid, newer epoch, elsewhere). */
-  readonly onReplaced: (member: RoomMember) => void;
+  readonly onReplaced: (member: M) => void;
   /** The room has nothing local left (no members, ghosts or joins in progress). */
-  readonly onIdle: (room: EdgeRoom) => void;
+  readonly onIdle: (room: EdgeRoom<M>) => void;
   readonly onError?: (err: unknown, context: string) => void;
 }
 
-export interface EdgeRoom {
+/** One room on this edge; `M` is what the edge keeps per member (its connections). */
+export interface EdgeRoom<M extends RoomMember = RoomMember> {
   readonly roomId: string;
   readonly replica: PresenceReplica;
-  readonly members: Map<string, RoomMember>;
+  readonly members: Map<string, M>;
   /** Resolves when the room's state has been loaded from the pod. */
   readonly ready: Promise<void>;
   /** Joins in progress, ghosts and other holds keeping the room alive without members. */
@@ -88,13 +89,13 @@ export interface EdgeRoom {
    * is remembered at once; its enter is published now unless `deferred`, in which
    * case the connection publishes it later (connection.ts ENTER_DEFER_MS).
    */
-  join(member: RoomMember, enter: BatchEntry & { kind: "enter" }, deferred?: boolean, view?: ViewSpec): void;
+  join(member: M, enter: BatchEntry & { kind: "enter" }, deferred?: boolean, view?: ViewSpec): void;
   /** Removes a member, publishing its leave if given. */
-  remove(member: RoomMember, leave: LeaveEntry | undefined): void;
+  remove(member: M, leave: LeaveEntry | undefined): void;
   /** Sends the member's snapshot (its view of the room) with the given syncId (0 = server-initiated). */
-  sendSnapshot(member: RoomMember, syncId: number): void;
+  sendSnapshot(member: M, syncId: number): void;
   /** Declares a member's view (undefined: the room's default); applied at the next flush. */
-  setView(member: RoomMember, view: ViewSpec | undefined): void;
+  setView(member: M, view: ViewSpec | undefined): void;
   /** The room's views (what each local connection holds). */
   readonly views: RoomViews;
   /** Entries waiting in this room's queues (room and slow sockets), for the backlog gauge. */
@@ -106,10 +107,10 @@ export interface EdgeRoom {
   close(): void;
 }
 
-export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
+export function createEdgeRoom<M extends RoomMember>(options: EdgeRoomOptions<M>): EdgeRoom<M> {
   const { roomId, link, stats, now } = options;
   const replica = new PresenceReplica();
-  const members = new Map<string, RoomMember>();
+  const members = new Map<string, M>();
   const pending: EntryQueue = new Map();
   let pendingCount = 0;
   /** Views need a routing pass (a view changed) even when no entry is pending. */
@@ -189,7 +190,7 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
     if (entries.length > 0) shareFrame(entries);
   };
 
-  function* everyoneMembers(cids: ReadonlySet<string>): Generator<RoomMember> {
+  function* everyoneMembers(cids: ReadonlySet<string>): Generator<M> {
     for (const cid of cids) {
       const m = members.get(cid);
       if (m !== undefined) yield m;
@@ -242,7 +243,7 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
     scheduler.request();
   };
 
-  const sendSnapshot = (member: RoomMember, syncId: number): void => {
+  const sendSnapshot = (member: M, syncId: number): void => {
     const held = views.snapshotFor(member.connectionId);
     const peers =
       held === "everyone"
@@ -399,7 +400,7 @@ export function createEdgeRoom(options: EdgeRoomOptions): EdgeRoom {
     applyRemote(buffered);
   });
 
-  const room: EdgeRoom = {
+  const room: EdgeRoom<M> = {
     roomId,
     replica,
     members,

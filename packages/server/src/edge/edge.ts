@@ -27,7 +27,9 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { createIpFilter, type IpFilter, normalizeAddress } from "../limits/ip-filter.js";
 import { createStallMonitor } from "../limits/stall-monitor.js";
 import type { EdgeLink } from "../link/edge-link.js";
+import { type Clock, systemClock } from "../ops/clock.js";
 import type { Metrics } from "../ops/metrics.js";
+import { admit } from "./admission.js";
 import type { TokenVerifier } from "./auth.js";
 import { isRoomsPath, parseConnectUrl } from "./connect-url.js";
 import {
@@ -40,15 +42,16 @@ import {
   errorFrame,
   handleMessage,
 } from "./connection.js";
+import { DEFAULT_MAX_ROOM_CONNECTIONS, DEFAULT_TICK_MS } from "./edge-defaults.js";
 import { createEdgeRoom, type EdgeRoom } from "./edge-room.js";
 import type { FlushTimers } from "./flush-scheduler.js";
+import { createGhosts } from "./ghosts.js";
 import { createKnownConnections } from "./known-connections.js";
+import { createLiveness } from "./liveness.js";
 import type { ConnectionObserver } from "./observer.js";
 
 /** Messages a client may send before its join completes (it should wait for the welcome). */
 const MAX_EARLY_MESSAGES = 8;
-/** Ticks per heartbeat interval over which pings are spread (2 s / 20 = one tick per 100 ms). */
-const HEARTBEAT_SLICES = 20;
 /** How long shutdown waits for clients to acknowledge the 1012 close before terminating, ms. */
 const SHUTDOWN_CLOSE_WAIT_MS = 2000;
 
@@ -57,11 +60,11 @@ export interface EdgeOptions {
   readonly verifier: TokenVerifier;
   readonly metrics: Metrics;
   readonly logger: Logger;
-  /** Longest wait before a room flush, ms (`--tick-ms`, default 16). */
+  /** Longest wait before a room flush, ms (`--tick-ms`, DEFAULT_TICK_MS). */
   readonly tickMs?: number;
   /** Share of one core a room's flushes may take before they are spaced out (0–1, default 0.5). */
   readonly flushCpuShare?: number;
-  /** Local connections per room (`--max-room-connections`, default 20 000). */
+  /** Local connections per room (`--max-room-connections`, DEFAULT_MAX_ROOM_CONNECTIONS). */
   readonly maxRoomConnections?: number;
   /** Live connections per client address; 0 = unlimited (`--max-conns-per-ip`). */
   readonly maxConnsPerIp?: number;
@@ -78,6 +81,8 @@ export interface EdgeOptions {
   readonly monotonicNow?: () => number;
   /** Wall clock, ms. */
   readonly now?: () => number;
+  /** Timers of the edge's own parts (liveness); default the system clock. */
+  readonly clock?: Clock;
   /** Told about local joins, accepted patches and ends (the shadow mirror, `--shadow-to`). */
   readonly observer?: ConnectionObserver;
 }
@@ -96,7 +101,7 @@ export interface Edge {
   readonly rooms: number;
   backlog(): number;
   /** The edge's rooms (diagnostics and benchmarks: per-room flush statistics). */
-  room(roomId: string): EdgeRoom | undefined;
+  room(roomId: string): EdgeRoom<Connection> | undefined;
   /** Shutdown: refuse new sockets, SERVER_SHUTTING_DOWN + 1012 to every socket, wait, terminate the rest. */
   close(): Promise<void>;
 }
@@ -109,16 +114,15 @@ export function createEdge(options: EdgeOptions): Edge {
   const { link, verifier, metrics, logger } = options;
   const now = options.now ?? Date.now;
   const monotonicNow = options.monotonicNow ?? (() => performance.now());
+  const clock = options.clock ?? systemClock;
   const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
-  const slices = Math.max(1, Math.min(HEARTBEAT_SLICES, Math.floor(heartbeatMs / 10)));
-  let nextHeartbeatSlice = 0; // round-robin: connections spread evenly over the slices
-  const ghostGraceMs = options.ghostGraceMs ?? 2 * heartbeatMs;
-  const maxRoomConnections = options.maxRoomConnections ?? 20_000;
+  const ghosts = createGhosts(clock, options.ghostGraceMs ?? 2 * heartbeatMs);
+  const maxRoomConnections = options.maxRoomConnections ?? DEFAULT_MAX_ROOM_CONNECTIONS;
   const ipFilter: IpFilter = createIpFilter({ denyList: options.denyIps, maxPerIp: options.maxConnsPerIp });
-  const rooms = new Map<string, EdgeRoom>();
+  const rooms = new Map<string, EdgeRoom<Connection>>();
   const known = createKnownConnections();
   const sockets = new Set<WebSocket>();
-  const ghosts = new Map<string, { room: EdgeRoom; timer: ReturnType<typeof setTimeout> }>();
+
   let connectionCount = 0;
   let shuttingDown = false;
 
@@ -142,21 +146,20 @@ export function createEdge(options: EdgeOptions): Edge {
     ws.close(ERRORS[code].closeCode ?? 1008, code);
   };
 
-  const getRoom = (roomId: string): EdgeRoom => {
+  const getRoom = (roomId: string): EdgeRoom<Connection> => {
     let room = rooms.get(roomId);
     if (room) return room;
-    room = createEdgeRoom({
+    room = createEdgeRoom<Connection>({
       roomId,
       link,
       stats: metrics.stats,
       known,
-      tickMs: options.tickMs ?? 16,
+      tickMs: options.tickMs ?? DEFAULT_TICK_MS,
       cpuShare: options.flushCpuShare,
       largeRoomThreshold: options.largeRoomThreshold,
       now: monotonicNow,
       timers: options.timers,
-      onReplaced: (member) =>
-        end(member as Connection, "replaced", "SESSION_REPLACED", "connected again from elsewhere"),
+      onReplaced: (member) => end(member, "replaced", "SESSION_REPLACED", "connected again from elsewhere"),
       onIdle: (r) => {
         if (rooms.get(r.roomId) === r) rooms.delete(r.roomId);
         r.close();
@@ -200,34 +203,17 @@ export function createEdge(options: EdgeOptions): Edge {
       case "shutdown":
         room.remove(conn, undefined);
         return;
-      case "ghost": {
+      case "ghost":
         // Keep the entry visible for a grace period: a reconnect takes it over without flicker.
-        room.holds++;
-        room.remove(conn, undefined);
-        const key = `${room.roomId}\n${conn.connectionId}`;
-        const timer = setTimeout(() => {
-          ghosts.delete(key);
-          room.holds--;
+        ghosts.hold(room, conn.connectionId, () => {
           const peer = room.replica.get(conn.connectionId);
           if (peer && peer.epoch === conn.epoch) room.publish(leaveOf("expired"));
-          room.checkIdle();
-        }, ghostGraceMs);
-        timer.unref();
-        ghosts.set(key, { room, timer });
+        });
+        room.remove(conn, undefined);
         return;
-      }
       default:
         assertNever(mode);
     }
-  };
-
-  const cancelGhost = (room: EdgeRoom, connectionId: string): void => {
-    const key = `${room.roomId}\n${connectionId}`;
-    const ghost = ghosts.get(key);
-    if (!ghost) return;
-    clearTimeout(ghost.timer);
-    ghosts.delete(key);
-    ghost.room.holds--;
   };
 
   const armExpiry = (conn: Connection): void => {
@@ -300,22 +286,19 @@ export function createEdge(options: EdgeOptions): Edge {
       room.checkIdle();
       return;
     }
-    const cid = parsed.connectionId ?? randomBytes(16).toString("base64url");
-    const peer = room.replica.get(cid);
-    const known = room.known(cid);
-    const owner = peer?.userId ?? known?.userId;
-    if (owner !== undefined && owner !== claims.sub) {
+    const admission = admit(
+      room,
+      { connectionId: parsed.connectionId, epoch: parsed.epoch, userId: claims.sub },
+      maxRoomConnections,
+      () => randomBytes(16).toString("base64url"),
+    );
+    if (!admission.ok) {
       room.checkIdle();
-      return refuseSocket(ws, "FORBIDDEN", "connectionId belongs to another user");
+      return refuseSocket(ws, admission.code, admission.message);
     }
-    const previous = room.members.get(cid) as Connection | undefined;
-    if (!previous && room.members.size >= maxRoomConnections) {
-      room.checkIdle();
-      return refuseSocket(ws, "ROOM_FULL", `room has ${maxRoomConnections} connections`);
-    }
-    if (previous) end(previous, "replaced", "SESSION_REPLACED", "the same connectionId connected again");
-    cancelGhost(room, cid);
-    const epoch = Math.max(parsed.epoch + 1, (peer?.epoch ?? 0) + 1, (known?.epoch ?? 0) + 1, 1);
+    const { connectionId: cid, epoch, peer, replaces } = admission;
+    if (replaces) end(replaces, "replaced", "SESSION_REPLACED", "the same connectionId connected again");
+    ghosts.cancel(room, cid);
     const conn = createConnection({
       ws,
       room,
@@ -331,7 +314,7 @@ export function createEdge(options: EdgeOptions): Edge {
       now: monotonicNow(),
     });
     connectionCount++;
-    conn.heartbeatSlice = nextHeartbeatSlice++ % slices;
+    liveness.assign(conn);
     armExpiry(conn);
     ws.send(
       encode({
@@ -420,31 +403,17 @@ export function createEdge(options: EdgeOptions): Edge {
     });
   };
 
-  // Liveness (docs/ARCHITECTURE.md#the-edge): two pings without a pong (or any message) expire. Each
-  // connection is pinged every heartbeatMs, but the sockets are spread over
-  // HEARTBEAT_SLICES ticks of the interval: pinging 10 000 sockets in one loop
-  // stalled the event loop ~100 ms every 2 s (S5 benchmark p95 103 ms at 0.2 Hz).
-  let heartbeatTick = 0;
-  const heartbeat = setInterval(() => {
-    const slice = heartbeatTick++ % slices;
-    const dead: Connection[] = []; // ended after the walk: ending one changes room.members
-    for (const room of rooms.values()) {
-      for (const member of room.members.values()) {
-        const conn = member as Connection;
-        if (conn.heartbeatSlice !== slice) continue;
-        if (conn.missedPongs >= 2) dead.push(conn);
-        else {
-          conn.missedPongs++;
-          conn.ws.ping();
-        }
-      }
-    }
-    for (const conn of dead) {
+  const liveness = createLiveness<Connection>({
+    heartbeatMs,
+    clock,
+    members: function* () {
+      for (const room of rooms.values()) yield* room.members.values();
+    },
+    expire(conn) {
       end(conn, "expired");
       conn.ws.terminate();
-    }
-  }, heartbeatMs / slices);
-  heartbeat.unref();
+    },
+  });
 
   return {
     handleUpgrade(req, socket, head) {
@@ -461,8 +430,7 @@ export function createEdge(options: EdgeOptions): Edge {
     revoke(check) {
       let closed = 0;
       for (const room of [...rooms.values()]) {
-        for (const member of [...room.members.values()]) {
-          const conn = member as Connection;
+        for (const conn of [...room.members.values()]) {
           const code = check(conn);
           if (code === undefined) continue;
           end(conn, "left", code, "no longer enabled for this plan or organisation");
@@ -485,14 +453,13 @@ export function createEdge(options: EdgeOptions): Edge {
     },
     async close() {
       shuttingDown = true;
-      clearInterval(heartbeat);
+      liveness.stop();
       stalls.stop();
       for (const room of [...rooms.values()]) {
         for (const member of [...room.members.values()]) {
-          end(member as Connection, "shutdown", "SERVER_SHUTTING_DOWN", "server is shutting down");
+          end(member, "shutdown", "SERVER_SHUTTING_DOWN", "server is shutting down");
         }
       }
-      for (const ghost of ghosts.values()) clearTimeout(ghost.timer);
       ghosts.clear();
       for (const ws of sockets) {
         if (ws.readyState === ws.OPEN) {

@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { createFakeClock } from "../test-support/fake-clock.js";
+import { createLiveness, HEARTBEAT_SLICES, type LiveMember } from "./liveness.js";
+
+function member(): LiveMember & { pings: number } {
+  const m = { heartbeatSlice: 0, missedPongs: 0, pings: 0, ws: { ping: () => m.pings++ } };
+  return m;
+}
+
+describe("createLiveness", () => {
+  it("pings each member once per interval, spread over the slices, and expires one after two missed pongs", async () => {
+    const clock = createFakeClock();
+    const members = Array.from({ length: 40 }, member);
+    const expired: LiveMember[] = [];
+    const live = createLiveness({
+      heartbeatMs: 2000,
+      clock,
+      members: () => members,
+      expire: (m) => expired.push(m),
+    });
+    for (const m of members) live.assign(m);
+    expect(new Set(members.map((m) => m.heartbeatSlice)).size).toBe(HEARTBEAT_SLICES);
+    await clock.advance(100); // one tick: one slice of 40 / 20 = 2 members
+    expect(members.filter((m) => m.pings === 1)).toHaveLength(2);
+    await clock.advance(1900); // the rest of the interval: everyone once
+    expect(members.every((m) => m.pings === 1)).toBe(true);
+    // The first member answers (a pong or a message resets missedPongs); the others stay silent.
+    members[0]!.missedPongs = 0;
+    await clock.advance(2000);
+    expect(expired).toEqual([]);
+    await clock.advance(2000); // third tick of their slice: two pings unanswered
+    expect(expired).toHaveLength(39);
+    expect(expired).not.toContain(members[0]);
+    live.stop();
+    expect(clock.pending).toBe(0);
+  });
+
+  it("uses fewer slices for a short interval (tests), never less than one", async () => {
+    const clock = createFakeClock();
+    const m = member();
+    const live = createLiveness({ heartbeatMs: 20, clock, members: () => [m], expire: () => {} });
+    live.assign(m);
+    await clock.advance(20);
+    expect(m.pings).toBe(1);
+    live.stop();
+  });
+});

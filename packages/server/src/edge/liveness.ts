@@ -1,0 +1,63 @@
+// Liveness (docs/ARCHITECTURE.md#the-edge): every connection is pinged every
+// heartbeatMs and expires after two pings without a pong (or any message, which
+// resets `missedPongs` too). The sockets are spread over HEARTBEAT_SLICES ticks of
+// the interval: pinging 10 000 sockets in one loop stalled the event loop ~100 ms
+// every 2 s (S5 benchmark p95 103 ms at 0.2 Hz, docs/BENCHMARKS.md).
+import type { Clock, TimerHandle } from "../ops/clock.js";
+
+/** Ticks per heartbeat interval over which pings are spread (2 s / 20 = one tick per 100 ms). */
+export const HEARTBEAT_SLICES = 20;
+/** Pings without an answer after which a connection is dead. */
+export const MAX_MISSED_PONGS = 2;
+
+/** What liveness needs of a connection. */
+export interface LiveMember {
+  /** Which tick of the interval pings it (assigned round-robin). */
+  heartbeatSlice: number;
+  /** Pings sent since the last pong or message. */
+  missedPongs: number;
+  readonly ws: { ping(): void };
+}
+
+export interface LivenessOptions<M extends LiveMember> {
+  readonly heartbeatMs: number;
+  readonly clock: Clock;
+  /** Every live member, walked once per tick (only this tick's slice is pinged). */
+  readonly members: () => Iterable<M>;
+  /** A member that missed its pongs: ended after the walk (ending one changes the member lists). */
+  readonly expire: (member: M) => void;
+}
+
+export interface Liveness<M extends LiveMember> {
+  /** Puts a new member in the next slice, round-robin, so slices stay even. */
+  assign(member: M): void;
+  stop(): void;
+}
+
+export function createLiveness<M extends LiveMember>(options: LivenessOptions<M>): Liveness<M> {
+  const { heartbeatMs, clock } = options;
+  const slices = Math.max(1, Math.min(HEARTBEAT_SLICES, Math.floor(heartbeatMs / 10)));
+  let nextSlice = 0;
+  let tick = 0;
+  const timer: TimerHandle = clock.setInterval(() => {
+    const slice = tick++ % slices;
+    const dead: M[] = [];
+    for (const m of options.members()) {
+      if (m.heartbeatSlice !== slice) continue;
+      if (m.missedPongs >= MAX_MISSED_PONGS) dead.push(m);
+      else {
+        m.missedPongs++;
+        m.ws.ping();
+      }
+    }
+    for (const m of dead) options.expire(m);
+  }, heartbeatMs / slices);
+  return {
+    assign(member) {
+      member.heartbeatSlice = nextSlice++ % slices;
+    },
+    stop() {
+      clock.clearInterval(timer);
+    },
+  };
+}
