@@ -25,6 +25,7 @@ import {
 } from "@collabblocks/protocol";
 import type { WebSocket } from "ws";
 import type { EntryQueue } from "../limits/coalesce.js";
+import { type RttBudget, takeRttReport } from "../limits/rtt-budget.js";
 import {
   createTokenBucket,
   type TokenBucket,
@@ -128,6 +129,8 @@ export interface Connection extends RoomMember {
   readonly views: TokenBucket;
   strikes: number;
   strikeWindowStart: number;
+  /** What this connection may still feed into `presence_rtt_ms` (limits/rtt-budget.ts). */
+  readonly rtt: RttBudget;
   /** Pings sent since the last pong or message. */
   missedPongs: number;
   /** Which tick of the heartbeat interval pings this connection (edge.ts spreads pings). */
@@ -174,6 +177,7 @@ export function createConnection(init: ConnectionInit): Connection {
     views: createTokenBucket(VIEW_BUCKET, init.now),
     strikes: 0,
     strikeWindowStart: init.now,
+    rtt: { lastAt: init.now },
     missedPongs: 0,
     heartbeatSlice: 0,
     ended: undefined,
@@ -297,11 +301,17 @@ export function handleMessage(
     case MessageType.AUTH:
       hooks.renew(conn, msg.token);
       return;
-    case MessageType.RTT_REPORT:
-      if (!hooks.observeRtt(msg.counts)) {
+    case MessageType.RTT_REPORT: {
+      const samples = msg.counts.reduce((a, b) => a + b, 0);
+      const verdict = takeRttReport(conn.rtt, samples, hooks.now());
+      if (verdict === "too-soon") refuse(conn, hooks, "RATE_LIMITED", "RTT reports at most once a second");
+      else if (verdict === "too-many")
+        refuse(conn, hooks, "MALFORMED_MESSAGE", "RTT report has more round trips than patches were allowed");
+      else if (!hooks.observeRtt(msg.counts)) {
         refuse(conn, hooks, "MALFORMED_MESSAGE", "RTT report must have one count per bucket plus +Inf");
       }
       return;
+    }
     default:
       assertNever(msg);
   }

@@ -103,12 +103,36 @@ describe("control messages", () => {
     await c.ready;
     const counts = new Array(RTT_BUCKETS_MS.length + 1).fill(0);
     counts[2] = 4;
+    await new Promise((r) => setTimeout(r, 1100)); // reports come at most once a second after the join
     c.send({ type: MessageType.RTT_REPORT, counts });
     c.send({ type: MessageType.PING, t: 0 }); // a round trip, so the report has been handled
     await new Promise((r) => setTimeout(r, 100));
     const text = await (await fetch(`${server.url}/metrics`)).text();
     expect(text).toContain("presence_rtt_ms_count 4");
     expect(text).toContain('presence_rtt_ms_bucket{le="5"} 4');
+  });
+});
+
+describe("metrics poisoning", () => {
+  it("lets one connection feed presence_rtt_ms only what an honest client could measure", async () => {
+    const server = await start();
+    const c = await open(server, "r", "attacker");
+    await c.ready;
+    await new Promise((r) => setTimeout(r, 1100));
+    const flood = new Array(RTT_BUCKETS_MS.length + 1).fill(0);
+    flood[RTT_BUCKETS_MS.length] = 10_000; // 10 000 "slow" round trips a report
+    // 10 reports: inside the control-message burst, so each one reaches the RTT budget.
+    for (let i = 0; i < 10; i++) c.send({ type: MessageType.RTT_REPORT, counts: flood });
+    const honest = new Array(RTT_BUCKETS_MS.length + 1).fill(0);
+    honest[1] = 20; // one second's worth of patches
+    c.send({ type: MessageType.RTT_REPORT, counts: honest });
+    c.send({ type: MessageType.PING, t: 0 });
+    await c.waitFor(() => c.errors.length >= 10, 5000, "every refusal");
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const count = Number(/presence_rtt_ms_count (\d+)/.exec(text)?.[1]);
+    expect(count).toBe(20); // the flood moved nothing; the one plausible report counted
+    expect(c.errors.map((e) => e.code)).toEqual(new Array(10).fill("MALFORMED_MESSAGE"));
+    expect(c.ws.readyState).toBe(c.ws.OPEN);
   });
 });
 

@@ -85,6 +85,20 @@ describe("http endpoints", () => {
     expect((await fetch(`${url}/..%2F..%2Fetc%2Fhostname.txt`)).status).toBe(404);
   });
 
+  it("answers a malformed percent-encoded path with 400 and logs nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cb-static-"));
+    writeFileSync(join(dir, "index.html"), "<p>demo</p>");
+    const logged: unknown[] = [];
+    const logger = createSilentLogger();
+    logger.error = ((...args: unknown[]) => logged.push(args)) as typeof logger.error;
+    const url = await serve({ staticDir: dir, logger });
+    for (const path of ["/%", "/%zz/x", "/a%E0%A4%A"]) {
+      const res = await fetch(`${url}${path}`);
+      expect(res.status, path).toBe(400);
+    }
+    expect(logged).toEqual([]);
+  });
+
   it("serves the placeholder page when asked and there is no demo", async () => {
     const url = await serve({ placeholder: true });
     expect(await (await fetch(`${url}/`)).text()).toContain("CollabBlocks Presence");

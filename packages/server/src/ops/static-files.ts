@@ -36,7 +36,15 @@ export const PLACEHOLDER_HTML = `<!doctype html>
 
 /** Serves `url` from `root`; returns false when nothing matched (the caller answers 404). */
 export async function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-  const pathname = decodeURIComponent((req.url ?? "/").split("?")[0] ?? "/");
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent((req.url ?? "/").split("?")[0] ?? "/");
+  } catch {
+    // Malformed percent-encoding (`GET /%`): the client's mistake, answered 400, not logged.
+    res.writeHead(400, { "content-type": "text/plain; charset=utf-8" });
+    res.end("bad path: malformed percent-encoding");
+    return true;
+  }
   const relative = normalize(pathname).replace(/^([/\\])+/, "");
   const base = normalize(root + sep);
   let file = join(base, relative);
