@@ -118,4 +118,39 @@ describe("parseCli", () => {
     });
     expect(parseCli(["pod", "--grpc-port", "70000"], {})).toMatchObject({ kind: "error" });
   });
+
+  it("keeps dev on loopback and out of production unless told otherwise", () => {
+    expect(parseCli(["dev", "--host", "0.0.0.0"], {})).toMatchObject({
+      kind: "error",
+      message: expect.stringContaining("--insecure-dev-public"),
+    });
+    expect(parseCli(["dev"], { NODE_ENV: "production" })).toMatchObject({
+      kind: "error",
+      message: expect.stringContaining("NODE_ENV=production"),
+    });
+    expect(parseCli(["dev", "--host", "0.0.0.0", "--insecure-dev-public"], {})).toMatchObject({
+      kind: "run",
+      config: { host: "0.0.0.0", insecureDevPublic: true },
+    });
+    expect(parseCli(["dev", "--host", "::1"], {})).toMatchObject({ kind: "run" });
+    expect(
+      parseCli(["serve", "--jwks-url", "https://a.example/j", "--insecure-dev-public"], {}),
+    ).toMatchObject({
+      kind: "error",
+      message: "--insecure-dev-public applies to dev only",
+    });
+  });
+
+  it("takes exact origins for --dev-allow-origin and refuses anything else", () => {
+    expect(
+      parseCli(["dev", "--dev-allow-origin", "https://app.example,http://localhost:5173"], {}),
+    ).toMatchObject({
+      kind: "run",
+      config: { devAllowOrigins: ["https://app.example", "http://localhost:5173"] },
+    });
+    expect(parseCli(["dev", "--dev-allow-origin", "https://app.example/path"], {})).toMatchObject({
+      kind: "error",
+    });
+    expect(parseCli(["dev", "--dev-allow-origin", "*"], {})).toMatchObject({ kind: "error" });
+  });
 });

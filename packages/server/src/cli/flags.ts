@@ -59,9 +59,14 @@ export interface CliConfig {
   readonly shadowRoomPrefix: string | undefined;
   /** Shadow traffic: mirror sockets at most. */
   readonly shadowMaxConnections: number;
+  /** `dev` on a non-loopback interface, knowingly (`--insecure-dev-public`). */
+  readonly insecureDevPublic: boolean;
+  /** Origins besides loopback ones that may call the dev token endpoint (`--dev-allow-origin`). */
+  readonly devAllowOrigins: readonly string[];
 }
 
-type Kind = "int" | "string" | "url";
+/** `switch`: a boolean flag that takes no value (`--name`, or `--name=true|false`; env `1`/`true`). */
+type Kind = "int" | "string" | "url" | "switch";
 type Value = number | string;
 
 /**
@@ -221,7 +226,21 @@ export const FLAGS: readonly FlagSpec[] = [
     help: "shadow: mirror sockets at most; more connections are not mirrored",
     default: { value: DEFAULT_SHADOW_MAX_CONNECTIONS },
   },
+  {
+    name: "insecure-dev-public",
+    kind: "switch",
+    help: "dev: allow a non-loopback --host (anyone who reaches it can mint tokens)",
+    default: { value: "false" },
+  },
+  {
+    name: "dev-allow-origin",
+    kind: "string",
+    help: "dev: origins besides localhost/127.0.0.1/[::1] that may call POST /v1/dev/token, comma-separated",
+  },
 ];
+
+/** Interfaces `dev` binds without --insecure-dev-public. */
+export const LOOPBACK_HOSTS: readonly string[] = ["127.0.0.1", "::1", "localhost"];
 
 export function envName(flag: string): string {
   return `COLLABBLOCKS_${flag.toUpperCase().replace(/-/g, "_")}`;
@@ -262,9 +281,48 @@ Flags (each also from the environment variable shown):
 ${FLAGS.map(helpLine).join("\n")}
 
 Endpoints: GET /healthz, /readyz, /metrics; WebSocket /v1/rooms/{roomId}?token=JWT
-Ready: one JSON line on stdout {"event":"listening","role":"all","url":"http://HOST:PORT"}
+Ready: one JSON line on stdout {"event":"listening","role":"all","url":"http://HOST:PORT","bind":"HOST"}
   (role "pod" or "edge" in split mode; a pod adds "grpc":"HOST:P")
 `;
+
+/**
+ * `dev` mints tokens for anyone who asks: it refuses production and, unless told
+ * so explicitly, any interface other than loopback (docs/OPERATIONS.md#running-modes).
+ */
+function checkDevSafety(
+  host: string,
+  insecurePublic: boolean,
+  env: Readonly<Record<string, string | undefined>>,
+): void {
+  if (env.NODE_ENV === "production") {
+    throw new Error("dev refuses NODE_ENV=production: it mints tokens for anyone (use serve --jwks-url)");
+  }
+  if (!LOOPBACK_HOSTS.includes(host) && !insecurePublic) {
+    throw new Error(
+      `dev binds loopback only; --host ${host} needs --insecure-dev-public (anyone who reaches it can mint tokens)`,
+    );
+  }
+}
+
+/** `https://app.example,http://localhost:5173` → exact origins; anything else is one error line. */
+function parseOrigins(list: string): string[] {
+  return list
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean)
+    .map((o) => {
+      let url: URL;
+      try {
+        url = new URL(o);
+      } catch {
+        throw new Error(`--dev-allow-origin: ${o} is not an origin`);
+      }
+      if ((url.protocol !== "http:" && url.protocol !== "https:") || url.origin !== o.replace(/\/$/, "")) {
+        throw new Error(`--dev-allow-origin: ${o} is not an http(s) origin (scheme://host[:port])`);
+      }
+      return url.origin;
+    });
+}
 
 export type ParseResult =
   | { readonly kind: "run"; readonly config: CliConfig }
@@ -272,6 +330,11 @@ export type ParseResult =
   | { readonly kind: "error"; readonly message: string };
 
 function convert(spec: FlagSpec, raw: string, source: string): number | string {
+  if (spec.kind === "switch") {
+    if (raw === "1" || raw === "true") return "true";
+    if (raw === "0" || raw === "false") return "false";
+    throw new Error(`${source} must be true or false`);
+  }
   if (spec.kind === "int") {
     const n = Number(raw);
     if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n))
@@ -315,6 +378,7 @@ export function parseCli(
       if (!spec) throw new Error(`unknown flag --${name} (see --help)`);
       let raw: string | undefined;
       if (eq !== -1) raw = arg.slice(eq + 1);
+      else if (spec.kind === "switch") raw = "true";
       else {
         raw = argv[i + 1];
         i++;
@@ -397,6 +461,13 @@ export function parseCli(
     const list = (name: string) =>
       values.has(name) ? parseNameList(values.get(name) as string, `--${name}`) : undefined;
     const prefix = values.get("shadow-room-prefix") as string | undefined;
+    const insecureDevPublic = get<string>("insecure-dev-public") === "true";
+    const devGiven = ["insecure-dev-public", "dev-allow-origin"].find((n) => values.has(n));
+    if (cmd !== "dev" && devGiven !== undefined) throw new Error(`--${devGiven} applies to dev only`);
+    if (cmd === "dev") checkDevSafety(get<string>("host"), insecureDevPublic, env);
+    const devAllowOrigins = values.has("dev-allow-origin")
+      ? parseOrigins(values.get("dev-allow-origin") as string)
+      : [];
     const logLevel = get<string>("log-level");
     if (!isLogLevel(logLevel)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
     return {
@@ -426,6 +497,8 @@ export function parseCli(
         shadowKid: values.get("shadow-kid") as string | undefined,
         shadowRoomPrefix: prefix === undefined ? undefined : checkShadowRoomPrefix(prefix),
         shadowMaxConnections: get("shadow-max-connections"),
+        insecureDevPublic,
+        devAllowOrigins,
       },
     };
   } catch (err) {

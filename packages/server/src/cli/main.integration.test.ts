@@ -99,12 +99,37 @@ describe("collabblocks CLI", () => {
     [["dev", "--deny-ips", "10.0.0.0/99"], /deny-ips/],
     [["dev", "--bogus"], /unknown flag/],
     [["dev", "--static-dir", "/nonexistent/dir"], /static-dir/],
+    [["dev", "--host", "0.0.0.0"], /--insecure-dev-public/],
   ])("exits 2 with one line for bad config %j", async (args, pattern) => {
     const p = start(args as string[]);
     expect((await p.exited).code).toBe(2);
     const lines = p.stderr().trim().split("\n");
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(pattern);
+  });
+
+  it("refuses dev under NODE_ENV=production, and warns loudly when told to bind every interface", async () => {
+    const prod = start(["dev", "--port", "0"], { NODE_ENV: "production" });
+    expect((await prod.exited).code).toBe(2);
+    expect(prod.stderr()).toMatch(/NODE_ENV=production/);
+    const open = start([
+      "dev",
+      "--port",
+      "0",
+      "--host",
+      "0.0.0.0",
+      "--insecure-dev-public",
+      "--log-level",
+      "silent",
+    ]);
+    expect(JSON.parse(await open.firstLine)).toMatchObject({ event: "listening", bind: "0.0.0.0" });
+    await waitUntil(
+      "the warning",
+      async () => /WARNING: dev is listening on 0\.0\.0\.0/.test(open.stderr()),
+      5000,
+    );
+    open.child.kill("SIGTERM");
+    expect((await open.exited).code).toBe(0);
   });
 
   it("prints help", async () => {

@@ -9,7 +9,7 @@ import { parseDenyList, splitDenyList } from "../limits/ip-filter.js";
 import { createLogger } from "../ops/logger.js";
 import { defaultPodId } from "../ops/process-id.js";
 import { createPresenceServer } from "../roles/presence-server.js";
-import { type CliConfig, HELP, parseCli } from "./flags.js";
+import { type CliConfig, HELP, LOOPBACK_HOSTS, parseCli } from "./flags.js";
 import { prepareRollout, type Rollout } from "./rollout.js";
 import { edgeOptionsFromCli, startSplitRole } from "./split-cli.js";
 
@@ -120,6 +120,7 @@ async function run(config: CliConfig): Promise<void> {
         maxRooms: config.maxRooms,
         staticDir,
         placeholderPage: config.command === "dev",
+        devAllowOrigins: config.devAllowOrigins,
         logger,
         podId,
         bus,
@@ -132,8 +133,13 @@ async function run(config: CliConfig): Promise<void> {
     throw err;
   }
   process.stdout.write(
-    `${JSON.stringify(listening ?? { event: "listening", role: "all", url: server.url })}\n`,
+    `${JSON.stringify(listening ?? { event: "listening", role: "all", url: server.url, bind: config.host })}\n`,
   );
+  if (config.command === "dev" && config.insecureDevPublic && !LOOPBACK_HOSTS.includes(config.host)) {
+    const warning = `dev is listening on ${config.host}: anyone who can reach port ${config.port} can mint tokens and join any room`;
+    process.stderr.write(`collabblocks: WARNING: ${warning}\n`);
+    logger.warn({ bind: config.host }, warning);
+  }
   logger.info({ url: server.url, podId: server.podId, command: config.command }, "listening");
 
   const live = server;

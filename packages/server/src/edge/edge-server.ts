@@ -57,7 +57,10 @@ export interface EdgeServerDeps {
     readonly backlog?: () => number;
   };
   /** Extra HTTP endpoints (the dev issuer, static files). */
-  readonly http?: Pick<HttpOptions, "devIssuer" | "simulator" | "staticDir" | "placeholder">;
+  readonly http?: Pick<
+    HttpOptions,
+    "devIssuer" | "simulator" | "devAllowOrigins" | "staticDir" | "placeholder"
+  >;
   /** Undoes what the caller started when the port cannot be bound, before the error is rethrown. */
   readonly onListenError?: () => void;
 }

@@ -41,9 +41,12 @@ describe("http endpoints", () => {
 
   it("issues dev tokens with CORS and validates the request", async () => {
     const url = await serve({ devIssuer: await createDevIssuer() });
-    const pre = await fetch(`${url}/v1/dev/token`, { method: "OPTIONS" });
+    const pre = await fetch(`${url}/v1/dev/token`, {
+      method: "OPTIONS",
+      headers: { origin: "http://localhost:5173" },
+    });
     expect(pre.status).toBe(204);
-    expect(pre.headers.get("access-control-allow-origin")).toBe("*");
+    expect(pre.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
     const ok = await fetch(`${url}/v1/dev/token`, {
       method: "POST",
       body: JSON.stringify({ room: "r-1", user: "alice", info: { name: "A" } }),
@@ -61,6 +64,26 @@ describe("http endpoints", () => {
       expect((await fetch(`${url}/v1/dev/token`, { method: "POST", body })).status).toBe(400);
     }
     expect((await fetch(`${url}/v1/dev/token`)).status).toBe(405);
+  });
+
+  it("refuses the dev endpoints to pages of other sites, unless their origin is allowed", async () => {
+    const issuer = await createDevIssuer();
+    const url = await serve({ devIssuer: issuer, devAllowOrigins: ["https://app.example"] });
+    const post = (origin: string) =>
+      fetch(`${url}/v1/dev/token`, {
+        method: "POST",
+        headers: { origin },
+        body: JSON.stringify({ room: "r-1", user: "mallory" }),
+      });
+    const evil = await post("https://evil.example");
+    expect(evil.status).toBe(403);
+    expect(evil.headers.get("access-control-allow-origin")).toBeNull();
+    expect((await post("http://localhost.evil.example")).status).toBe(403);
+    for (const origin of ["http://127.0.0.1:8787", "http://[::1]:3000", "https://app.example"]) {
+      const ok = await post(origin);
+      expect(ok.status, origin).toBe(200);
+      expect(ok.headers.get("access-control-allow-origin")).toBe(origin);
+    }
   });
 
   it("has no dev endpoints without a dev issuer", async () => {

@@ -18,6 +18,8 @@ export interface HttpOptions {
   readonly devIssuer?: DevIssuer;
   /** Dev mode: simulated participants (`POST /v1/dev/simulate`). */
   readonly simulator?: Simulator;
+  /** Dev mode: origins besides loopback ones whose pages may call the dev endpoints (`--dev-allow-origin`). */
+  readonly devAllowOrigins?: readonly string[];
   /** Directory served at `/`; undefined = the placeholder page (dev) or 404 (serve). */
   readonly staticDir?: string;
   readonly placeholder?: boolean;
@@ -46,12 +48,26 @@ function json(
   res.end(text);
 }
 
-const CORS = {
-  "access-control-allow-origin": "*",
-  "access-control-allow-methods": "POST, OPTIONS",
-  "access-control-allow-headers": "content-type",
-  "access-control-max-age": "600",
-};
+/**
+ * The dev endpoints mint tokens: a page from any other site must not be able to
+ * call them from a developer's browser. Allowed: no Origin (curl, the SDK on Node),
+ * loopback origins on any port (the demo, an app on a Vite dev server) and the
+ * `--dev-allow-origin` list; anything else gets 403.
+ */
+const LOOPBACK_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
+
+function devCors(req: IncomingMessage, allowed: readonly string[]): Record<string, string> | undefined {
+  const origin = req.headers.origin;
+  if (origin === undefined) return {};
+  if (!LOOPBACK_ORIGIN.test(origin) && !allowed.includes(origin)) return undefined;
+  return {
+    "access-control-allow-origin": origin,
+    vary: "Origin",
+    "access-control-allow-methods": "POST, OPTIONS",
+    "access-control-allow-headers": "content-type",
+    "access-control-max-age": "600",
+  };
+}
 
 function readBody(req: IncomingMessage): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
@@ -93,44 +109,54 @@ function parseDevTokenRequest(
 }
 
 /** `POST /v1/dev/simulate {room, count?, clear?}`: adds (or clears) simulated participants. */
-async function simulate(sim: Simulator, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function simulate(
+  sim: Simulator,
+  req: IncomingMessage,
+  res: ServerResponse,
+  cors: Record<string, string>,
+): Promise<void> {
   const text = await readBody(req);
-  if (text === undefined) return json(res, 413, { error: "body too large" }, CORS);
+  if (text === undefined) return json(res, 413, { error: "body too large" }, cors);
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    return json(res, 400, { error: "body is not JSON" }, CORS);
+    return json(res, 400, { error: "body is not JSON" }, cors);
   }
   const { room, count, clear } = (typeof body === "object" && body !== null ? body : {}) as Record<
     string,
     unknown
   >;
   if (typeof room !== "string" || !isValidRoomId(room)) {
-    return json(res, 400, { error: "room must match [A-Za-z0-9._:-]{1,128}" }, CORS);
+    return json(res, 400, { error: "room must match [A-Za-z0-9._:-]{1,128}" }, cors);
   }
   if (clear === true) {
     sim.clear(room);
-    return json(res, 200, { room, simulated: 0 }, CORS);
+    return json(res, 200, { room, simulated: 0 }, cors);
   }
   if (count !== undefined && (typeof count !== "number" || !Number.isSafeInteger(count) || count < 0)) {
-    return json(res, 400, { error: "count must be a non-negative integer" }, CORS);
+    return json(res, 400, { error: "count must be a non-negative integer" }, cors);
   }
-  json(res, 200, { room, simulated: await sim.add(room, (count as number | undefined) ?? 0) }, CORS);
+  json(res, 200, { room, simulated: await sim.add(room, (count as number | undefined) ?? 0) }, cors);
 }
 
-async function devToken(issuer: DevIssuer, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function devToken(
+  issuer: DevIssuer,
+  req: IncomingMessage,
+  res: ServerResponse,
+  cors: Record<string, string>,
+): Promise<void> {
   const text = await readBody(req);
-  if (text === undefined) return json(res, 413, { error: "body too large" }, CORS);
+  if (text === undefined) return json(res, 413, { error: "body too large" }, cors);
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    return json(res, 400, { error: "body is not JSON" }, CORS);
+    return json(res, 400, { error: "body is not JSON" }, cors);
   }
   const parsed = parseDevTokenRequest(body);
-  if (typeof parsed === "string") return json(res, 400, { error: parsed }, CORS);
-  json(res, 200, { token: await issuer.issue(parsed) }, { ...CORS, "cache-control": "no-store" });
+  if (typeof parsed === "string") return json(res, 400, { error: parsed }, cors);
+  json(res, 200, { token: await issuer.issue(parsed) }, { ...cors, "cache-control": "no-store" });
 }
 
 export function createHttpHandler(options: HttpOptions): RequestListener {
@@ -152,26 +178,20 @@ export function createHttpHandler(options: HttpOptions): RequestListener {
     if (devIssuer && path === "/.well-known/jwks.json") {
       return json(res, 200, devIssuer.jwks, { "access-control-allow-origin": "*" });
     }
-    if (devIssuer && path === "/v1/dev/token") {
+    if (devIssuer && (path === "/v1/dev/token" || (options.simulator && path === "/v1/dev/simulate"))) {
+      const cors = devCors(req, options.devAllowOrigins ?? []);
+      if (cors === undefined) return json(res, 403, { error: "origin not allowed for dev endpoints" });
       if (method === "OPTIONS") {
-        res.writeHead(204, CORS);
+        res.writeHead(204, cors);
         res.end();
         return;
       }
       if (method !== "POST")
-        return json(res, 405, { error: "use POST" }, { allow: "POST, OPTIONS", ...CORS });
-      return devToken(devIssuer, req, res);
+        return json(res, 405, { error: "use POST" }, { allow: "POST, OPTIONS", ...cors });
+      if (path === "/v1/dev/token") return devToken(devIssuer, req, res, cors);
+      return simulate(options.simulator as Simulator, req, res, cors);
     }
-    if (options.simulator && path === "/v1/dev/simulate") {
-      if (method === "OPTIONS") {
-        res.writeHead(204, CORS);
-        res.end();
-        return;
-      }
-      if (method !== "POST")
-        return json(res, 405, { error: "use POST" }, { allow: "POST, OPTIONS", ...CORS });
-      return simulate(options.simulator, req, res);
-    }
+
     if (method === "GET" || method === "HEAD") {
       if (options.staticDir !== undefined && (await serveStatic(options.staticDir, req, res))) return;
       if (options.placeholder && (path === "/" || path === "/index.html")) {

@@ -23,6 +23,8 @@ export interface PresenceServerOptions extends EdgeServerOptions {
   readonly maxRooms?: number;
   /** Directory served at `/`. */
   readonly staticDir?: string;
+  /** Dev: origins besides loopback ones allowed to call the dev endpoints (`--dev-allow-origin`). */
+  readonly devAllowOrigins?: readonly string[];
   /** Serve the placeholder page at `/` when there is no static dir (dev). */
   readonly placeholderPage?: boolean;
   readonly logger?: Logger;
@@ -68,7 +70,13 @@ export async function createPresenceServer(options: PresenceServerOptions): Prom
       evictions: () => pod.manager.evictions,
       redisLag: () => options.bus?.lag?.() ?? 0,
     },
-    http: { devIssuer, simulator, staticDir: options.staticDir, placeholder: options.placeholderPage },
+    http: {
+      devIssuer,
+      simulator,
+      devAllowOrigins: options.devAllowOrigins,
+      staticDir: options.staticDir,
+      placeholder: options.placeholderPage,
+    },
   }).catch(async (err: unknown) => {
     await pod.close();
     throw err;
