@@ -22,6 +22,7 @@ export const PRESENCE_METRICS: readonly MetricSpec[] = [
   { name: "presence_stream_backlog", type: "gauge", labels: [] },
   { name: "presence_redis_lag", type: "gauge", labels: [] },
   { name: "presence_lru_evictions_total", type: "counter", labels: [] },
+  { name: "presence_jwks_stale_total", type: "counter", labels: [] },
   { name: "presence_connections", type: "gauge", labels: [] },
   { name: "presence_rooms", type: "gauge", labels: [] },
   { name: "presence_updates_in_total", type: "counter", labels: [] },

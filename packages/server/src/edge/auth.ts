@@ -10,14 +10,9 @@ import {
   MAX_TOKEN_LIFETIME_S,
   TOKEN_LEEWAY_S,
 } from "@collabblocks/protocol";
-import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { createJwksKeys, type JwksKeys } from "./jwks-keys.js";
 
-/** JWKS cache lifetime, ms (docs/ARCHITECTURE.md#the-edge: 10 min). */
-export const JWKS_CACHE_MAX_AGE_MS = 10 * 60 * 1000;
-/** Least time between two JWKS refetches caused by an unknown `kid`, ms (bounds refetch storms). */
-export const JWKS_COOLDOWN_MS = 30 * 1000;
-/** JWKS fetch timeout, ms. */
-export const JWKS_TIMEOUT_MS = 5000;
 const MAX_SUB_LENGTH = 256;
 const MAX_PLAN_LENGTH = 64;
 
@@ -41,6 +36,8 @@ export type VerifyResult =
 export interface TokenVerifier {
   /** Verifies a token for a room. Never throws. */
   verify(token: string, roomId: string): Promise<VerifyResult>;
+  /** Verifications served from the last good JWKS while its host failed (0 without a JWKS URL). */
+  readonly jwksStaleUses: number;
 }
 
 export interface TokenVerifierOptions {
@@ -68,14 +65,9 @@ function codeForError(err: unknown): VerifyResult {
 
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const now = options.now ?? Date.now;
-  const getKey =
-    "jwksUrl" in options.keys
-      ? createRemoteJWKSet(new URL(options.keys.jwksUrl), {
-          cacheMaxAge: JWKS_CACHE_MAX_AGE_MS,
-          cooldownDuration: JWKS_COOLDOWN_MS,
-          timeoutDuration: JWKS_TIMEOUT_MS,
-        })
-      : options.keys.getKey;
+  const jwks: JwksKeys | undefined =
+    "jwksUrl" in options.keys ? createJwksKeys(new URL(options.keys.jwksUrl), now) : undefined;
+  const getKey: JWTVerifyGetKey = jwks ?? (options.keys as { getKey: JWTVerifyGetKey }).getKey;
 
   const check = (payload: JWTPayload, roomId: string): VerifyResult => {
     const { sub, room, plan, org, info, iat, exp } = payload as Record<string, unknown>;
@@ -111,6 +103,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   };
 
   return {
+    get jwksStaleUses() {
+      return jwks?.staleUses ?? 0;
+    },
     async verify(token, roomId) {
       try {
         const { payload } = await jwtVerify(token, getKey, {

@@ -94,6 +94,7 @@ export async function createEdgeServer(
       connections: () => edge?.connections ?? 0,
       rooms: sources.rooms ?? (() => edge?.rooms ?? 0),
       backlog: () => (edge?.backlog() ?? 0) + (sources.backlog?.() ?? 0),
+      jwksStale: () => verifier.jwksStaleUses,
     },
     { defaultMetrics: options.defaultMetrics },
   );

@@ -36,6 +36,8 @@ export interface MetricsSources {
   readonly evictions: () => number;
   /** Largest consumer-group lag among this pod's groups (0 until there is a Redis bus). */
   readonly redisLag?: () => number;
+  /** Token verifications served from the last good JWKS while its host failed (edges with --jwks-url). */
+  readonly jwksStale?: () => number;
 }
 
 export interface Metrics {
@@ -125,6 +127,12 @@ export function createMetrics(sources: MetricsSources, options: { defaultMetrics
   gaugeFrom(registry, "presence_connections", "Live WebSocket connections", sources.connections);
   gaugeFrom(registry, "presence_rooms", "Rooms in memory", sources.rooms);
   counterFrom(registry, "presence_lru_evictions_total", "Rooms evicted by the LRU", sources.evictions);
+  counterFrom(
+    registry,
+    "presence_jwks_stale_total",
+    "Tokens verified with the last good JWKS while the JWKS host failed",
+    () => sources.jwksStale?.() ?? 0,
+  );
   counterFrom(registry, "presence_updates_in_total", "Patches accepted from clients", () => stats.updatesIn);
   counterFrom(registry, "presence_updates_out_total", "Entries delivered to sockets", () => stats.updatesOut);
   counterFrom(registry, "presence_frames_out_total", "Frames written to sockets", () => stats.framesOut);
