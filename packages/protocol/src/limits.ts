@@ -20,8 +20,11 @@ export const RATE_PER_SECOND = 20;
 export const RATE_BURST = 5;
 /** Longest token lifetime accepted, in seconds: `exp - max(iat, now)`. */
 export const MAX_TOKEN_LIFETIME_S = 900;
-/** Clock leeway for token time claims, in seconds. */
-export const TOKEN_LEEWAY_S = 30;
+/**
+ * Clock leeway for token time claims, in seconds: a few seconds of skew between the
+ * token issuer and the edge. It was 30 s, which let a token expired 29 s ago join.
+ */
+export const TOKEN_LEEWAY_S = 5;
 /** Server ping interval, in ms; two missed pongs expire the connection. */
 export const HEARTBEAT_MS = 2000;
 /** Deepest nesting accepted inside a presence value (objects and arrays). */

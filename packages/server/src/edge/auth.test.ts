@@ -49,11 +49,34 @@ describe("token verification", () => {
     }
   });
 
-  it("refuses an expired token with TOKEN_EXPIRED, allowing 30 s of leeway", async () => {
-    const expired = await signToken(key, { iat: now() - 200, exp: now() - 60 });
+  it("refuses an expired token with TOKEN_EXPIRED, allowing only 5 s of leeway", async () => {
+    const expired = await signToken(key, { iat: now() - 200, exp: now() - 10 });
     expect(await verifier().verify(expired, "room-1")).toMatchObject({ ok: false, code: "TOKEN_EXPIRED" });
-    const withinLeeway = await signToken(key, { iat: now() - 200, exp: now() - 10 });
+    const withinLeeway = await signToken(key, { iat: now() - 200, exp: now() - 3 });
     expect(await verifier().verify(withinLeeway, "room-1")).toMatchObject({ ok: true });
+  });
+
+  it("counts an iat in the future toward the 900 s lifetime", async () => {
+    const stretched = await signToken(key, { iat: now() + 4, exp: now() + 904 });
+    expect(await verifier().verify(stretched, "room-1")).toMatchObject({
+      ok: false,
+      code: "TOKEN_TOO_LONG_LIVED",
+    });
+    const fine = await signToken(key, { iat: now() + 4, exp: now() + 899 });
+    expect(await verifier().verify(fine, "room-1")).toMatchObject({ ok: true });
+  });
+
+  it("refuses a sub with control or invisible characters", async () => {
+    for (const sub of ["ann\nadmin", "ann\u0000", "ann\u200b", "ann\u2028"]) {
+      const t = await signToken(key, { sub });
+      expect(await verifier().verify(t, "room-1"), JSON.stringify(sub)).toMatchObject({
+        ok: false,
+        code: "INVALID_TOKEN",
+      });
+    }
+    expect(await verifier().verify(await signToken(key, { sub: "José Ñúñez" }), "room-1")).toMatchObject({
+      ok: true,
+    });
   });
 
   it("refuses a token living longer than 900 s", async () => {

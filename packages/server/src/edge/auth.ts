@@ -14,6 +14,8 @@ import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import { createJwksKeys, type JwksKeys } from "./jwks-keys.js";
 
 const MAX_SUB_LENGTH = 256;
+/** Characters `sub` may not hold (PROTOCOL.md §1): controls, format characters, line and paragraph separators. */
+const SUB_FORBIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 const MAX_PLAN_LENGTH = 64;
 
 export interface TokenClaims {
@@ -74,6 +76,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     if (typeof sub !== "string" || sub.length === 0 || sub.length > MAX_SUB_LENGTH) {
       return refuse("INVALID_TOKEN", "sub must be a non-empty string");
     }
+    // Other clients see `sub` as the user id: no control, format or line-separator characters.
+    if (SUB_FORBIDDEN.test(sub)) return refuse("INVALID_TOKEN", "sub has control or invisible characters");
     if (typeof room !== "string") return refuse("INVALID_TOKEN", "room must be a string");
     if (room !== roomId) return refuse("ROOM_MISMATCH", "token is for another room");
     if (typeof plan !== "string" || plan.length === 0 || plan.length > MAX_PLAN_LENGTH) {
@@ -85,7 +89,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     }
     const nowS = now() / 1000;
     if (iat > nowS + TOKEN_LEEWAY_S) return refuse("INVALID_TOKEN", "iat is in the future");
-    if (exp - Math.max(iat, nowS) > MAX_TOKEN_LIFETIME_S) {
+    // Measured from now: an `iat` in the future (within the leeway) does not buy extra lifetime.
+    if (exp - Math.min(Math.max(iat, nowS), nowS) > MAX_TOKEN_LIFETIME_S) {
       return refuse("TOKEN_TOO_LONG_LIVED", `token lifetime exceeds ${MAX_TOKEN_LIFETIME_S} s`);
     }
     if (info !== undefined) {
