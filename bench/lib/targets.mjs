@@ -79,7 +79,18 @@ const ours = {
   async start({ processes, cpus, mode, redisUrl, tickMs, generatorCpus }) {
     if (!existsSync(CLI)) throw new NotAvailableError(`${path.relative(ROOT, CLI)} missing: npm run build`);
     // Per-connection info logs would be measured as server work the peers do not do.
-    const tick = ["--tick-ms", String(tickMs), "--log-level", "warn"];
+    // The load generator is one address opening thousands of sockets for few users:
+    // the production per-address and per-user caps (docs/SECURITY.md) would refuse it.
+    const tick = [
+      "--tick-ms",
+      String(tickMs),
+      "--log-level",
+      "warn",
+      "--max-conns-per-ip",
+      "0",
+      "--max-conns-per-user",
+      "0",
+    ];
     if (mode === "dev") {
       if (processes > 1) throw new NotAvailableError("dev mode is one process: use --mode redis or split");
       const servers = await startAll([

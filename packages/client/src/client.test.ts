@@ -53,11 +53,16 @@ describe("createClient", () => {
     expect(() => client.enterRoom("r", { initialPresence: [] as never })).toThrow(TypeError);
   });
 
-  it("gives each enterRoom its own connectionId, even for the same room", () => {
-    const client = createClient(base().options);
-    const a = client.enterRoom("r", { initialPresence: {} });
-    const b = client.enterRoom("r", { initialPresence: {} });
-    expect(a.room.connectionId).not.toBe(b.room.connectionId);
+  it("gives each enterRoom its own identity key, even for the same room", async () => {
+    const { net, options } = base();
+    const client = createClient(options);
+    client.enterRoom("r", { initialPresence: {} });
+    client.enterRoom("r", { initialPresence: {} });
+    await options.timers.advance(10);
+    const keys = net.sockets.map((s) => s.query.get("key"));
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(keys[0]).not.toBe(keys[1]);
   });
 
   it("does no I/O with autoConnect false until connect() is called", async () => {

@@ -21,7 +21,8 @@ import { createFakeNetwork } from "./test-support/fake-socket.js";
 import { AuthError, createTokenSource } from "./token-source.js";
 import type { PresenceError, Status } from "./types.js";
 
-const CID = "myCidAAAAAAAAAAAAAAAAA";
+const CID = "KmyCidAAAAAAAAAAAAAAAAAA";
+const KEY = "myKeyAAAAAAAAAAAAAAAAA";
 
 function jwt(exp: number, n: number): string {
   const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString("base64url");
@@ -37,6 +38,7 @@ function setup(
   const errors: PresenceError[] = [];
   const log: string[] = [];
   let fetched = 0;
+  let keys = 0;
   const lifetime = options.lifetimeS ?? 600;
   const tokens = options.static
     ? createTokenSource({ token: jwt(clock.now() / 1000 + lifetime, 0) })
@@ -59,7 +61,8 @@ function setup(
   const connection = createConnection({
     baseUrl: "ws://edge.test",
     roomId: "room:1",
-    connectionId: CID,
+    identityKey: KEY,
+    newIdentityKey: () => `fresh${++keys}`.padEnd(22, "A"),
     tokens,
     WebSocket: net.WebSocket,
     timers: clock,
@@ -87,7 +90,8 @@ describe("createConnection", () => {
     const socket = net.last();
     expect(socket.binaryType).toBe("arraybuffer");
     expect(socket.url.pathname).toBe("/v1/rooms/room%3A1");
-    expect(socket.query.get("cid")).toBe(CID);
+    expect(socket.query.get("key")).toBe(KEY);
+    expect(socket.query.get("cid")).toBeNull();
     expect(socket.query.get("epoch")).toBe("0");
     expect(socket.query.get("token")).toMatch(/^ey/);
     socket.accept();
@@ -113,7 +117,7 @@ describe("createConnection", () => {
     expect(net.sockets).toHaveLength(1);
     await clock.advance(1);
     expect(net.sockets).toHaveLength(2);
-    expect(net.last().query.get("cid")).toBe(CID);
+    expect(net.last().query.get("key")).toBe(KEY);
     expect(net.last().query.get("epoch")).toBe(String(welcome.epoch));
     joinLatest(net, clock);
     expect(statuses.at(-1)).toBe("connected");
@@ -319,6 +323,13 @@ describe("fatal error codes", () => {
         await clock.advance((SLOW_BACKOFF_MS[0] as number) * 0.4);
         expect(net.sockets).toHaveLength(2);
         break;
+      case "new-identity":
+        // CONNECTION_ID_TAKEN: at once, with a fresh identity key and no epoch to resume.
+        await clock.advance(NOW_SPREAD_MS);
+        expect(net.sockets).toHaveLength(2);
+        expect(net.last().query.get("key")).toBe("fresh1".padEnd(22, "A"));
+        expect(net.last().query.get("epoch")).toBe("0");
+        break;
       default:
         throw new Error(`unexpected policy ${policy}`);
     }
@@ -364,6 +375,7 @@ describe("fatal error codes", () => {
   it("maps close codes without an ERROR message to a policy", () => {
     expect(policyForCloseCode(1012)).toBe("now");
     expect(policyForCloseCode(4001)).toBe("new-token-backoff");
+    expect(policyForCloseCode(4010)).toBe("slow-backoff"); // SLOW_CONSUMER
     expect(policyForCloseCode(4009)).toBe("never");
     expect(policyForCloseCode(4005)).toBe("slow-backoff");
     expect(policyForCloseCode(1006)).toBe("backoff");

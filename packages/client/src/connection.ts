@@ -94,7 +94,14 @@ export interface ConnectionHandlers {
 export interface ConnectionOptions {
   readonly baseUrl: string;
   readonly roomId: string;
-  readonly connectionId: string;
+  /**
+   * The secret the server derives this session's connectionId from (PROTOCOL.md §1):
+   * kept across reconnects so the same id comes back; replaced when the server
+   * says the id is taken (CONNECTION_ID_TAKEN).
+   */
+  readonly identityKey: string;
+  /** A fresh identity key (the SDK's random 128 bits). */
+  readonly newIdentityKey: () => string;
   readonly tokens: TokenSource;
   readonly WebSocket: WebSocketConstructor;
   readonly timers: Timers;
@@ -127,6 +134,7 @@ export function policyForCloseCode(code: number): ClosePolicy {
       return "never";
     case 4005:
     case 4008:
+    case 4010:
     case 4029:
     case 1013:
       return "slow-backoff";
@@ -153,7 +161,7 @@ export function createConnection(options: ConnectionOptions): Connection {
   let tokenValidUntil = Number.NEGATIVE_INFINITY; // local clock, ms
   let needFreshToken = false;
   let fatalCode: ErrorCode | undefined;
-  let connectionId = options.connectionId;
+  let identityKey = options.identityKey;
   let lastEpoch = 0;
   let serverOffset = 0; // server clock − local clock, ms
   let lastReceivedAt = 0;
@@ -226,7 +234,7 @@ export function createConnection(options: ConnectionOptions): Connection {
     const room = encodeURIComponent(options.roomId);
     const view = options.viewParam?.();
     const declared = view === undefined ? "" : `&view=${view}`;
-    return `${options.baseUrl}/v1/rooms/${room}?token=${encodeURIComponent(t)}&cid=${encodeURIComponent(connectionId)}&epoch=${lastEpoch}${declared}`;
+    return `${options.baseUrl}/v1/rooms/${room}?token=${encodeURIComponent(t)}&key=${identityKey}&epoch=${lastEpoch}${declared}`;
   }
 
   function open(t: string): void {
@@ -293,7 +301,6 @@ export function createConnection(options: ConnectionOptions): Connection {
 
   function welcomed(socket: WebSocketLike, welcome: WelcomeMessage): void {
     const now = timers.now();
-    connectionId = welcome.connectionId;
     lastEpoch = welcome.epoch;
     serverOffset = welcome.serverTime - now;
     if (welcome.tokenExp > 0) tokenValidUntil = welcome.tokenExp * 1000 - serverOffset;
@@ -406,6 +413,10 @@ export function createConnection(options: ConnectionOptions): Connection {
         return quickDelay();
       case "slow-backoff":
         return delayForHint("slow-backoff", slowFailures++, random) as number;
+      case "new-identity":
+        identityKey = options.newIdentityKey();
+        lastEpoch = 0;
+        return quickDelay();
       case "never":
         return undefined;
       default:

@@ -137,7 +137,7 @@ describe("room: reconnecting", () => {
     expect(t.net.sockets).toHaveLength(1);
   });
 
-  it("adopts a connectionId the server assigned instead of its own", async () => {
+  it("adopts the connectionId the server assigned and keeps its identity key across reconnects", async () => {
     const t = await enterTestRoom();
     const assigned = "assignedByServerAAAAAA";
     join(t.net.last(), { welcome: { connectionId: assigned }, others: [alice({})] });
@@ -145,8 +145,10 @@ describe("room: reconnecting", () => {
     expect(t.room.connectionId).toBe(assigned);
     expect(t.room.getSelf()?.connectionId).toBe(assigned);
     expect(t.room.getOthers().map((u) => u.connectionId)).toEqual([ALICE]);
+    const key = t.net.last().query.get("key");
     t.net.last().drop(1006);
     await t.clock.advance(300);
-    expect(t.net.last().query.get("cid")).toBe(assigned);
+    expect(t.net.last().query.get("key")).toBe(key);
+    expect(t.net.last().query.get("cid")).toBeNull();
   });
 });

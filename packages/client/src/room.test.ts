@@ -10,7 +10,8 @@ describe("room: joining and presence", () => {
     const t = await enterTestRoom({ initialPresence: { status: "idle", avatar: "https://a.test/me.png" } });
     const socket = t.net.last();
     expect(socket.url.pathname).toBe("/v1/rooms/room-1");
-    expect(socket.query.get("cid")).toBe(t.room.connectionId);
+    expect(socket.query.get("key")).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(t.room.connectionId).toBe(""); // the server's WELCOME names it
     expect(t.room.getStatus()).toBe("connecting");
     join(socket, { others: [peer(ALICE, { status: "editing" })] });
     await t.clock.settle();

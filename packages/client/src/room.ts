@@ -87,8 +87,9 @@ export function createRoom<P extends object>(
 ): EnterRoomResult<P> {
   const { timers } = settings;
   const emitter = createEmitter<RoomEvents<P>>();
-  const connectionId = createConnectionId();
-  let selfCid = connectionId;
+  // The server derives the connectionId from this key and the token's user (PROTOCOL.md §1).
+  const identityKey = createConnectionId();
+  let selfCid = "";
   let presence: PresenceData = Object.freeze(normalisePresence(initialPresence));
   let userId: string | null = null;
   let selfUser: User<P> | null = null;
@@ -285,7 +286,8 @@ export function createRoom<P extends object>(
     connection = createConnection({
       baseUrl: settings.baseUrl,
       roomId,
-      connectionId,
+      identityKey,
+      newIdentityKey: createConnectionId,
       tokens: settings.tokens,
       WebSocket: WebSocketImpl,
       timers,

@@ -82,7 +82,7 @@ export interface ViewInput {
 
 export interface Room<P extends object> {
   readonly id: string;
-  /** This room session's connectionId (128 random bits, base64url), kept across reconnects. */
+  /** This room session's connectionId, from the server's first WELCOME ("" until then), kept across reconnects (PROTOCOL.md §1). */
   readonly connectionId: string;
   /**
    * Shallow-merges `patch` into my presence; a key set to `undefined` is deleted.

@@ -47,7 +47,8 @@ describe("retryDelay", () => {
     for (const policy of policies) {
       const d = retryDelay(policy, 3, () => 0.5);
       if (policy === "none" || policy === "never") expect(d).toBeUndefined();
-      else if (policy === "now" || policy === "new-token-now") expect(d).toBe(NOW_SPREAD_MS / 2);
+      else if (policy === "now" || policy === "new-token-now" || policy === "new-identity")
+        expect(d).toBe(NOW_SPREAD_MS / 2);
       else if (policy === "slow-backoff") expect(d).toBe(SLOW_BACKOFF.delaysMs[3]);
       else expect(d).toBe(RECONNECT_BACKOFF.delaysMs[3]);
     }

@@ -47,6 +47,7 @@ export function retryDelay(policy: RetryPolicy, failures: number, random: () => 
       return undefined;
     case "now":
     case "new-token-now":
+    case "new-identity":
       return NOW_SPREAD_MS * random();
     case "new-token-backoff":
       return backoffDelay(RECONNECT_BACKOFF, failures, random);

@@ -8,6 +8,7 @@ export type RetryPolicy =
   | "new-token-now" // fetch a new token, reconnect at once
   | "never" // give up: needs a user or app action
   | "slow-backoff" // reconnect with a long backoff
+  | "new-identity" // reconnect at once with a fresh identity key (a new connectionId)
   | "now"; // reconnect at once (to another server)
 
 export interface ErrorSpec {
@@ -42,6 +43,10 @@ export const ERRORS = {
   INVALID_VIEW: { fatal: false, closeCode: undefined, retry: "none" },
   /** No pod can serve the room right now (split mode). */
   UNAVAILABLE: { fatal: true, closeCode: 1013, retry: "slow-backoff" },
+  /** The socket stopped reading: more than the per-socket buffer limit waits unsent (PROTOCOL.md §6). */
+  SLOW_CONSUMER: { fatal: true, closeCode: 4010, retry: "slow-backoff" },
+  /** The requested connectionId is bound to another user, or is a derived id asked for without its key (PROTOCOL.md §1). */
+  CONNECTION_ID_TAKEN: { fatal: true, closeCode: 4011, retry: "new-identity" },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -48,3 +48,15 @@ export function isValidRoomId(roomId: string): boolean {
 export function isValidConnectionId(connectionId: string): boolean {
   return CONNECTION_ID_PATTERN.test(connectionId);
 }
+
+/**
+ * Identity key grammar (PROTOCOL.md §1): the secret an SDK keeps for a room
+ * session; the server derives the connectionId from it and the token's `sub`.
+ */
+export const IDENTITY_KEY_PATTERN = /^[A-Za-z0-9_-]{22,64}$/;
+/** The form of a connectionId derived from an identity key: `K` and 23 base64url characters. */
+export const DERIVED_CONNECTION_ID_PATTERN = /^K[A-Za-z0-9_-]{23}$/;
+
+export function isValidIdentityKey(key: string): boolean {
+  return IDENTITY_KEY_PATTERN.test(key);
+}

@@ -26,11 +26,16 @@ export const ALICE = "aliceAAAAAAAAAAAAAAAAA";
 export const BOB = "bobBBBBBBBBBBBBBBBBBBB";
 export const CAROL = "carolCCCCCCCCCCCCCCCCC";
 
+/** A stand-in for the server's derivation (PROTOCOL.md §1): stable per key, of the derived form. */
+function derivedId(key: string | null): string | undefined {
+  return key === null ? undefined : `K${key}`.slice(0, 24).padEnd(24, "A");
+}
+
 export function welcomeFor(socket: FakeSocket, overrides: Partial<WelcomeMessage> = {}): WelcomeMessage {
   const requested = Number(socket.query.get("epoch") ?? "0");
   return {
     type: MessageType.WELCOME,
-    connectionId: socket.query.get("cid") ?? "serverAssignedAAAAAAAA",
+    connectionId: derivedId(socket.query.get("key")) ?? socket.query.get("cid") ?? "serverAssignedAAAAAAAA",
     userId: "me",
     epoch: requested + 1,
     serverTime: CLOCK_START,

@@ -6,9 +6,12 @@ import { DEFAULT_LARGE_ROOM_THRESHOLD } from "@collabblocks/protocol";
 import { checkPodId, parseClusterNodes, parseRedisUrl, type RedisTarget } from "../bus/redis/redis-target.js";
 import {
   DEFAULT_MAX_CONNS_PER_IP,
+  DEFAULT_MAX_CONNS_PER_USER,
   DEFAULT_MAX_ROOM_CONNECTIONS,
   DEFAULT_TICK_MS,
 } from "../edge/edge-defaults.js";
+import { DEFAULT_TRUSTED_PROXIES, parseTrustedProxies } from "../limits/client-address.js";
+import { splitCidrText } from "../limits/ip-filter.js";
 import { isLogLevel, LOG_LEVELS } from "../ops/logger.js";
 import { DEFAULT_MAX_ROOMS } from "../pod/presence-manager.js";
 import { parseNameList } from "../rollout/gates.js";
@@ -31,6 +34,9 @@ export interface CliConfig {
   readonly maxRooms: number;
   readonly maxRoomConnections: number;
   readonly maxConnsPerIp: number;
+  readonly maxConnsPerUser: number;
+  /** Peers whose X-Forwarded-For names the client (CIDRs; empty = none). */
+  readonly trustedProxies: readonly string[];
   /** Rooms above this many connections send views, not everyone, to connections without one. */
   readonly largeRoomThreshold: number;
   /** Inline CIDR list, or `@path` to a file re-read on SIGHUP. */
@@ -137,7 +143,34 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: "int",
     min: 0,
     help: "live connections per client address; 0 = unlimited",
-    default: { value: DEFAULT_MAX_CONNS_PER_IP },
+    default: {
+      byCommand: {
+        dev: 0,
+        serve: DEFAULT_MAX_CONNS_PER_IP,
+        pod: DEFAULT_MAX_CONNS_PER_IP,
+        edge: DEFAULT_MAX_CONNS_PER_IP,
+      },
+    },
+  },
+  {
+    name: "max-conns-per-user",
+    kind: "int",
+    min: 0,
+    help: "live connections per token subject (user); 0 = unlimited",
+    default: {
+      byCommand: {
+        dev: 0,
+        serve: DEFAULT_MAX_CONNS_PER_USER,
+        pod: DEFAULT_MAX_CONNS_PER_USER,
+        edge: DEFAULT_MAX_CONNS_PER_USER,
+      },
+    },
+  },
+  {
+    name: "trusted-proxies",
+    kind: "string",
+    help: "CIDRs of reverse proxies whose X-Forwarded-For names the client; none = trust no one",
+    default: { value: DEFAULT_TRUSTED_PROXIES.join(",") },
   },
   {
     name: "large-room-threshold",
@@ -432,6 +465,8 @@ export function parseCli(
     if (podId !== undefined) checkPodId(podId);
     const edgeOnly = [
       "large-room-threshold",
+      "max-conns-per-user",
+      "trusted-proxies",
       "gates-file",
       "allow-plans",
       "allow-orgs",
@@ -468,6 +503,12 @@ export function parseCli(
     const devAllowOrigins = values.has("dev-allow-origin")
       ? parseOrigins(values.get("dev-allow-origin") as string)
       : [];
+    const trustedProxies = splitCidrText(get<string>("trusted-proxies"));
+    try {
+      parseTrustedProxies(trustedProxies);
+    } catch (err) {
+      throw new Error(`--trusted-proxies: ${(err as RangeError).message}`);
+    }
     const logLevel = get<string>("log-level");
     if (!isLogLevel(logLevel)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
     return {
@@ -481,6 +522,8 @@ export function parseCli(
         maxRooms: get("max-rooms"),
         maxRoomConnections: get("max-room-connections"),
         maxConnsPerIp: get("max-conns-per-ip"),
+        maxConnsPerUser: get("max-conns-per-user"),
+        trustedProxies,
         largeRoomThreshold: get("large-room-threshold"),
         denyIps: values.get("deny-ips") as string | undefined,
         logLevel,

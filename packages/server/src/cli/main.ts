@@ -5,7 +5,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectRedisBus, createErrorThrottle, type RedisBus } from "../bus/redis/index.js";
-import { parseDenyList, splitDenyList } from "../limits/ip-filter.js";
+import { parseCidrList, splitCidrText } from "../limits/ip-filter.js";
 import { createLogger } from "../ops/logger.js";
 import { defaultPodId } from "../ops/process-id.js";
 import { createPresenceServer } from "../roles/presence-server.js";
@@ -32,9 +32,9 @@ function defaultDemoDir(): string | undefined {
 function readDenyList(spec: string | undefined): string[] {
   if (spec === undefined) return [];
   const list = spec.startsWith("@")
-    ? splitDenyList(readFileSync(spec.slice(1), "utf8"))
-    : splitDenyList(spec);
-  parseDenyList(list); // throws RangeError naming the bad entry
+    ? splitCidrText(readFileSync(spec.slice(1), "utf8"))
+    : splitCidrText(spec);
+  parseCidrList(list, "deny list"); // throws RangeError naming the bad entry
   return list;
 }
 

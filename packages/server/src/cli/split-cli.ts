@@ -50,6 +50,8 @@ export function edgeOptionsFromCli(
     tickMs: config.tickMs,
     maxRoomConnections: config.maxRoomConnections,
     maxConnsPerIp: config.maxConnsPerIp,
+    maxConnsPerUser: config.maxConnsPerUser,
+    trustedProxies: config.trustedProxies,
     largeRoomThreshold: config.largeRoomThreshold,
     denyIps: deps.denyIps,
     authorize: deps.authorize,

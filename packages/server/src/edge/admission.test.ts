@@ -45,7 +45,7 @@ describe("admit", () => {
   it("refuses an id the room or its memory binds to another user", () => {
     expect(
       admit(room([peer("c1", "ann", 1)]), { connectionId: "c1", epoch: 0, userId: "bob" }, 10, newId),
-    ).toMatchObject({ ok: false, code: "FORBIDDEN" });
+    ).toMatchObject({ ok: false, code: "CONNECTION_ID_TAKEN" });
     expect(
       admit(
         room([], { c1: { userId: "ann", epoch: 1 } }),
@@ -53,7 +53,7 @@ describe("admit", () => {
         10,
         newId,
       ),
-    ).toMatchObject({ ok: false, code: "FORBIDDEN" });
+    ).toMatchObject({ ok: false, code: "CONNECTION_ID_TAKEN" });
   });
 
   it("refuses a newcomer to a full room but lets a live id replace its socket", () => {

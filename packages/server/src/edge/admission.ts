@@ -3,7 +3,8 @@
 // it may enter at all. Pure: the room's memory and limits in, a decision out, so
 // every rule is unit-tested without sockets.
 //   - no `cid`: a fresh random id;
-//   - a `cid` the room (or the edge's memory of it) binds to another user: FORBIDDEN;
+//   - a `cid` the room (or the edge's memory of it) binds to another user: CONNECTION_ID_TAKEN
+//     (the SDK takes a fresh identity); derived ids (identity.ts) make this rare;
 //   - a live socket with that `cid`: the new one replaces it (SESSION_REPLACED);
 //   - a full room refuses newcomers (ROOM_FULL), never a replacement;
 //   - the epoch only grows: above the client's, the room's and the remembered one.
@@ -35,7 +36,7 @@ export type Admission<M> =
       /** A live local socket with the same id, to be replaced. */
       readonly replaces: M | undefined;
     }
-  | { readonly ok: false; readonly code: "FORBIDDEN" | "ROOM_FULL"; readonly message: string };
+  | { readonly ok: false; readonly code: "CONNECTION_ID_TAKEN" | "ROOM_FULL"; readonly message: string };
 
 export function admit<M>(
   room: AdmissionRoom<M>,
@@ -48,7 +49,7 @@ export function admit<M>(
   const known = room.known(connectionId);
   const owner = peer?.userId ?? known?.userId;
   if (owner !== undefined && owner !== request.userId) {
-    return { ok: false, code: "FORBIDDEN", message: "connectionId belongs to another user" };
+    return { ok: false, code: "CONNECTION_ID_TAKEN", message: "connectionId belongs to another user" };
   }
   const replaces = room.members.get(connectionId);
   if (replaces === undefined && room.members.size >= maxRoomConnections) {

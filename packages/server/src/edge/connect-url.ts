@@ -1,7 +1,7 @@
 // Parsing of the WebSocket connect URL (docs/ARCHITECTURE.md#the-edge):
-//   /v1/rooms/{roomId}?token={JWT}[&cid={connectionId}&epoch={n}][&view={SET_VIEW, base64url}]
+//   /v1/rooms/{roomId}?token={JWT}[&key={identityKey}|&cid={connectionId}][&epoch={n}][&view={SET_VIEW, base64url}]
 // Pure: takes the request's path+query, returns values or a refusal code.
-import { isValidConnectionId, isValidRoomId } from "@collabblocks/protocol";
+import { isValidConnectionId, isValidIdentityKey, isValidRoomId } from "@collabblocks/protocol";
 
 export const ROOMS_PATH_PREFIX = "/v1/rooms/";
 /** Longest token accepted in the query string, characters (a JWT with `info` is well below). */
@@ -12,8 +12,10 @@ export type ConnectRequest =
       readonly ok: true;
       readonly roomId: string;
       readonly token: string;
-      /** Requested identity to resume, if any. */
+      /** Requested identity to resume, if any (`cid`: an id the edge binds on first use). */
       readonly connectionId: string | undefined;
+      /** The identity key the connectionId is derived from (`key`, PROTOCOL.md §1), if any. */
+      readonly key: string | undefined;
       /** The epoch the client last had (0 when absent). */
       readonly epoch: number;
       /** The view declared at join (PROTOCOL.md §8), undecoded; checked after the welcome. */
@@ -44,6 +46,10 @@ export function parseConnectUrl(url: string): ConnectRequest {
   if (connectionId !== undefined && !isValidConnectionId(connectionId)) {
     return { ok: false, code: "INVALID_ROOM", message: "cid must match [A-Za-z0-9_-]{16,64}" };
   }
+  const key = params.get("key") ?? undefined;
+  if (key !== undefined && !isValidIdentityKey(key)) {
+    return { ok: false, code: "INVALID_ROOM", message: "key must match [A-Za-z0-9_-]{22,64}" };
+  }
   const epochText = params.get("epoch");
   const epoch = epochText === null ? 0 : Number(epochText);
   if (!/^\d{1,15}$/.test(epochText ?? "0") || !Number.isSafeInteger(epoch)) {
@@ -53,5 +59,5 @@ export function parseConnectUrl(url: string): ConnectRequest {
   if (token === null || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
     return { ok: false, code: "INVALID_TOKEN", message: "missing token query parameter" };
   }
-  return { ok: true, roomId, token, connectionId, epoch, view: params.get("view") ?? undefined };
+  return { ok: true, roomId, token, connectionId, key, epoch, view: params.get("view") ?? undefined };
 }

@@ -26,6 +26,7 @@ import {
 import type { WebSocket } from "ws";
 import type { EntryQueue } from "../limits/coalesce.js";
 import { type RttBudget, takeRttReport } from "../limits/rtt-budget.js";
+import { SNAPSHOT_BYTES } from "../limits/snapshot-budget.js";
 import {
   createTokenBucket,
   type TokenBucket,
@@ -98,6 +99,11 @@ export interface ConnectionHooks {
   readonly now: () => number;
   /** The process's recent event-loop stall, ms: its patches were handled late, not sent early. */
   readonly stallMs: () => number;
+  /** Wall clock, ms since the Unix epoch (PONG's serverTime). */
+  readonly wallNow: () => number;
+  /** Writes a reply frame unless the socket is behind (socket-writes.ts). */
+  readonly reply: (conn: Connection, frame: Uint8Array) => void;
+  /** Sends a non-fatal ERROR as a reply. */
   readonly sendError: (conn: Connection, code: ErrorCode, message: string) => void;
   /** Closes the socket with a fatal error and ends the connection the given way. */
   readonly fail: (conn: Connection, code: ErrorCode, message: string, mode: EndMode) => void;
@@ -131,7 +137,7 @@ export interface Connection extends RoomMember {
   strikeWindowStart: number;
   /** What this connection may still feed into `presence_rtt_ms` (limits/rtt-budget.ts). */
   readonly rtt: RttBudget;
-  /** Pings sent since the last pong or message. */
+  /** Pings sent since the last pong (only pongs count: liveness means the client reads). */
   missedPongs: number;
   /** Which tick of the heartbeat interval pings this connection (edge.ts spreads pings). */
   heartbeatSlice: number;
@@ -184,7 +190,8 @@ export function createConnection(init: ConnectionInit): Connection {
     enterTimer: undefined,
     lag: undefined as EntryQueue | undefined,
     lagSince: 0,
-    needsSnapshot: false,
+    snapshotDue: undefined,
+    snapshotBytes: createTokenBucket(SNAPSHOT_BYTES, init.now),
   };
 }
 
@@ -253,7 +260,8 @@ export function handleMessage(
   isBinary: boolean,
 ): void {
   if (conn.ended !== undefined) return;
-  conn.missedPongs = 0; // any traffic proves the peer is alive
+  // Inbound traffic does not reset missedPongs: a client that sends but never
+  // reads would otherwise live forever while its replies pile up (docs/SECURITY.md#memory).
   if (!isBinary) {
     refuse(conn, hooks, "MALFORMED_MESSAGE", "text frames are not accepted; send MsgPack binary frames");
     return;
@@ -296,7 +304,7 @@ export function handleMessage(
   }
   switch (msg.type) {
     case MessageType.PING:
-      conn.ws.send(encode({ type: MessageType.PONG, t: msg.t, serverTime: Date.now() }), { binary: true });
+      hooks.reply(conn, encode({ type: MessageType.PONG, t: msg.t, serverTime: hooks.wallNow() }));
       return;
     case MessageType.AUTH:
       hooks.renew(conn, msg.token);

@@ -6,18 +6,15 @@ import {
 } from "@collabblocks/protocol";
 import { describe, expect, it } from "vitest";
 import type { WebSocket } from "ws";
+import { SNAPSHOT_BYTES } from "../limits/snapshot-budget.js";
+import { createTokenBucket } from "../limits/token-bucket.js";
 import { createInProcessLink } from "../link/in-process.js";
 import { createMetrics } from "../ops/metrics.js";
 import { createPod } from "../pod/pod.js";
-import {
-  BACKLOG_DROP_MS,
-  BACKPRESSURE_BYTES,
-  createEdgeRoom,
-  type EdgeRoom,
-  type RoomMember,
-} from "./edge-room.js";
+import { BACKLOG_DROP_MS, createEdgeRoom, type EdgeRoom, type RoomMember } from "./edge-room.js";
 import type { FlushTimers } from "./flush-scheduler.js";
 import { createKnownConnections } from "./known-connections.js";
+import { BACKPRESSURE_BYTES } from "./socket-writes.js";
 
 /** A socket stand-in: records decoded frames; `bufferedAmount` is set by the test. */
 function fakeMember(connectionId: string) {
@@ -35,7 +32,8 @@ function fakeMember(connectionId: string) {
     ws: ws as unknown as WebSocket,
     lag: undefined,
     lagSince: 0,
-    needsSnapshot: false,
+    snapshotDue: undefined,
+    snapshotBytes: createTokenBucket(SNAPSHOT_BYTES, 0),
   };
   return { member, ws, received, frames };
 }

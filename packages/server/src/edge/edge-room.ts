@@ -4,7 +4,9 @@
 // connection and leave as one frame, encoded once and written to every socket.
 // Slow sockets (bufferedAmount > 32 KB) are skipped and get a private coalesced
 // backlog; after 1 s of backlog it is dropped and a fresh snapshot is sent once
-// the socket drains. A slow reader never delays the room.
+// the socket drains. A slow reader never delays the room. Snapshots are owed,
+// not queued: one per connection at most (the latest syncId wins), written when
+// the socket keeps up and its snapshot byte budget allows (docs/SECURITY.md#amplification).
 import {
   assertNever,
   type BatchEntry,
@@ -21,23 +23,21 @@ import {
 } from "@collabblocks/protocol";
 import type { WebSocket } from "ws";
 import { drainQueue, type EntryQueue, enqueueEntry } from "../limits/coalesce.js";
+import { SNAPSHOT_BYTES } from "../limits/snapshot-budget.js";
+import { spendTokens, type TokenBucket } from "../limits/token-bucket.js";
 import type { EdgeLink } from "../link/edge-link.js";
 import type { ServerStats } from "../ops/metrics.js";
 import { createRoomViews, type RoomViews } from "../views/room-views.js";
 import { createFlushScheduler, type FlushScheduler, type FlushTimers } from "./flush-scheduler.js";
 import type { KnownConnection, KnownConnections } from "./known-connections.js";
 import { createOccupancyNotifier } from "./occupancy-notifier.js";
-import { encodeSnapshotFrames } from "./snapshot-frames.js";
+import { createSnapshotCache, encodeSnapshotFrames } from "./snapshot-frames.js";
+import { keepsUp, writeFrame, writeReply } from "./socket-writes.js";
 
-/** A socket skipped by fan-out when more than this many bytes wait in Node's buffers (docs/ARCHITECTURE.md#the-edge). */
-export const BACKPRESSURE_BYTES = 32 * 1024;
 /** A backlog older than this is dropped for a fresh snapshot, ms (docs/ARCHITECTURE.md#the-edge). */
 export const BACKLOG_DROP_MS = 1000;
 /** How often lagging sockets are checked for drain, ms. */
 const LAG_POLL_MS = 20;
-
-/** ws send options for pre-encoded frames: binary, never compressed. */
-const SEND_OPTIONS = { binary: true, compress: false } as const;
 
 /** What the room needs from a local connection. */
 export interface RoomMember {
@@ -46,8 +46,10 @@ export interface RoomMember {
   /** Private coalesced backlog while the socket is slow; undefined when in step with the room. */
   lag: EntryQueue | undefined;
   lagSince: number;
-  /** The backlog was dropped: send a snapshot when drained. */
-  needsSnapshot: boolean;
+  /** The syncId of a snapshot owed to this member (written once it keeps up and its budget allows). */
+  snapshotDue: number | undefined;
+  /** Snapshot bytes this member may still be sent (SNAPSHOT_BYTES; joins count too). */
+  readonly snapshotBytes: TokenBucket;
 }
 
 export interface EdgeRoomOptions<M extends RoomMember = RoomMember> {
@@ -92,7 +94,11 @@ export interface EdgeRoom<M extends RoomMember = RoomMember> {
   join(member: M, enter: BatchEntry & { kind: "enter" }, deferred?: boolean, view?: ViewSpec): void;
   /** Removes a member, publishing its leave if given. */
   remove(member: M, leave: LeaveEntry | undefined): void;
-  /** Sends the member's snapshot (its view of the room) with the given syncId (0 = server-initiated). */
+  /**
+   * Owes the member its snapshot (its view of the room) with the given syncId
+   * (0 = server-initiated): written at once when the socket keeps up and the
+   * member's snapshot byte budget allows, else as soon as both do.
+   */
   sendSnapshot(member: M, syncId: number): void;
   /** Declares a member's view (undefined: the room's default); applied at the next flush. */
   setView(member: M, view: ViewSpec | undefined): void;
@@ -131,7 +137,7 @@ export function createEdgeRoom<M extends RoomMember>(options: EdgeRoomOptions<M>
     options.known.remember(roomId, cid, userId, epoch);
 
   const send = (member: RoomMember, frame: Uint8Array, entries: number): void => {
-    member.ws.send(frame, SEND_OPTIONS);
+    writeFrame(member.ws, frame);
     stats.framesOut++;
     stats.bytesOut += frame.length;
     stats.updatesOut += entries;
@@ -148,14 +154,12 @@ export function createEdgeRoom<M extends RoomMember>(options: EdgeRoomOptions<M>
     for (const [cid, entries] of routed) {
       const m = members.get(cid);
       if (m === undefined) continue;
-      if (m.lag === undefined && m.ws.bufferedAmount > BACKPRESSURE_BYTES) {
-        m.lag = new Map();
-        m.lagSince = now();
+      if (m.lag === undefined && !keepsUp(m.ws)) {
         stats.slowSocketSkips++;
-        startLagging();
+        startLagging(m);
       }
       if (m.lag !== undefined) {
-        m.needsSnapshot = true;
+        m.snapshotDue ??= 0;
         continue;
       }
       const parts = entries.map((e) => {
@@ -184,7 +188,7 @@ export function createEdgeRoom<M extends RoomMember>(options: EdgeRoomOptions<M>
     sendFiltered(views.route(entries));
     for (const cid of views.takeSnapshotRequests()) {
       const m = members.get(cid);
-      if (m !== undefined) sendSnapshot(m, 0);
+      if (m !== undefined) requestSnapshot(m, 0);
     }
     occupancy.flush();
     if (entries.length > 0) shareFrame(entries);
@@ -204,22 +208,19 @@ export function createEdgeRoom<M extends RoomMember>(options: EdgeRoomOptions<M>
     const frame = encode({ type: MessageType.BATCH, entries });
     let sent = 0;
     // Without filtered members (small rooms) walk the members directly: no lookup per socket.
-    const targets = everyone.size >= members.size ? members.values() : everyoneMembers(everyone);
+    const walkAll = everyone.size >= members.size;
+    const targets = walkAll ? members.values() : everyoneMembers(everyone);
     for (const m of targets) {
-      if (!views.isEveryone(m.connectionId)) continue;
-      if (m.lag !== undefined) {
-        if (!m.needsSnapshot) for (const e of entries) enqueueEntry(m.lag, e);
-        continue;
-      }
-      if (m.ws.bufferedAmount > BACKPRESSURE_BYTES) {
-        m.lag = new Map();
-        m.lagSince = now();
+      if (walkAll && !views.isEveryone(m.connectionId)) continue;
+      if (m.lag === undefined && !keepsUp(m.ws)) {
         stats.slowSocketSkips++;
-        for (const e of entries) enqueueEntry(m.lag, e);
-        startLagging();
+        startLagging(m);
+      }
+      if (m.lag !== undefined) {
+        if (m.snapshotDue === undefined) for (const e of entries) enqueueEntry(m.lag, e);
         continue;
       }
-      m.ws.send(frame, SEND_OPTIONS);
+      writeFrame(m.ws, frame);
       sent++;
     }
     stats.framesOut += sent;
@@ -237,22 +238,46 @@ export function createEdgeRoom<M extends RoomMember>(options: EdgeRoomOptions<M>
 
   /** Every replica change goes through here: views learn it, fan-out queues it. */
   const enqueue = (entry: BatchEntry): void => {
+    snapshots.invalidate();
     views.observe(entry, replica.get(entry.connectionId));
     occupancy.changed();
     pendingCount += enqueueEntry(pending, entry);
     scheduler.request();
   };
 
-  const sendSnapshot = (member: M, syncId: number): void => {
+  /** The room's whole snapshot, assembled once per change (edge-room's enqueue invalidates it). */
+  const snapshots = createSnapshotCache(() => replica.snapshot());
+
+  /** Writes the member's owed snapshot now (the caller checked back-pressure and budget). */
+  const writeSnapshot = (member: M, syncId: number): void => {
+    member.snapshotDue = undefined;
     const held = views.snapshotFor(member.connectionId);
-    const peers =
+    const { frames, chunks, bytes } =
       held === "everyone"
-        ? replica.snapshot()
-        : held.map((cid) => replica.get(cid)).filter((p): p is PeerState => p !== undefined);
-    const { frames, chunks } = encodeSnapshotFrames(peers, syncId);
+        ? snapshots.frames(syncId)
+        : encodeSnapshotFrames(
+            held.map((cid) => replica.get(cid)).filter((p): p is PeerState => p !== undefined),
+            syncId,
+          );
+    spendTokens(member.snapshotBytes, SNAPSHOT_BYTES, now(), bytes);
     for (const frame of frames) send(member, frame, 0);
     stats.snapshotChunks += chunks;
     occupancy.snapshotSent(member);
+  };
+
+  const mayWriteSnapshot = (member: M): boolean =>
+    keepsUp(member.ws) && spendTokens(member.snapshotBytes, SNAPSHOT_BYTES, now(), 0);
+
+  /**
+   * Owes the member a snapshot: written now when it keeps up and has budget,
+   * else by the lag poll. A client's syncId replaces an owed one (the SDK waits
+   * only for its latest request); a server-initiated 0 never replaces a client's.
+   */
+  const requestSnapshot = (member: M, syncId: number): void => {
+    if (member.snapshotDue === undefined || syncId !== 0) member.snapshotDue = syncId;
+    if (member.lag !== undefined) return;
+    if (mayWriteSnapshot(member)) writeSnapshot(member, syncId);
+    else startLagging(member);
   };
 
   const occupancy = createOccupancyNotifier({
@@ -260,7 +285,15 @@ export function createEdgeRoom<M extends RoomMember>(options: EdgeRoomOptions<M>
     members,
     now,
     timers: options.timers,
-    send: (m, frame) => send(m, frame, 0),
+    send: (m, frame) => {
+      if (!writeReply(m.ws, frame)) {
+        stats.repliesDropped++;
+        return false;
+      }
+      stats.framesOut++;
+      stats.bytesOut += frame.length;
+      return true;
+    },
     requestFlush: () => {
       viewsPending = true;
       scheduler.request();
@@ -271,18 +304,17 @@ export function createEdgeRoom<M extends RoomMember>(options: EdgeRoomOptions<M>
     const t = now();
     for (const m of members.values()) {
       if (m.lag === undefined) continue;
-      if (!m.needsSnapshot && t - m.lagSince > BACKLOG_DROP_MS) {
+      if (m.snapshotDue === undefined && t - m.lagSince > BACKLOG_DROP_MS) {
         m.lag.clear();
-        m.needsSnapshot = true;
+        m.snapshotDue = 0;
         stats.backlogResets++;
       }
-      if (m.ws.bufferedAmount > BACKPRESSURE_BYTES) continue;
+      const due = m.snapshotDue;
+      if (due !== undefined ? !mayWriteSnapshot(m) : !keepsUp(m.ws)) continue;
       const backlog = m.lag;
-      const snapshot = m.needsSnapshot;
       m.lag = undefined;
-      m.needsSnapshot = false;
       lagging--;
-      if (snapshot) sendSnapshot(m, 0);
+      if (due !== undefined) writeSnapshot(m, due);
       else {
         const entries = drainQueue(backlog);
         if (entries.length > 0) send(m, encode({ type: MessageType.BATCH, entries }), entries.length);
@@ -295,7 +327,10 @@ export function createEdgeRoom<M extends RoomMember>(options: EdgeRoomOptions<M>
     }
   };
 
-  const startLagging = (): void => {
+  /** Takes the member out of the room's fan-out until it keeps up again (checkLagging). */
+  const startLagging = (member: M): void => {
+    member.lag = new Map();
+    member.lagSince = now();
     lagging++;
     if (!lagTimer) lagTimer = setInterval(checkLagging, LAG_POLL_MS);
   };
@@ -341,6 +376,7 @@ export function createEdgeRoom<M extends RoomMember>(options: EdgeRoomOptions<M>
       const snapshot = await link.syncRequest(roomId);
       if (closed) return;
       const mine = [...members.keys()].map((cid) => replica.get(cid)).filter((p) => p !== undefined);
+      snapshots.invalidate();
       for (const change of replica.applySnapshot(snapshot)) {
         if (change.kind === "entered") enqueue({ kind: "enter", ...change.peer });
         else if (!members.has(change.previous.connectionId)) {
@@ -390,6 +426,7 @@ export function createEdgeRoom<M extends RoomMember>(options: EdgeRoomOptions<M>
   });
   const ready = link.syncRequest(roomId).then((snapshot) => {
     replica.applySnapshot(snapshot);
+    snapshots.invalidate();
     for (const p of snapshot) {
       remember(p.connectionId, p.userId, p.epoch);
       views.observe({ kind: "enter", ...p }, p);
@@ -421,7 +458,7 @@ export function createEdgeRoom<M extends RoomMember>(options: EdgeRoomOptions<M>
       if (deferred) remember(enter.connectionId, enter.userId, enter.epoch);
       else room.publish(enter);
       members.set(member.connectionId, member);
-      sendSnapshot(member, 0);
+      requestSnapshot(member, 0);
     },
     remove(member, leave) {
       if (members.get(member.connectionId) !== member) return;
@@ -432,7 +469,7 @@ export function createEdgeRoom<M extends RoomMember>(options: EdgeRoomOptions<M>
       if (leave) room.publish(leave);
       room.checkIdle();
     },
-    sendSnapshot,
+    sendSnapshot: requestSnapshot,
     setView(member, view) {
       if (members.get(member.connectionId) !== member) return;
       views.setView(member.connectionId, view);

@@ -15,6 +15,7 @@ import { createMetrics, type Metrics, type MetricsSources } from "../ops/metrics
 import { createShadowMirror, type ShadowOptions } from "../rollout/shadow.js";
 import { createTokenVerifier, type TokenClaims, type TokenVerifierOptions } from "./auth.js";
 import { createEdge, type Edge, type EdgeOptions } from "./edge.js";
+import { HANDSHAKE_TIMEOUT_MS } from "./edge-defaults.js";
 
 /** The edge tunables the modes expose (documented on EdgeOptions). */
 type EdgeTunables = Pick<
@@ -23,6 +24,8 @@ type EdgeTunables = Pick<
   | "flushCpuShare"
   | "maxRoomConnections"
   | "maxConnsPerIp"
+  | "maxConnsPerUser"
+  | "trustedProxies"
   | "largeRoomThreshold"
   | "denyIps"
   | "heartbeatMs"
@@ -39,6 +42,8 @@ export interface EdgeServerOptions extends EdgeTunables {
   readonly authorize?: (claims: TokenClaims) => ErrorCode | undefined;
   /** Default process metrics (CPU, memory, event loop) in /metrics (default true). */
   readonly defaultMetrics?: boolean;
+  /** How long a client may take to send its request headers (upgrade included), ms (default HANDSHAKE_TIMEOUT_MS). */
+  readonly handshakeTimeoutMs?: number;
   /** Mirror local clients' accepted presence to a staging deployment (`--shadow-to`); default: off. */
   readonly shadow?: ShadowOptions;
 }
@@ -110,16 +115,28 @@ export async function createEdgeServer(
     flushCpuShare: options.flushCpuShare,
     maxRoomConnections: options.maxRoomConnections,
     maxConnsPerIp: options.maxConnsPerIp,
+    maxConnsPerUser: options.maxConnsPerUser,
+    trustedProxies: options.trustedProxies,
     largeRoomThreshold: options.largeRoomThreshold,
     denyIps: options.denyIps,
     heartbeatMs: options.heartbeatMs,
     ghostGraceMs: options.ghostGraceMs,
+    joinTimeoutMs: options.handshakeTimeoutMs,
     observer: shadow,
   });
   const liveEdge = edge;
   let closing = false;
   let listening = false;
+  // Half-open handshakes (a TCP connection whose request headers never finish)
+  // are dropped after the handshake timeout; Node checks once a second instead
+  // of every 30 s, so the bound is the timeout, not the timeout + 30 s.
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
   const httpServer = createServer(
+    {
+      headersTimeout: handshakeTimeoutMs,
+      requestTimeout: handshakeTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, handshakeTimeoutMs),
+    },
     createHttpHandler({ ...deps.http, metrics, ready: () => listening && !closing && link.ready, logger }),
   );
   httpServer.on("upgrade", (req, socket, head) => liveEdge.handleUpgrade(req, socket, head));

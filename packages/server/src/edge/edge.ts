@@ -24,7 +24,9 @@ import {
 } from "@collabblocks/protocol";
 import type { Logger } from "pino";
 import { type WebSocket, WebSocketServer } from "ws";
-import { createIpFilter, type IpFilter, normalizeAddress } from "../limits/ip-filter.js";
+import { clientAddress, DEFAULT_TRUSTED_PROXIES, parseTrustedProxies } from "../limits/client-address.js";
+import { createConnCounter } from "../limits/conn-counter.js";
+import { createIpFilter, type IpFilter } from "../limits/ip-filter.js";
 import { createStallMonitor } from "../limits/stall-monitor.js";
 import type { EdgeLink } from "../link/edge-link.js";
 import { type Clock, systemClock } from "../ops/clock.js";
@@ -42,18 +44,22 @@ import {
   errorFrame,
   handleMessage,
 } from "./connection.js";
-import { DEFAULT_MAX_ROOM_CONNECTIONS, DEFAULT_TICK_MS } from "./edge-defaults.js";
+import { DEFAULT_MAX_ROOM_CONNECTIONS, DEFAULT_TICK_MS, HANDSHAKE_TIMEOUT_MS } from "./edge-defaults.js";
 import { createEdgeRoom, type EdgeRoom } from "./edge-room.js";
 import type { FlushTimers } from "./flush-scheduler.js";
 import { createGhosts } from "./ghosts.js";
+import { deriveConnectionId, isDerivedConnectionId } from "./identity.js";
 import { createKnownConnections } from "./known-connections.js";
 import { createLiveness } from "./liveness.js";
 import type { ConnectionObserver } from "./observer.js";
+import { writeFrame, writeReply } from "./socket-writes.js";
 
 /** Messages a client may send before its join completes (it should wait for the welcome). */
 const MAX_EARLY_MESSAGES = 8;
 /** How long shutdown waits for clients to acknowledge the 1012 close before terminating, ms. */
 const SHUTDOWN_CLOSE_WAIT_MS = 2000;
+/** How long a SLOW_CONSUMER close may take before the socket is destroyed, ms (it is not reading). */
+const SLOW_CONSUMER_CLOSE_WAIT_MS = 1000;
 
 export interface EdgeOptions {
   readonly link: EdgeLink;
@@ -66,8 +72,12 @@ export interface EdgeOptions {
   readonly flushCpuShare?: number;
   /** Local connections per room (`--max-room-connections`, DEFAULT_MAX_ROOM_CONNECTIONS). */
   readonly maxRoomConnections?: number;
-  /** Live connections per client address; 0 = unlimited (`--max-conns-per-ip`). */
+  /** Live connections per client address; 0 = unlimited (`--max-conns-per-ip`; default here 0). */
   readonly maxConnsPerIp?: number;
+  /** Live connections per token subject; 0 = unlimited (`--max-conns-per-user`; default here 0). */
+  readonly maxConnsPerUser?: number;
+  /** Peers whose X-Forwarded-For names the client (`--trusted-proxies`; default loopback). */
+  readonly trustedProxies?: readonly string[];
   /** Above this many connections a room stops sending everyone to connections without a view (`--large-room-threshold`). */
   readonly largeRoomThreshold?: number;
   /** CIDRs refused at the upgrade (`--deny-ips`). */
@@ -85,6 +95,8 @@ export interface EdgeOptions {
   readonly clock?: Clock;
   /** Told about local joins, accepted patches and ends (the shadow mirror, `--shadow-to`). */
   readonly observer?: ConnectionObserver;
+  /** A socket not joined this long after its upgrade is refused with UNAVAILABLE, ms (default HANDSHAKE_TIMEOUT_MS). */
+  readonly joinTimeoutMs?: number;
 }
 
 export interface Edge {
@@ -119,9 +131,13 @@ export function createEdge(options: EdgeOptions): Edge {
   const ghosts = createGhosts(clock, options.ghostGraceMs ?? 2 * heartbeatMs);
   const maxRoomConnections = options.maxRoomConnections ?? DEFAULT_MAX_ROOM_CONNECTIONS;
   const ipFilter: IpFilter = createIpFilter({ denyList: options.denyIps, maxPerIp: options.maxConnsPerIp });
+  const perUser = createConnCounter(options.maxConnsPerUser ?? 0);
+  const trustedProxies = parseTrustedProxies(options.trustedProxies ?? DEFAULT_TRUSTED_PROXIES);
   const rooms = new Map<string, EdgeRoom<Connection>>();
   const known = createKnownConnections();
   const sockets = new Set<WebSocket>();
+  /** Sockets whose join completed (the join timeout leaves them alone). */
+  const joined = new WeakSet<WebSocket>();
 
   let connectionCount = 0;
   let shuttingDown = false;
@@ -134,9 +150,15 @@ export function createEdge(options: EdgeOptions): Edge {
     skipUTF8Validation: true, // text frames are refused anyway
   });
 
+  /** A fatal ERROR, written whatever the socket's backlog (once: the close follows). */
   const sendError = (ws: WebSocket, code: ErrorCode, message: string): void => {
     metrics.refusal(code);
-    ws.send(errorFrame(code, message), { binary: true });
+    writeFrame(ws, errorFrame(code, message));
+  };
+
+  /** A reply (PONG, non-fatal ERROR): dropped while the socket is behind (socket-writes.ts). */
+  const reply = (conn: Connection, frame: Uint8Array): void => {
+    if (!writeReply(conn.ws, frame)) metrics.stats.repliesDropped++;
   };
 
   /** Refuses a socket that never joined: ERROR, then the code's close code. */
@@ -229,7 +251,12 @@ export function createEdge(options: EdgeOptions): Edge {
   const hooks: ConnectionHooks = {
     now: monotonicNow,
     stallMs: () => stalls.recentStallMs(),
-    sendError: (conn, code, message) => sendError(conn.ws, code, message),
+    wallNow: now,
+    reply,
+    sendError: (conn, code, message) => {
+      metrics.refusal(code);
+      reply(conn, errorFrame(code, message));
+    },
     fail: (conn, code, message, mode) => end(conn, mode, code, message),
     renew(conn, token) {
       verifier.verify(token, conn.room.roomId).then(
@@ -271,6 +298,10 @@ export function createEdge(options: EdgeOptions): Edge {
     if (!verified.ok) return refuseSocket(ws, verified.code, verified.message);
     if (shuttingDown) return refuseSocket(ws, "SERVER_SHUTTING_DOWN", "server is shutting down");
     const claims = verified.claims;
+    if (!perUser.acquire(claims.sub)) {
+      return refuseSocket(ws, "TOO_MANY_CONNECTIONS", "too many connections for this user");
+    }
+    ws.once("close", () => perUser.release(claims.sub));
     const room = getRoom(parsed.roomId);
     room.holds++;
     try {
@@ -286,9 +317,23 @@ export function createEdge(options: EdgeOptions): Edge {
       room.checkIdle();
       return;
     }
+    if (
+      parsed.key === undefined &&
+      parsed.connectionId !== undefined &&
+      isDerivedConnectionId(parsed.connectionId)
+    ) {
+      room.checkIdle();
+      return refuseSocket(
+        ws,
+        "CONNECTION_ID_TAKEN",
+        "a derived connectionId is resumed with its key, not as cid",
+      );
+    }
+    const requested =
+      parsed.key === undefined ? parsed.connectionId : deriveConnectionId(claims.sub, parsed.key);
     const admission = admit(
       room,
-      { connectionId: parsed.connectionId, epoch: parsed.epoch, userId: claims.sub },
+      { connectionId: requested, epoch: parsed.epoch, userId: claims.sub },
       maxRoomConnections,
       () => randomBytes(16).toString("base64url"),
     );
@@ -314,9 +359,11 @@ export function createEdge(options: EdgeOptions): Edge {
       now: monotonicNow(),
     });
     connectionCount++;
+    joined.add(ws);
     liveness.assign(conn);
     armExpiry(conn);
-    ws.send(
+    writeFrame(
+      ws,
       encode({
         type: MessageType.WELCOME,
         connectionId: cid,
@@ -334,7 +381,6 @@ export function createEdge(options: EdgeOptions): Edge {
         },
         rttBuckets: RTT_BUCKETS_MS,
       }),
-      { binary: true },
     );
     // A connection the room holds no state for is announced with its first patch.
     // A view declared in the URL shapes the join snapshot; a bad one is refused
@@ -345,7 +391,7 @@ export function createEdge(options: EdgeOptions): Edge {
         view = decodeViewParam(parsed.view);
       } catch (err) {
         if (!(err instanceof ProtocolError)) throw err;
-        ws.send(errorFrame(err.code, err.message), { binary: true });
+        writeFrame(ws, errorFrame(err.code, err.message));
       }
     }
     const deferred = peer === undefined;
@@ -397,10 +443,18 @@ export function createEdge(options: EdgeOptions): Edge {
     ws.on("message", (data: Buffer, isBinary: boolean) => {
       if (early.length < MAX_EARLY_MESSAGES) early.push([data, isBinary]);
     });
-    join(ws, req, ip, early).catch((err: unknown) => {
-      logger.error({ err }, "join failed");
-      if (ws.readyState === ws.OPEN) refuseSocket(ws, "UNAVAILABLE", "internal error");
-    });
+    // A join waits on the token check and the room's load; neither may hold the socket forever.
+    const timeout = clock.setTimeout(() => {
+      if (ws.readyState === ws.OPEN && !joined.has(ws)) refuseSocket(ws, "UNAVAILABLE", "join timed out");
+    }, options.joinTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+    ws.once("close", () => clock.clearTimeout(timeout));
+    join(ws, req, ip, early).then(
+      () => clock.clearTimeout(timeout),
+      (err: unknown) => {
+        logger.error({ err }, "join failed");
+        if (ws.readyState === ws.OPEN) refuseSocket(ws, "UNAVAILABLE", "internal error");
+      },
+    );
   };
 
   const liveness = createLiveness<Connection>({
@@ -413,13 +467,22 @@ export function createEdge(options: EdgeOptions): Edge {
       end(conn, "expired");
       conn.ws.terminate();
     },
+    overflow(conn) {
+      metrics.stats.slowConsumers++;
+      end(conn, "ghost", "SLOW_CONSUMER", "the socket stopped reading");
+      clock.setTimeout(() => conn.ws.terminate(), SLOW_CONSUMER_CLOSE_WAIT_MS);
+    },
   });
 
   return {
     handleUpgrade(req, socket, head) {
       if (shuttingDown) return rejectHttp(socket, 503, "Service Unavailable");
       if (!isRoomsPath(req.url ?? "")) return rejectHttp(socket, 404, "Not Found");
-      const ip = normalizeAddress(req.socket.remoteAddress ?? "");
+      const ip = clientAddress(
+        req.socket.remoteAddress ?? "",
+        req.headers["x-forwarded-for"],
+        trustedProxies,
+      );
       if (ipFilter.isDenied(ip)) {
         metrics.refusal("TOO_MANY_CONNECTIONS");
         return rejectHttp(socket, 403, "Forbidden");

@@ -1,9 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { createFakeClock } from "../test-support/fake-clock.js";
 import { createLiveness, HEARTBEAT_SLICES, type LiveMember } from "./liveness.js";
+import { SOCKET_BUFFER_LIMIT_BYTES } from "./socket-writes.js";
 
-function member(): LiveMember & { pings: number } {
-  const m = { heartbeatSlice: 0, missedPongs: 0, pings: 0, ws: { ping: () => m.pings++ } };
+function member(): LiveMember & { pings: number; ws: { bufferedAmount: number } } {
+  const m = {
+    heartbeatSlice: 0,
+    missedPongs: 0,
+    pings: 0,
+    ws: { bufferedAmount: 0, ping: () => m.pings++ },
+  };
   return m;
 }
 
@@ -17,6 +23,7 @@ describe("createLiveness", () => {
       clock,
       members: () => members,
       expire: (m) => expired.push(m),
+      overflow: () => {},
     });
     for (const m of members) live.assign(m);
     expect(new Set(members.map((m) => m.heartbeatSlice)).size).toBe(HEARTBEAT_SLICES);
@@ -24,7 +31,7 @@ describe("createLiveness", () => {
     expect(members.filter((m) => m.pings === 1)).toHaveLength(2);
     await clock.advance(1900); // the rest of the interval: everyone once
     expect(members.every((m) => m.pings === 1)).toBe(true);
-    // The first member answers (a pong or a message resets missedPongs); the others stay silent.
+    // The first member answers (its pong resets missedPongs); the others stay silent.
     members[0]!.missedPongs = 0;
     await clock.advance(2000);
     expect(expired).toEqual([]);
@@ -38,10 +45,37 @@ describe("createLiveness", () => {
   it("uses fewer slices for a short interval (tests), never less than one", async () => {
     const clock = createFakeClock();
     const m = member();
-    const live = createLiveness({ heartbeatMs: 20, clock, members: () => [m], expire: () => {} });
+    const live = createLiveness({
+      heartbeatMs: 20,
+      clock,
+      members: () => [m],
+      expire: () => {},
+      overflow: () => {},
+    });
     live.assign(m);
     await clock.advance(20);
     expect(m.pings).toBe(1);
+    live.stop();
+  });
+
+  it("closes a member holding more than the socket buffer limit at its next tick, without pinging it", async () => {
+    const clock = createFakeClock();
+    const [full, fine] = [member(), member()];
+    const overflowed: LiveMember[] = [];
+    const live = createLiveness({
+      heartbeatMs: 2000,
+      clock,
+      members: () => [full!, fine!],
+      expire: () => {},
+      overflow: (m) => overflowed.push(m),
+    });
+    live.assign(full!);
+    live.assign(fine!);
+    full!.ws.bufferedAmount = SOCKET_BUFFER_LIMIT_BYTES + 1;
+    await clock.advance(2000);
+    expect(overflowed).toEqual([full]);
+    expect(full!.pings).toBe(0);
+    expect(fine!.pings).toBe(1);
     live.stop();
   });
 });

@@ -1,9 +1,12 @@
 // Liveness (docs/ARCHITECTURE.md#the-edge): every connection is pinged every
-// heartbeatMs and expires after two pings without a pong (or any message, which
-// resets `missedPongs` too). The sockets are spread over HEARTBEAT_SLICES ticks of
+// heartbeatMs and expires after two pings without a pong. Only pongs count: a
+// client that sends but never reads is not alive (docs/SECURITY.md#memory), and
+// its pings queue behind what it has not read. The same walk closes a socket
+// that holds more than SOCKET_BUFFER_LIMIT_BYTES. The sockets are spread over HEARTBEAT_SLICES ticks of
 // the interval: pinging 10 000 sockets in one loop stalled the event loop ~100 ms
 // every 2 s (S5 benchmark p95 103 ms at 0.2 Hz, docs/BENCHMARKS.md).
 import type { Clock, TimerHandle } from "../ops/clock.js";
+import { SOCKET_BUFFER_LIMIT_BYTES } from "./socket-writes.js";
 
 /** Ticks per heartbeat interval over which pings are spread (2 s / 20 = one tick per 100 ms). */
 export const HEARTBEAT_SLICES = 20;
@@ -14,9 +17,9 @@ export const MAX_MISSED_PONGS = 2;
 export interface LiveMember {
   /** Which tick of the interval pings it (assigned round-robin). */
   heartbeatSlice: number;
-  /** Pings sent since the last pong or message. */
+  /** Pings sent since the last pong. */
   missedPongs: number;
-  readonly ws: { ping(): void };
+  readonly ws: { ping(): void; readonly bufferedAmount: number };
 }
 
 export interface LivenessOptions<M extends LiveMember> {
@@ -26,6 +29,8 @@ export interface LivenessOptions<M extends LiveMember> {
   readonly members: () => Iterable<M>;
   /** A member that missed its pongs: ended after the walk (ending one changes the member lists). */
   readonly expire: (member: M) => void;
+  /** A member holding more than SOCKET_BUFFER_LIMIT_BYTES unsent: ended after the walk. */
+  readonly overflow: (member: M) => void;
 }
 
 export interface Liveness<M extends LiveMember> {
@@ -42,14 +47,17 @@ export function createLiveness<M extends LiveMember>(options: LivenessOptions<M>
   const timer: TimerHandle = clock.setInterval(() => {
     const slice = tick++ % slices;
     const dead: M[] = [];
+    const stuck: M[] = [];
     for (const m of options.members()) {
       if (m.heartbeatSlice !== slice) continue;
-      if (m.missedPongs >= MAX_MISSED_PONGS) dead.push(m);
+      if (m.ws.bufferedAmount > SOCKET_BUFFER_LIMIT_BYTES) stuck.push(m);
+      else if (m.missedPongs >= MAX_MISSED_PONGS) dead.push(m);
       else {
         m.missedPongs++;
         m.ws.ping();
       }
     }
+    for (const m of stuck) options.overflow(m);
     for (const m of dead) options.expire(m);
   }, heartbeatMs / slices);
   return {

@@ -35,7 +35,7 @@ function setup(threshold: number) {
       setTimeout: clock.setTimeout,
       clearTimeout: clock.clearTimeout,
     },
-    send: (m, frame) => sent.push({ to: m.connectionId, msg: decodeServerMessage(frame) }),
+    send: (m, frame) => sent.push({ to: m.connectionId, msg: decodeServerMessage(frame) }) > 0,
     requestFlush: () => {
       flushes++;
       notifier.flush();

@@ -38,7 +38,8 @@ export interface OccupancyNotifierOptions<M extends OccupancyMember> {
   readonly members: ReadonlyMap<string, M>;
   readonly now: () => number;
   readonly timers?: FlushTimers;
-  readonly send: (member: M, frame: Uint8Array) => void;
+  /** Writes a reply; false when the socket was behind and it was dropped (the next pass sends the numbers again). */
+  readonly send: (member: M, frame: Uint8Array) => boolean;
   /** Asks the room for a flush (the pass runs inside flushes). */
   readonly requestFlush: () => void;
 }
@@ -79,8 +80,7 @@ export function createOccupancyNotifier<M extends OccupancyMember>(
       frame = encode({ type: MessageType.OCCUPANCY, ...o });
       frames.set(key, frame);
     }
-    lastSent.set(cid, key);
-    options.send(member, frame);
+    if (options.send(member, frame)) lastSent.set(cid, key);
   }
 
   return {

@@ -6,7 +6,7 @@ import {
   type SnapshotChunkMessage,
 } from "@collabblocks/protocol";
 import { describe, expect, it } from "vitest";
-import { encodeSnapshotFrames } from "./snapshot-frames.js";
+import { createSnapshotCache, encodeSnapshotFrames } from "./snapshot-frames.js";
 
 function peer(i: number, extra = ""): PeerState {
   return {
@@ -57,5 +57,31 @@ describe("snapshot frames", () => {
     const b = encodeSnapshotFrames([changed], 0).frames[0]!;
     expect(decodeServerMessage(a)).toMatchObject({ entries: [{ clock: p.clock }] });
     expect(decodeServerMessage(b)).toMatchObject({ entries: [{ clock: p.clock + 1 }] });
+  });
+
+  it("caches a room's chunks between changes and puts each request's syncId in front", () => {
+    let peers = Array.from({ length: 2000 }, (_, i) => peer(i, "n".repeat(40)));
+    let walks = 0;
+    const cache = createSnapshotCache(() => {
+      walks++;
+      return peers;
+    });
+    const a = cache.frames(7);
+    const b = cache.frames(8);
+    expect(walks).toBe(1);
+    expect(a.chunks).toBeGreaterThan(1);
+    expect(b.bytes).toBe(a.bytes);
+    expect(a.bytes).toBe(a.frames.reduce((n, f) => n + f.length, 0));
+    const direct = encodeSnapshotFrames(peers, 8);
+    expect(b.frames.map((f) => Buffer.from(f))).toEqual(direct.frames.map((f) => Buffer.from(f)));
+    peers = peers.slice(1);
+    cache.invalidate();
+    const c = cache.frames(9);
+    expect(walks).toBe(2);
+    expect(decodeServerMessage(c.frames.at(-1)!)).toEqual({
+      type: MessageType.SNAPSHOT_DONE,
+      syncId: 9,
+      total: 1999,
+    });
   });
 });

@@ -33,9 +33,55 @@ function arrayHeader(n: number): Uint8Array {
   return Uint8Array.of(0xdd, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 }
 
-function chunkFrame(prefix: Uint8Array, parts: Uint8Array[], size: number): Buffer {
-  const header = arrayHeader(parts.length);
-  return Buffer.concat([prefix, header, ...parts], prefix.length + header.length + size);
+/** A snapshot's chunk bodies (array header + peers), without the [201, syncId] prefix. */
+interface ChunkBodies {
+  readonly bodies: Buffer[];
+  readonly total: number;
+}
+
+function chunkBodies(peers: readonly PeerState[], maxBytes: number): ChunkBodies {
+  // 5 = the largest array header; 10 = the prefix [201, syncId] with the largest syncId.
+  const budget = maxBytes - 10 - 5;
+  const bodies: Buffer[] = [];
+  let parts: Uint8Array[] = [];
+  let size = 0;
+  const close = (): void => {
+    const header = arrayHeader(parts.length);
+    bodies.push(Buffer.concat([header, ...parts], header.length + size));
+  };
+  for (const p of peers) {
+    const bytes = encodedPeer(p);
+    if (parts.length > 0 && size + bytes.length > budget) {
+      close();
+      parts = [];
+      size = 0;
+    }
+    parts.push(bytes);
+    size += bytes.length;
+  }
+  close();
+  return { bodies, total: peers.length };
+}
+
+/** Encoded snapshot frames, how many are chunks, and their bytes in all. */
+export interface SnapshotFrames {
+  readonly frames: Uint8Array[];
+  readonly chunks: number;
+  readonly bytes: number;
+}
+
+function framesFor(chunked: ChunkBodies, syncId: number): SnapshotFrames {
+  // [201, syncId, …]: the three-element array header and the first two fields.
+  const full = encode({ type: MessageType.SNAPSHOT_CHUNK, syncId, entries: [] });
+  const prefix = full.subarray(0, full.length - 1); // drop the empty array's 0x90
+  const frames: Uint8Array[] = chunked.bodies.map((body) =>
+    Buffer.concat([prefix, body], prefix.length + body.length),
+  );
+  const chunks = frames.length;
+  frames.push(encode({ type: MessageType.SNAPSHOT_DONE, syncId, total: chunked.total }));
+  let bytes = 0;
+  for (const f of frames) bytes += f.length;
+  return { frames, chunks, bytes };
 }
 
 /**
@@ -46,26 +92,33 @@ export function encodeSnapshotFrames(
   peers: readonly PeerState[],
   syncId: number,
   maxBytes = MAX_SNAPSHOT_CHUNK_BYTES,
-): { readonly frames: Uint8Array[]; readonly chunks: number } {
-  // [201, syncId, …]: the three-element array header and the first two fields.
-  const full = encode({ type: MessageType.SNAPSHOT_CHUNK, syncId, entries: [] });
-  const prefix = full.subarray(0, full.length - 1); // drop the empty array's 0x90
-  const budget = maxBytes - prefix.length - 5; // 5 = the largest array header
-  const frames: Uint8Array[] = [];
-  let parts: Uint8Array[] = [];
-  let size = 0;
-  for (const p of peers) {
-    const bytes = encodedPeer(p);
-    if (parts.length > 0 && size + bytes.length > budget) {
-      frames.push(chunkFrame(prefix, parts, size));
-      parts = [];
-      size = 0;
-    }
-    parts.push(bytes);
-    size += bytes.length;
-  }
-  frames.push(chunkFrame(prefix, parts, size));
-  const chunks = frames.length;
-  frames.push(encode({ type: MessageType.SNAPSHOT_DONE, syncId, total: peers.length }));
-  return { frames, chunks };
+): SnapshotFrames {
+  return framesFor(chunkBodies(peers, maxBytes), syncId);
+}
+
+/**
+ * A room's whole snapshot, chunked once per change window: between two changes
+ * every request (joins, SYNC_REQUESTs) costs one copy per chunk to put its
+ * syncId in front, not a walk of the room (docs/SECURITY.md#amplification).
+ */
+export interface SnapshotCache {
+  /** The room changed: the next request re-chunks. */
+  invalidate(): void;
+  frames(syncId: number): SnapshotFrames;
+}
+
+export function createSnapshotCache(
+  peers: () => readonly PeerState[],
+  maxBytes = MAX_SNAPSHOT_CHUNK_BYTES,
+): SnapshotCache {
+  let cached: ChunkBodies | undefined;
+  return {
+    invalidate() {
+      cached = undefined;
+    },
+    frames(syncId) {
+      cached ??= chunkBodies(peers(), maxBytes);
+      return framesFor(cached, syncId);
+    },
+  };
 }

@@ -17,11 +17,11 @@ const join = (room: string, user: string, resume: Resume = {}) => dev.join(room,
 const cidOf = (c: TestClient) => c.welcome!.connectionId;
 
 describe("connectionId binding", () => {
-  it("refuses another user's connectionId with FORBIDDEN", async () => {
+  it("refuses another user's connectionId with CONNECTION_ID_TAKEN", async () => {
     const alice = await join("id-1", "alice");
     const mallory = await open("id-1", "mallory", { cid: cidOf(alice) });
-    expect((await mallory.closed).code).toBe(4003);
-    expect(mallory.errors[0]?.code).toBe("FORBIDDEN");
+    expect((await mallory.closed).code).toBe(4011);
+    expect(mallory.errors[0]?.code).toBe("CONNECTION_ID_TAKEN");
     expect(alice.ws.readyState).toBe(alice.ws.OPEN);
   });
 

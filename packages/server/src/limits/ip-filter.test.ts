@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createIpFilter, normalizeAddress, splitDenyList } from "./ip-filter.js";
+import { createIpFilter, normalizeAddress, splitCidrText } from "./ip-filter.js";
 
 describe("ip filter", () => {
   it("denies addresses inside an IPv4 CIDR, also when seen as IPv4-mapped IPv6", () => {
@@ -38,7 +38,7 @@ describe("ip filter", () => {
   });
 
   it("splits lists written with commas, spaces, newlines and comments", () => {
-    expect(splitDenyList("10.0.0.0/8, 1.2.3.4\n# comment\n::1 # loopback\n")).toEqual([
+    expect(splitCidrText("10.0.0.0/8, 1.2.3.4\n# comment\n::1 # loopback\n")).toEqual([
       "10.0.0.0/8",
       "1.2.3.4",
       "::1",

@@ -1,7 +1,9 @@
 // Abuse controls at the upgrade (docs/ARCHITECTURE.md#the-edge): a CIDR deny list (replaceable at
-// runtime, e.g. on SIGHUP) and a cap on live connections per client address.
+// runtime, e.g. on SIGHUP) and a cap on live connections per client address
+// (docs/SECURITY.md#connection-caps).
 // Node's net.BlockList does the CIDR matching for both address families.
 import { BlockList, isIP } from "node:net";
+import { createConnCounter } from "./conn-counter.js";
 
 export interface IpFilter {
   /** True when the address is on the deny list. */
@@ -21,28 +23,36 @@ export function normalizeAddress(address: string): string {
   return address.startsWith("::ffff:") && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
 
-/** Parses CIDRs (or bare addresses) into a BlockList. Throws RangeError naming the bad entry. */
-export function parseDenyList(cidrs: readonly string[]): BlockList {
+/** Is the address (any form normalizeAddress accepts) in the list? Non-addresses never are. */
+export function inList(list: BlockList, address: string): boolean {
+  const a = normalizeAddress(address);
+  const family = isIP(a);
+  if (family === 0) return false;
+  return list.check(a, family === 4 ? "ipv4" : "ipv6");
+}
+
+/** Parses CIDRs (or bare addresses) into a BlockList. Throws RangeError naming the list and the bad entry. */
+export function parseCidrList(cidrs: readonly string[], what: string): BlockList {
   const list = new BlockList();
   for (const raw of cidrs) {
     const entry = raw.trim();
     if (entry === "") continue;
     const [addr = "", prefixText] = entry.split("/");
     const family = isIP(addr);
-    if (family === 0) throw new RangeError(`deny list: "${entry}" is not an IP address or CIDR`);
+    if (family === 0) throw new RangeError(`${what}: "${entry}" is not an IP address or CIDR`);
     const type = family === 4 ? "ipv4" : "ipv6";
     const max = family === 4 ? 32 : 128;
     const prefix = prefixText === undefined ? max : Number(prefixText);
     if (!/^\d+$/.test(prefixText ?? String(max)) || prefix > max) {
-      throw new RangeError(`deny list: "${entry}" has an invalid prefix length`);
+      throw new RangeError(`${what}: "${entry}" has an invalid prefix length`);
     }
     list.addSubnet(addr, prefix, type);
   }
   return list;
 }
 
-/** Splits a deny-list text (commas, whitespace, newlines; `#` comments) into entries. */
-export function splitDenyList(text: string): string[] {
+/** Splits a CIDR list text (deny list, trusted proxies: commas, whitespace, newlines; `#` comments) into entries. */
+export function splitCidrText(text: string): string[] {
   return text
     .split("\n")
     .map((line) => line.replace(/#.*/, ""))
@@ -55,32 +65,15 @@ export function splitDenyList(text: string): string[] {
  * @param maxPerIp live connections allowed per address; 0 = unlimited (default).
  */
 export function createIpFilter(options: { denyList?: readonly string[]; maxPerIp?: number } = {}): IpFilter {
-  let deny = parseDenyList(options.denyList ?? []);
-  const maxPerIp = options.maxPerIp ?? 0;
-  const counts = new Map<string, number>();
+  let deny = parseCidrList(options.denyList ?? [], "deny list");
+  const counts = createConnCounter(options.maxPerIp ?? 0);
   return {
-    isDenied(address) {
-      const a = normalizeAddress(address);
-      const family = isIP(a);
-      if (family === 0) return false;
-      return deny.check(a, family === 4 ? "ipv4" : "ipv6");
-    },
+    isDenied: (address) => inList(deny, address),
     setDenyList(cidrs) {
-      deny = parseDenyList(cidrs);
+      deny = parseCidrList(cidrs, "deny list");
     },
-    acquire(address) {
-      const n = counts.get(address) ?? 0;
-      if (maxPerIp > 0 && n >= maxPerIp) return false;
-      counts.set(address, n + 1);
-      return true;
-    },
-    release(address) {
-      const n = counts.get(address) ?? 0;
-      if (n <= 1) counts.delete(address);
-      else counts.set(address, n - 1);
-    },
-    count(address) {
-      return counts.get(address) ?? 0;
-    },
+    acquire: (address) => counts.acquire(address),
+    release: (address) => counts.release(address),
+    count: (address) => counts.count(address),
   };
 }

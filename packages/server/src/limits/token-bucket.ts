@@ -32,3 +32,26 @@ export function takeToken(bucket: TokenBucket, spec: TokenBucketSpec, now: numbe
   bucket.tokens -= 1;
   return true;
 }
+
+/**
+ * Spends `amount` tokens when the bucket is not in debt, returning true; the
+ * bucket may go below zero, and the next spend waits until it refills above
+ * zero. For costs known only after the decision (a snapshot's bytes): one large
+ * spend is always allowed, and the long-run rate is still the bucket's.
+ * `amount` 0 asks whether a spend would be allowed.
+ */
+export function spendTokens(
+  bucket: TokenBucket,
+  spec: TokenBucketSpec,
+  now: number,
+  amount: number,
+): boolean {
+  const elapsed = now - bucket.at;
+  if (elapsed > 0) {
+    bucket.tokens = Math.min(spec.burst, bucket.tokens + (elapsed * spec.ratePerSecond) / 1000);
+    bucket.at = now;
+  }
+  if (bucket.tokens <= 0) return false;
+  bucket.tokens -= amount;
+  return true;
+}

@@ -20,6 +20,10 @@ export interface ServerStats {
   slowSocketSkips: number;
   /** Slow sockets whose backlog was dropped for a fresh snapshot (1 s of backlog). */
   backlogResets: number;
+  /** Replies (PONG, non-fatal ERROR, OCCUPANCY) not written because the socket was behind. */
+  repliesDropped: number;
+  /** Sockets closed with SLOW_CONSUMER (over the per-socket buffer limit). */
+  slowConsumers: number;
   /** Shadow traffic (`--shadow-to`): production diffs reproduced on staging. */
   shadowMirrored: number;
   /** Shadow traffic: production diffs not reproduced (folded, over the connection cap, staging unreachable). */
@@ -97,6 +101,8 @@ export function createMetrics(sources: MetricsSources, options: { defaultMetrics
     snapshotChunks: 0,
     slowSocketSkips: 0,
     backlogResets: 0,
+    repliesDropped: 0,
+    slowConsumers: 0,
     shadowMirrored: 0,
     shadowDropped: 0,
     shadowConnections: 0,
@@ -160,6 +166,18 @@ export function createMetrics(sources: MetricsSources, options: { defaultMetrics
     "presence_backlog_resets_total",
     "Slow sockets whose 1 s backlog was replaced by a fresh snapshot",
     () => stats.backlogResets,
+  );
+  counterFrom(
+    registry,
+    "presence_replies_dropped_total",
+    "Replies (PONG, non-fatal ERROR, OCCUPANCY) not written because the socket had more than 32 KB unsent",
+    () => stats.repliesDropped,
+  );
+  counterFrom(
+    registry,
+    "presence_slow_consumer_closes_total",
+    "Sockets closed with SLOW_CONSUMER: more than 4 MB unsent",
+    () => stats.slowConsumers,
   );
   counterFrom(
     registry,

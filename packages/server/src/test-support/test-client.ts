@@ -34,6 +34,8 @@ export interface TestClientOptions {
   readonly room: string;
   readonly token: string;
   readonly cid?: string;
+  /** The identity key the server derives the connectionId from (PROTOCOL.md §1), as the SDK sends it. */
+  readonly key?: string;
   readonly epoch?: number;
   /** The `view` query parameter (PROTOCOL.md §8), already encoded. */
   readonly view?: string;
@@ -82,6 +84,7 @@ export interface TestClient {
 export function connectTestClient(options: TestClientOptions): TestClient {
   const q = new URLSearchParams({ token: options.token });
   if (options.cid !== undefined) q.set("cid", options.cid);
+  if (options.key !== undefined) q.set("key", options.key);
   if (options.epoch !== undefined) q.set("epoch", String(options.epoch));
   if (options.view !== undefined) q.set("view", options.view);
   const ws = new WebSocket(`${options.url}/v1/rooms/${encodeURIComponent(options.room)}?${q}`, {
