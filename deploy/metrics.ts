@@ -35,6 +35,9 @@ export const PRESENCE_METRICS: readonly MetricSpec[] = [
   // Beyond docs/OPERATIONS.md#metrics: back-pressure detail from the edge (docs/ARCHITECTURE.md#the-edge).
   { name: "presence_slow_socket_skips_total", type: "counter", labels: [] },
   { name: "presence_backlog_resets_total", type: "counter", labels: [] },
+  // Beyond docs/OPERATIONS.md#metrics: bounded memory per socket (docs/SECURITY.md#memory).
+  { name: "presence_replies_dropped_total", type: "counter", labels: [] },
+  { name: "presence_slow_consumer_closes_total", type: "counter", labels: [] },
   // Beyond docs/OPERATIONS.md#metrics: shadow traffic of the rollout (issue 7, `--shadow-to`).
   { name: "presence_shadow_mirrored_total", type: "counter", labels: [] },
   { name: "presence_shadow_dropped_total", type: "counter", labels: [] },

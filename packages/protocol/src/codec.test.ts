@@ -203,3 +203,22 @@ describe("batchFrameFromEntries", () => {
     );
   });
 });
+
+describe("64-bit integers", () => {
+  // [100, {"n": <uint64>}, []] and [10, <uint64>]: what another language's encoder may send.
+  const update = (uint64: string) => hex(`93 64 81 a1 6e cf ${uint64} 90`);
+  const ping = (uint64: string) => hex(`92 0a cf ${uint64}`);
+
+  it("decodes uint64/int64 values inside ±2^53 as numbers", () => {
+    expect(decodeClientMessage(update("00 00 01 8c 2a 3b 4c 5d"))).toMatchObject({
+      set: { n: 0x18c2a3b4c5d },
+    });
+    expect(decodeClientMessage(ping("00 1f ff ff ff ff ff ff"))).toMatchObject({ t: 2 ** 53 - 1 });
+  });
+
+  it("refuses values beyond 2^53 instead of rounding them to another number", () => {
+    expectMalformed(() => decodeClientMessage(update("00 20 00 00 00 00 00 01")));
+    expectMalformed(() => decodeClientMessage(update("ff ff ff ff ff ff ff ff")));
+    expectMalformed(() => decodeClientMessage(ping("80 00 00 00 00 00 00 00")));
+  });
+});

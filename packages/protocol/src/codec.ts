@@ -4,7 +4,9 @@
 //
 // msgpackr is configured for untrusted input: no records/structures, maps decoded
 // as Map (so `__proto__` stays an ordinary key, see json.ts setOwn), 64-bit ints as
-// numbers; every decoded value is then walked and checked, and any failure —
+// numbers when they are safe integers and as BigInt otherwise — which every field
+// and presence value then refuses (PROTOCOL.md §2: a uint64 beyond 2^53 would
+// silently become a different number); every decoded value is then walked and checked, and any failure —
 // msgpackr's own RangeErrors and truncation errors included — becomes a
 // ProtocolError("MALFORMED_MESSAGE").
 import { Packr, Unpackr } from "msgpackr";
@@ -27,7 +29,9 @@ import { stateFromWire, stateToWire, valueFromWire } from "./state-codec.js";
 import { MAX_VIEW_PINNED, type Rect, type ViewSpec } from "./view.js";
 
 const packr = new Packr({ useRecords: false, variableMapSize: true, moreTypes: false });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: "number" });
+// "auto" is documented (README, msgpackr 1.12) but missing from its type definitions.
+const INT64_SAFE_OR_BIGINT = "auto" as unknown as "number";
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: INT64_SAFE_OR_BIGINT });
 
 const ENTRY_ENTER = 0;
 const ENTRY_UPDATE = 1;

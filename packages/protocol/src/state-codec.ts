@@ -54,6 +54,8 @@ export function valueFromWire(value: unknown, depth = 0): Json {
     if (!Number.isFinite(value)) malformed("non-finite number");
     return value;
   }
+  if (typeof value === "bigint")
+    malformed("integer beyond ±2^53 (it would lose precision); send it as a string");
   if (depth >= MAX_VALUE_DEPTH) malformed(`value nested deeper than ${MAX_VALUE_DEPTH}`);
   if (Array.isArray(value)) return value.map((v) => valueFromWire(v, depth + 1));
   if (value instanceof Map) {

@@ -37,6 +37,8 @@ export interface CliConfig {
   readonly maxConnsPerUser: number;
   /** Peers whose X-Forwarded-For names the client (CIDRs; empty = none). */
   readonly trustedProxies: readonly string[];
+  /** Browser origins allowed to open sockets (`--allowed-origins`); undefined = any. */
+  readonly allowedOrigins: readonly string[] | undefined;
   /** Rooms above this many connections send views, not everyone, to connections without one. */
   readonly largeRoomThreshold: number;
   /** Inline CIDR list, or `@path` to a file re-read on SIGHUP. */
@@ -171,6 +173,12 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: "string",
     help: "CIDRs of reverse proxies whose X-Forwarded-For names the client; none = trust no one",
     default: { value: DEFAULT_TRUSTED_PROXIES.join(",") },
+  },
+  {
+    name: "allowed-origins",
+    kind: "string",
+    help: "browser origins (scheme://host[:port], comma separated) allowed to open sockets; others get 403",
+    default: { text: "any origin" },
   },
   {
     name: "large-room-threshold",
@@ -338,7 +346,7 @@ function checkDevSafety(
 }
 
 /** `https://app.example,http://localhost:5173` → exact origins; anything else is one error line. */
-function parseOrigins(list: string): string[] {
+function parseOrigins(list: string, flag: string): string[] {
   return list
     .split(",")
     .map((o) => o.trim())
@@ -348,10 +356,10 @@ function parseOrigins(list: string): string[] {
       try {
         url = new URL(o);
       } catch {
-        throw new Error(`--dev-allow-origin: ${o} is not an origin`);
+        throw new Error(`--${flag}: ${o} is not an origin`);
       }
       if ((url.protocol !== "http:" && url.protocol !== "https:") || url.origin !== o.replace(/\/$/, "")) {
-        throw new Error(`--dev-allow-origin: ${o} is not an http(s) origin (scheme://host[:port])`);
+        throw new Error(`--${flag}: ${o} is not an http(s) origin (scheme://host[:port])`);
       }
       return url.origin;
     });
@@ -467,6 +475,7 @@ export function parseCli(
       "large-room-threshold",
       "max-conns-per-user",
       "trusted-proxies",
+      "allowed-origins",
       "gates-file",
       "allow-plans",
       "allow-orgs",
@@ -501,7 +510,7 @@ export function parseCli(
     if (cmd !== "dev" && devGiven !== undefined) throw new Error(`--${devGiven} applies to dev only`);
     if (cmd === "dev") checkDevSafety(get<string>("host"), insecureDevPublic, env);
     const devAllowOrigins = values.has("dev-allow-origin")
-      ? parseOrigins(values.get("dev-allow-origin") as string)
+      ? parseOrigins(values.get("dev-allow-origin") as string, "dev-allow-origin")
       : [];
     const trustedProxies = splitCidrText(get<string>("trusted-proxies"));
     try {
@@ -509,6 +518,9 @@ export function parseCli(
     } catch (err) {
       throw new Error(`--trusted-proxies: ${(err as RangeError).message}`);
     }
+    const allowedOrigins = values.has("allowed-origins")
+      ? parseOrigins(values.get("allowed-origins") as string, "allowed-origins")
+      : undefined;
     const logLevel = get<string>("log-level");
     if (!isLogLevel(logLevel)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
     return {
@@ -524,6 +536,7 @@ export function parseCli(
         maxConnsPerIp: get("max-conns-per-ip"),
         maxConnsPerUser: get("max-conns-per-user"),
         trustedProxies,
+        allowedOrigins,
         largeRoomThreshold: get("large-room-threshold"),
         denyIps: values.get("deny-ips") as string | undefined,
         logLevel,

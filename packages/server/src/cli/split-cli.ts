@@ -52,6 +52,7 @@ export function edgeOptionsFromCli(
     maxConnsPerIp: config.maxConnsPerIp,
     maxConnsPerUser: config.maxConnsPerUser,
     trustedProxies: config.trustedProxies,
+    allowedOrigins: config.allowedOrigins,
     largeRoomThreshold: config.largeRoomThreshold,
     denyIps: deps.denyIps,
     authorize: deps.authorize,

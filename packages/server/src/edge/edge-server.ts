@@ -26,6 +26,7 @@ type EdgeTunables = Pick<
   | "maxConnsPerIp"
   | "maxConnsPerUser"
   | "trustedProxies"
+  | "allowedOrigins"
   | "largeRoomThreshold"
   | "denyIps"
   | "heartbeatMs"
@@ -117,6 +118,7 @@ export async function createEdgeServer(
     maxConnsPerIp: options.maxConnsPerIp,
     maxConnsPerUser: options.maxConnsPerUser,
     trustedProxies: options.trustedProxies,
+    allowedOrigins: options.allowedOrigins,
     largeRoomThreshold: options.largeRoomThreshold,
     denyIps: options.denyIps,
     heartbeatMs: options.heartbeatMs,

@@ -78,6 +78,12 @@ export interface EdgeOptions {
   readonly maxConnsPerUser?: number;
   /** Peers whose X-Forwarded-For names the client (`--trusted-proxies`; default loopback). */
   readonly trustedProxies?: readonly string[];
+  /**
+   * Browser origins allowed to open sockets (`--allowed-origins`): an upgrade whose
+   * Origin header is not listed gets HTTP 403. Absent Origin (not a browser) passes:
+   * any other client can write any Origin. Default: any origin.
+   */
+  readonly allowedOrigins?: readonly string[];
   /** Above this many connections a room stops sending everyone to connections without a view (`--large-room-threshold`). */
   readonly largeRoomThreshold?: number;
   /** CIDRs refused at the upgrade (`--deny-ips`). */
@@ -133,6 +139,7 @@ export function createEdge(options: EdgeOptions): Edge {
   const ipFilter: IpFilter = createIpFilter({ denyList: options.denyIps, maxPerIp: options.maxConnsPerIp });
   const perUser = createConnCounter(options.maxConnsPerUser ?? 0);
   const trustedProxies = parseTrustedProxies(options.trustedProxies ?? DEFAULT_TRUSTED_PROXIES);
+  const allowedOrigins = options.allowedOrigins && new Set(options.allowedOrigins);
   const rooms = new Map<string, EdgeRoom<Connection>>();
   const known = createKnownConnections();
   const sockets = new Set<WebSocket>();
@@ -478,6 +485,11 @@ export function createEdge(options: EdgeOptions): Edge {
     handleUpgrade(req, socket, head) {
       if (shuttingDown) return rejectHttp(socket, 503, "Service Unavailable");
       if (!isRoomsPath(req.url ?? "")) return rejectHttp(socket, 404, "Not Found");
+      const origin = req.headers.origin;
+      if (allowedOrigins && origin !== undefined && !allowedOrigins.has(origin)) {
+        metrics.refusal("FORBIDDEN");
+        return rejectHttp(socket, 403, "Forbidden");
+      }
       const ip = clientAddress(
         req.socket.remoteAddress ?? "",
         req.headers["x-forwarded-for"],

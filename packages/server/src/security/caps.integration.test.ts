@@ -97,4 +97,13 @@ describe("connection caps", () => {
     expect(closedAfter).toHaveLength(50);
     expect(Math.max(...closedAfter)).toBeLessThan(6000); // 1 s timeout + 1 s check interval, generous slack
   });
+
+  it("refuses upgrades from browser origins not on --allowed-origins, and passes clients without an Origin", async () => {
+    const server = await start({ allowedOrigins: ["https://app.example"] });
+    const token = await fetchDevToken(server.url, { room: "caps", user: "u" });
+    expect(await attempt(server, token, { origin: "https://app.example" })).toBe("joined");
+    expect(await attempt(server, token, { origin: "https://evil.example" })).toBe("http 403");
+    expect(await attempt(server, token, { origin: "https://app.example.evil.example" })).toBe("http 403");
+    expect(await attempt(server, token)).toBe("joined"); // a server-side client sends no Origin
+  });
 });
