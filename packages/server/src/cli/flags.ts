@@ -9,6 +9,13 @@ import {
   DEFAULT_MAX_ROOM_CONNECTIONS,
   DEFAULT_TICK_MS,
 } from "../edge/edge-defaults.js";
+import {
+  ADMIN_PORT_PUBLIC,
+  type AdminPort,
+  DEFAULT_ADMIN_HOST,
+  DEFAULT_ADMIN_PORT,
+  parseAdminPort,
+} from "../ops/admin-server.js";
 import { isLogLevel, LOG_LEVELS } from "../ops/logger.js";
 import { DEFAULT_MAX_ROOMS } from "../pod/presence-manager.js";
 import { parseNameList } from "../rollout/gates.js";
@@ -26,6 +33,10 @@ export interface CliConfig {
   readonly command: Command;
   readonly port: number;
   readonly host: string;
+  /** `--admin-port`: where /metrics is served (docs/OPERATIONS.md#admin-port); `public` = on `port`. */
+  readonly adminPort: AdminPort;
+  /** `--admin-host`: the admin server's interface. */
+  readonly adminHost: string;
   readonly jwksUrl: string | undefined;
   readonly tickMs: number;
   readonly maxRooms: number;
@@ -87,6 +98,8 @@ export interface FlagSpec {
   readonly min?: number;
   readonly max?: number;
   readonly default?: FlagDefault;
+  /** A value that is not one kind (a port or `public`): parses or throws one line naming `source`. */
+  readonly parse?: (raw: string, source: string) => Value;
 }
 
 /** `collabblocks` listens here unless told otherwise (`--port`). */
@@ -108,6 +121,26 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: "string",
     help: "interface to bind",
     default: { byCommand: { dev: "127.0.0.1", serve: "0.0.0.0", pod: "0.0.0.0", edge: "0.0.0.0" } },
+  },
+  {
+    name: "admin-port",
+    kind: "string",
+    parse: parseAdminPort,
+    help: `port serving GET /metrics on --admin-host (404 on --port); 0 = a free port; ${ADMIN_PORT_PUBLIC} = /metrics on --port`,
+    default: {
+      byCommand: {
+        dev: ADMIN_PORT_PUBLIC,
+        serve: DEFAULT_ADMIN_PORT,
+        pod: DEFAULT_ADMIN_PORT,
+        edge: DEFAULT_ADMIN_PORT,
+      },
+    },
+  },
+  {
+    name: "admin-host",
+    kind: "string",
+    help: "interface the admin port binds (needs --admin-port N)",
+    default: { value: DEFAULT_ADMIN_HOST },
   },
   { name: "jwks-url", kind: "url", help: "JWKS URL for ES256 token keys (required for serve)" },
   {
@@ -280,8 +313,10 @@ Usage:
 Flags (each also from the environment variable shown):
 ${FLAGS.map(helpLine).join("\n")}
 
-Endpoints: GET /healthz, /readyz, /metrics; WebSocket /v1/rooms/{roomId}?token=JWT
-Ready: one JSON line on stdout {"event":"listening","role":"all","url":"http://HOST:PORT","bind":"HOST"}
+Endpoints: GET /healthz, /readyz; WebSocket /v1/rooms/{roomId}?token=JWT (on --port);
+  GET /metrics on --admin-host:--admin-port (on --port with --admin-port ${ADMIN_PORT_PUBLIC}, dev's default)
+Ready: one JSON line on stdout
+  {"event":"listening","role":"all","url":"http://HOST:PORT","bind":"HOST","metrics":"http://HOST:P/metrics"}
   (role "pod" or "edge" in split mode; a pod adds "grpc":"HOST:P")
 `;
 
@@ -324,6 +359,32 @@ function parseOrigins(list: string): string[] {
     });
 }
 
+/**
+ * The admin port must not be a port this process binds already, and `--admin-host`
+ * means nothing without one (docs/OPERATIONS.md#admin-port).
+ */
+function checkAdminPort(
+  command: Command,
+  admin: AdminPort,
+  ports: { readonly port: number; readonly grpcPort: number },
+  hostGiven: boolean,
+): void {
+  if (admin === ADMIN_PORT_PUBLIC) {
+    if (hostGiven) {
+      throw new Error(`--admin-host needs --admin-port N (with ${ADMIN_PORT_PUBLIC}, /metrics is on --port)`);
+    }
+    return;
+  }
+  if (admin !== 0 && admin === ports.port) {
+    throw new Error(
+      `--admin-port ${admin} is also --port: give another port, or --admin-port ${ADMIN_PORT_PUBLIC} for /metrics on --port`,
+    );
+  }
+  if (command === "pod" && admin !== 0 && admin === ports.grpcPort) {
+    throw new Error(`--admin-port ${admin} is also --grpc-port: give another port`);
+  }
+}
+
 export type ParseResult =
   | { readonly kind: "run"; readonly config: CliConfig }
   | { readonly kind: "help" }
@@ -354,7 +415,7 @@ function convert(spec: FlagSpec, raw: string, source: string): number | string {
     return raw;
   }
   if (raw === "") throw new Error(`${source} must not be empty`);
-  return raw;
+  return spec.parse ? spec.parse(raw, source) : raw;
 }
 
 export function parseCli(
@@ -468,6 +529,13 @@ export function parseCli(
     const devAllowOrigins = values.has("dev-allow-origin")
       ? parseOrigins(values.get("dev-allow-origin") as string)
       : [];
+    const adminPort = get<AdminPort>("admin-port");
+    checkAdminPort(
+      cmd,
+      adminPort,
+      { port: get("port"), grpcPort: get("grpc-port") },
+      values.has("admin-host"),
+    );
     const logLevel = get<string>("log-level");
     if (!isLogLevel(logLevel)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
     return {
@@ -476,6 +544,8 @@ export function parseCli(
         command: cmd,
         port: get("port"),
         host: get("host"),
+        adminPort,
+        adminHost: get("admin-host"),
         jwksUrl,
         tickMs: get("tick-ms"),
         maxRooms: get("max-rooms"),
