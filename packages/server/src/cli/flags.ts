@@ -12,6 +12,7 @@ import {
 import {
   ADMIN_PORT_PUBLIC,
   type AdminPort,
+  checkAdminPort,
   DEFAULT_ADMIN_HOST,
   DEFAULT_ADMIN_PORT,
   parseAdminPort,
@@ -126,7 +127,7 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "admin-port",
     kind: "string",
     parse: parseAdminPort,
-    help: `port serving GET /metrics on --admin-host (404 on --port); 0 = a free port; ${ADMIN_PORT_PUBLIC} = /metrics on --port`,
+    help: `GET /metrics here on --admin-host, 404 on --port; 0 = a free port; ${ADMIN_PORT_PUBLIC} = on --port`,
     default: {
       byCommand: {
         dev: ADMIN_PORT_PUBLIC,
@@ -359,32 +360,6 @@ function parseOrigins(list: string): string[] {
     });
 }
 
-/**
- * The admin port must not be a port this process binds already, and `--admin-host`
- * means nothing without one (docs/OPERATIONS.md#admin-port).
- */
-function checkAdminPort(
-  command: Command,
-  admin: AdminPort,
-  ports: { readonly port: number; readonly grpcPort: number },
-  hostGiven: boolean,
-): void {
-  if (admin === ADMIN_PORT_PUBLIC) {
-    if (hostGiven) {
-      throw new Error(`--admin-host needs --admin-port N (with ${ADMIN_PORT_PUBLIC}, /metrics is on --port)`);
-    }
-    return;
-  }
-  if (admin !== 0 && admin === ports.port) {
-    throw new Error(
-      `--admin-port ${admin} is also --port: give another port, or --admin-port ${ADMIN_PORT_PUBLIC} for /metrics on --port`,
-    );
-  }
-  if (command === "pod" && admin !== 0 && admin === ports.grpcPort) {
-    throw new Error(`--admin-port ${admin} is also --grpc-port: give another port`);
-  }
-}
-
 export type ParseResult =
   | { readonly kind: "run"; readonly config: CliConfig }
   | { readonly kind: "help" }
@@ -530,12 +505,8 @@ export function parseCli(
       ? parseOrigins(values.get("dev-allow-origin") as string)
       : [];
     const adminPort = get<AdminPort>("admin-port");
-    checkAdminPort(
-      cmd,
-      adminPort,
-      { port: get("port"), grpcPort: get("grpc-port") },
-      values.has("admin-host"),
-    );
+    const grpcPort = cmd === "pod" ? get<number>("grpc-port") : undefined;
+    checkAdminPort(adminPort, { port: get("port"), grpcPort }, values.has("admin-host"));
     const logLevel = get<string>("log-level");
     if (!isLogLevel(logLevel)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
     return {

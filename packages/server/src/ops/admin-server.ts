@@ -40,6 +40,31 @@ export function parseAdminPort(raw: string, source: string): AdminPort {
   return n;
 }
 
+/**
+ * The admin port must not be a port this process binds already (`grpcPort`: a pod's),
+ * and `--admin-host` means nothing without one. Throws one line naming the flags.
+ */
+export function checkAdminPort(
+  admin: AdminPort,
+  ports: { readonly port: number; readonly grpcPort?: number },
+  hostGiven: boolean,
+): void {
+  if (admin === ADMIN_PORT_PUBLIC) {
+    if (hostGiven) {
+      throw new Error(`--admin-host needs --admin-port N (with ${ADMIN_PORT_PUBLIC}, /metrics is on --port)`);
+    }
+    return;
+  }
+  if (admin !== 0 && admin === ports.port) {
+    throw new Error(
+      `--admin-port ${admin} is also --port: give another port, or --admin-port ${ADMIN_PORT_PUBLIC} for /metrics on --port`,
+    );
+  }
+  if (admin !== 0 && admin === ports.grpcPort) {
+    throw new Error(`--admin-port ${admin} is also --grpc-port: give another port`);
+  }
+}
+
 /** The admin port could not be bound; main.ts names `--admin-port` in its one error line. */
 export class AdminListenError extends Error {
   constructor(
