@@ -34,7 +34,7 @@ export interface PodRoleOptions {
 }
 
 export interface PodRole {
-  /** http://host:port of the health/metrics endpoint. */
+  /** http://host:port of the health endpoints (and of /metrics without an admin port). */
   readonly url: string;
   readonly port: number;
   /** Where /metrics is served: the admin server's, or `${url}/metrics` without one. */
