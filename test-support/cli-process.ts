@@ -63,6 +63,12 @@ export interface CliProcess extends CliChild {
   readonly listening: Readonly<Record<string, string>>;
   /** http://host:port from the listening line. */
   readonly url: string;
+  /**
+   * Where this process serves /metrics, from the listening line's `metrics`. Start serve, pod
+   * and edge with `--admin-port 0`: their default admin port (9464) is one per machine, and
+   * test files run in parallel (docs/OPERATIONS.md#admin-port).
+   */
+  readonly metricsUrl: string;
 }
 
 /** Throws, saying how to fix it, when the CLI has not been built. */
@@ -156,7 +162,7 @@ export async function startCliProcess(
   try {
     const line = await cli.waitForLine((l) => l.includes('"listening"'), "listening line", START_TIMEOUT_MS);
     const listening = JSON.parse(line) as Record<string, string>;
-    return { ...cli, listening, url: listening.url! };
+    return { ...cli, listening, url: listening.url!, metricsUrl: listening.metrics! };
   } catch (err) {
     await cli.stop();
     throw err;

@@ -91,6 +91,9 @@ const ours = {
       "--max-conns-per-user",
       "0",
     ];
+    // Several serve/edge/pod processes on one machine: each takes a free admin port
+    // instead of the default 9464 (docs/OPERATIONS.md#admin-port).
+    const admin = ["--admin-port", "0"];
     if (mode === "dev") {
       if (processes > 1) throw new NotAvailableError("dev mode is one process: use --mode redis or split");
       const servers = await startAll([
@@ -107,7 +110,7 @@ const ours = {
       if (mode === "redis") {
         measured = await startAll(
           Array.from({ length: processes }, (_, i) => ({
-            args: [CLI, "serve", "--port", "0", "--jwks-url", jwks, "--redis", redisUrl, ...tick],
+            args: [CLI, "serve", "--port", "0", "--jwks-url", jwks, "--redis", redisUrl, ...tick, ...admin],
             cpus,
             label: `ours serve#${i}`,
           })),
@@ -117,14 +120,25 @@ const ours = {
       const grpcPort = await freePort();
       const pods = await startAll([
         {
-          args: [CLI, "pod", "--port", "0", "--grpc-port", String(grpcPort), "--redis", redisUrl],
+          args: [CLI, "pod", "--port", "0", "--grpc-port", String(grpcPort), "--redis", redisUrl, ...admin],
           cpus,
           label: "ours pod",
         },
       ]);
       const edges = await startAll(
         Array.from({ length: processes }, (_, i) => ({
-          args: [CLI, "edge", "--port", "0", "--jwks-url", jwks, "--pods", `127.0.0.1:${grpcPort}`, ...tick],
+          args: [
+            CLI,
+            "edge",
+            "--port",
+            "0",
+            "--jwks-url",
+            jwks,
+            "--pods",
+            `127.0.0.1:${grpcPort}`,
+            ...tick,
+            ...admin,
+          ],
           cpus,
           label: `ours edge#${i}`,
         })),

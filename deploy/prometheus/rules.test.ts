@@ -42,8 +42,9 @@ describe.skipIf(!promtoolFound)("promtool", () => {
 });
 
 describe("alerts.yml", () => {
-  it("has the plan's three alerts, each with a severity and a runbook link into OPERATIONS.md", () => {
+  it("has the plan's three alerts and the JWKS one, each with a severity and a runbook link into OPERATIONS.md", () => {
     expect(alerts.map((a) => a.name).sort()).toEqual([
+      "PresenceJwksStale",
       "PresenceRedisLagHigh",
       "PresenceRttP95High",
       "PresenceStreamBacklogHigh",
@@ -62,6 +63,7 @@ describe("alerts.yml", () => {
     const expr = Object.fromEntries(alerts.map((a) => [a.name, a.expr.replace(/\s+/g, " ")]));
     expect(expr.PresenceStreamBacklogHigh).toBe("presence_stream_backlog > 1000");
     expect(expr.PresenceRedisLagHigh).toBe("presence_redis_lag > 500");
+    expect(expr.PresenceJwksStale).toBe("increase(presence_jwks_stale_total[5m]) > 0");
     expect(expr.PresenceRttP95High).toBe(
       "histogram_quantile(0.95, sum by (le) (rate(presence_rtt_ms_bucket[5m]))) > 40",
     );

@@ -137,7 +137,7 @@ afterAll(async () => {
 describe("20 SDK clients across a server restart", () => {
   it("reconnect with their connection ids, re-assert presence, converge, and show no leave or enter", async () => {
     authority = await startTestAuthority("client-integration");
-    const serve = ["serve", "--jwks-url", authority.jwksUrl];
+    const serve = ["serve", "--admin-port", "0", "--jwks-url", authority.jwksUrl];
     server = await startServerProcess(serve, 0);
     for (let i = 0; i < N; i++) peers.push(join(i));
     await waitFor(

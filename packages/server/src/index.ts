@@ -8,6 +8,7 @@ export type { Edge, EdgeOptions } from "./edge/edge.js";
 export { createEdgeLink, type EdgeLink, type LinkTransport, type RoomListener } from "./link/edge-link.js";
 export type { EdgeFrame, PodEndpoint, PodFrame, PodSession } from "./link/frames.js";
 export { createInProcessLink } from "./link/in-process.js";
+export { type AdminOptions, DEFAULT_ADMIN_HOST, DEFAULT_ADMIN_PORT } from "./ops/admin-server.js";
 export { createLogger, createSilentLogger } from "./ops/logger.js";
 export { createMetrics, type Metrics, type ServerStats } from "./ops/metrics.js";
 export { defaultPodId } from "./ops/process-id.js";

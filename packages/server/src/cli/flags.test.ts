@@ -153,4 +153,58 @@ describe("parseCli", () => {
     });
     expect(parseCli(["dev", "--dev-allow-origin", "*"], {})).toMatchObject({ kind: "error" });
   });
+
+  it("puts /metrics on an admin port on 127.0.0.1:9464 for serve, pod and edge, and on --port for dev", () => {
+    const jwks = ["--jwks-url", "https://auth.example/jwks.json"];
+    const admin = { adminPort: 9464, adminHost: "127.0.0.1" };
+    expect(parseCli(["serve", ...jwks], {})).toMatchObject({ kind: "run", config: admin });
+    expect(parseCli(["pod"], {})).toMatchObject({ kind: "run", config: admin });
+    expect(parseCli(["edge", ...jwks, "--pods", "a:1"], {})).toMatchObject({ kind: "run", config: admin });
+    expect(parseCli(["dev"], {})).toMatchObject({ kind: "run", config: { adminPort: "public" } });
+    expect(parseCli(["dev", "--admin-port", "9100", "--admin-host", "10.0.0.7"], {})).toMatchObject({
+      kind: "run",
+      config: { adminPort: 9100, adminHost: "10.0.0.7" },
+    });
+    expect(parseCli(["serve", ...jwks, "--admin-port=public"], {})).toMatchObject({
+      config: { adminPort: "public" },
+    });
+    expect(parseCli(["serve", ...jwks], { COLLABBLOCKS_ADMIN_PORT: "0" })).toMatchObject({
+      config: { adminPort: 0 },
+    });
+    // 0 = a free port, so --port 0 --admin-port 0 do not clash.
+    expect(parseCli(["pod", "--port", "0", "--admin-port", "0", "--grpc-port", "0"], {})).toMatchObject({
+      kind: "run",
+    });
+  });
+
+  it("refuses an admin port that is not a port, clashes with another port, or an --admin-host without one", () => {
+    const jwks = ["--jwks-url", "https://auth.example/jwks.json"];
+    const notPort = '--admin-port must be a port 0–65535 or "public" (metrics on --port)';
+    for (const bad of ["x", "70000", "-1", "9464.5", "Public"]) {
+      expect(parseCli(["serve", ...jwks, "--admin-port", bad], {})).toEqual({
+        kind: "error",
+        message: notPort,
+      });
+    }
+    expect(parseCli(["serve", ...jwks], { COLLABBLOCKS_ADMIN_PORT: "metrics" })).toEqual({
+      kind: "error",
+      message: notPort.replace("--admin-port", "COLLABBLOCKS_ADMIN_PORT"),
+    });
+    expect(parseCli(["serve", ...jwks, "--port", "9464"], {})).toEqual({
+      kind: "error",
+      message:
+        "--admin-port 9464 is also --port: give another port, or --admin-port public for /metrics on --port",
+    });
+    expect(parseCli(["pod", "--grpc-port", "9100", "--admin-port", "9100"], {})).toEqual({
+      kind: "error",
+      message: "--admin-port 9100 is also --grpc-port: give another port",
+    });
+    expect(parseCli(["dev", "--admin-host", "0.0.0.0"], {})).toEqual({
+      kind: "error",
+      message: "--admin-host needs --admin-port N (with public, /metrics is on --port)",
+    });
+    expect(
+      parseCli(["edge", ...jwks, "--pods", "a:1", "--admin-port", "public", "--admin-host", "::"], {}),
+    ).toMatchObject({ kind: "error", message: /--admin-host needs --admin-port N/ });
+  });
 });

@@ -12,6 +12,14 @@ import {
 } from "../edge/edge-defaults.js";
 import { DEFAULT_TRUSTED_PROXIES, parseTrustedProxies } from "../limits/client-address.js";
 import { splitCidrText } from "../limits/ip-filter.js";
+import {
+  ADMIN_PORT_PUBLIC,
+  type AdminPort,
+  checkAdminPort,
+  DEFAULT_ADMIN_HOST,
+  DEFAULT_ADMIN_PORT,
+  parseAdminPort,
+} from "../ops/admin-server.js";
 import { isLogLevel, LOG_LEVELS } from "../ops/logger.js";
 import { DEFAULT_MAX_ROOMS } from "../pod/presence-manager.js";
 import { parseNameList } from "../rollout/gates.js";
@@ -29,6 +37,10 @@ export interface CliConfig {
   readonly command: Command;
   readonly port: number;
   readonly host: string;
+  /** `--admin-port`: where /metrics is served (docs/OPERATIONS.md#admin-port); `public` = on `port`. */
+  readonly adminPort: AdminPort;
+  /** `--admin-host`: the admin server's interface. */
+  readonly adminHost: string;
   readonly jwksUrl: string | undefined;
   readonly tickMs: number;
   readonly maxRooms: number;
@@ -95,6 +107,8 @@ export interface FlagSpec {
   readonly min?: number;
   readonly max?: number;
   readonly default?: FlagDefault;
+  /** A value that is not one kind (a port or `public`): parses or throws one line naming `source`. */
+  readonly parse?: (raw: string, source: string) => Value;
 }
 
 /** `collabblocks` listens here unless told otherwise (`--port`). */
@@ -116,6 +130,26 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: "string",
     help: "interface to bind",
     default: { byCommand: { dev: "127.0.0.1", serve: "0.0.0.0", pod: "0.0.0.0", edge: "0.0.0.0" } },
+  },
+  {
+    name: "admin-port",
+    kind: "string",
+    parse: parseAdminPort,
+    help: `GET /metrics here on --admin-host, 404 on --port; 0 = a free port; ${ADMIN_PORT_PUBLIC} = on --port`,
+    default: {
+      byCommand: {
+        dev: ADMIN_PORT_PUBLIC,
+        serve: DEFAULT_ADMIN_PORT,
+        pod: DEFAULT_ADMIN_PORT,
+        edge: DEFAULT_ADMIN_PORT,
+      },
+    },
+  },
+  {
+    name: "admin-host",
+    kind: "string",
+    help: "interface the admin port binds (needs --admin-port N)",
+    default: { value: DEFAULT_ADMIN_HOST },
   },
   { name: "jwks-url", kind: "url", help: "JWKS URL for ES256 token keys (required for serve)" },
   {
@@ -321,8 +355,10 @@ Usage:
 Flags (each also from the environment variable shown):
 ${FLAGS.map(helpLine).join("\n")}
 
-Endpoints: GET /healthz, /readyz, /metrics; WebSocket /v1/rooms/{roomId}?token=JWT
-Ready: one JSON line on stdout {"event":"listening","role":"all","url":"http://HOST:PORT","bind":"HOST"}
+Endpoints: GET /healthz, /readyz; WebSocket /v1/rooms/{roomId}?token=JWT (on --port);
+  GET /metrics on --admin-host:--admin-port (on --port with --admin-port ${ADMIN_PORT_PUBLIC}, dev's default)
+Ready: one JSON line on stdout
+  {"event":"listening","role":"all","url":"http://HOST:PORT","bind":"HOST","metrics":"http://HOST:P/metrics"}
   (role "pod" or "edge" in split mode; a pod adds "grpc":"HOST:P")
 `;
 
@@ -395,7 +431,7 @@ function convert(spec: FlagSpec, raw: string, source: string): number | string {
     return raw;
   }
   if (raw === "") throw new Error(`${source} must not be empty`);
-  return raw;
+  return spec.parse ? spec.parse(raw, source) : raw;
 }
 
 export function parseCli(
@@ -521,6 +557,9 @@ export function parseCli(
     const allowedOrigins = values.has("allowed-origins")
       ? parseOrigins(values.get("allowed-origins") as string, "allowed-origins")
       : undefined;
+    const adminPort = get<AdminPort>("admin-port");
+    const grpcPort = cmd === "pod" ? get<number>("grpc-port") : undefined;
+    checkAdminPort(adminPort, { port: get("port"), grpcPort }, values.has("admin-host"));
     const logLevel = get<string>("log-level");
     if (!isLogLevel(logLevel)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
     return {
@@ -529,6 +568,8 @@ export function parseCli(
         command: cmd,
         port: get("port"),
         host: get("host"),
+        adminPort,
+        adminHost: get("admin-host"),
         jwksUrl,
         tickMs: get("tick-ms"),
         maxRooms: get("max-rooms"),

@@ -1,6 +1,8 @@
 // The real CLI process: readiness line, dev endpoints, bad config, SIGTERM.
 // Runs the built dist/ (CI builds first); fails with a clear message when it is missing.
+import { once } from "node:events";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -100,6 +102,8 @@ describe("collabblocks CLI", () => {
     [["dev", "--bogus"], /unknown flag/],
     [["dev", "--static-dir", "/nonexistent/dir"], /static-dir/],
     [["dev", "--host", "0.0.0.0"], /--insecure-dev-public/],
+    [["dev", "--admin-port", "x"], /--admin-port must be a port/],
+    [["dev", "--admin-host", "0.0.0.0"], /--admin-host needs --admin-port N/],
   ])("exits 2 with one line for bad config %j", async (args, pattern) => {
     const p = start(args as string[]);
     expect((await p.exited).code).toBe(2);
@@ -130,6 +134,43 @@ describe("collabblocks CLI", () => {
     );
     open.child.kill("SIGTERM");
     expect((await open.exited).code).toBe(0);
+  });
+
+  it("serves /metrics of serve on the admin port the listening line names, and 404 on the public port", async () => {
+    const auth = ["--jwks-url", "http://127.0.0.1:9/jwks.json"];
+    const p = start(["serve", "--port", "0", "--host", "127.0.0.1", "--admin-port", "0", ...auth]);
+    const ready = JSON.parse(await p.firstLine) as { url: string; metrics: string };
+    expect(ready.metrics).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    expect(new URL(ready.metrics).port).not.toBe(new URL(ready.url).port);
+    expect(await (await fetch(ready.metrics)).text()).toMatch(/^presence_connections 0$/m);
+    expect((await fetch(`${ready.url}/metrics`)).status).toBe(404);
+    expect((await fetch(`${ready.url}/readyz`)).status).toBe(200);
+    p.child.kill("SIGTERM");
+    expect((await p.exited).code).toBe(0);
+  });
+
+  it("keeps dev's /metrics on its port, as the listening line says", async () => {
+    const p = start(["dev", "--port", "0"]);
+    const ready = JSON.parse(await p.firstLine) as { url: string; metrics: string };
+    expect(ready.metrics).toBe(`${ready.url}/metrics`);
+    expect((await fetch(ready.metrics)).status).toBe(200);
+    p.child.kill("SIGTERM");
+    expect((await p.exited).code).toBe(0);
+  });
+
+  it("exits 2 with one line naming --admin-port when the admin port is taken", async () => {
+    const blocker = createServer().listen(0, "127.0.0.1");
+    await once(blocker, "listening");
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const p = start(["pod", "--port", "0", "--grpc-port", "0", "--admin-port", String(port)]);
+      expect((await p.exited).code).toBe(2);
+      expect(p.stderr().trim().split("\n")).toEqual([
+        `collabblocks: --admin-port ${port} on 127.0.0.1 is already in use`,
+      ]);
+    } finally {
+      blocker.close();
+    }
   });
 
   it("prints help", async () => {

@@ -6,6 +6,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectRedisBus, createErrorThrottle, type RedisBus } from "../bus/redis/index.js";
 import { parseCidrList, splitCidrText } from "../limits/ip-filter.js";
+import { AdminListenError } from "../ops/admin-server.js";
 import { createLogger } from "../ops/logger.js";
 import { defaultPodId } from "../ops/process-id.js";
 import { createPresenceServer } from "../roles/presence-server.js";
@@ -21,6 +22,13 @@ const REDIS_CONNECT_WAIT_MS = 5000;
 function fail(message: string): never {
   process.stderr.write(`collabblocks: ${message}\n`);
   process.exit(2);
+}
+
+/** A port that cannot be bound is bad configuration: one line naming the flag, exit 2. */
+function failToBind(code: string | undefined, flag: string, port: number, host: string): void {
+  if (code === "EADDRINUSE") fail(`${flag} ${port} on ${host} is already in use`);
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") fail(`${flag} ${port}: cannot bind to host ${host}`);
+  if (code === "EACCES") fail(`no permission to bind ${flag} ${port} on ${host}`);
 }
 
 /** The demo build next to the sources: <repo>/apps/demo/dist, from packages/server/dist/cli/. */
@@ -72,7 +80,10 @@ async function run(config: CliConfig): Promise<void> {
   // Signal handlers go in before the ready line is printed: a SIGTERM that arrives
   // between the two would otherwise hit Node's default action and kill the process.
   let server:
-    | (Pick<Awaited<ReturnType<typeof createPresenceServer>>, "url" | "podId" | "close" | "setDenyList"> & {
+    | (Pick<
+        Awaited<ReturnType<typeof createPresenceServer>>,
+        "url" | "metricsUrl" | "podId" | "close" | "setDenyList"
+      > & {
         readonly edge?: Parameters<Rollout["start"]>[0];
       })
     | undefined;
@@ -126,21 +137,27 @@ async function run(config: CliConfig): Promise<void> {
         bus,
       });
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === "EADDRINUSE") fail(`port ${config.port} on ${config.host} is already in use`);
-    if (e.code === "EADDRNOTAVAIL" || e.code === "ENOTFOUND") fail(`cannot bind to host ${config.host}`);
-    if (e.code === "EACCES") fail(`no permission to bind port ${config.port}`);
+    if (err instanceof AdminListenError) failToBind(err.code, "--admin-port", err.port, err.host);
+    failToBind((err as NodeJS.ErrnoException).code, "--port", config.port, config.host);
     throw err;
   }
-  process.stdout.write(
-    `${JSON.stringify(listening ?? { event: "listening", role: "all", url: server.url, bind: config.host })}\n`,
-  );
+  const line = listening ?? {
+    event: "listening",
+    role: "all",
+    url: server.url,
+    bind: config.host,
+    metrics: server.metricsUrl,
+  };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
   if (config.command === "dev" && config.insecureDevPublic && !LOOPBACK_HOSTS.includes(config.host)) {
     const warning = `dev is listening on ${config.host}: anyone who can reach port ${config.port} can mint tokens and join any room`;
     process.stderr.write(`collabblocks: WARNING: ${warning}\n`);
     logger.warn({ bind: config.host }, warning);
   }
-  logger.info({ url: server.url, podId: server.podId, command: config.command }, "listening");
+  logger.info(
+    { url: server.url, metrics: server.metricsUrl, podId: server.podId, command: config.command },
+    "listening",
+  );
 
   const live = server;
   rollout.start(live.edge);

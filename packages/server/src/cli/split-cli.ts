@@ -8,6 +8,7 @@ import type { PresenceBus } from "../bus/bus.js";
 import type { TokenClaims } from "../edge/auth.js";
 import type { Edge } from "../edge/edge.js";
 import type { EdgeServerOptions } from "../edge/edge-server.js";
+import { ADMIN_PORT_PUBLIC, type AdminOptions } from "../ops/admin-server.js";
 import { createEdgeRole } from "../roles/edge-role.js";
 import { createPodRole } from "../roles/pod-role.js";
 import type { ShadowOptions } from "../rollout/shadow.js";
@@ -27,6 +28,8 @@ export interface SplitRoleDeps {
 
 export interface RunningRole {
   readonly url: string;
+  /** Where /metrics is served (the admin port, or `url` with `--admin-port public`). */
+  readonly metricsUrl: string;
   readonly podId: string;
   /** The JSON line printed on stdout once ready. */
   readonly listening: Readonly<Record<string, string>>;
@@ -34,6 +37,13 @@ export interface RunningRole {
   /** The edge (undefined for a pod): rollout gates re-check its live connections. */
   readonly edge?: Edge;
   close(): Promise<void>;
+}
+
+/** The admin server `--admin-port`/`--admin-host` ask for; undefined = /metrics on `--port`. */
+export function adminFromCli(config: CliConfig): AdminOptions | undefined {
+  return config.adminPort === ADMIN_PORT_PUBLIC
+    ? undefined
+    : { port: config.adminPort, host: config.adminHost };
 }
 
 /**
@@ -57,6 +67,7 @@ export function edgeOptionsFromCli(
     denyIps: deps.denyIps,
     authorize: deps.authorize,
     shadow: deps.shadow,
+    admin: adminFromCli(config),
   };
 }
 
@@ -73,6 +84,7 @@ export async function startSplitRole(config: CliConfig, deps: SplitRoleDeps): Pr
         maxRooms: config.maxRooms,
         bus: deps.bus,
         logger,
+        admin: adminFromCli(config),
       });
     } catch (err) {
       // grpc-js reports a taken port as "No address added out of total 1 resolved".
@@ -83,8 +95,15 @@ export async function startSplitRole(config: CliConfig, deps: SplitRoleDeps): Pr
     }
     return {
       url: role.url,
+      metricsUrl: role.metricsUrl,
       podId,
-      listening: { event: "listening", role: "pod", url: role.url, grpc: role.grpcAddress },
+      listening: {
+        event: "listening",
+        role: "pod",
+        url: role.url,
+        grpc: role.grpcAddress,
+        metrics: role.metricsUrl,
+      },
       setDenyList: () => {}, // a pod has no client sockets
       close: () => role.close(),
     };
@@ -99,8 +118,9 @@ export async function startSplitRole(config: CliConfig, deps: SplitRoleDeps): Pr
   });
   return {
     url: role.url,
+    metricsUrl: role.metricsUrl,
     podId,
-    listening: { event: "listening", role: "edge", url: role.url },
+    listening: { event: "listening", role: "edge", url: role.url, metrics: role.metricsUrl },
     setDenyList: (cidrs) => role.setDenyList(cidrs),
     edge: role.edge,
     close: () => role.close(),

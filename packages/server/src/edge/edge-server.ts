@@ -4,12 +4,12 @@
 // (rpc/edge-role.ts, link over gRPC) both start it here, so an edge option added
 // once reaches createEdge in every mode; when each wired its own edge, the split
 // edge silently dropped flushCpuShare and ghostGraceMs.
-import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ErrorCode } from "@collabblocks/protocol";
 import type { Logger } from "pino";
 import type { EdgeLink } from "../link/edge-link.js";
+import { type AdminOptions, type AdminServer, listenWithAdmin } from "../ops/admin-server.js";
 import { createHttpHandler, displayHost, type HttpOptions } from "../ops/http.js";
 import { createMetrics, type Metrics, type MetricsSources } from "../ops/metrics.js";
 import { createShadowMirror, type ShadowOptions } from "../rollout/shadow.js";
@@ -47,6 +47,12 @@ export interface EdgeServerOptions extends EdgeTunables {
   readonly handshakeTimeoutMs?: number;
   /** Mirror local clients' accepted presence to a staging deployment (`--shadow-to`); default: off. */
   readonly shadow?: ShadowOptions;
+  /**
+   * /metrics on its own server (docs/OPERATIONS.md#admin-port), 404 on `port`. Default here:
+   * none, /metrics on `port` (tests and embedders start many servers in one process); the
+   * CLI passes `--admin-port`/`--admin-host`, 9464 on 127.0.0.1 for serve and edge.
+   */
+  readonly admin?: AdminOptions;
 }
 
 export interface EdgeServerDeps {
@@ -77,6 +83,8 @@ export interface EdgeServer {
   /** e.g. ws://127.0.0.1:8787 */
   readonly wsUrl: string;
   readonly port: number;
+  /** Where /metrics is served: the admin server's, or `${url}/metrics` without one. */
+  readonly metricsUrl: string;
   readonly metrics: Metrics;
   readonly edge: Edge;
   readonly httpServer: Server;
@@ -139,15 +147,21 @@ export async function createEdgeServer(
       requestTimeout: handshakeTimeoutMs,
       connectionsCheckingInterval: Math.min(1000, handshakeTimeoutMs),
     },
-    createHttpHandler({ ...deps.http, metrics, ready: () => listening && !closing && link.ready, logger }),
+    createHttpHandler({
+      ...deps.http,
+      metrics: options.admin ? undefined : metrics,
+      ready: () => listening && !closing && link.ready,
+      logger,
+    }),
   );
   httpServer.on("upgrade", (req, socket, head) => liveEdge.handleUpgrade(req, socket, head));
   httpServer.on("clientError", (_err, socket) => socket.destroy());
 
   const host = options.host ?? "127.0.0.1";
-  httpServer.listen(options.port ?? 0, host);
+  let admin: AdminServer | undefined;
   try {
-    await once(httpServer, "listening");
+    const adminOptions = options.admin && { ...options.admin, metrics, logger };
+    admin = await listenWithAdmin(httpServer, { port: options.port ?? 0, host }, adminOptions);
   } catch (err) {
     deps.onListenError?.();
     throw err;
@@ -161,6 +175,7 @@ export async function createEdgeServer(
     url: `http://${shown}:${port}`,
     wsUrl: `ws://${shown}:${port}`,
     port,
+    metricsUrl: admin?.metricsUrl ?? `http://${shown}:${port}/metrics`,
     metrics,
     edge: liveEdge,
     httpServer,
@@ -172,7 +187,7 @@ export async function createEdgeServer(
         await liveEdge.close(); // closes the link too
         shadow?.close();
         httpServer.closeAllConnections();
-        await httpClosed;
+        await Promise.all([httpClosed, admin?.close()]);
       })();
       return closed;
     },

@@ -122,6 +122,18 @@ describe("http endpoints", () => {
     expect(logged).toEqual([]);
   });
 
+  it("serves /metrics when given the metrics, and 404 without them even over a static directory", async () => {
+    const withMetrics = await serve();
+    expect(await (await fetch(`${withMetrics}/metrics`)).text()).toMatch(/^presence_connections 0$/m);
+    const dir = mkdtempSync(join(tmpdir(), "cb-static-"));
+    writeFileSync(join(dir, "index.html"), "<p>demo</p>");
+    const url = await serve({ metrics: undefined, staticDir: dir, placeholder: true });
+    const res = await fetch(`${url}/metrics`);
+    expect(res.status).toBe(404);
+    expect(await res.text()).not.toContain("presence_");
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+
   it("serves the placeholder page when asked and there is no demo", async () => {
     const url = await serve({ placeholder: true });
     expect(await (await fetch(`${url}/`)).text()).toContain("CollabBlocks Presence");

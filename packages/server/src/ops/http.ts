@@ -1,5 +1,5 @@
-// HTTP endpoints on the edge's port (docs/OPERATIONS.md#http-endpoints-and-health): /healthz, /readyz, /metrics,
-// the dev token issuer with its JWKS, and static files at `/`.
+// HTTP endpoints on the edge's port (docs/OPERATIONS.md#http-endpoints-and-health): /healthz, /readyz, /metrics
+// (unless it is on the admin port, admin-server.ts), the dev token issuer with its JWKS, and static files at `/`.
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { assertJson, isValidRoomId, type Json } from "@collabblocks/protocol";
 import type { Logger } from "pino";
@@ -12,7 +12,8 @@ import { PLACEHOLDER_HTML, serveStatic } from "./static-files.js";
 const MAX_DEV_BODY_BYTES = 16 * 1024;
 
 export interface HttpOptions {
-  readonly metrics: Metrics;
+  /** Served at /metrics; undefined when the admin port serves them (/metrics is then 404 here). */
+  readonly metrics?: Metrics;
   /** True when the process can serve (listening, not shutting down, link ready). */
   readonly ready: () => boolean;
   readonly devIssuer?: DevIssuer;
@@ -31,6 +32,13 @@ export function displayHost(host: string): string {
   if (host === "0.0.0.0" || host === "") return "127.0.0.1";
   if (host === "::") return "[::1]";
   return host.includes(":") ? `[${host}]` : host;
+}
+
+/** Writes the Prometheus exposition: the one answer of /metrics, on either port. */
+export async function writeMetrics(metrics: Metrics, res: ServerResponse): Promise<void> {
+  const text = await metrics.registry.metrics();
+  res.writeHead(200, { "content-type": metrics.registry.contentType });
+  res.end(text);
 }
 
 function json(
@@ -169,12 +177,10 @@ export function createHttpHandler(options: HttpOptions): RequestListener {
       const ready = options.ready();
       return json(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready" });
     }
-    if (path === "/metrics") {
-      const text = await metrics.registry.metrics();
-      res.writeHead(200, { "content-type": metrics.registry.contentType });
-      res.end(text);
-      return;
-    }
+    // Checked before static files: with metrics on the admin port, the SPA fallback
+    // must not answer /metrics with the demo page.
+    if (path === "/metrics")
+      return metrics ? writeMetrics(metrics, res) : json(res, 404, { error: "not found" });
     if (devIssuer && path === "/.well-known/jwks.json") {
       return json(res, 200, devIssuer.jwks, { "access-control-allow-origin": "*" });
     }

@@ -1,7 +1,8 @@
 // An edge process of split mode (`collabblocks edge`, docs/OPERATIONS.md#running-modes): the WebSocket
 // gateway of dev/serve (edge/), but its link goes over gRPC to the pods of
 // `--pods` (grpc-link.ts) instead of to a pod in the same process. HTTP on
-// `--port` carries the WebSockets, /healthz, /readyz and /metrics. /readyz is 200
+// `--port` carries the WebSockets, /healthz, /readyz and, without an admin port
+// (docs/OPERATIONS.md#admin-port), /metrics. /readyz is 200
 // only while at least one pod's stream is up: with none, joins would wait.
 import type { Logger } from "pino";
 import { createEdgeServer, type EdgeServer, type EdgeServerOptions } from "../edge/edge-server.js";

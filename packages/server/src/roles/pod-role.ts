@@ -1,12 +1,13 @@
 // A pod process of split mode (`collabblocks pod`, docs/OPERATIONS.md#running-modes): the pod (room
 // state, Redis bus) behind a gRPC server for edges on `--grpc-port`, and HTTP on
 // `--port` for /healthz, /readyz and /metrics only (no WebSockets: those are the
-// edges'). Ready = the gRPC server is bound and the process is not shutting down.
-import { once } from "node:events";
+// edges'), /metrics moving to the admin port when one is given (docs/OPERATIONS.md#admin-port).
+// Ready = the gRPC server is bound and the process is not shutting down.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { PresenceBus } from "../bus/bus.js";
+import { type AdminOptions, type AdminServer, listenWithAdmin } from "../ops/admin-server.js";
 import { createHttpHandler, displayHost } from "../ops/http.js";
 import { createSilentLogger } from "../ops/logger.js";
 import { createMetrics, type Metrics } from "../ops/metrics.js";
@@ -28,12 +29,16 @@ export interface PodRoleOptions {
   readonly bus?: PresenceBus;
   readonly logger?: Logger;
   readonly defaultMetrics?: boolean;
+  /** /metrics on its own server, 404 on `port`; default none (the CLI's: 9464 on 127.0.0.1). */
+  readonly admin?: AdminOptions;
 }
 
 export interface PodRole {
-  /** http://host:port of the health/metrics endpoint. */
+  /** http://host:port of the health endpoints (and of /metrics without an admin port). */
   readonly url: string;
   readonly port: number;
+  /** Where /metrics is served: the admin server's, or `${url}/metrics` without one. */
+  readonly metricsUrl: string;
   readonly grpcPort: number;
   /** host:port edges list in `--pods`. */
   readonly grpcAddress: string;
@@ -70,13 +75,19 @@ export async function createPodRole(options: PodRoleOptions): Promise<PodRole> {
   );
   let closing = false;
   const httpServer = createServer(
-    createHttpHandler({ metrics, ready: () => !closing, logger, placeholder: false }),
+    createHttpHandler({
+      metrics: options.admin ? undefined : metrics,
+      ready: () => !closing,
+      logger,
+      placeholder: false,
+    }),
   );
   httpServer.on("upgrade", (_req, socket) => socket.destroy());
   httpServer.on("clientError", (_err, socket) => socket.destroy());
-  httpServer.listen(options.port ?? 0, host);
+  let admin: AdminServer | undefined;
   try {
-    await once(httpServer, "listening");
+    const adminOptions = options.admin && { ...options.admin, metrics, logger };
+    admin = await listenWithAdmin(httpServer, { port: options.port ?? 0, host }, adminOptions);
   } catch (err) {
     await rpc.close();
     await pod.close();
@@ -89,6 +100,7 @@ export async function createPodRole(options: PodRoleOptions): Promise<PodRole> {
   return {
     url: `http://${shown}:${port}`,
     port,
+    metricsUrl: admin?.metricsUrl ?? `http://${shown}:${port}/metrics`,
     grpcPort: rpc.port,
     grpcAddress: `${shown}:${rpc.port}`,
     podId,
@@ -102,7 +114,7 @@ export async function createPodRole(options: PodRoleOptions): Promise<PodRole> {
         await rpc.close();
         const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         httpServer.closeAllConnections();
-        await httpClosed;
+        await Promise.all([httpClosed, admin?.close()]);
         await pod.close();
       })();
       return closed;

@@ -104,7 +104,17 @@ describe("rollout gates (collabblocks serve)", () => {
   it("exits 2 with one line when the gates file is bad at start", async () => {
     const file = join(dir, "bad.json");
     writeFileSync(file, '{"org": ["org_internal"]}');
-    const cli = spawnCli(["serve", "--port", "0", "--jwks-url", auth.jwksUrl, "--gates-file", file]);
+    const cli = spawnCli([
+      "serve",
+      "--port",
+      "0",
+      "--admin-port",
+      "0",
+      "--jwks-url",
+      auth.jwksUrl,
+      "--gates-file",
+      file,
+    ]);
     const { code } = await cli.exited;
     expect(code).toBe(2);
     expect(cli.stderr().trim().split("\n")).toEqual([

@@ -11,7 +11,7 @@ import { connectTestClient, type TestClient, type TestClientOptions } from "./te
 export interface PresenceProcess extends CliProcess {
   readonly podId: string;
   readonly wsUrl: string;
-  /** GET /metrics and read one sample's value (first match). */
+  /** GET /metrics (on the admin port) and read one sample's value (first match). */
   metric(name: string): Promise<number>;
 }
 
@@ -22,16 +22,17 @@ export function asPresenceProcess(cli: CliProcess, podId: string): PresenceProce
     podId,
     wsUrl: cli.url.replace(/^http/, "ws"),
     async metric(name) {
-      const text = await (await fetch(`${cli.url}/metrics`)).text();
+      const text = await (await fetch(cli.metricsUrl)).text();
       const line = text.split("\n").find((l) => l.startsWith(name) && !l.startsWith("#"));
       return line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(" ") + 1));
     },
   };
 }
 
-/** Starts `collabblocks serve --port 0 --pod-id <podId> …args`. */
+/** Starts `collabblocks serve --port 0 --admin-port 0 --pod-id <podId> …args`. */
 export async function startPresenceProcess(args: readonly string[], podId: string): Promise<PresenceProcess> {
-  const cli = await startCliProcess(["serve", "--port", "0", "--pod-id", podId, ...args], { name: podId });
+  const argv = ["serve", "--port", "0", "--admin-port", "0", "--pod-id", podId, ...args];
+  const cli = await startCliProcess(argv, { name: podId });
   return asPresenceProcess(cli, podId);
 }
 

@@ -13,17 +13,20 @@ export interface RoleProcess extends PresenceProcess {
   readyz(): Promise<number>;
 }
 
-/** Starts `collabblocks <role> --port 0 --host 127.0.0.1 …args`; `name` labels its output. */
+/** Starts `collabblocks <role> --port 0 --admin-port 0 --host 127.0.0.1 …args`; `name` labels its output. */
 export async function startRole(
   role: "pod" | "edge",
   name: string,
   args: readonly string[],
 ): Promise<RoleProcess> {
-  const cli = await startCliProcess([role, "--port", "0", "--host", "127.0.0.1", ...args], {
-    name,
-    logLevel: "info",
-    maxOutputChars: MAX_OUTPUT_CHARS,
-  });
+  const cli = await startCliProcess(
+    [role, "--port", "0", "--admin-port", "0", "--host", "127.0.0.1", ...args],
+    {
+      name,
+      logLevel: "info",
+      maxOutputChars: MAX_OUTPUT_CHARS,
+    },
+  );
   return {
     ...asPresenceProcess(cli, name),
     async readyz() {
