@@ -94,6 +94,10 @@ describe("createConnection", () => {
     expect(socket.query.get("cid")).toBeNull();
     expect(socket.query.get("epoch")).toBe("0");
     expect(socket.query.get("token")).toMatch(/^ey/);
+    // The token travels as a subprotocol, never in the URL that proxies log (PROTOCOL.md §1).
+    expect(socket.url.searchParams.get("token")).toBeNull();
+    expect(socket.protocols[0]).toBe("collabblocks");
+    expect(socket.protocols[1]).toMatch(/^collabblocks\.token\.ey/);
     socket.accept();
     socket.deliver({ ...joinWelcome(clock.now()), connectionId: CID });
     expect(connection.state.kind).toBe("joining");

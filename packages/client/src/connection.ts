@@ -26,6 +26,7 @@ import {
   RECONNECT_BACKOFF,
   type RetryPolicy,
   type SnapshotChunkMessage,
+  subprotocolsFor,
   type SnapshotDoneMessage,
   type WelcomeMessage,
 } from "@collabblocks/protocol";
@@ -230,17 +231,18 @@ export function createConnection(options: ConnectionOptions): Connection {
     );
   }
 
-  function url(t: string): string {
+  function url(): string {
     const room = encodeURIComponent(options.roomId);
     const view = options.viewParam?.();
     const declared = view === undefined ? "" : `&view=${view}`;
-    return `${options.baseUrl}/v1/rooms/${room}?token=${encodeURIComponent(t)}&key=${identityKey}&epoch=${lastEpoch}${declared}`;
+    // The token travels as a subprotocol (open), not in the URL that proxies log.
+    return `${options.baseUrl}/v1/rooms/${room}?key=${identityKey}&epoch=${lastEpoch}${declared}`;
   }
 
   function open(t: string): void {
     let socket: WebSocketLike;
     try {
-      socket = new options.WebSocket(url(t));
+      socket = new options.WebSocket(url(), subprotocolsFor(t));
     } catch {
       // Only a URL the implementation refuses throws here, and createClient checked it: treat as a failed attempt.
       retryAfter(backoffDelay(RECONNECT_BACKOFF, failures++, random), "backoff");

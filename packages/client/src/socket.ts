@@ -14,7 +14,8 @@ export interface WebSocketLike {
   onerror: ((event: never) => unknown) | null;
 }
 
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+/** `protocols`: the SDK offers its subprotocol and the token (PROTOCOL.md §1). */
+export type WebSocketConstructor = new (url: string, protocols?: string[]) => WebSocketLike;
 
 /** What the SDK reads from a message event. */
 export interface MessageEventLike {

@@ -82,3 +82,4 @@ export {
 } from "./validate.js";
 export * from "./view.js";
 export { decodeViewParam, encodeViewParam, MAX_VIEW_PARAM_LENGTH } from "./view-param.js";
+export * from "./subprotocol.js";

@@ -8,6 +8,7 @@ import {
   MAX_INBOUND_FRAME_BYTES,
   MessageType,
   type ServerMessage,
+  tokenFromSubprotocols,
 } from "@collabblocks/protocol";
 import type { CloseEventLike, MessageEventLike, WebSocketConstructor, WebSocketLike } from "../socket.js";
 
@@ -30,8 +31,12 @@ export class FakeSocket implements WebSocketLike {
   /** Answer PING with PONG (serverTime = the client's t), as a live server does. */
   autoPong = true;
 
-  constructor(url: string) {
+  /** The subprotocols the client offered (PROTOCOL.md §1: ours and the token). */
+  readonly protocols: readonly string[];
+
+  constructor(url: string, protocols: string[] = []) {
     this.url = new URL(url);
+    this.protocols = protocols;
   }
 
   // ---- client side (what the SDK calls) ----
@@ -52,8 +57,12 @@ export class FakeSocket implements WebSocketLike {
   }
 
   // ---- server side (what tests call) ----
+  /** What the server reads: the URL's parameters, and `token` wherever the client put it. */
   get query(): URLSearchParams {
-    return this.url.searchParams;
+    const q = new URLSearchParams(this.url.searchParams);
+    const token = tokenFromSubprotocols(this.protocols.join(","));
+    if (token !== undefined && !q.has("token")) q.set("token", token);
+    return q;
   }
   /** Messages of one type the client sent. */
   sentOfType<T extends ClientMessage["type"]>(type: T): Extract<ClientMessage, { type: T }>[] {
@@ -90,8 +99,8 @@ export interface FakeNetwork {
 export function createFakeNetwork(onCreate?: (socket: FakeSocket) => void): FakeNetwork {
   const sockets: FakeSocket[] = [];
   class NetworkSocket extends FakeSocket {
-    constructor(url: string) {
-      super(url);
+    constructor(url: string, protocols?: string[]) {
+      super(url, protocols);
       sockets.push(this);
       onCreate?.(this);
     }

@@ -1,7 +1,12 @@
 // Parsing of the WebSocket connect URL (docs/ARCHITECTURE.md#the-edge):
 //   /v1/rooms/{roomId}?token={JWT}[&key={identityKey}|&cid={connectionId}][&epoch={n}][&view={SET_VIEW, base64url}]
 // Pure: takes the request's path+query, returns values or a refusal code.
-import { isValidConnectionId, isValidIdentityKey, isValidRoomId } from "@collabblocks/protocol";
+import {
+  isValidConnectionId,
+  isValidIdentityKey,
+  isValidRoomId,
+  tokenFromSubprotocols,
+} from "@collabblocks/protocol";
 
 export const ROOMS_PATH_PREFIX = "/v1/rooms/";
 /** Longest token accepted in the query string, characters (a JWT with `info` is well below). */
@@ -28,7 +33,11 @@ export function isRoomsPath(url: string): boolean {
   return url.startsWith(ROOMS_PATH_PREFIX);
 }
 
-export function parseConnectUrl(url: string): ConnectRequest {
+/**
+ * @param protocols the Sec-WebSocket-Protocol header: SDKs send the token there
+ *   (PROTOCOL.md §1); a `token` query parameter wins when both are given.
+ */
+export function parseConnectUrl(url: string, protocols?: string): ConnectRequest {
   const q = url.indexOf("?");
   const path = q === -1 ? url : url.slice(0, q);
   const params = new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
@@ -55,9 +64,13 @@ export function parseConnectUrl(url: string): ConnectRequest {
   if (!/^\d{1,15}$/.test(epochText ?? "0") || !Number.isSafeInteger(epoch)) {
     return { ok: false, code: "INVALID_ROOM", message: "epoch must be a non-negative integer" };
   }
-  const token = params.get("token");
-  if (token === null || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
-    return { ok: false, code: "INVALID_TOKEN", message: "missing token query parameter" };
+  const token = params.get("token") ?? tokenFromSubprotocols(protocols);
+  if (token === undefined || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
+    return {
+      ok: false,
+      code: "INVALID_TOKEN",
+      message: "missing token: give it as the collabblocks.token.<JWT> subprotocol or the token query parameter",
+    };
   }
   return { ok: true, roomId, token, connectionId, key, epoch, view: params.get("view") ?? undefined };
 }

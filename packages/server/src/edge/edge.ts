@@ -21,6 +21,7 @@ import {
   RATE_PER_SECOND,
   RTT_BUCKETS_MS,
   type ViewSpec,
+  WS_SUBPROTOCOL,
 } from "@collabblocks/protocol";
 import type { Logger } from "pino";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -155,6 +156,8 @@ export function createEdge(options: EdgeOptions): Edge {
     perMessageDeflate: false, // frames are small MsgPack; compression costs CPU per socket
     clientTracking: false,
     skipUTF8Validation: true, // text frames are refused anyway
+    // Select our subprotocol when offered (PROTOCOL.md §1); the token entry is never echoed.
+    handleProtocols: (offered) => (offered.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
   });
 
   /** A fatal ERROR, written whatever the socket's backlog (once: the close follows). */
@@ -298,7 +301,7 @@ export function createEdge(options: EdgeOptions): Edge {
     ip: string,
     early: [Buffer, boolean][],
   ): Promise<void> => {
-    const parsed = parseConnectUrl(req.url ?? "");
+    const parsed = parseConnectUrl(req.url ?? "", req.headers["sec-websocket-protocol"]);
     if (!parsed.ok) return refuseSocket(ws, parsed.code, parsed.message);
     const verified = await verifier.verify(parsed.token, parsed.roomId);
     if (ws.readyState !== ws.OPEN) return;

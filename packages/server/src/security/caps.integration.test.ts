@@ -2,7 +2,7 @@
 // sockets without end, a client forging X-Forwarded-For to dodge its per-address
 // cap, and half-open handshakes that never finish.
 import { connect, type Socket } from "node:net";
-import { decodeServerMessage, MessageType } from "@collabblocks/protocol";
+import { decodeServerMessage, MessageType, subprotocolsFor } from "@collabblocks/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { createPresenceServer, type PresenceServer, type PresenceServerOptions } from "../index.js";
@@ -105,5 +105,22 @@ describe("connection caps", () => {
     expect(await attempt(server, token, { origin: "https://evil.example" })).toBe("http 403");
     expect(await attempt(server, token, { origin: "https://app.example.evil.example" })).toBe("http 403");
     expect(await attempt(server, token)).toBe("joined"); // a server-side client sends no Origin
+  });
+
+  it("takes the token from the collabblocks.token subprotocol, keeping it out of the URL, and selects collabblocks", async () => {
+    const server = await start();
+    const token = await fetchDevToken(server.url, { room: "caps", user: "u" });
+    const ws = new WebSocket(`${server.wsUrl}/v1/rooms/caps`, subprotocolsFor(token));
+    sockets.push(ws);
+    const first = await new Promise<number>((resolve, reject) => {
+      ws.once("message", (data: Buffer) => resolve(decodeServerMessage(data).type));
+      ws.once("close", (code) => reject(new Error(`closed ${code}`)));
+    });
+    expect(first).toBe(MessageType.WELCOME);
+    expect(ws.protocol).toBe("collabblocks");
+    const bare = new WebSocket(`${server.wsUrl}/v1/rooms/caps`, ["collabblocks"]);
+    sockets.push(bare);
+    const code = await new Promise<number>((resolve) => bare.once("close", resolve));
+    expect(code).toBe(4001); // INVALID_TOKEN: no token anywhere
   });
 });
