@@ -69,7 +69,8 @@ export function parseConnectUrl(url: string, protocols?: string): ConnectRequest
     return {
       ok: false,
       code: "INVALID_TOKEN",
-      message: "missing token: give it as the collabblocks.token.<JWT> subprotocol or the token query parameter",
+      message:
+        "missing token: give it as the collabblocks.token.<JWT> subprotocol or the token query parameter",
     };
   }
   return { ok: true, roomId, token, connectionId, key, epoch, view: params.get("view") ?? undefined };

@@ -33,6 +33,7 @@ import {
   type TokenBucketSpec,
   takeToken,
 } from "../limits/token-bucket.js";
+import type { Clock, TimerHandle } from "../ops/clock.js";
 import type { EdgeRoom, RoomMember } from "./edge-room.js";
 
 /**
@@ -56,9 +57,9 @@ export const PATCH_BUCKET: TokenBucketSpec = { ratePerSecond: RATE_PER_SECOND, b
 export const ENTER_DEFER_MS = 1000;
 
 /** Publishes a deferred enter now, with the connection's current version and state. */
-export function announce(conn: Connection): void {
+export function announce(conn: Connection, clock: Pick<Clock, "clearTimeout">): void {
   if (conn.enterTimer === undefined) return;
-  clearTimeout(conn.enterTimer);
+  clock.clearTimeout(conn.enterTimer);
   conn.enterTimer = undefined;
   conn.room.publish({
     kind: "enter",
@@ -97,10 +98,10 @@ export type EndMode = "left" | "expired" | "ghost" | "replaced" | "shutdown";
 export interface ConnectionHooks {
   /** Monotonic clock, ms. */
   readonly now: () => number;
+  /** The edge's clock (timers of deferred enters). */
+  readonly clock: Clock;
   /** The process's recent event-loop stall, ms: its patches were handled late, not sent early. */
   readonly stallMs: () => number;
-  /** Wall clock, ms since the Unix epoch (PONG's serverTime). */
-  readonly wallNow: () => number;
   /** Writes a reply frame unless the socket is behind (socket-writes.ts). */
   readonly reply: (conn: Connection, frame: Uint8Array) => void;
   /** Sends a non-fatal ERROR as a reply. */
@@ -128,7 +129,7 @@ export interface Connection extends RoomMember {
   org: string | undefined;
   /** Token expiry, seconds since the Unix epoch. */
   tokenExp: number;
-  expiryTimer: ReturnType<typeof setTimeout> | undefined;
+  expiryTimer: TimerHandle | undefined;
   readonly patches: TokenBucket;
   readonly control: TokenBucket;
   readonly syncs: TokenBucket;
@@ -144,7 +145,7 @@ export interface Connection extends RoomMember {
   /** Set once the connection has ended. */
   ended: EndMode | undefined;
   /** Set while the connection's enter is deferred (see ENTER_DEFER_MS). */
-  enterTimer: ReturnType<typeof setTimeout> | undefined;
+  enterTimer: TimerHandle | undefined;
 }
 
 export interface ConnectionInit {
@@ -238,7 +239,7 @@ function handleUpdate(conn: Connection, hooks: ConnectionHooks, msg: ClientMessa
   conn.state = merged;
   hooks.onAccepted(conn, msg);
   if (conn.enterTimer !== undefined) {
-    announce(conn); // the first patch of a deferred connection goes out as its enter
+    announce(conn, hooks.clock); // the first patch of a deferred connection goes out as its enter
     return;
   }
   conn.room.publish({
@@ -304,7 +305,7 @@ export function handleMessage(
   }
   switch (msg.type) {
     case MessageType.PING:
-      hooks.reply(conn, encode({ type: MessageType.PONG, t: msg.t, serverTime: hooks.wallNow() }));
+      hooks.reply(conn, encode({ type: MessageType.PONG, t: msg.t, serverTime: hooks.clock.now() }));
       return;
     case MessageType.AUTH:
       hooks.renew(conn, msg.token);
