@@ -26,8 +26,8 @@ import {
   RECONNECT_BACKOFF,
   type RetryPolicy,
   type SnapshotChunkMessage,
-  subprotocolsFor,
   type SnapshotDoneMessage,
+  subprotocolsFor,
   type WelcomeMessage,
 } from "@collabblocks/protocol";
 import { NOW_SPREAD_MS, RESTART_PROBE, RESTART_WINDOW_MS } from "./backoff.js";

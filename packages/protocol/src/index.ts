@@ -72,6 +72,7 @@ export {
 } from "./replica.js";
 export { chunkSnapshot } from "./snapshot.js";
 export { stateFromWire, stateToWire, valueFromWire } from "./state-codec.js";
+export * from "./subprotocol.js";
 export {
   applyValidatedPatch,
   assertJson,
@@ -82,4 +83,3 @@ export {
 } from "./validate.js";
 export * from "./view.js";
 export { decodeViewParam, encodeViewParam, MAX_VIEW_PARAM_LENGTH } from "./view-param.js";
-export * from "./subprotocol.js";

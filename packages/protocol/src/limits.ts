@@ -57,6 +57,18 @@ export const IDENTITY_KEY_PATTERN = /^[A-Za-z0-9_-]{22,64}$/;
 /** The form of a connectionId derived from an identity key: `K` and 23 base64url characters. */
 export const DERIVED_CONNECTION_ID_PATTERN = /^K[A-Za-z0-9_-]{23}$/;
 
+/** Longest token `sub` (a user id), characters (PROTOCOL.md §1). */
+export const MAX_SUB_LENGTH = 256;
+/** Characters a `sub` may not hold (PROTOCOL.md §1): controls, format characters, line and paragraph separators. */
+const SUB_FORBIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+/** Longest `plan` claim, characters. */
+export const MAX_PLAN_LENGTH = 64;
+
+/** Is this a valid token `sub`: 1–256 characters, none of them control, format or separator characters? */
+export function isValidSubject(sub: string): boolean {
+  return sub.length > 0 && sub.length <= MAX_SUB_LENGTH && !SUB_FORBIDDEN.test(sub);
+}
+
 export function isValidIdentityKey(key: string): boolean {
   return IDENTITY_KEY_PATTERN.test(key);
 }

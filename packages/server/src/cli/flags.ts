@@ -350,6 +350,7 @@ Usage:
   collabblocks serve --jwks-url URL --redis URL [flags]   scaled: N processes share rooms through Redis
   collabblocks pod --grpc-port P --redis URL [flags]   split: a pod (room state), gRPC for edges on P
   collabblocks edge --jwks-url URL --pods host:port,… [flags]   split: an edge (WebSockets) over the pods
+  collabblocks keys [--out DIR] [--kid ID]   an ES256 signing key for your backend and its jwks.json
   collabblocks --help
 
 Flags (each also from the environment variable shown):

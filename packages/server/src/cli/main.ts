@@ -11,6 +11,7 @@ import { createLogger } from "../ops/logger.js";
 import { defaultPodId } from "../ops/process-id.js";
 import { createPresenceServer } from "../roles/presence-server.js";
 import { type CliConfig, HELP, LOOPBACK_HOSTS, parseCli } from "./flags.js";
+import { runKeys } from "./keys-cli.js";
 import { prepareRollout, type Rollout } from "./rollout.js";
 import { edgeOptionsFromCli, startSplitRole } from "./split-cli.js";
 
@@ -174,11 +175,16 @@ async function run(config: CliConfig): Promise<void> {
   });
 }
 
-const parsed = parseCli(process.argv.slice(2), process.env);
-if (parsed.kind === "help") process.stdout.write(HELP);
-else if (parsed.kind === "error") fail(parsed.message);
-else
-  run(parsed.config).catch((err: unknown) => {
-    process.stderr.write(`collabblocks: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  });
+const crash = (err: unknown): never => {
+  process.stderr.write(`collabblocks: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+};
+if (process.argv[2] === "keys") {
+  // A one-shot tool, not a server: its own flags (cli/keys-cli.ts).
+  runKeys(process.argv.slice(3)).then((code) => process.exit(code), crash);
+} else {
+  const parsed = parseCli(process.argv.slice(2), process.env);
+  if (parsed.kind === "help") process.stdout.write(HELP);
+  else if (parsed.kind === "error") fail(parsed.message);
+  else run(parsed.config).catch(crash);
+}

@@ -9,8 +9,8 @@ import {
   generateKeyPair,
   type JSONWebKeySet,
   type JWTVerifyGetKey,
-  SignJWT,
 } from "jose";
+import { signClaims } from "../token/sign-token.js";
 
 /** Lifetime of a dev token, seconds (10 min). */
 export const DEV_TOKEN_LIFETIME_S = 600;
@@ -44,15 +44,14 @@ export async function createDevIssuer(now: () => number = Date.now): Promise<Dev
     getKey: createLocalJWKSet(jwks),
     async issue(req) {
       const iat = Math.floor(now() / 1000);
-      const claims: Record<string, unknown> = { room: req.room, plan: req.plan ?? DEV_DEFAULT_PLAN };
-      if (req.info !== undefined) claims.info = req.info;
-      if (req.org !== undefined) claims.org = req.org;
-      return new SignJWT(claims)
-        .setProtectedHeader({ alg: "ES256", kid, typ: "JWT" })
-        .setSubject(req.user)
-        .setIssuedAt(iat)
-        .setExpirationTime(iat + (req.lifetimeS ?? DEV_TOKEN_LIFETIME_S))
-        .sign(privateKey);
+      const claims = {
+        sub: req.user,
+        room: req.room,
+        plan: req.plan ?? DEV_DEFAULT_PLAN,
+        info: req.info,
+        org: req.org,
+      };
+      return signClaims(privateKey, kid, claims, iat, iat + (req.lifetimeS ?? DEV_TOKEN_LIFETIME_S));
     },
   };
 }

@@ -59,11 +59,37 @@ describe("http endpoints", () => {
     for (const body of [
       "nope",
       JSON.stringify({ room: "bad/room", user: "a" }),
-      JSON.stringify({ room: "r" }),
+      JSON.stringify({ room: "r", user: "" }),
     ]) {
       expect((await fetch(`${url}/v1/dev/token`, { method: "POST", body })).status).toBe(400);
     }
     expect((await fetch(`${url}/v1/dev/token`)).status).toBe(405);
+  });
+
+  it("answers the SDK's default `{room}` with an anonymous user that a cookie keeps for the browser", async () => {
+    const url = await serve({ devIssuer: await createDevIssuer() });
+    const ask = (cookie?: string) =>
+      fetch(`${url}/v1/dev/token`, {
+        method: "POST",
+        headers: { origin: "http://localhost:5173", ...(cookie ? { cookie } : {}) },
+        body: JSON.stringify({ room: "r-1" }),
+      });
+    const first = await ask();
+    expect(first.status).toBe(200);
+    expect(first.headers.get("access-control-allow-credentials")).toBe("true");
+    const { user, token } = (await first.json()) as { user: string; token: string };
+    expect(user).toMatch(/^anon-[A-Za-z0-9_-]{12}$/);
+    expect(JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()).sub).toBe(user);
+    const cookie = first.headers.get("set-cookie")!.split(";")[0]!;
+    expect(cookie).toBe(`collabblocks_dev_user=${user}`);
+    // The same browser (its cookie) is the same user; another browser is another one.
+    const again = await ask(cookie);
+    expect(((await again.json()) as { user: string }).user).toBe(user);
+    expect(again.headers.get("set-cookie")).toBeNull();
+    expect(((await (await ask()).json()) as { user: string }).user).not.toBe(user);
+    // A forged cookie value outside the anonymous form is ignored.
+    const forged = await ask("collabblocks_dev_user=alice");
+    expect(((await forged.json()) as { user: string }).user).toMatch(/^anon-/);
   });
 
   it("refuses the dev endpoints to pages of other sites, unless their origin is allowed", async () => {

@@ -1,5 +1,6 @@
 // HTTP endpoints on the edge's port (docs/OPERATIONS.md#http-endpoints-and-health): /healthz, /readyz, /metrics
 // (unless it is on the admin port, admin-server.ts), the dev token issuer with its JWKS, and static files at `/`.
+import { randomBytes } from "node:crypto";
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { assertJson, isValidRoomId, type Json } from "@collabblocks/protocol";
 import type { Logger } from "pino";
@@ -73,6 +74,8 @@ function devCors(req: IncomingMessage, allowed: readonly string[]): Record<strin
     vary: "Origin",
     "access-control-allow-methods": "POST, OPTIONS",
     "access-control-allow-headers": "content-type",
+    // The SDK's default auth fetch sends credentials (the dev user cookie below).
+    "access-control-allow-credentials": "true",
     "access-control-max-age": "600",
   };
 }
@@ -93,14 +96,43 @@ function readBody(req: IncomingMessage): Promise<string | undefined> {
   });
 }
 
-/** Validates `{room, user, plan?, info?}`; returns an error message or the request. */
+/**
+ * Reads a JSON body of at most MAX_DEV_BODY_BYTES; answers 413 or 400 itself and
+ * returns undefined then.
+ */
+async function readJsonBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  cors: Record<string, string>,
+): Promise<{ readonly body: unknown } | undefined> {
+  const text = await readBody(req);
+  if (text === undefined) return void json(res, 413, { error: "body too large" }, cors);
+  try {
+    return { body: JSON.parse(text) };
+  } catch {
+    return void json(res, 400, { error: "body is not JSON" }, cors);
+  }
+}
+
+/** The cookie that keeps a browser's anonymous dev user across token requests. */
+const DEV_USER_COOKIE = "collabblocks_dev_user";
+
+/** The anonymous dev user a request's cookie names, if it names a valid one. */
+function devUserFromCookie(req: IncomingMessage): string | undefined {
+  const match = new RegExp(`(?:^|;\\s*)${DEV_USER_COOKIE}=(anon-[A-Za-z0-9_-]{8,32})(?:;|$)`).exec(
+    req.headers.cookie ?? "",
+  );
+  return match?.[1];
+}
+
+/** Validates `{room, user?, plan?, info?, org?}`; returns an error message or the request. */
 function parseDevTokenRequest(
   body: unknown,
-): string | { room: string; user: string; plan?: string; info?: Json; org?: string } {
+): string | { room: string; user: string | undefined; plan?: string; info?: Json; org?: string } {
   if (typeof body !== "object" || body === null || Array.isArray(body)) return "body must be a JSON object";
   const { room, user, plan, info, org } = body as Record<string, unknown>;
   if (typeof room !== "string" || !isValidRoomId(room)) return "room must match [A-Za-z0-9._:-]{1,128}";
-  if (typeof user !== "string" || user.length === 0 || user.length > 256)
+  if (user !== undefined && (typeof user !== "string" || user.length === 0 || user.length > 256))
     return "user must be a string of 1–256";
   if (plan !== undefined && (typeof plan !== "string" || plan.length === 0 || plan.length > 64)) {
     return "plan must be a string of 1–64";
@@ -123,14 +155,9 @@ async function simulate(
   res: ServerResponse,
   cors: Record<string, string>,
 ): Promise<void> {
-  const text = await readBody(req);
-  if (text === undefined) return json(res, 413, { error: "body too large" }, cors);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return json(res, 400, { error: "body is not JSON" }, cors);
-  }
+  const read = await readJsonBody(req, res, cors);
+  if (read === undefined) return;
+  const { body } = read;
   const { room, count, clear } = (typeof body === "object" && body !== null ? body : {}) as Record<
     string,
     unknown
@@ -154,17 +181,19 @@ async function devToken(
   res: ServerResponse,
   cors: Record<string, string>,
 ): Promise<void> {
-  const text = await readBody(req);
-  if (text === undefined) return json(res, 413, { error: "body too large" }, cors);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return json(res, 400, { error: "body is not JSON" }, cors);
-  }
-  const parsed = parseDevTokenRequest(body);
+  const read = await readJsonBody(req, res, cors);
+  if (read === undefined) return;
+  const parsed = parseDevTokenRequest(read.body);
   if (typeof parsed === "string") return json(res, 400, { error: parsed }, cors);
-  json(res, 200, { token: await issuer.issue(parsed) }, { ...cors, "cache-control": "no-store" });
+  // What the SDK's default auth sends is `{room}`: the browser gets an anonymous
+  // user, kept in a cookie so a reload is the same person.
+  const headers: Record<string, string> = { ...cors, "cache-control": "no-store" };
+  let user = parsed.user ?? devUserFromCookie(req);
+  if (user === undefined) {
+    user = `anon-${randomBytes(9).toString("base64url")}`;
+    headers["set-cookie"] = `${DEV_USER_COOKIE}=${user}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax`;
+  }
+  json(res, 200, { token: await issuer.issue({ ...parsed, user }), user }, headers);
 }
 
 export function createHttpHandler(options: HttpOptions): RequestListener {
