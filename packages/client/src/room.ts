@@ -10,7 +10,6 @@ import {
   assertNever,
   type BatchMessage,
   type ClientMessage,
-  type ErrorCode,
   isPlainObject,
   MessageType,
   type OccupancyMessage,
@@ -34,12 +33,15 @@ import { createOutbox } from "./outbox.js";
 import { diffStates, effectivePatch, isEmptyPatch } from "./presence-diff.js";
 import { createRateBudget } from "./rate-budget.js";
 import { createResync } from "./resync.js";
+import { createRoomCrypto, type EncryptionConfig } from "./room-crypto.js";
 import { createRoomView } from "./room-view.js";
 import { createRttTracker, RTT_REPORT_INTERVAL_MS } from "./rtt-tracker.js";
+import { createSerialQueue } from "./serial-queue.js";
 import type { WebSocketConstructor } from "./socket.js";
 import { createTimerSlot, type Timers } from "./timers.js";
 import type { TokenSource } from "./token-source.js";
 import type {
+  ClientErrorCode,
   EnterRoomResult,
   OthersEvent,
   PresenceError,
@@ -51,8 +53,10 @@ import type {
 } from "./types.js";
 import type { VisibilitySource } from "./visibility.js";
 
+type Inbound = BatchMessage | SnapshotChunkMessage | SnapshotDoneMessage | OccupancyMessage;
+
 /** Server errors meaning "your last patch was refused": the server's copy may now differ from ours. */
-const REFUSED_PATCH: ReadonlySet<ErrorCode> = new Set([
+const REFUSED_PATCH: ReadonlySet<ClientErrorCode> = new Set<ClientErrorCode>([
   "RATE_LIMITED",
   "INVALID_PRESENCE",
   "PRESENCE_TOO_LARGE",
@@ -84,6 +88,7 @@ export function createRoom<P extends object>(
   onConnect: (leave: () => void) => void,
   onLeave: () => void,
   initialView?: ViewInput | null,
+  encryption?: EncryptionConfig | null,
 ): EnterRoomResult<P> {
   const { timers } = settings;
   const emitter = createEmitter<RoomEvents<P>>();
@@ -98,6 +103,35 @@ export function createRoom<P extends object>(
   let everJoined = false;
   let left = false;
   let unsubscribeVisibility: (() => void) | undefined;
+  // Bumped at each welcome and outage: deferred work (decryption, a re-assert waiting for
+  // sealing) started for an older connection is dropped rather than applied to the new one.
+  let session = 0;
+
+  // Encrypted presence (docs/E2EE.md): `presence` stays clear; `wire` is its sealed form,
+  // what the server should hold for us. Sealing and opening are async, so both directions go
+  // through a sequential queue (serial-queue.ts) that keeps their order.
+  const e2ee =
+    encryption == null
+      ? null
+      : createRoomCrypto(encryption, {
+          roomId,
+          connectionId: () => selfCid,
+          epoch: () => welcome?.epoch ?? 0,
+          onDecryptError: (error) => emitter.emit("decrypt-error", error),
+        });
+  let wire: PresenceData = {};
+  const wireState = () => (e2ee === null ? presence : wire);
+  const outQueue = createSerialQueue((err) =>
+    emitError({ code: "ENCRYPT_FAILED", message: `presence not sent: ${String(err)}`, fatal: false }),
+  );
+  const inQueue = createSerialQueue((err) => {
+    emitError({
+      code: "MALFORMED_MESSAGE",
+      message: `server frame not applied: ${String(err)}`,
+      fatal: false,
+    });
+    resync.request();
+  });
 
   // Own patches of the current epoch: the nth sent gets clock n (PROTOCOL.md §5).
   let sentClock = 0;
@@ -124,6 +158,26 @@ export function createRoom<P extends object>(
     timers,
     (syncId) => connection?.send({ type: MessageType.SYNC_REQUEST, syncId }) ?? false,
   );
+
+  /** Hands a clear patch to the outbox in its wire form, in call order. */
+  function sendLater(patch: Patch): void {
+    if (e2ee === null) {
+      outbox.add(patch);
+      return;
+    }
+    outQueue.push(e2ee.seal(patch), (sealed) => {
+      wire = applyPatch(wire, sealed);
+      outbox.add(sealed);
+    });
+  }
+
+  /** Runs `fn` once everything handed to sendLater so far is sealed (at once when nothing waits). */
+  function afterSealing(fn: () => void): void {
+    const mine = session;
+    outQueue.push(undefined, () => {
+      if (mine === session) fn();
+    });
+  }
 
   function sendPatch(patch: Patch): boolean {
     const ok = connection?.send({ type: MessageType.UPDATE_PRESENCE, set: patch.set, del: patch.del });
@@ -166,8 +220,9 @@ export function createRoom<P extends object>(
     rtt.forgetPending();
     if (repairing) return;
     repairing = true;
-    const del = [...serverKeys].filter((key) => !Object.hasOwn(presence, key));
-    outbox.replace({ set: presence, del });
+    const state = wireState();
+    const del = [...serverKeys].filter((key) => !Object.hasOwn(state, key));
+    outbox.replace({ set: state, del });
   }
 
   function onBatch(msg: BatchMessage): void {
@@ -213,7 +268,7 @@ export function createRoom<P extends object>(
     }
     if (entries !== undefined) emitOthers(others.applySnapshot(entries, lingerUntil));
     scheduleLinger();
-    reassert(entries);
+    afterSealing(() => reassert(entries));
     everJoined = true;
     selfUser = null; // info comes from our own snapshot entry
     rttSlot.start(RTT_REPORT_INTERVAL_MS, reportRtt);
@@ -225,17 +280,18 @@ export function createRoom<P extends object>(
     const w = welcome;
     if (w === null) return;
     const mine = entries?.find((e) => e.connectionId === selfCid)?.state;
+    const state = wireState();
     serverKeys.clear();
     let first: Patch;
     if (mine !== undefined || entries !== undefined) {
       const base = mine ?? {};
       for (const key of Object.keys(base)) serverKeys.add(key);
-      first = diffStates(base, presence);
+      first = diffStates(base, state);
     } else {
       // Incomplete join snapshot: we don't know what the server holds; assert everything.
       const known = others.self()?.state ?? {};
       for (const key of Object.keys(known)) serverKeys.add(key);
-      first = { set: presence, del: Object.keys(known).filter((k) => !Object.hasOwn(presence, k)) };
+      first = { set: state, del: Object.keys(known).filter((k) => !Object.hasOwn(state, k)) };
     }
     repairing = false;
     // A welcome without a usable budget falls back to the contract's 20/s, burst 5.
@@ -245,6 +301,8 @@ export function createRoom<P extends object>(
   }
 
   function startOutage(): void {
+    session++;
+    inQueue.reset();
     outbox.stop();
     resync.reset();
     rttSlot.clear();
@@ -267,6 +325,21 @@ export function createRoom<P extends object>(
     lingerSlot.clear();
     rttSlot.clear();
     outage = null;
+  }
+
+  function onMessage(msg: Inbound, joining: boolean) {
+    switch (msg.type) {
+      case MessageType.OCCUPANCY:
+        return emitter.emit("occupancy", view.occupancy(msg));
+      case MessageType.BATCH:
+        return onBatch(msg);
+      case MessageType.SNAPSHOT_CHUNK:
+        return resync.chunk(msg.syncId, msg.entries);
+      case MessageType.SNAPSHOT_DONE:
+        return onSnapshotDone(msg, joining && msg.syncId === 0);
+      default:
+        return assertNever(msg);
+    }
   }
 
   function emitError(error: PresenceError): void {
@@ -297,7 +370,15 @@ export function createRoom<P extends object>(
           emitter.emit("status", next);
         },
         welcome(w) {
+          session++;
+          inQueue.reset();
           welcome = w;
+          if (e2ee !== null && w.connectionId !== selfCid) {
+            // Envelopes are bound to the connectionId: under a new one, seal everything again.
+            selfCid = w.connectionId;
+            wire = {};
+            sendLater({ set: presence, del: [] });
+          }
           selfCid = w.connectionId;
           userId = w.userId;
           selfUser = null;
@@ -306,19 +387,11 @@ export function createRoom<P extends object>(
           rtt.reset(w.rttBuckets);
           view.declare();
         },
-        message(msg: BatchMessage | SnapshotChunkMessage | SnapshotDoneMessage | OccupancyMessage) {
-          switch (msg.type) {
-            case MessageType.OCCUPANCY:
-              return emitter.emit("occupancy", view.occupancy(msg));
-            case MessageType.BATCH:
-              return onBatch(msg);
-            case MessageType.SNAPSHOT_CHUNK:
-              return resync.chunk(msg.syncId, msg.entries);
-            case MessageType.SNAPSHOT_DONE:
-              return onSnapshotDone(msg, connection?.state.kind === "joining" && msg.syncId === 0);
-            default:
-              return assertNever(msg);
-          }
+        message(msg: Inbound) {
+          // Whether this ends the join snapshot is decided on arrival, not after decryption.
+          const joining = connection?.state.kind === "joining" && msg.type === MessageType.SNAPSHOT_DONE;
+          if (e2ee === null) return onMessage(msg, joining);
+          inQueue.push(e2ee.open(msg), (opened) => onMessage(opened(), joining));
         },
         error(error) {
           emitError(error);
@@ -343,6 +416,8 @@ export function createRoom<P extends object>(
   function leave(): void {
     if (left) return;
     left = true;
+    inQueue.reset();
+    outQueue.reset();
     stopEverything();
     outbox.dispose();
     resync.dispose();
@@ -354,6 +429,13 @@ export function createRoom<P extends object>(
       emitter.emit("status", status);
     }
     onLeave();
+  }
+
+  if (e2ee !== null) {
+    const refused = e2ee.check(presence);
+    if (refused !== null)
+      throw new TypeError(`initialPresence cannot be sealed (${refused.code}): ${refused.message}`);
+    sendLater({ set: presence, del: [] });
   }
 
   const room: Room<P> = {
@@ -374,11 +456,13 @@ export function createRoom<P extends object>(
         emitError({ code: err.code, message: err.message, fatal: false });
         return;
       }
+      const refused = e2ee?.check(next) ?? null;
+      if (refused !== null) return emitError(refused);
       const effective = effectivePatch(presence, patch);
       if (isEmptyPatch(effective)) return;
       presence = Object.freeze(next);
       selfUser = null;
-      outbox.add(effective);
+      sendLater(effective);
       emitter.emit("my-presence", presence as P);
     },
     getPresence: () => presence as P,
