@@ -127,9 +127,24 @@ describe("opening sealed presence", () => {
     expect(await bob.enter(wire.set, ALICE, 1)).toEqual({ status: "idle" });
     expect(await bob.enter(wire.set, ALICE, 2)).toEqual({ status: "idle" }); // reconnect: new epoch, same state
     expect(bob.errors).toEqual([]);
-    await bob.update({ set: {}, del: ["~status"] }, ALICE, 2, 1);
-    expect(await bob.enter(wire.set, ALICE, 2)).toEqual({});
+    await bob.update({ set: {}, del: ["~status"] }, ALICE, 2, 2);
+    expect(await bob.enter(wire.set, ALICE, 3)).toEqual({}); // a server bringing the deleted value back
     expect(bob.codes()).toEqual(["REPLAYED"]);
+  });
+
+  it("ignores stale deliveries quietly: a reordered older update neither reports nor kills", async () => {
+    const key = await newKey();
+    const seal = sender(key);
+    const first = await seal({ status: "idle" });
+    const second = await seal({ status: "editing" });
+    const bob = receiver(key);
+    await bob.update(first, ALICE, 1, 1);
+    await bob.update(second, ALICE, 1, 3);
+    await bob.update(first, ALICE, 1, 1); // a duplicate of an older entry: the replica drops it
+    await bob.update({ set: {}, del: ["~status"] }, ALICE, 1, 2); // an older delete
+    expect(bob.errors).toEqual([]);
+    expect(await bob.enter(second.set, ALICE, 2)).toEqual({ status: "editing" }); // still current
+    expect(bob.errors).toEqual([]);
   });
 
   it("refuses a value moved to another connection, field or room", async () => {

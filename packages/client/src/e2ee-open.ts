@@ -5,32 +5,20 @@
 //
 // Two phases, because WebCrypto is asynchronous but replay checks depend on order:
 //   prepare — on arrival: decrypt every envelope of the message concurrently (pure work);
-//   commit  — in arrival order (serial-queue.ts): replay checks, then the rewritten message.
+//   commit  — in arrival order (serial-queue.ts): replay checks, then the rewritten message
+//             (e2ee-rewrite.ts).
 // A value that is refused is not applied: the field is absent for that peer, and `onError`
 // reports it. Nothing here throws into the app. Own entries pass through sealed: the room
 // keeps its own presence in clear and compares its sealed wire state with the server's.
-import {
-  type BatchMessage,
-  type ClientBatchEntry,
-  type Json,
-  MessageType,
-  type OccupancyMessage,
-  type PresenceData,
-  type SnapshotChunkMessage,
-  type SnapshotDoneMessage,
-  setOwn,
-  type UpdateEntry,
-  validatePatch,
-} from "@collabblocks/protocol";
+import { type Json, MessageType, type PresenceData, setOwn, validatePatch } from "@collabblocks/protocol";
 import { openEnvelope, parseEnvelope } from "./e2ee-envelope.js";
 import type { FieldPolicy } from "./e2ee-fields.js";
 import type { KeyRing } from "./e2ee-keys.js";
 import { createReplayGuard, type ReplayGuard } from "./e2ee-replay.js";
-import type { DecryptError, DecryptErrorCode } from "./types.js";
+import { type Inbound, jobKey, type Opened, type RewriteContext, rewrite } from "./e2ee-rewrite.js";
+import type { DecryptError } from "./types.js";
 
-export type Inbound = BatchMessage | SnapshotChunkMessage | SnapshotDoneMessage | OccupancyMessage;
-
-type Opened = { readonly value: Json } | { readonly code: DecryptErrorCode; readonly message: string };
+export type { Inbound };
 
 export interface OpenerOptions {
   readonly roomId: string;
@@ -46,11 +34,10 @@ export interface Opener {
   prepare<M extends Inbound>(msg: M): (() => M) | Promise<() => M>;
 }
 
-const jobKey = (cid: string, field: string, envelope: string) => `${cid}\u0000${field}\u0000${envelope}`;
-
 export function createOpener(options: OpenerOptions): Opener {
-  const { roomId, policy, keys, onError } = options;
+  const { roomId, policy, keys } = options;
   const replay = options.replay ?? createReplayGuard();
+  const context: RewriteContext = { policy, replay, onError: options.onError };
 
   async function decrypt(cid: string, field: string, envelope: string): Promise<Opened> {
     const env = parseEnvelope(envelope);
@@ -116,124 +103,8 @@ export function createOpener(options: OpenerOptions): Opener {
       pending.push(job.then((opened) => jobs.set(key, opened)));
       jobs.set(key, job);
     });
-    const commit = () => rewrite(msg, jobs as Map<string, Opened>);
+    const commit = () => rewrite(context, msg, jobs as Map<string, Opened>, options.selfId());
     return pending.length === 0 ? commit : Promise.all(pending).then(() => commit);
-  }
-
-  function report(cid: string, field: string, code: DecryptErrorCode, message: string): undefined {
-    onError({ code, connectionId: cid, field, message });
-    return undefined;
-  }
-
-  /** The clear value of one sealed value, or undefined (reported) when it is refused. */
-  function openValue(
-    jobs: Map<string, Opened>,
-    cid: string,
-    field: string,
-    epoch: number,
-    value: Json,
-  ): Json | undefined {
-    const env = typeof value === "string" ? parseEnvelope(value) : null;
-    if (env === null) return report(cid, field, "MALFORMED_ENVELOPE", "not an e1 envelope");
-    if (env.epoch > epoch) {
-      return report(cid, field, "REPLAYED", `sealed in epoch ${env.epoch}, carried by epoch ${epoch}`);
-    }
-    if (replay.verdict(cid, field, env.epoch, env.counter) === "replayed") {
-      return report(cid, field, "REPLAYED", `counter ${env.counter} of epoch ${env.epoch} is not newer`);
-    }
-    const opened = jobs.get(jobKey(cid, field, value as string));
-    if (opened === undefined)
-      return report(cid, field, "DECRYPT_FAILED", "not prepared (own connection changed)");
-    if ("code" in opened) return report(cid, field, opened.code, opened.message);
-    replay.accept(cid, field, env.epoch, env.counter, value as string, opened.value);
-    return opened.value;
-  }
-
-  function openState(
-    jobs: Map<string, Opened>,
-    cid: string,
-    epoch: number,
-    state: PresenceData,
-  ): PresenceData {
-    const out: Record<string, Json> = {};
-    const present = new Set<string>();
-    for (const key of Object.keys(state)) {
-      const field = policy.fieldOf(key);
-      if (field !== null) present.add(field);
-      else if (policy.isSealed(key)) report(cid, key, "NOT_SEALED", "a clear value for a sealed field");
-      else setOwn(out, key, state[key]);
-    }
-    replay.fullState(cid, present);
-    for (const field of present) {
-      const value = openValue(jobs, cid, field, epoch, state[policy.wireKey(field)] as Json);
-      if (value !== undefined) setOwn(out, field, value);
-      else delete out[field]; // a refused sealed value also hides a clear twin
-    }
-    return out;
-  }
-
-  function openUpdate(jobs: Map<string, Opened>, entry: UpdateEntry): UpdateEntry {
-    const cid = entry.connectionId;
-    const set: Record<string, Json> = {};
-    const del = new Set<string>();
-    const deletedSealed: string[] = [];
-    for (const key of entry.del) {
-      const field = policy.fieldOf(key);
-      del.add(field ?? key);
-      if (field !== null) deletedSealed.push(field);
-    }
-    replay.deleted(cid, deletedSealed);
-    const sealed: string[] = [];
-    for (const key of Object.keys(entry.set)) {
-      const field = policy.fieldOf(key);
-      if (field !== null) sealed.push(field);
-      else if (!policy.isSealed(key)) setOwn(set, key, entry.set[key]);
-      else {
-        report(cid, key, "NOT_SEALED", "a clear value for a sealed field");
-        del.add(key);
-      }
-    }
-    for (const field of sealed) {
-      const value = openValue(jobs, cid, field, entry.epoch, entry.set[policy.wireKey(field)] as Json);
-      if (value === undefined) {
-        delete set[field];
-        del.add(field);
-      } else {
-        setOwn(set, field, value);
-        del.delete(field);
-      }
-    }
-    for (const key of Object.keys(set)) del.delete(key);
-    return { ...entry, set, del: [...del] };
-  }
-
-  function rewriteEntry(jobs: Map<string, Opened>, entry: ClientBatchEntry, self: string): ClientBatchEntry {
-    if (entry.connectionId === self) return entry;
-    switch (entry.kind) {
-      case "enter":
-        return { ...entry, state: openState(jobs, entry.connectionId, entry.epoch, entry.state) };
-      case "update":
-        return openUpdate(jobs, entry);
-      default:
-        replay.forgetValues(entry.connectionId); // left or hidden: counters stay, cached values go
-        return entry;
-    }
-  }
-
-  function rewrite<M extends Inbound>(msg: M, jobs: Map<string, Opened>): M {
-    const self = options.selfId();
-    if (msg.type === MessageType.BATCH) {
-      return { ...msg, entries: msg.entries.map((entry) => rewriteEntry(jobs, entry, self)) };
-    }
-    if (msg.type === MessageType.SNAPSHOT_CHUNK) {
-      const entries = msg.entries.map((peer) =>
-        peer.connectionId === self
-          ? peer
-          : { ...peer, state: openState(jobs, peer.connectionId, peer.epoch, peer.state) },
-      );
-      return { ...msg, entries };
-    }
-    return msg;
   }
 
   return { prepare };

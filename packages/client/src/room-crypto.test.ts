@@ -33,10 +33,14 @@ type Harness = Awaited<ReturnType<typeof enterTestRoom>>;
 
 /** Lets real WebCrypto promises and the room's fake timers run until `done` holds. */
 async function until(t: Harness, what: string, done: () => boolean): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  // WebCrypto settles on libuv's thread pool, in real time: poll for up to 5 s of it, moving the
+  // fake clock 16 ms (one throttle period) every 20 polls so the outbox can send.
+  const start = performance.now();
+  for (let i = 1; performance.now() - start < 5000; i++) {
     if (done()) return;
+    await new Promise((resolve) => setTimeout(resolve, 2));
     await t.clock.settle();
-    if (i % 10 === 9) await t.clock.advance(16);
+    if (i % 20 === 0) await t.clock.advance(16);
   }
   throw new Error(`timed out waiting for ${what}`);
 }
