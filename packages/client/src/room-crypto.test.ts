@@ -165,6 +165,58 @@ describe("room: end-to-end encrypted presence", () => {
     expect(keys.indexOf("~status")).toBeLessThan(keys.indexOf("cursor"));
   });
 
+  it("re-asserts nothing after a reconnect that kept its state, and the same envelopes after a restart", async () => {
+    const t = await enterTestRoom({
+      initialPresence: { status: "idle" },
+      encryption: { key: await newKey() },
+    });
+    join(t.net.last());
+    await until(t, "the first patch", () => updates(t).length === 1);
+    const held = updates(t)[0]!.set; // what the server now holds for us
+    t.net.last().drop(1006);
+    await t.clock.advance(300);
+    join(t.net.last(), { selfState: held, welcome: { epoch: 2 } });
+    for (let i = 0; i < 10; i++) await t.clock.advance(16);
+    expect(updates(t)).toEqual([]); // same envelopes: nothing to send, nothing re-sealed
+    t.net.last().drop(1012);
+    await t.clock.advance(300);
+    join(t.net.last(), { selfState: {}, welcome: { epoch: 3 } }); // a restarted server holds nothing
+    await until(t, "the re-assert", () => updates(t).length === 1);
+    expect(updates(t)[0]!.set).toEqual(held); // peers accept the very same envelopes as current
+  });
+
+  it("seals everything again when the server assigns another connectionId", async () => {
+    const t = await enterTestRoom({
+      initialPresence: { status: "idle" },
+      encryption: { key: await newKey() },
+    });
+    join(t.net.last(), { welcome: { connectionId: "assignedAAAAAAAAAAAAAAA" } });
+    await until(t, "the first patch", () => updates(t).length === 1);
+    const envelope = updates(t)[0]!.set["~status"] as string;
+    expect(envelope.split(".")[3]).toBe("2"); // counter 1 went to the old connectionId, never sent
+  });
+
+  it("reports a failing key resolver as ENCRYPT_FAILED and sends nothing for that patch", async () => {
+    const key = await newKey();
+    let fail = false;
+    const resolver = async () => {
+      if (fail) throw new Error("key service down");
+      return { key, id: "k" };
+    };
+    const t = await enterTestRoom({ initialPresence: {}, encryption: { key: resolver } });
+    join(t.net.last());
+    await until(t, "joined", () => t.room.getStatus() === "connected");
+    fail = true;
+    t.room.updatePresence({ status: "lost" });
+    await until(t, "the error", () => t.errors.length === 1);
+    expect(t.errors[0]).toMatchObject({ code: "ENCRYPT_FAILED", fatal: false });
+    expect(t.errors[0]!.message).toContain("key service down");
+    fail = false;
+    t.room.updatePresence({ meta: { ok: true } });
+    await until(t, "the next patch", () => updates(t).length === 1);
+    expect(Object.keys(updates(t)[0]!.set)).toEqual(["~meta"]);
+  });
+
   it("refuses presence that fits in clear but not once sealed", async () => {
     const t = await enterTestRoom({ initialPresence: {}, encryption: { key: await newKey() } });
     join(t.net.last());
