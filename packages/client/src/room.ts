@@ -12,7 +12,6 @@ import {
   type ClientMessage,
   isPlainObject,
   MessageType,
-  type OccupancyMessage,
   type Patch,
   type PeerState,
   type PresenceData,
@@ -20,13 +19,13 @@ import {
   patchFromPartial,
   RATE_BURST,
   RATE_PER_SECOND,
-  type SnapshotChunkMessage,
   type SnapshotDoneMessage,
   validateState,
   type WelcomeMessage,
 } from "@collabblocks/protocol";
 import { type Connection, createConnection } from "./connection.js";
 import { createConnectionId } from "./connection-id.js";
+import type { Inbound } from "./e2ee-open.js";
 import { createEmitter } from "./emitter.js";
 import { createOthersStore } from "./others-store.js";
 import { createOutbox } from "./outbox.js";
@@ -52,8 +51,6 @@ import type {
   ViewInput,
 } from "./types.js";
 import type { VisibilitySource } from "./visibility.js";
-
-type Inbound = BatchMessage | SnapshotChunkMessage | SnapshotDoneMessage | OccupancyMessage;
 
 /** Server errors meaning "your last patch was refused": the server's copy may now differ from ours. */
 const REFUSED_PATCH: ReadonlySet<ClientErrorCode> = new Set<ClientErrorCode>([
@@ -373,13 +370,13 @@ export function createRoom<P extends object>(
           session++;
           inQueue.reset();
           welcome = w;
-          if (e2ee !== null && w.connectionId !== selfCid) {
+          const movedId = w.connectionId !== selfCid;
+          selfCid = w.connectionId;
+          if (e2ee !== null && movedId) {
             // Envelopes are bound to the connectionId: under a new one, seal everything again.
-            selfCid = w.connectionId;
             wire = {};
             sendLater({ set: presence, del: [] });
           }
-          selfCid = w.connectionId;
           userId = w.userId;
           selfUser = null;
           sentClock = 0;
