@@ -1,11 +1,13 @@
 // Encrypted presence through a whole room over the fake network: what the socket carries,
 // what peers' entries turn into, and that async crypto never reorders updates.
 import {
+  jsonEqual,
   MessageType,
   type Patch,
   type PresenceData,
   type UpdatePresenceMessage,
 } from "@collabblocks/protocol";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createFieldPolicy } from "./e2ee-fields.js";
 import { createKeyRing, type PresenceKey, type PresenceKeySource } from "./e2ee-keys.js";
@@ -255,5 +257,77 @@ describe("room: end-to-end encrypted presence", () => {
         encryption: { key: async () => undefined, fields: "status" as unknown as string[] },
       }),
     ).toThrow(TypeError);
+  });
+
+  it("delivers any sequence of updates to a peer in order, in clear (property)", async () => {
+    const key = await newKey();
+    const value = fc.oneof(fc.constant(undefined), fc.jsonValue({ maxDepth: 2 }));
+    const patch = fc.record(
+      {
+        status: fc.option(fc.string({ maxLength: 12 }), { nil: undefined }),
+        cursor: fc.option(fc.record({ x: fc.double({ min: 0, max: 1, noNaN: true }), y: fc.constant(0.5) }), {
+          nil: undefined,
+        }),
+        note: value,
+        meta: fc.option(fc.dictionary(fc.string({ minLength: 1, maxLength: 4 }), fc.integer()), {
+          nil: undefined,
+        }),
+      },
+      { requiredKeys: [] },
+    );
+    const ops = fc.array(fc.tuple(patch, fc.boolean()), { minLength: 1, maxLength: 12 });
+    // Each sealing waits a random 0–4 ms for its key, so later patches often finish first.
+    const delays = fc.array(fc.nat(4), { minLength: 1, maxLength: 16 });
+    await fc.assert(
+      fc.asyncProperty(ops, delays, async (steps, waits) => {
+        let call = 0;
+        const slowKey = async () => {
+          await new Promise((resolve) => setTimeout(resolve, waits[call++ % waits.length]));
+          return { key, id: "k" };
+        };
+        const alice = await enterTestRoom({ initialPresence: {}, encryption: { key: slowKey } });
+        const bob = await enterTestRoom({ initialPresence: {}, encryption: { key: slowKey } });
+        const aliceSocket = alice.net.last();
+        const aliceId = alice.room.connectionId;
+        join(bob.net.last(), { others: [peer(aliceId, {}, { clock: 0 })] });
+        const welcome = join(aliceSocket);
+        const echo = createEcho(aliceSocket, welcome);
+        const toEdge = aliceSocket.onClientMessage!;
+        aliceSocket.onClientMessage = (msg) => {
+          const base = echo.clock;
+          toEdge(msg);
+          if (msg.type !== MessageType.UPDATE_PRESENCE || echo.clock === base) return;
+          const entry = { kind: "update" as const, connectionId: aliceId, epoch: 1, base, clock: echo.clock };
+          bob.net
+            .last()
+            .deliver({ type: MessageType.BATCH, entries: [{ ...entry, set: msg.set, del: msg.del }] });
+        };
+        for (const [partial, pause] of steps) {
+          alice.room.updatePresence(
+            JSON.parse(
+              JSON.stringify(partial, (_k, v) => v ?? null),
+              (_k, v) => v ?? undefined,
+            ),
+          );
+          if (pause) await alice.clock.advance(16);
+        }
+        const seen = () => {
+          const { connectionId: _c, userId: _u, info: _i, ...rest } = bob.room.getOther(aliceId) ?? {};
+          return rest as PresenceData;
+        };
+        const start = performance.now();
+        while (!jsonEqual(seen(), alice.room.getPresence() as PresenceData)) {
+          if (performance.now() - start > 5000) throw new Error(`bob sees ${JSON.stringify(seen())}`);
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          await alice.clock.advance(16);
+          await bob.clock.settle();
+        }
+        expect(bob.decryptErrors).toEqual([]);
+        expect(JSON.stringify(echo.state)).not.toMatch(/"(status|note|meta)"/);
+        alice.leave();
+        bob.leave();
+      }),
+      { numRuns: 25 },
+    );
   });
 });
