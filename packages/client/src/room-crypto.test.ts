@@ -219,6 +219,25 @@ describe("room: end-to-end encrypted presence", () => {
     expect(Object.keys(updates(t)[0]!.set)).toEqual(["~meta"]);
   });
 
+  it("withholds a sealed cursor while the page is hidden, like a clear one", async () => {
+    const t = await enterTestRoom({
+      initialPresence: {},
+      encryption: { key: await newKey(), fields: ["cursor"] },
+    });
+    join(t.net.last());
+    await until(t, "joined", () => t.room.getStatus() === "connected");
+    t.setHidden(true);
+    t.room.updatePresence({ cursor: { x: 0.5, y: 0.5 } });
+    for (let i = 0; i < 20; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      await t.clock.advance(16);
+    }
+    expect(updates(t)).toEqual([]);
+    t.setHidden(false);
+    await until(t, "the cursor", () => updates(t).length === 1);
+    expect(Object.keys(updates(t)[0]!.set)).toEqual(["~cursor"]);
+  });
+
   it("refuses presence that fits in clear but not once sealed", async () => {
     const t = await enterTestRoom({ initialPresence: {}, encryption: { key: await newKey() } });
     join(t.net.last());
