@@ -1,53 +1,10 @@
-// Encrypted presence through a whole room over the fake network: what the socket carries,
-// what peers' entries turn into, and that async crypto never reorders updates.
-import {
-  jsonEqual,
-  MessageType,
-  type Patch,
-  type PresenceData,
-  type UpdatePresenceMessage,
-} from "@collabblocks/protocol";
-import fc from "fast-check";
+// Encrypted presence through a whole room over the fake network: what the socket carries, what
+// peers' entries turn into, reconnects, limits and options. Ordering: room-crypto-order.test.ts.
+import { MessageType } from "@collabblocks/protocol";
 import { describe, expect, it } from "vitest";
-import { createFieldPolicy } from "./e2ee-fields.js";
-import { createKeyRing, type PresenceKey, type PresenceKeySource } from "./e2ee-keys.js";
-import { createSealer } from "./e2ee-seal.js";
-import { ALICE, createEcho, join, peer } from "./test-support/fake-server.js";
+import { alice, newKey, until, updates } from "./test-support/e2ee-harness.js";
+import { ALICE, join, peer } from "./test-support/fake-server.js";
 import { enterTestRoom } from "./test-support/room-harness.js";
-
-const newKey = () =>
-  globalThis.crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
-
-/** Alice's side: seals patches as her SDK would (room "room-1", the harness's room). */
-function alice(key: PresenceKeySource, epoch = 1) {
-  const policy = createFieldPolicy(undefined, "cursor");
-  const sealer = createSealer({
-    roomId: "room-1",
-    policy,
-    keys: createKeyRing(key),
-    connectionId: () => ALICE,
-    epoch: () => epoch,
-  });
-  return (set: PresenceData, del: string[] = []) => sealer.seal({ set, del }) as Promise<Patch>;
-}
-
-type Harness = Awaited<ReturnType<typeof enterTestRoom>>;
-
-/** Lets real WebCrypto promises and the room's fake timers run until `done` holds. */
-async function until(t: Harness, what: string, done: () => boolean): Promise<void> {
-  // WebCrypto settles on libuv's thread pool, in real time: poll for up to 5 s of it, moving the
-  // fake clock 16 ms (one throttle period) every 20 polls so the outbox can send.
-  const start = performance.now();
-  for (let i = 1; performance.now() - start < 5000; i++) {
-    if (done()) return;
-    await new Promise((resolve) => setTimeout(resolve, 2));
-    await t.clock.settle();
-    if (i % 20 === 0) await t.clock.advance(16);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-const updates = (t: Harness): UpdatePresenceMessage[] => t.net.last().sentOfType(MessageType.UPDATE_PRESENCE);
 
 describe("room: end-to-end encrypted presence", () => {
   it("sends sealed fields as envelopes, keeps the cursor clear and its own presence readable", async () => {
@@ -105,66 +62,6 @@ describe("room: end-to-end encrypted presence", () => {
     expect(t.room.getOther(ALICE)?.status).toBeUndefined();
     expect(t.room.getOther(ALICE)?.cursor).toEqual({ x: 0.1, y: 0.2 });
     expect(t.errors).toEqual([]);
-  });
-
-  it("never lets a later update overtake an earlier one that decrypts slower", async () => {
-    const old: PresenceKey = { key: await newKey(), id: "old" };
-    const current: PresenceKey = { key: await newKey(), id: "new" };
-    let releaseOld: (() => void) | undefined;
-    const oldGate = new Promise<void>((resolve) => {
-      releaseOld = resolve;
-    });
-    const resolver = async (id?: string) => {
-      if (id === "old") await oldGate; // the receiver's lookup of the old key is slow
-      return id === "old" ? old : current;
-    };
-    const t = await enterTestRoom({ encryption: { key: resolver } });
-    const socket = t.net.last();
-    join(socket, { others: [peer(ALICE, {}, { clock: 0 })] });
-    await until(t, "joined", () => t.room.getOther(ALICE) !== undefined);
-    const first = await alice(async () => old)({ status: "first" });
-    const second = await alice(async () => current)({ status: "second" });
-    const update = (clock: number, set: PresenceData) => ({
-      type: MessageType.BATCH,
-      entries: [
-        { kind: "update" as const, connectionId: ALICE, epoch: 1, base: clock - 1, clock, set, del: [] },
-      ],
-    });
-    socket.deliver(update(1, first.set));
-    socket.deliver(update(2, second.set));
-    for (let i = 0; i < 20; i++) await t.clock.settle(); // the second's decryption finishes meanwhile
-    expect(t.room.getOther(ALICE)?.status).toBeUndefined(); // the second waits for the first
-    releaseOld!();
-    await until(t, "both applied", () => t.room.getOther(ALICE)?.status === "second");
-    const seen = t.others.map((o) => o.list.find((u) => u.connectionId === ALICE)?.status).filter(Boolean);
-    expect(seen).toEqual(["first", "second"]);
-    expect(t.decryptErrors).toEqual([]);
-  });
-
-  it("sends patches in call order even when an earlier one seals slower", async () => {
-    const key = await newKey();
-    let calls = 0;
-    let release: (() => void) | undefined;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const resolver = async () => {
-      if (++calls === 1) await gate; // the first update's sealing is slow
-      return { key, id: "k" };
-    };
-    const t = await enterTestRoom({ initialPresence: {}, encryption: { key: resolver } });
-    const socket = t.net.last();
-    const welcome = join(socket);
-    createEcho(socket, welcome);
-    await until(t, "joined", () => t.room.getStatus() === "connected");
-    t.room.updatePresence({ status: "one" });
-    t.room.updatePresence({ cursor: { x: 0.5, y: 0.5 } }); // clear, but must not overtake "one"
-    for (let i = 0; i < 20; i++) await t.clock.advance(16);
-    expect(updates(t)).toEqual([]);
-    release!();
-    await until(t, "both sent", () => Object.keys(updates(t).at(-1)?.set ?? {}).includes("cursor"));
-    const keys = updates(t).flatMap((u) => Object.keys(u.set));
-    expect(keys.indexOf("~status")).toBeLessThan(keys.indexOf("cursor"));
   });
 
   it("re-asserts nothing after a reconnect that kept its state, and the same envelopes after a restart", async () => {
@@ -276,77 +173,5 @@ describe("room: end-to-end encrypted presence", () => {
         encryption: { key: async () => undefined, fields: "status" as unknown as string[] },
       }),
     ).toThrow(TypeError);
-  });
-
-  it("delivers any sequence of updates to a peer in order, in clear (property)", async () => {
-    const key = await newKey();
-    const value = fc.oneof(fc.constant(undefined), fc.jsonValue({ maxDepth: 2 }));
-    const patch = fc.record(
-      {
-        status: fc.option(fc.string({ maxLength: 12 }), { nil: undefined }),
-        cursor: fc.option(fc.record({ x: fc.double({ min: 0, max: 1, noNaN: true }), y: fc.constant(0.5) }), {
-          nil: undefined,
-        }),
-        note: value,
-        meta: fc.option(fc.dictionary(fc.string({ minLength: 1, maxLength: 4 }), fc.integer()), {
-          nil: undefined,
-        }),
-      },
-      { requiredKeys: [] },
-    );
-    const ops = fc.array(fc.tuple(patch, fc.boolean()), { minLength: 1, maxLength: 12 });
-    // Each sealing waits a random 0–4 ms for its key, so later patches often finish first.
-    const delays = fc.array(fc.nat(4), { minLength: 1, maxLength: 16 });
-    await fc.assert(
-      fc.asyncProperty(ops, delays, async (steps, waits) => {
-        let call = 0;
-        const slowKey = async () => {
-          await new Promise((resolve) => setTimeout(resolve, waits[call++ % waits.length]));
-          return { key, id: "k" };
-        };
-        const alice = await enterTestRoom({ initialPresence: {}, encryption: { key: slowKey } });
-        const bob = await enterTestRoom({ initialPresence: {}, encryption: { key: slowKey } });
-        const aliceSocket = alice.net.last();
-        const aliceId = alice.room.connectionId;
-        join(bob.net.last(), { others: [peer(aliceId, {}, { clock: 0 })] });
-        const welcome = join(aliceSocket);
-        const echo = createEcho(aliceSocket, welcome);
-        const toEdge = aliceSocket.onClientMessage!;
-        aliceSocket.onClientMessage = (msg) => {
-          const base = echo.clock;
-          toEdge(msg);
-          if (msg.type !== MessageType.UPDATE_PRESENCE || echo.clock === base) return;
-          const entry = { kind: "update" as const, connectionId: aliceId, epoch: 1, base, clock: echo.clock };
-          bob.net
-            .last()
-            .deliver({ type: MessageType.BATCH, entries: [{ ...entry, set: msg.set, del: msg.del }] });
-        };
-        for (const [partial, pause] of steps) {
-          alice.room.updatePresence(
-            JSON.parse(
-              JSON.stringify(partial, (_k, v) => v ?? null),
-              (_k, v) => v ?? undefined,
-            ),
-          );
-          if (pause) await alice.clock.advance(16);
-        }
-        const seen = () => {
-          const { connectionId: _c, userId: _u, info: _i, ...rest } = bob.room.getOther(aliceId) ?? {};
-          return rest as PresenceData;
-        };
-        const start = performance.now();
-        while (!jsonEqual(seen(), alice.room.getPresence() as PresenceData)) {
-          if (performance.now() - start > 5000) throw new Error(`bob sees ${JSON.stringify(seen())}`);
-          await new Promise((resolve) => setTimeout(resolve, 2));
-          await alice.clock.advance(16);
-          await bob.clock.settle();
-        }
-        expect(bob.decryptErrors).toEqual([]);
-        expect(JSON.stringify(echo.state)).not.toMatch(/"(status|note|meta)"/);
-        alice.leave();
-        bob.leave();
-      }),
-      { numRuns: 25 },
-    );
   });
 });
