@@ -2,7 +2,17 @@
 // expectTypeOf is a no-op, so these also pass under vitest.
 import { describe, expectTypeOf, it } from "vitest";
 import { WebSocket as WsWebSocket } from "ws";
-import { type ClientOptions, createClient, type Json, type Room, type User } from "./index.js";
+import {
+  type ClientOptions,
+  createClient,
+  type DecryptError,
+  type DecryptErrorCode,
+  type EncryptionOptions,
+  type Json,
+  type PresenceKey,
+  type Room,
+  type User,
+} from "./index.js";
 
 /** The product plan's presence type, verbatim (packages/client/README.md#behaviour). */
 interface PresenceState {
@@ -45,6 +55,19 @@ describe("public types", () => {
   it("accept both the ws package's WebSocket and the browser's as `WebSocket`", () => {
     expectTypeOf(WsWebSocket).toExtend<NonNullable<ClientOptions["WebSocket"]>>();
     expectTypeOf(globalThis.WebSocket).toExtend<NonNullable<ClientOptions["WebSocket"]>>();
+  });
+
+  it("type encrypted presence: a CryptoKey or a resolver, and the decrypt-error event", () => {
+    expectTypeOf<CryptoKey>().toExtend<EncryptionOptions["key"]>();
+    const resolver = async (id?: string): Promise<PresenceKey | undefined> => (id ? undefined : undefined);
+    expectTypeOf(resolver).toExtend<EncryptionOptions["key"]>();
+    expectTypeOf<string>().not.toExtend<EncryptionOptions["key"]>();
+    const subscribe = (room: Room<PresenceState>) =>
+      room.subscribe("decrypt-error", (error) => {
+        expectTypeOf(error).toEqualTypeOf<DecryptError>();
+        expectTypeOf(error.code).toEqualTypeOf<DecryptErrorCode>();
+      });
+    expectTypeOf(subscribe).returns.toEqualTypeOf<() => void>();
   });
 
   it("reject presence types that are not objects", () => {

@@ -20,6 +20,16 @@ export {
   HEARTBEAT_MISSES,
   RENEW_BEFORE_MS,
 } from "./connection.js";
+export { ENVELOPE_VERSION, KEY_ID_PATTERN } from "./e2ee-envelope.js";
+export { DEFAULT_POSITION_FIELD, SEALED_KEY_PREFIX } from "./e2ee-fields.js";
+export {
+  FIXED_KEY_ID,
+  MAX_CACHED_KEYS,
+  type PresenceKey,
+  type PresenceKeyResolver,
+  type PresenceKeySource,
+} from "./e2ee-keys.js";
+export { MAX_TRACKED_SENDERS } from "./e2ee-replay.js";
 export { RESERVE_TOKENS } from "./rate-budget.js";
 export { SYNC_MIN_INTERVAL_MS } from "./resync.js";
 export { toViewSpec, VIEW_SEND_INTERVAL_MS } from "./room-view.js";
@@ -30,6 +40,9 @@ export { type AuthCallback, AuthError, type FetchLike } from "./token-source.js"
 export type {
   Client,
   ClientErrorCode,
+  DecryptError,
+  DecryptErrorCode,
+  EncryptionOptions,
   EnterRoomOptions,
   EnterRoomResult,
   Json,

@@ -10,10 +10,8 @@ import {
   assertNever,
   type BatchMessage,
   type ClientMessage,
-  type ErrorCode,
   isPlainObject,
   MessageType,
-  type OccupancyMessage,
   type Patch,
   type PeerState,
   type PresenceData,
@@ -21,25 +19,28 @@ import {
   patchFromPartial,
   RATE_BURST,
   RATE_PER_SECOND,
-  type SnapshotChunkMessage,
   type SnapshotDoneMessage,
   validateState,
   type WelcomeMessage,
 } from "@collabblocks/protocol";
 import { type Connection, createConnection } from "./connection.js";
 import { createConnectionId } from "./connection-id.js";
+import type { Inbound } from "./e2ee-open.js";
 import { createEmitter } from "./emitter.js";
 import { createOthersStore } from "./others-store.js";
 import { createOutbox } from "./outbox.js";
 import { diffStates, effectivePatch, isEmptyPatch } from "./presence-diff.js";
 import { createRateBudget } from "./rate-budget.js";
 import { createResync } from "./resync.js";
+import { createRoomCrypto, type EncryptionConfig } from "./room-crypto.js";
 import { createRoomView } from "./room-view.js";
 import { createRttTracker, RTT_REPORT_INTERVAL_MS } from "./rtt-tracker.js";
+import { createSerialQueue } from "./serial-queue.js";
 import type { WebSocketConstructor } from "./socket.js";
 import { createTimerSlot, type Timers } from "./timers.js";
 import type { TokenSource } from "./token-source.js";
 import type {
+  ClientErrorCode,
   EnterRoomResult,
   OthersEvent,
   PresenceError,
@@ -52,7 +53,7 @@ import type {
 import type { VisibilitySource } from "./visibility.js";
 
 /** Server errors meaning "your last patch was refused": the server's copy may now differ from ours. */
-const REFUSED_PATCH: ReadonlySet<ErrorCode> = new Set([
+const REFUSED_PATCH: ReadonlySet<ClientErrorCode> = new Set<ClientErrorCode>([
   "RATE_LIMITED",
   "INVALID_PRESENCE",
   "PRESENCE_TOO_LARGE",
@@ -84,6 +85,7 @@ export function createRoom<P extends object>(
   onConnect: (leave: () => void) => void,
   onLeave: () => void,
   initialView?: ViewInput | null,
+  encryption?: EncryptionConfig | null,
 ): EnterRoomResult<P> {
   const { timers } = settings;
   const emitter = createEmitter<RoomEvents<P>>();
@@ -99,6 +101,35 @@ export function createRoom<P extends object>(
   let everJoined = false;
   let left = false;
   let unsubscribeVisibility: (() => void) | undefined;
+  // Bumped at each welcome and outage: deferred work (decryption, a re-assert waiting for
+  // sealing) started for an older connection is dropped rather than applied to the new one.
+  let session = 0;
+
+  // Encrypted presence (docs/E2EE.md): `presence` stays clear; `wire` is its sealed form,
+  // what the server should hold for us. Sealing and opening are async, so both directions go
+  // through a sequential queue (serial-queue.ts) that keeps their order.
+  const e2ee =
+    encryption == null
+      ? null
+      : createRoomCrypto(encryption, {
+          roomId,
+          connectionId: () => selfCid,
+          epoch: () => welcome?.epoch ?? 0,
+          onDecryptError: (error) => emitter.emit("decrypt-error", error),
+        });
+  let wire: PresenceData = {};
+  const wireState = () => (e2ee === null ? presence : wire);
+  const outQueue = createSerialQueue((err) =>
+    emitError({ code: "ENCRYPT_FAILED", message: `presence not sent: ${String(err)}`, fatal: false }),
+  );
+  const inQueue = createSerialQueue((err) => {
+    emitError({
+      code: "MALFORMED_MESSAGE",
+      message: `server frame not applied: ${String(err)}`,
+      fatal: false,
+    });
+    resync.request();
+  });
 
   // Own patches of the current epoch: the nth sent gets clock n (PROTOCOL.md §5).
   let sentClock = 0;
@@ -125,6 +156,26 @@ export function createRoom<P extends object>(
     timers,
     (syncId) => connection?.send({ type: MessageType.SYNC_REQUEST, syncId }) ?? false,
   );
+
+  /** Hands a clear patch to the outbox in its wire form, in call order. */
+  function sendLater(patch: Patch): void {
+    if (e2ee === null) {
+      outbox.add(patch);
+      return;
+    }
+    outQueue.push(e2ee.seal(patch), (sealed) => {
+      wire = applyPatch(wire, sealed);
+      outbox.add(sealed);
+    });
+  }
+
+  /** Runs `fn` once everything handed to sendLater so far is sealed (at once when nothing waits). */
+  function afterSealing(fn: () => void): void {
+    const mine = session;
+    outQueue.push(undefined, () => {
+      if (mine === session) fn();
+    });
+  }
 
   function sendPatch(patch: Patch): boolean {
     const ok = connection?.send({ type: MessageType.UPDATE_PRESENCE, set: patch.set, del: patch.del });
@@ -167,8 +218,9 @@ export function createRoom<P extends object>(
     rtt.forgetPending();
     if (repairing) return;
     repairing = true;
-    const del = [...serverKeys].filter((key) => !Object.hasOwn(presence, key));
-    outbox.replace({ set: presence, del });
+    const state = wireState();
+    const del = [...serverKeys].filter((key) => !Object.hasOwn(state, key));
+    outbox.replace({ set: state, del });
   }
 
   function onBatch(msg: BatchMessage): void {
@@ -214,7 +266,7 @@ export function createRoom<P extends object>(
     }
     if (entries !== undefined) emitOthers(others.applySnapshot(entries, lingerUntil));
     scheduleLinger();
-    reassert(entries);
+    afterSealing(() => reassert(entries));
     everJoined = true;
     selfUser = null; // info comes from our own snapshot entry
     rttSlot.start(RTT_REPORT_INTERVAL_MS, reportRtt);
@@ -226,17 +278,18 @@ export function createRoom<P extends object>(
     const w = welcome;
     if (w === null) return;
     const mine = entries?.find((e) => e.connectionId === selfCid)?.state;
+    const state = wireState();
     serverKeys.clear();
     let first: Patch;
     if (mine !== undefined || entries !== undefined) {
       const base = mine ?? {};
       for (const key of Object.keys(base)) serverKeys.add(key);
-      first = diffStates(base, presence);
+      first = diffStates(base, state);
     } else {
       // Incomplete join snapshot: we don't know what the server holds; assert everything.
       const known = others.self()?.state ?? {};
       for (const key of Object.keys(known)) serverKeys.add(key);
-      first = { set: presence, del: Object.keys(known).filter((k) => !Object.hasOwn(presence, k)) };
+      first = { set: state, del: Object.keys(known).filter((k) => !Object.hasOwn(state, k)) };
     }
     repairing = false;
     // A welcome without a usable budget falls back to the contract's 20/s, burst 5.
@@ -246,6 +299,8 @@ export function createRoom<P extends object>(
   }
 
   function startOutage(): void {
+    session++;
+    inQueue.reset();
     outbox.stop();
     resync.reset();
     rttSlot.clear();
@@ -268,6 +323,21 @@ export function createRoom<P extends object>(
     lingerSlot.clear();
     rttSlot.clear();
     outage = null;
+  }
+
+  function onMessage(msg: Inbound, joining: boolean) {
+    switch (msg.type) {
+      case MessageType.OCCUPANCY:
+        return emitter.emit("occupancy", view.occupancy(msg));
+      case MessageType.BATCH:
+        return onBatch(msg);
+      case MessageType.SNAPSHOT_CHUNK:
+        return resync.chunk(msg.syncId, msg.entries);
+      case MessageType.SNAPSHOT_DONE:
+        return onSnapshotDone(msg, joining && msg.syncId === 0);
+      default:
+        return assertNever(msg);
+    }
   }
 
   function emitError(error: PresenceError): void {
@@ -299,8 +369,16 @@ export function createRoom<P extends object>(
           emitter.emit("status", next);
         },
         welcome(w) {
+          session++;
+          inQueue.reset();
           welcome = w;
+          const movedId = w.connectionId !== selfCid;
           selfCid = w.connectionId;
+          if (e2ee !== null && movedId) {
+            // Envelopes are bound to the connectionId: under a new one, seal everything again.
+            wire = {};
+            sendLater({ set: presence, del: [] });
+          }
           userId = w.userId;
           selfUser = null;
           sentClock = 0;
@@ -308,19 +386,11 @@ export function createRoom<P extends object>(
           rtt.reset(w.rttBuckets);
           view.declare();
         },
-        message(msg: BatchMessage | SnapshotChunkMessage | SnapshotDoneMessage | OccupancyMessage) {
-          switch (msg.type) {
-            case MessageType.OCCUPANCY:
-              return emitter.emit("occupancy", view.occupancy(msg));
-            case MessageType.BATCH:
-              return onBatch(msg);
-            case MessageType.SNAPSHOT_CHUNK:
-              return resync.chunk(msg.syncId, msg.entries);
-            case MessageType.SNAPSHOT_DONE:
-              return onSnapshotDone(msg, connection?.state.kind === "joining" && msg.syncId === 0);
-            default:
-              return assertNever(msg);
-          }
+        message(msg: Inbound) {
+          // Whether this ends the join snapshot is decided on arrival, not after decryption.
+          const joining = connection?.state.kind === "joining" && msg.type === MessageType.SNAPSHOT_DONE;
+          if (e2ee === null) return onMessage(msg, joining);
+          inQueue.push(e2ee.open(msg), (opened) => onMessage(opened(), joining));
         },
         error(error) {
           emitError(error);
@@ -345,6 +415,8 @@ export function createRoom<P extends object>(
   function leave(): void {
     if (left) return;
     left = true;
+    inQueue.reset();
+    outQueue.reset();
     stopEverything();
     outbox.dispose();
     resync.dispose();
@@ -356,6 +428,13 @@ export function createRoom<P extends object>(
       emitter.emit("status", status);
     }
     onLeave();
+  }
+
+  if (e2ee !== null) {
+    const refused = e2ee.check(presence);
+    if (refused !== null)
+      throw new TypeError(`initialPresence cannot be sealed (${refused.code}): ${refused.message}`);
+    sendLater({ set: presence, del: [] });
   }
 
   const room: Room<P> = {
@@ -376,11 +455,13 @@ export function createRoom<P extends object>(
         emitError({ code: err.code, message: err.message, fatal: false });
         return;
       }
+      const refused = e2ee?.check(next) ?? null;
+      if (refused !== null) return emitError(refused);
       const effective = effectivePatch(presence, patch);
       if (isEmptyPatch(effective)) return;
       presence = Object.freeze(next);
       selfUser = null;
-      outbox.add(effective);
+      sendLater(effective);
       emitter.emit("my-presence", presence as P);
     },
     getPresence: () => presence as P,

@@ -2,6 +2,7 @@
 // constraint is `P extends object` (not an index signature), so interfaces such
 // as the plan's `PresenceState` work without `extends Record<string, …>`.
 import type { ErrorCode, Json, Rect } from "@collabblocks/protocol";
+import type { PresenceKeySource } from "./e2ee-keys.js";
 
 export type { Json };
 
@@ -17,9 +18,10 @@ export type User<P extends object> = P & {
 
 /**
  * Error codes of the `error` event: the protocol's codes (PROTOCOL.md §7) plus
- * `AUTH_FAILED` (the auth endpoint or callback failed to produce a token).
+ * `AUTH_FAILED` (the auth endpoint or callback failed to produce a token) and
+ * `ENCRYPT_FAILED` (encrypted presence: the key resolver or WebCrypto failed; the patch was not sent).
  */
-export type ClientErrorCode = ErrorCode | "AUTH_FAILED";
+export type ClientErrorCode = ErrorCode | "AUTH_FAILED" | "ENCRYPT_FAILED";
 
 export interface PresenceError {
   readonly code: ClientErrorCode;
@@ -49,6 +51,42 @@ export interface RoomEvents<P extends object> {
   error: (error: PresenceError) => void;
   "lost-connection": (event: LostConnectionEvent) => void;
   occupancy: (occupancy: Occupancy) => void;
+  /** Encrypted presence: a peer's sealed value was refused (docs/E2EE.md). */
+  "decrypt-error": (error: DecryptError) => void;
+}
+
+/**
+ * Why a sealed value was refused. `DECRYPT_FAILED`: wrong key, or the value was tampered with,
+ * moved to another connection, field or room (AES-GCM does not say which); `REPLAYED`: not newer
+ * than the last value accepted from that connection and field; `UNKNOWN_KEY`: the key resolver
+ * knows no key with the envelope's id; `NOT_SEALED`: a clear value for a field this room seals;
+ * `MALFORMED_ENVELOPE`; `INVALID_VALUE`: decrypted, but not a valid presence value (PROTOCOL.md §6).
+ */
+export type DecryptErrorCode =
+  | "DECRYPT_FAILED"
+  | "REPLAYED"
+  | "UNKNOWN_KEY"
+  | "NOT_SEALED"
+  | "MALFORMED_ENVELOPE"
+  | "INVALID_VALUE";
+
+export interface DecryptError {
+  readonly code: DecryptErrorCode;
+  /** The peer whose value was refused; its field shows as undefined. */
+  readonly connectionId: string;
+  readonly field: string;
+  readonly message: string;
+}
+
+/** End-to-end encrypted presence for one room (packages/client/README.md#end-to-end-encrypted-presence). */
+export interface EncryptionOptions {
+  /** An AES-GCM-256 CryptoKey (key id "0"), or a resolver: `() => current { key, id }`, `(id) => key with that id`. */
+  readonly key: PresenceKeySource;
+  /**
+   * The sealed fields. Default: every field except the view's position field (`view.field`,
+   * default `cursor`), which stays clear so the server can still filter views by position.
+   */
+  readonly fields?: readonly string[];
 }
 
 /** The room's exact size (PROTOCOL.md §8 OCCUPANCY), whatever this client's view. */
@@ -120,6 +158,8 @@ export interface EnterRoomOptions<P extends object> {
   autoConnect?: boolean;
   /** The view to declare at every join (see `Room.setView`). A bad view throws ProtocolError here. */
   view?: ViewInput | null;
+  /** Seal presence fields end to end: the server relays what it cannot read (docs/E2EE.md). */
+  encryption?: EncryptionOptions;
 }
 
 export interface EnterRoomResult<P extends object> {

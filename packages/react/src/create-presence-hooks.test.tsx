@@ -52,6 +52,28 @@ function Names() {
 }
 
 describe("RoomProvider", () => {
+  it("passes `encryption` to the room: presence leaves sealed", async () => {
+    const t = createTestClient();
+    const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, [
+      "encrypt",
+      "decrypt",
+    ]);
+    const wrapper = ({ children }: { children: ReactNode }) => (
+      <RoomProvider client={t.client} id="room-1" initialPresence={{ status: "secret" }} encryption={{ key }}>
+        {children}
+      </RoomProvider>
+    );
+    renderHook(() => useStatus(), { wrapper });
+    await t.join();
+    const sent = () => t.net.last().sentOfType(MessageType.UPDATE_PRESENCE);
+    for (let i = 0; i < 200 && sent().length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 2)); // WebCrypto settles in real time
+      await t.advance(16);
+    }
+    expect(Object.keys(sent()[0]?.set ?? {})).toEqual(["~status"]);
+    expect(JSON.stringify(sent())).not.toContain("secret");
+  });
+
   it("enters the room on mount and leaves it (close 1000) on unmount", async () => {
     const t = setup();
     const { unmount } = renderHook(() => useStatus(), { wrapper: t.wrapper });

@@ -7,7 +7,15 @@
 // The hooks are made by a factory (the contract of packages/client/README.md#behaviour), so each call has its
 // own context and `P`: two hook sets with different presence types can nest.
 // biome-ignore-all lint/correctness/noComponentHookFactories: the factory is the public API; hooks close over its context
-import type { Client, Occupancy, Room, Status, User, ViewInput } from "@collabblocks/client";
+import type {
+  Client,
+  EncryptionOptions,
+  Occupancy,
+  Room,
+  Status,
+  User,
+  ViewInput,
+} from "@collabblocks/client";
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useState } from "react";
 import { useSyncExternalStoreWithSelector } from "use-sync-external-store/shim/with-selector";
 import { shallow } from "./shallow.js";
@@ -18,6 +26,11 @@ export interface RoomProviderProps<P extends object> {
   id: string;
   /** Presence on entering. Read once per room session: later changes are ignored (use the updater). */
   initialPresence: P;
+  /**
+   * End-to-end encrypted presence (packages/client/README.md#end-to-end-encrypted-presence).
+   * Read once per room session, like `initialPresence`: pass a stable key or resolver.
+   */
+  encryption?: EncryptionOptions;
   children?: ReactNode;
 }
 
@@ -90,21 +103,32 @@ export function createPresenceHooks<P extends object>(): PresenceHooks<P> {
   const RoomContext = createContext<Room<P> | null>(null);
 
   /** Enters without I/O: rendering (and SSR) must not open sockets; the effect connects. */
-  const enter = (client: Client, id: string, initialPresence: P): Session<P> => ({
+  const enter = (
+    client: Client,
+    id: string,
+    initialPresence: P,
+    encryption?: EncryptionOptions,
+  ): Session<P> => ({
     client,
     id,
-    ...client.enterRoom<P>(id, { initialPresence, autoConnect: false }),
+    ...client.enterRoom<P>(id, { initialPresence, autoConnect: false, encryption }),
     left: false,
   });
 
-  function RoomProvider({ client, id, initialPresence, children }: RoomProviderProps<P>): ReactNode {
-    const [session, setSession] = useState(() => enter(client, id, initialPresence));
-    // biome-ignore lint/correctness/useExhaustiveDependencies: initialPresence is read once per session by design; `session` is the render's current value
+  function RoomProvider({
+    client,
+    id,
+    initialPresence,
+    encryption,
+    children,
+  }: RoomProviderProps<P>): ReactNode {
+    const [session, setSession] = useState(() => enter(client, id, initialPresence, encryption));
+    // biome-ignore lint/correctness/useExhaustiveDependencies: initialPresence and encryption are read once per session by design; `session` is the render's current value
     useEffect(() => {
       let current = session;
       // A new client/id, or a session a StrictMode double-effect already left: enter afresh.
       if (current.left || current.client !== client || current.id !== id) {
-        current = enter(client, id, initialPresence);
+        current = enter(client, id, initialPresence, encryption);
         setSession(current);
       }
       current.room.connect();

@@ -1,6 +1,14 @@
 // One client in one room over the fake network, with every event recorded.
 import { createClient } from "../client.js";
-import type { LostConnectionEvent, OthersEvent, PresenceError, Status, User } from "../types.js";
+import type {
+  DecryptError,
+  EncryptionOptions,
+  LostConnectionEvent,
+  OthersEvent,
+  PresenceError,
+  Status,
+  User,
+} from "../types.js";
 import { createFakeClock } from "./fake-clock.js";
 import { createFakeNetwork } from "./fake-socket.js";
 
@@ -16,6 +24,7 @@ export interface HarnessOptions {
   initialPresence?: PresenceState;
   throttle?: number;
   lostConnectionTimeout?: number;
+  encryption?: EncryptionOptions;
 }
 
 export async function enterTestRoom(options: HarnessOptions = {}) {
@@ -42,12 +51,15 @@ export async function enterTestRoom(options: HarnessOptions = {}) {
   });
   const { room, leave } = client.enterRoom<PresenceState>("room-1", {
     initialPresence: options.initialPresence ?? { status: "idle" },
+    encryption: options.encryption,
   });
   const others: { list: readonly User<PresenceState>[]; event: OthersEvent<PresenceState> }[] = [];
   const statuses: Status[] = [];
   const errors: PresenceError[] = [];
   const lost: LostConnectionEvent[] = [];
   const myPresence: PresenceState[] = [];
+  const decryptErrors: DecryptError[] = [];
+  room.subscribe("decrypt-error", (e) => decryptErrors.push(e));
   room.subscribe("others", (list, event) => others.push({ list, event }));
   room.subscribe("status", (s) => statuses.push(s));
   room.subscribe("error", (e) => errors.push(e));
@@ -65,6 +77,7 @@ export async function enterTestRoom(options: HarnessOptions = {}) {
     errors,
     lost,
     myPresence,
+    decryptErrors,
     tokensFetched: () => tokens,
     setHidden(value: boolean) {
       hidden = value;
