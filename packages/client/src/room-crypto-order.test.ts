@@ -98,9 +98,10 @@ describe("room: encrypted presence keeps order", () => {
         const alice = await enterTestRoom({ initialPresence: {}, encryption: { key: slowKey } });
         const bob = await enterTestRoom({ initialPresence: {}, encryption: { key: slowKey } });
         const aliceSocket = alice.net.last();
-        const aliceId = alice.room.connectionId;
-        join(bob.net.last(), { others: [peer(aliceId, {}, { clock: 0 })] });
+        // Alice's connectionId comes with her WELCOME (derived from her identity key, PROTOCOL.md §1).
         const welcome = join(aliceSocket);
+        const aliceId = welcome.connectionId;
+        join(bob.net.last(), { others: [peer(aliceId, {}, { clock: 0 })] });
         const echo = createEcho(aliceSocket, welcome);
         const toEdge = aliceSocket.onClientMessage!;
         aliceSocket.onClientMessage = (msg) => {
