@@ -19,5 +19,12 @@ export const BACKOFF_JITTER = RECONNECT_BACKOFF.jitter;
  */
 export const RESTART_PROBE_MS = 500;
 export const RESTART_WINDOW_MS = 6000;
+/**
+ * A welcomed socket that drops without a close frame (1006: the server crashed or
+ * was killed, or the network went) is probed the same way for CRASH_WINDOW_MS: a
+ * process manager restarts a crashed server within seconds, and the table's
+ * steps turned a 5 s crash into a 17 s outage. Past the window, BACKOFF_MS.
+ */
+export const CRASH_WINDOW_MS = 10_000;
 /** The probing schedule: one entry, so every probe waits RESTART_PROBE_MS ± jitter. */
 export const RESTART_PROBE: BackoffSchedule = { delaysMs: [RESTART_PROBE_MS], jitter: BACKOFF_JITTER };

@@ -7,6 +7,7 @@ import { systemTimers, type Timers } from "./timers.js";
 import { type AuthCallback, createTokenSource, type FetchLike } from "./token-source.js";
 import type { Client, EnterRoomOptions, EnterRoomResult } from "./types.js";
 import { documentVisibility, type VisibilitySource } from "./visibility.js";
+import { browserWake, type WakeSource } from "./wake.js";
 
 /** Default and bounds of `throttle`, ms: 16 ≈ one frame at 60 Hz; 1 s is the slowest useful pace. */
 export const DEFAULT_THROTTLE_MS = 16;
@@ -36,6 +37,8 @@ export interface ClientOptions {
   random?: () => number;
   /** Page visibility; default `document` when present. null disables the hidden-page pause. */
   visibility?: VisibilitySource | null;
+  /** Reconnect-now signals (online, focus); default `window` when present. null disables them. */
+  wake?: WakeSource | null;
 }
 
 function baseUrl(url: unknown): string {
@@ -74,6 +77,7 @@ export function createClient(options: ClientOptions): Client {
     throttleMs: throttle,
     lostConnectionTimeoutMs: lost,
     visibility: options.visibility === undefined ? documentVisibility() : options.visibility,
+    wake: options.wake === undefined ? browserWake() : options.wake,
   };
   const live = new Set<() => void>();
 

@@ -2,6 +2,7 @@ import { ERRORS, type ErrorCode, MessageType } from "@collabblocks/protocol";
 import { describe, expect, it } from "vitest";
 import {
   BACKOFF_MS,
+  CRASH_WINDOW_MS,
   NOW_SPREAD_MS,
   RESTART_PROBE_MS,
   RESTART_WINDOW_MS,
@@ -374,6 +375,51 @@ describe("fatal error codes", () => {
     net.last().drop();
     await clock.settle();
     expect(connection.state).toMatchObject({ kind: "backoff", delayMs: BACKOFF_MS[0] });
+  });
+
+  it("after a crash drop (1006) takes the table's first step, then probes every 500 ms for 10 s", async () => {
+    const { clock, net, connection } = setup();
+    connection.connect();
+    await clock.settle();
+    joinLatest(net, clock);
+    await clock.advance(STABLE_CONNECTION_MS);
+    net.last().drop(1006);
+    expect(connection.state).toMatchObject({ kind: "backoff", delayMs: BACKOFF_MS[0] });
+    const start = clock.now();
+    await clock.advance(BACKOFF_MS[0] as number);
+    while (clock.now() - start < CRASH_WINDOW_MS - RESTART_PROBE_MS * 1.2) {
+      net.last().drop(1006); // the server is still down
+      await clock.settle();
+      expect(connection.state).toMatchObject({ kind: "backoff", delayMs: RESTART_PROBE_MS });
+      await clock.advance(RESTART_PROBE_MS * 1.2);
+    }
+    await clock.advance(CRASH_WINDOW_MS);
+    net.last().drop(1006);
+    await clock.settle();
+    // Past the window the table resumes where it was (its second step).
+    expect(connection.state).toMatchObject({ kind: "backoff", delayMs: BACKOFF_MS[1] });
+  });
+
+  it("tries at once when woken (online, focus, visible) during a plain backoff, not during a slow one", async () => {
+    const { clock, net, connection } = setup();
+    connection.connect();
+    await clock.settle();
+    for (let i = 0; i < 4; i++) {
+      net.last().drop(1006); // not welcomed: the table climbs
+      await clock.advance((connection.state as { delayMs: number }).delayMs);
+    }
+    net.last().drop(1006);
+    expect((connection.state as { delayMs: number }).delayMs).toBeGreaterThan(1000);
+    const before = net.sockets.length;
+    connection.wake();
+    await clock.settle();
+    expect(net.sockets.length).toBe(before + 1);
+    joinLatest(net, clock);
+    refuse(net.last(), "ROOM_FULL"); // slow backoff: the server asked for room
+    const waiting = net.sockets.length;
+    connection.wake();
+    await clock.settle();
+    expect(net.sockets.length).toBe(waiting);
   });
 
   it("maps close codes without an ERROR message to a policy", () => {

@@ -30,7 +30,7 @@ import {
   subprotocolsFor,
   type WelcomeMessage,
 } from "@collabblocks/protocol";
-import { NOW_SPREAD_MS, RESTART_PROBE, RESTART_WINDOW_MS } from "./backoff.js";
+import { CRASH_WINDOW_MS, NOW_SPREAD_MS, RESTART_PROBE, RESTART_WINDOW_MS } from "./backoff.js";
 import {
   abandonSocket,
   type CloseEventLike,
@@ -118,6 +118,12 @@ export interface Connection {
   connect(): void;
   /** Writes a message if a welcomed socket is open; false otherwise. */
   send(message: ClientMessage): boolean;
+  /**
+   * Something suggests the server is reachable again (the browser is back online,
+   * the page became visible or got focus): a connection waiting out a backoff
+   * tries now instead.
+   */
+  wake(): void;
   /** Deliberate leave: closes with 1000 and stops every timer. */
   close(): void;
 }
@@ -157,6 +163,7 @@ export function createConnection(options: ConnectionOptions): Connection {
   let slowFailures = 0;
   let quickRetryUsed = false; // "now"-style retries are used once, then backoff applies
   let restartProbeUntil = Number.NEGATIVE_INFINITY; // local clock, ms: see RESTART_PROBE
+  let crashFirstRetry = false; // the first retry after a crash drop takes the table's first step
   let generation = 0; // invalidates async continuations of abandoned attempts
   let token: string | undefined;
   let tokenValidUntil = Number.NEGATIVE_INFINITY; // local clock, ms
@@ -386,6 +393,10 @@ export function createConnection(options: ConnectionOptions): Connection {
     }
     if (wasWelcomed) handlers.lost();
     if (state.kind !== "opening" && state.kind !== "joining" && state.kind !== "connected") return; // left
+    if (wasWelcomed && closeCode === 1006) {
+      restartProbeUntil = timers.now() + CRASH_WINDOW_MS;
+      crashFirstRetry = true; // a network blip is back sooner: the table's first step, then probes
+    }
     applyPolicy(policy);
   }
 
@@ -399,6 +410,10 @@ export function createConnection(options: ConnectionOptions): Connection {
   function delayFor(policy: ClosePolicy): number | undefined {
     switch (policy) {
       case "backoff":
+        if (crashFirstRetry) {
+          crashFirstRetry = false;
+          return backoffDelay(RECONNECT_BACKOFF, failures++, random);
+        }
         if (timers.now() < restartProbeUntil) return backoffDelay(RESTART_PROBE, 0, random);
         return backoffDelay(RECONNECT_BACKOFF, failures++, random);
       case "new-token-backoff":
@@ -468,6 +483,12 @@ export function createConnection(options: ConnectionOptions): Connection {
       if (state.kind === "initial") attempt();
     },
     send,
+    wake() {
+      // Only plain drops: a slow backoff is the server asking for room (ROOM_FULL, ABUSIVE_CLIENT).
+      if (state.kind !== "backoff" || (state.policy !== "backoff" && state.policy !== "now")) return;
+      attemptSlot.clear();
+      attempt();
+    },
     close() {
       if (state.kind === "disconnected") return;
       const socket = socketOf(state);

@@ -57,3 +57,4 @@ export type {
   ViewInput,
 } from "./types.js";
 export type { VisibilitySource } from "./visibility.js";
+export type { WakeSource } from "./wake.js";

@@ -51,6 +51,7 @@ import type {
   ViewInput,
 } from "./types.js";
 import type { VisibilitySource } from "./visibility.js";
+import type { WakeSource } from "./wake.js";
 
 /** Server errors meaning "your last patch was refused": the server's copy may now differ from ours. */
 const REFUSED_PATCH: ReadonlySet<ClientErrorCode> = new Set<ClientErrorCode>([
@@ -69,6 +70,7 @@ export interface RoomSettings {
   readonly throttleMs: number;
   readonly lostConnectionTimeoutMs: number;
   readonly visibility: VisibilitySource | null;
+  readonly wake: WakeSource | null;
 }
 
 /** Validates and normalises a presence object (drops undefined keys). Throws ProtocolError. */
@@ -101,6 +103,7 @@ export function createRoom<P extends object>(
   let everJoined = false;
   let left = false;
   let unsubscribeVisibility: (() => void) | undefined;
+  let unsubscribeWake: (() => void) | undefined;
   // Bumped at each welcome and outage: deferred work (decryption, a re-assert waiting for
   // sealing) started for an older connection is dropped rather than applied to the new one.
   let session = 0;
@@ -352,7 +355,11 @@ export function createRoom<P extends object>(
         "no WebSocket implementation: pass `WebSocket` to createClient (on Node 20, the `ws` package's WebSocket)",
       );
     }
-    unsubscribeVisibility = settings.visibility?.subscribe(() => outbox.visibilityChanged());
+    unsubscribeVisibility = settings.visibility?.subscribe(() => {
+      outbox.visibilityChanged();
+      if (!isHidden()) connection?.wake(); // back on the page after an outage: try now
+    });
+    unsubscribeWake = settings.wake?.subscribe(() => connection?.wake());
     connection = createConnection({
       baseUrl: settings.baseUrl,
       roomId,
@@ -422,6 +429,7 @@ export function createRoom<P extends object>(
     resync.dispose();
     view.dispose();
     unsubscribeVisibility?.();
+    unsubscribeWake?.();
     if (connection !== null) connection.close();
     else if (status !== "disconnected") {
       status = "disconnected";
