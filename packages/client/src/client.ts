@@ -6,6 +6,7 @@ import type { WebSocketConstructor } from "./socket.js";
 import { systemTimers, type Timers } from "./timers.js";
 import { type AuthCallback, createTokenSource, type FetchLike } from "./token-source.js";
 import type { Client, EnterRoomOptions, EnterRoomResult } from "./types.js";
+import { isProductionBuild } from "./validate-update.js";
 import { documentVisibility, type VisibilitySource } from "./visibility.js";
 import { browserWake, type WakeSource } from "./wake.js";
 
@@ -39,6 +40,8 @@ export interface ClientOptions {
   visibility?: VisibilitySource | null;
   /** Reconnect-now signals (online, focus); default `window` when present. null disables them. */
   wake?: WakeSource | null;
+  /** console.warn each error a room reports (refused updates with code and field); default: not in production builds. */
+  warnings?: boolean;
 }
 
 function baseUrl(url: unknown): string {
@@ -76,6 +79,7 @@ export function createClient(options: ClientOptions): Client {
     random: options.random ?? Math.random,
     throttleMs: throttle,
     lostConnectionTimeoutMs: lost,
+    warnings: options.warnings ?? !isProductionBuild(),
     visibility: options.visibility === undefined ? documentVisibility() : options.visibility,
     wake: options.wake === undefined ? browserWake() : options.wake,
   };

@@ -56,5 +56,6 @@ export type {
   User,
   ViewInput,
 } from "./types.js";
+export { validatePresenceUpdate } from "./validate-update.js";
 export type { VisibilitySource } from "./visibility.js";
 export type { WakeSource } from "./wake.js";

@@ -69,6 +69,8 @@ export interface RoomSettings {
   readonly random: () => number;
   readonly throttleMs: number;
   readonly lostConnectionTimeoutMs: number;
+  /** console.warn every error the room reports (default: not in production builds). */
+  readonly warnings: boolean;
   readonly visibility: VisibilitySource | null;
   readonly wake: WakeSource | null;
 }
@@ -344,6 +346,9 @@ export function createRoom<P extends object>(
   }
 
   function emitError(error: PresenceError): void {
+    // Development builds say it in the console too: a refused update used to show
+    // up only as others seeing nothing.
+    if (settings.warnings) console.warn(`[collabblocks] room ${roomId}: ${error.code}: ${error.message}`);
     emitter.emit("error", error);
   }
 

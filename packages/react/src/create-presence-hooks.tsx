@@ -11,12 +11,13 @@ import type {
   Client,
   EncryptionOptions,
   Occupancy,
+  PresenceError,
   Room,
   Status,
   User,
   ViewInput,
 } from "@collabblocks/client";
-import { createContext, type ReactNode, useCallback, useContext, useEffect, useState } from "react";
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useRef, useState } from "react";
 import { useSyncExternalStoreWithSelector } from "use-sync-external-store/shim/with-selector";
 import { shallow } from "./shallow.js";
 
@@ -59,6 +60,12 @@ export interface PresenceHooks<P extends object> {
    * second), dropped on unmount. `null`: the room's default.
    */
   useView(view: ViewInput | null): void;
+  /**
+   * Calls `callback` with every error the room reports: refused updates (code and
+   * field: show them to the user or fix the value), auth failures, fatal closes.
+   * The latest callback is used; it does not re-subscribe on each render.
+   */
+  useErrorListener(callback: (error: PresenceError) => void): void;
 }
 
 const EMPTY: readonly never[] = Object.freeze([]);
@@ -220,6 +227,13 @@ export function createPresenceHooks<P extends object>(): PresenceHooks<P> {
     return useSyncExternalStoreWithSelector(subscribe, room.getOccupancy, serverNull, identity);
   }
 
+  function useErrorListener(callback: (error: PresenceError) => void): void {
+    const room = useRoom();
+    const latest = useRef(callback);
+    latest.current = callback;
+    useEffect(() => room.subscribe("error", (error) => latest.current(error)), [room]);
+  }
+
   function useView(view: ViewInput | null): void {
     const room = useRoom();
     // Content, not identity: a viewport object rebuilt each render declares nothing new.
@@ -240,5 +254,6 @@ export function createPresenceHooks<P extends object>(): PresenceHooks<P> {
     useStatus,
     useOccupancy,
     useView,
+    useErrorListener,
   };
 }
