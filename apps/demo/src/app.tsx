@@ -5,6 +5,7 @@ import { BigRoomCanvas, BigRoomPanel } from "./big-room.js";
 import type { PageConfig } from "./config.js";
 import { CursorCanvas } from "./cursors.js";
 import type { Identity } from "./identity.js";
+import { noticeFor } from "./notice-text.js";
 import { People, StatusBadge, StatusInput } from "./panel.js";
 import { INITIAL_PRESENCE, RoomProvider, useRoom, useStatus } from "./presence.js";
 import type { PresenceProbe } from "./probe.js";
@@ -51,7 +52,7 @@ function Notices({ roomRejected }: { roomRejected: string | undefined }) {
   const room = useRoom();
   const [notice, setNotice] = useState<string | null>(null);
   useEffect(() => {
-    const offError = room.subscribe("error", (e) => setNotice(`${e.code}: ${e.message}`));
+    const offError = room.subscribe("error", (e) => setNotice(noticeFor(e)));
     const offLost = room.subscribe("lost-connection", (event) =>
       setNotice(
         event === "lost"

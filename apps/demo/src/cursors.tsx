@@ -3,7 +3,7 @@
 // with its name label. Each cursor subscribes to its own connection only
 // (`useOther`), so one peer moving re-renders one cursor, not the whole canvas.
 import { memo, type PointerEvent, useCallback, useLayoutEffect } from "react";
-import { peerLabel, useMyPresence, useOther, useOthersConnectionIds } from "./presence.js";
+import { peerLabel, useMyPresence, useOther, useOthersConnectionIds, useStatus } from "./presence.js";
 import { type PresenceProbe, recordSample, wallClockNow } from "./probe.js";
 
 /** Past this x (normalised) the name label goes left of the arrow, so it is not clipped at the edge. */
@@ -14,6 +14,8 @@ const clamp01 = (v: number): number => Math.min(1, Math.max(0, v));
 export function CursorCanvas({ probe }: { probe: PresenceProbe }) {
   const update = useMyPresence();
   const ids = useOthersConnectionIds();
+  // "Open another tab" only helps while connected; offline, the status badge says what is wrong.
+  const status = useStatus();
 
   const onPointerMove = useCallback(
     (e: PointerEvent<HTMLDivElement>) => {
@@ -38,7 +40,9 @@ export function CursorCanvas({ probe }: { probe: PresenceProbe }) {
       onPointerLeave={onPointerLeave}
       role="presentation"
     >
-      {ids.length === 0 && <p className="canvas-hint">Open this page in another tab and move the mouse.</p>}
+      {ids.length === 0 && status === "connected" && (
+        <p className="canvas-hint">Open this page in another tab and move the mouse.</p>
+      )}
       {ids.map((id) => (
         <Cursor key={id} connectionId={id} probe={probe} />
       ))}
