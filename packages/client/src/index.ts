@@ -50,6 +50,7 @@ export type {
   Occupancy,
   OthersEvent,
   PresenceError,
+  PresenceUser,
   Room,
   RoomEvents,
   Status,

@@ -50,6 +50,7 @@ import type {
   User,
   ViewInput,
 } from "./types.js";
+import { createUsersView } from "./users-view.js";
 import type { VisibilitySource } from "./visibility.js";
 import type { WakeSource } from "./wake.js";
 
@@ -93,6 +94,9 @@ export function createRoom<P extends object>(
 ): EnterRoomResult<P> {
   const { timers } = settings;
   const emitter = createEmitter<RoomEvents<P>>();
+  // First listener of "others": the per-user view learns each change before the app hears it.
+  const users = createUsersView<P>();
+  emitter.on("others", (list, event) => users.observe(list, event));
   // The server derives the connectionId from this key and the token's user (PROTOCOL.md §1).
   const identityKey = createConnectionId();
   let selfCid = "";
@@ -490,6 +494,7 @@ export function createRoom<P extends object>(
     },
     getOthers: () => others.getOthers(),
     getOther: (cid) => others.getOther(cid),
+    getUsers: () => users.get(others.getOthers()),
     getStatus: () => status,
     setView(next) {
       if (left) return;

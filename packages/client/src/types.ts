@@ -38,6 +38,17 @@ export type OthersEvent<P extends object> =
   | { readonly type: "leave"; readonly user: User<P>; readonly reason: "left" | "expired" | "hidden" }
   | { readonly type: "reset" };
 
+/** One user of the room, whatever their number of connections (Room.getUsers). */
+export interface PresenceUser<P extends object> {
+  readonly userId: string;
+  /** The token's `info` of the most recent connection. */
+  readonly info: unknown;
+  /** The user's connections, most recently active first. */
+  readonly connections: readonly User<P>[];
+  /** The most recently active connection's presence (what an avatar or cursor shows). */
+  readonly presence: User<P>;
+}
+
 /**
  * `lost`: reconnecting has taken longer than `lostConnectionTimeout` (others were cleared);
  * `restored`: connected again after a `lost`; `failed`: the SDK gave up (a fatal error without retry).
@@ -134,6 +145,12 @@ export interface Room<P extends object> {
   /** Everyone else. The array and each User keep their identity while nothing about them changed. */
   getOthers(): readonly User<P>[];
   getOther(connectionId: string): User<P> | undefined;
+  /**
+   * Everyone else, one entry per user (a person with three tabs is one entry): their
+   * connections, most recently active first, and that connection's presence. Same
+   * identity rules as getOthers.
+   */
+  getUsers(): readonly PresenceUser<P>[];
   getStatus(): Status;
   subscribe<E extends keyof RoomEvents<P>>(event: E, callback: RoomEvents<P>[E]): () => void;
   /**

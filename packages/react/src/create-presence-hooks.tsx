@@ -10,8 +10,11 @@
 import type {
   Client,
   EncryptionOptions,
+  LostConnectionEvent,
   Occupancy,
+  OthersEvent,
   PresenceError,
+  PresenceUser,
   Room,
   Status,
   User,
@@ -66,6 +69,20 @@ export interface PresenceHooks<P extends object> {
    * The latest callback is used; it does not re-subscribe on each render.
    */
   useErrorListener(callback: (error: PresenceError) => void): void;
+  /** Everyone else, one entry per user (their tabs inside, the most recent one's presence). */
+  useUsers(): readonly PresenceUser<P>[];
+  /**
+   * `[connectionId, selector(user)]` for everyone else; re-renders only when a
+   * selected value changes (compared with `isEqual`, default shallow).
+   */
+  useOthersMapped<T>(
+    selector: (other: User<P>) => T,
+    isEqual?: (a: T, b: T) => boolean,
+  ): readonly (readonly [string, T])[];
+  /** Calls `callback` for each enter, update and leave of another connection (latest callback). */
+  useOthersListener(callback: (event: OthersEvent<P>) => void): void;
+  /** Calls `callback` with `lost`, `restored` or `failed` (for a toast; see lostConnectionTimeout). */
+  useLostConnectionListener(callback: (event: LostConnectionEvent) => void): void;
 }
 
 const EMPTY: readonly never[] = Object.freeze([]);
@@ -227,11 +244,56 @@ export function createPresenceHooks<P extends object>(): PresenceHooks<P> {
     return useSyncExternalStoreWithSelector(subscribe, room.getOccupancy, serverNull, identity);
   }
 
-  function useErrorListener(callback: (error: PresenceError) => void): void {
+  /** Subscribes the latest `callback` to a room event once per room. */
+  function useRoomListener<A extends unknown[]>(
+    subscribe: (room: Room<P>, listener: (...args: A) => void) => () => void,
+    callback: (...args: A) => void,
+  ): void {
     const room = useRoom();
     const latest = useRef(callback);
     latest.current = callback;
-    useEffect(() => room.subscribe("error", (error) => latest.current(error)), [room]);
+    // biome-ignore lint/correctness/useExhaustiveDependencies: `subscribe` is a module-level function per hook
+    useEffect(() => subscribe(room, (...args) => latest.current(...args)), [room]);
+  }
+
+  function useErrorListener(callback: (error: PresenceError) => void): void {
+    useRoomListener((room, listener) => room.subscribe("error", listener), callback);
+  }
+
+  function useOthersListener(callback: (event: OthersEvent<P>) => void): void {
+    useRoomListener(
+      (room, listener: (event: OthersEvent<P>) => void) =>
+        room.subscribe("others", (_others, event) => {
+          if (event.type !== "reset") listener(event);
+        }),
+      callback,
+    );
+  }
+
+  function useLostConnectionListener(callback: (event: LostConnectionEvent) => void): void {
+    useRoomListener((room, listener) => room.subscribe("lost-connection", listener), callback);
+  }
+
+  function useUsers(): readonly PresenceUser<P>[] {
+    const room = useRoom();
+    const subscribe = useCallback((onChange: () => void) => room.subscribe("others", onChange), [room]);
+    return useSyncExternalStoreWithSelector(subscribe, room.getUsers, serverEmpty, identity);
+  }
+
+  function useOthersMapped<T>(
+    selector: (other: User<P>) => T,
+    isEqual: (a: T, b: T) => boolean = shallow,
+  ): readonly (readonly [string, T])[] {
+    const mapAll = useCallback(
+      (others: readonly User<P>[]) => others.map((o) => [o.connectionId, selector(o)] as const),
+      [selector],
+    );
+    const sameList = useCallback(
+      (a: readonly (readonly [string, T])[], b: readonly (readonly [string, T])[]) =>
+        a.length === b.length && a.every(([id, v], i) => id === b[i]![0] && isEqual(v, b[i]![1])),
+      [isEqual],
+    );
+    return useOthers(mapAll, sameList) as readonly (readonly [string, T])[];
   }
 
   function useView(view: ViewInput | null): void {
@@ -255,5 +317,9 @@ export function createPresenceHooks<P extends object>(): PresenceHooks<P> {
     useOccupancy,
     useView,
     useErrorListener,
+    useUsers,
+    useOthersMapped,
+    useOthersListener,
+    useLostConnectionListener,
   };
 }
