@@ -183,6 +183,20 @@ function malformed(message: string): never {
   throw new ProtocolError("MALFORMED_MESSAGE", message);
 }
 
+/** Longest piece of a peer's input quoted in an error message, characters. */
+const MAX_QUOTED = 64;
+
+/**
+ * A peer's value as an error message quotes it: at most MAX_QUOTED characters.
+ * An ERROR's message must stay within what decoders accept (a 4 KB frame holding
+ * a 4 080-character type made an ERROR the SDK could not decode; found by the
+ * live fuzz suite).
+ */
+function quote(value: unknown): string {
+  const text = String(value);
+  return text.length <= MAX_QUOTED ? text : `${text.slice(0, MAX_QUOTED)}… (${text.length} characters)`;
+}
+
 /** Exactly one MsgPack value, within the size bound. */
 function unpackOne(bytes: Uint8Array, maxBytes: number): unknown {
   if (!(bytes instanceof Uint8Array)) malformed("frame is not binary");
@@ -296,7 +310,7 @@ function clientEntryFromWire(v: unknown): ClientBatchEntry {
     case ENTRY_HIDE:
       return { kind: "hide", connectionId };
     default:
-      return malformed(`unknown batch entry kind ${String(kind)}`);
+      return malformed(`unknown batch entry kind ${quote(kind)}`);
   }
 }
 
@@ -355,7 +369,7 @@ export function decodeClientMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DE
     case MessageType.SET_VIEW:
       return { type, view: field(f, 1) === null ? null : viewFromWire(arr(field(f, 1), "view", 16)) };
     default:
-      return malformed(`unknown client message type ${String(type)}`);
+      return malformed(`unknown client message type ${quote(type)}`);
   }
 }
 
@@ -377,7 +391,7 @@ export function decodeServerMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DE
       };
     case MessageType.ERROR: {
       const code = str(field(f, 1), "error code", 64);
-      if (!isErrorCode(code)) malformed(`unknown error code ${code}`);
+      if (!isErrorCode(code)) malformed(`unknown error code ${quote(code)}`);
       const fatal = field(f, 3);
       if (typeof fatal !== "boolean") malformed("fatal is not a boolean");
       if (fatal !== ERRORS[code].fatal) malformed(`fatal flag disagrees with ${code}`);
@@ -403,7 +417,7 @@ export function decodeServerMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DE
         omitted: uint(field(f, 3), "omitted"),
       };
     default:
-      return malformed(`unknown server message type ${String(type)}`);
+      return malformed(`unknown server message type ${quote(type)}`);
   }
 }
 

@@ -62,7 +62,7 @@ export function valueFromWire(value: unknown, depth = 0): Json {
     const out: Record<string, unknown> = {};
     for (const [k, v] of value) {
       if (typeof k !== "string") malformed("map key is not a string");
-      if (Object.hasOwn(out, k)) malformed(`duplicate map key ${JSON.stringify(k)}`);
+      if (Object.hasOwn(out, k)) malformed(`duplicate map key ${JSON.stringify(k.slice(0, 64))}`);
       setOwn(out, k, valueFromWire(v, depth + 1));
     }
     return out as JsonObject;
@@ -101,7 +101,7 @@ export function stateFromWire(value: unknown): PresenceData {
     } else {
       return malformed("presence key is neither a field index nor a string");
     }
-    if (Object.hasOwn(out, key)) malformed(`duplicate presence key ${JSON.stringify(key)}`);
+    if (Object.hasOwn(out, key)) malformed(`duplicate presence key ${JSON.stringify(key.slice(0, 64))}`);
     setOwn(out, key, decoded);
   }
   return out as PresenceData;

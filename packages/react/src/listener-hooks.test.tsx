@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import type { LostConnectionEvent, OthersEvent } from "@collabblocks/client";
-import { MessageType } from "@collabblocks/protocol";
+import { MessageType, type PresenceData } from "@collabblocks/protocol";
 import { renderHook } from "@testing-library/react";
 import type { ReactNode } from "react";
 import { describe, expect, it } from "vitest";
@@ -20,7 +20,7 @@ function setup() {
   return { ...t, wrapper };
 }
 
-const update = (connectionId: string, clock: number, set: PresenceState) => ({
+const update = (connectionId: string, clock: number, set: PresenceData) => ({
   type: MessageType.BATCH,
   entries: [{ kind: "update" as const, connectionId, epoch: 1, base: clock - 1, clock, set, del: [] }],
 });

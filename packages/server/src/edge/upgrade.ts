@@ -6,12 +6,19 @@ import type { Duplex } from "node:stream";
 import type { WebSocket, WebSocketServer } from "ws";
 import { clientAddress, DEFAULT_TRUSTED_PROXIES, parseTrustedProxies } from "../limits/client-address.js";
 import { isRoomsPath } from "./connect-url.js";
+import { errorFrame } from "./connection.js";
 import { HANDSHAKE_TIMEOUT_MS } from "./edge-defaults.js";
 import { type JoinParts, joinSocket } from "./join.js";
 import { refuseSocket } from "./socket-refusal.js";
+import { writeReply } from "./socket-writes.js";
 
 /** Messages a client may send before its join completes (it should wait for the welcome). */
-const MAX_EARLY_MESSAGES = 8;
+export const MAX_EARLY_MESSAGES = 8;
+/** The answer to each message past MAX_EARLY_MESSAGES, which is dropped. */
+const EARLY_OVERFLOW = errorFrame(
+  "RATE_LIMITED",
+  `at most ${MAX_EARLY_MESSAGES} messages before the WELCOME; this one was dropped`,
+);
 
 function rejectHttp(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -57,6 +64,8 @@ function onSocket(parts: JoinParts, ws: WebSocket, req: IncomingMessage, ip: str
   const early: [Buffer, boolean][] = [];
   ws.on("message", (data: Buffer, isBinary: boolean) => {
     if (early.length < MAX_EARLY_MESSAGES) early.push([data, isBinary]);
+    // Past the buffer a message is dropped, but never silently (PROTOCOL.md §1).
+    else if (writeReply(ws, EARLY_OVERFLOW)) ctx.options.metrics.refusal("RATE_LIMITED");
   });
   // A join waits on the token check and the room's load; neither may hold the socket forever.
   const timeout = ctx.clock.setTimeout(() => {
