@@ -81,7 +81,7 @@ describe("listener hooks", () => {
       s.deliver({
         type: MessageType.BATCH,
         entries: [
-          { kind: "enter", connectionId: BOB, userId: "bob", epoch: 1, clock: 0, state: {} },
+          { kind: "enter", connectionId: BOB, userId: "bob", info: undefined, epoch: 1, clock: 0, state: {} },
           { kind: "update", connectionId: ALICE, epoch: 1, base: 0, clock: 1, set: { status: "x" }, del: [] },
           { kind: "leave", connectionId: BOB, epoch: 1, clock: 0, reason: "left" },
         ],
