@@ -89,7 +89,7 @@ describe("live-cursors demo in two Chromium tabs", () => {
     a = await openTab("Alice");
     b = await openTab("Bob");
     aId = (await a.evaluate(() => window.__presence!.connectionId))!;
-    expect(aId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(aId).toMatch(/^K[A-Za-z0-9_-]{23}$/); // derived from the tab's identity key (PROTOCOL.md §1)
     expect(await b.getByTestId("room").textContent()).toBe(ROOM);
     await b.locator(`[data-testid="person"][data-connection-id="${aId}"]`).waitFor();
     expect(await b.locator(`[data-testid="person"][data-connection-id="${aId}"]`).textContent()).toContain(
