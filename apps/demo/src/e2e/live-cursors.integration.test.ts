@@ -11,6 +11,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BIG_ROOM_CAP } from "../big-room.js";
 import "../probe.js"; // declares window.__presence
 import { launchChromium } from "./chromium.js";
 import { type DevServer, startDevServer } from "./dev-server-process.js";
@@ -190,6 +191,31 @@ describe("live-cursors demo in two Chromium tabs", () => {
     });
     console.log(`A's tab closed → gone from B after ${(performance.now() - t0).toFixed(0)} ms`);
     expect(await b.getByTestId("status-badge").getAttribute("data-status")).toBe("connected");
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe("big-room demo in Chromium", () => {
+  it("adds 500 simulated people, counts them all, and draws only the viewport's, at most the view's cap", async () => {
+    const context = await browser!.newContext({ viewport: VIEWPORT });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on("pageerror", (err) => pageErrors.push(`big: ${err.message}`));
+    await page.goto(`${server!.url}/?room=${ROOM}-big&big=1&name=Viewer`);
+    await page.getByTestId("status-badge").and(page.locator('[data-status="connected"]')).waitFor();
+    await page.getByRole("button", { name: /simulated people/ }).click();
+    await page.waitForFunction(
+      () => /\b50\d people here/.test(document.querySelector('[data-testid="occupancy"]')?.textContent ?? ""),
+      undefined,
+      { timeout: 15_000 },
+    );
+    const occupancy = (await page.getByTestId("occupancy").textContent()) ?? "";
+    const drawn = await page.locator('[data-testid="cursor"]').count();
+    console.log(`big room: "${occupancy.trim()}", ${drawn} cursors drawn`);
+    // The server sends only the viewport: a share of the 500, never more than the cap of 200.
+    expect(drawn).toBeGreaterThan(0);
+    expect(drawn).toBeLessThanOrEqual(BIG_ROOM_CAP);
+    expect(drawn).toBeLessThan(500);
     expect(pageErrors).toEqual([]);
   });
 });
