@@ -23,7 +23,7 @@ describe("writeMsgPack", () => {
     expect(hex(writeMsgPack({ ext: -1, data: new Uint8Array(4) }))).toBe("d6ff00000000");
     expect(hex(writeMsgPack({ ext: 5, data: new Uint8Array(3) }))).toBe("c70305000000");
     expect(hex(writeMsgPack({ bin: new Uint8Array([1, 2]) }))).toBe("c4020102");
-    expect(hex(writeMsgPack({ map: [[1, "a"]] }))).toBe("8101a161");
+    expect(hex(writeMsgPack({ pairs: [[1, "a"]] }))).toBe("8101a161");
     expect(hex(writeMsgPack({ count: 3, items: [10] }))).toBe("930a");
     expect(hex(writeMsgPack(["x".repeat(40)]))).toBe(`91d928${"78".repeat(40)}`);
   });

@@ -19,7 +19,7 @@ export type Mp =
   | { readonly f64: number }
   | { readonly bin: Uint8Array }
   | { readonly ext: number; readonly data: Uint8Array }
-  | { readonly map: readonly (readonly [Mp, Mp])[] }
+  | { readonly pairs: readonly (readonly [Mp, Mp])[] }
   /** An array header claiming `count` elements, followed by `items` (a lie when they differ). */
   | { readonly count: number; readonly items: readonly Mp[] }
   /** Bytes spliced in verbatim. */
@@ -112,14 +112,14 @@ function put(out: number[], v: Mp): void {
     if (fixed >= 0) out.push(0xd4 + fixed);
     else header(out, v.data.length, undefined, 0, [0xc7, 0xc8, 0xc9]);
     out.push(v.ext & 0xff, ...v.data);
-  } else if ("map" in v) {
-    header(out, v.map.length, 0x80, 16, [0xde, 0xdf]);
-    for (const [k, item] of v.map) {
+  } else if ("pairs" in v) {
+    header(out, v.pairs.length, 0x80, 16, [0xde, 0xdf]);
+    for (const [k, item] of v.pairs) {
       put(out, k);
       put(out, item);
     }
   } else if ("count" in v) {
     putArrayHeader(out, v.count);
     for (const item of v.items) put(out, item);
-  } else out.push(...v.raw);
+  } else if ("raw" in v) out.push(...v.raw);
 }
