@@ -276,11 +276,14 @@ let overlongErrors = 0;
 
 async function run(room: string, inputs: readonly AttackInput[], patch: Record<string, unknown>) {
   const outcomes = await attack(room, inputs);
-  for (const { attacker } of outcomes) overlongErrors += attacker.overlongErrors.length;
-  await checkRoom(room, outcomes, patch);
-  await checkServer();
-  end(outcomes, inputs);
-  return outcomes;
+  try {
+    for (const { attacker } of outcomes) overlongErrors += attacker.overlongErrors.length;
+    await checkRoom(room, outcomes, patch);
+    await checkServer();
+    return outcomes;
+  } finally {
+    end(outcomes, inputs); // also after a failure: the last test checks that every room empties
+  }
 }
 
 const closeMode = fc.constantFrom<CloseMode>("close", "terminate");
