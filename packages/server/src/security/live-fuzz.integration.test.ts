@@ -45,9 +45,11 @@ const SEED = (() => {
     throw new Error(`FC_SEED must be an integer (fast-check prints it), got ${raw}`);
   return seed;
 })();
+/** FC_NUM_RUNS=<n> runs every property n times (longer local fuzzing); the defaults fit CI. */
+const NUM_RUNS = process.env.FC_NUM_RUNS ? Number(process.env.FC_NUM_RUNS) : undefined;
 const params = (numRuns: number): fc.Parameters<unknown> => ({
   seed: SEED,
-  numRuns,
+  numRuns: NUM_RUNS ?? numRuns,
   path: process.env.FC_PATH || undefined,
   // Shrinking re-runs the property against the live server many times; off unless asked for.
   endOnFailure: process.env.FC_SHRINK !== "1",
