@@ -12,10 +12,8 @@
 // just the failing case; FC_SHRINK=1 to shrink it, slow on a live server). See README.md.
 import { type ErrorCode, encode, jsonEqual, MessageType, type PresenceData } from "@collabblocks/protocol";
 import fc from "fast-check";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ABUSE_MAX_STRIKES } from "../edge/connection.js";
-import { createPresenceServer, type PresenceServer } from "../index.js";
 import {
   type Answer,
   type Attacker,
@@ -27,6 +25,14 @@ import {
   truncations,
 } from "../test-support/fuzz-attacker.js";
 import {
+  FC_SEED,
+  FC_TIMEOUT_MS,
+  type FuzzServer,
+  fcParams,
+  honestPatch,
+  startFuzzServer,
+} from "../test-support/fuzz-harness.js";
+import {
   type AuthKind,
   attackFrame,
   attackStep,
@@ -34,99 +40,19 @@ import {
   type Step,
 } from "../test-support/hostile-frames.js";
 import { writeMsgPack } from "../test-support/msgpack-writer.js";
-import { connectTestClient, type TestClient } from "../test-support/test-client.js";
 
-const DEFAULT_SEED = 20_261_204;
-const SEED = (() => {
-  const raw = process.env.FC_SEED;
-  if (raw === undefined || raw === "") return DEFAULT_SEED;
-  const seed = Number(raw);
-  if (!Number.isSafeInteger(seed))
-    throw new Error(`FC_SEED must be an integer (fast-check prints it), got ${raw}`);
-  return seed;
-})();
-/** FC_NUM_RUNS=<n> runs every property n times (longer local fuzzing); the defaults fit CI. */
-const NUM_RUNS = process.env.FC_NUM_RUNS ? Number(process.env.FC_NUM_RUNS) : undefined;
-const params = (numRuns: number): fc.Parameters<unknown> => ({
-  seed: SEED,
-  numRuns: NUM_RUNS ?? numRuns,
-  path: process.env.FC_PATH || undefined,
-  // Shrinking re-runs the property against the live server many times; off unless asked for.
-  endOnFailure: process.env.FC_SHRINK !== "1",
-});
-/** Honest clients keep under the contract's 20 patches/s: one patch per this many ms at most. */
-const HONEST_SPACING_MS = 60;
-/** How long a dropped attacker stays visible (default 2 × heartbeat: 4 s); short, so the final check is quick. */
-const GHOST_GRACE_MS = 500;
-
-const logLines: string[] = [];
-const uncaught: unknown[] = [];
-const onUncaught = (err: unknown) => uncaught.push(err);
 const attackers: Attacker[] = [];
-const honest = new Map<string, { a: Honest; b: Honest }>();
-let server: PresenceServer;
+let fuzz: FuzzServer;
 
 beforeAll(async () => {
-  process.on("uncaughtException", onUncaught);
-  const logger = pino({ level: "debug" }, { write: (line: string) => void logLines.push(line) });
-  server = await createPresenceServer({ auth: "dev", port: 0, logger, ghostGraceMs: GHOST_GRACE_MS });
-  console.log(`live fuzz: FC_SEED=${SEED}`);
+  fuzz = await startFuzzServer();
+  console.log(`live fuzz: FC_SEED=${FC_SEED}`);
 });
 afterAll(async () => {
   for (const a of attackers) a.ws.terminate();
-  for (const { a, b } of honest.values()) for (const h of [a, b]) h.client.terminate();
-  await server?.close();
-  process.off("uncaughtException", onUncaught);
+  await fuzz?.close();
   console.log(`live fuzz: ${overlongErrors} ERROR frames over the decoder's message bound (known bug)`);
 });
-
-// ---- honest clients ----
-
-interface Honest {
-  readonly client: TestClient;
-  lastSent: number;
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const cidOf = (h: Honest) => h.client.welcome!.connectionId;
-
-async function honestPair(room: string): Promise<{ a: Honest; b: Honest }> {
-  let pair = honest.get(room);
-  if (pair) return pair;
-  const join = async (user: string): Promise<Honest> => {
-    const token = await server.devIssuer!.issue({ room, user });
-    const client = connectTestClient({ url: server.wsUrl, room, token });
-    await client.ready;
-    return { client, lastSent: 0 };
-  };
-  pair = { a: await join("honest-a"), b: await join("honest-b") };
-  honest.set(room, pair);
-  return pair;
-}
-
-async function publish(h: Honest, partial: Record<string, unknown>): Promise<void> {
-  const wait = h.lastSent + HONEST_SPACING_MS - performance.now();
-  if (wait > 0) await sleep(wait);
-  h.client.update(partial);
-  h.lastSent = performance.now();
-}
-
-const honestPatch = fc.record(
-  {
-    cursor: fc.option(
-      fc.record({
-        x: fc.double({ min: 0, max: 1, noNaN: true }),
-        y: fc.double({ min: 0, max: 1, noNaN: true }),
-      }),
-    ),
-    status: fc.option(fc.string({ maxLength: 64 })),
-    note: fc.oneof(
-      fc.constant(undefined),
-      fc.string({ maxLength: 20 }),
-      fc.array(fc.integer(), { maxLength: 4 }),
-    ),
-  },
-  { requiredKeys: ["status"] },
-);
 
 // ---- attackers ----
 
@@ -142,7 +68,7 @@ function tokenFor(kind: AuthKind | "join", room: string, user: string): Promise<
   const key = `${kind}|${room}|${user}`;
   let token = tokens.get(key);
   if (token === undefined) {
-    const issue = (r: string, u: string) => server.devIssuer!.issue({ room: r, user: u });
+    const issue = (r: string, u: string) => fuzz.server.devIssuer!.issue({ room: r, user: u });
     if (kind === "junk") token = Promise.resolve("not-a-token");
     else if (kind === "jwt-junk") token = Promise.resolve("eyJhbGciOiJFUzI1NiJ9.e30.c2ln");
     else if (kind === "other-room") token = issue(`${room}-elsewhere`, user);
@@ -171,7 +97,11 @@ let barrierT = -1e9;
 async function attack(room: string, inputs: readonly AttackInput[]): Promise<Outcome[]> {
   const conns = await Promise.all(
     inputs.map(async (_, i) => {
-      const attacker = connectAttacker(server.wsUrl, room, await tokenFor("join", room, `attacker-${i}`));
+      const attacker = connectAttacker(
+        fuzz.server.wsUrl,
+        room,
+        await tokenFor("join", room, `attacker-${i}`),
+      );
       attackers.push(attacker);
       await attacker.ready;
       return { attacker, plan: createPlan() };
@@ -236,13 +166,8 @@ function checkAnswers(attacker: Attacker, plan: Plan): Outcome["candidates"] {
 
 /** Honest peers see exactly what was sent: their own patches, and each attacker's accepted ones. */
 async function checkRoom(room: string, outcomes: readonly Outcome[], patch: Record<string, unknown>) {
-  const { a, b } = await honestPair(room);
-  await publish(a, patch); // after every attacker's frames were handled: a flush barrier for the room
-  await publish(b, { status: `b-${barrierT}` });
-  const sees = (o: Honest, h: Honest) => jsonEqual(o.client.replica.get(cidOf(h))?.state, h.client.local);
-  await b.client.waitFor(() => sees(b, a), 5000, "b to see a's state");
-  await a.client.waitFor(() => sees(a, b) && sees(a, a), 5000, "a to see b's state and its own");
-  expect([...a.client.errors, ...b.client.errors]).toEqual([]);
+  // After every attacker's frames were handled: a flush barrier for the room.
+  const { a, b } = await fuzz.settleHonest(room, patch);
   for (const { attacker, candidates } of outcomes) {
     const cid = attacker.connectionId!;
     const gone = attacker.closedWith?.code === 4008; // ABUSIVE_CLIENT leaves at once
@@ -257,13 +182,6 @@ async function checkRoom(room: string, outcomes: readonly Outcome[], patch: Reco
       ).toBe(true);
     }
   }
-}
-
-async function checkServer(): Promise<void> {
-  expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
-  const errors = logLines.filter((l) => (JSON.parse(l) as { level: number }).level >= 50);
-  expect(errors, "error-level log lines").toEqual([]);
-  expect(uncaught, "uncaught exceptions").toEqual([]);
 }
 
 function end(outcomes: readonly Outcome[], inputs: readonly AttackInput[]): void {
@@ -281,7 +199,7 @@ async function run(room: string, inputs: readonly AttackInput[], patch: Record<s
   try {
     for (const { attacker } of outcomes) overlongErrors += attacker.overlongErrors.length;
     await checkRoom(room, outcomes, patch);
-    await checkServer();
+    await fuzz.checkServer();
     return outcomes;
   } finally {
     end(outcomes, inputs); // also after a failure: the last test checks that every room empties
@@ -291,67 +209,79 @@ async function run(room: string, inputs: readonly AttackInput[], patch: Record<s
 const closeMode = fc.constantFrom<CloseMode>("close", "terminate");
 
 describe("live fuzz", () => {
-  it("answers every hostile frame as the protocol says and keeps the room exact", async () => {
-    const room = "fuzz-frames";
-    await honestPair(room);
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(attackFrame, { minLength: 1, maxLength: 12 }),
-        closeMode,
-        honestPatch,
-        (frames, mode, patch) =>
-          run(
-            room,
-            [{ steps: frames.map((frame) => ({ kind: "frame", frame })), closeMode: mode }],
-            patch,
-          ).then(() => {}),
-      ),
-      params(60),
-    );
-  }, 60_000);
+  it(
+    "answers every hostile frame as the protocol says and keeps the room exact",
+    async () => {
+      const room = "fuzz-frames";
+      await fuzz.honestPair(room);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(attackFrame, { minLength: 1, maxLength: 12 }),
+          closeMode,
+          honestPatch,
+          (frames, mode, patch) =>
+            run(
+              room,
+              [{ steps: frames.map((frame) => ({ kind: "frame", frame })), closeMode: mode }],
+              patch,
+            ).then(() => {}),
+        ),
+        fcParams(60),
+      );
+    },
+    FC_TIMEOUT_MS,
+  );
 
-  it("keeps to the protocol under interleaved sequences of valid, hostile and AUTH messages from 2–3 attackers", async () => {
-    const room = "fuzz-sequences";
-    await honestPair(room);
-    const input = fc.record({ steps: fc.array(attackStep, { minLength: 1, maxLength: 16 }), closeMode });
-    await fc.assert(
-      fc.asyncProperty(fc.array(input, { minLength: 2, maxLength: 3 }), honestPatch, (inputs, patch) =>
-        run(room, inputs, patch).then(() => {}),
-      ),
-      params(50),
-    );
-  }, 60_000);
+  it(
+    "keeps to the protocol under interleaved sequences of valid, hostile and AUTH messages from 2–3 attackers",
+    async () => {
+      const room = "fuzz-sequences";
+      await fuzz.honestPair(room);
+      const input = fc.record({ steps: fc.array(attackStep, { minLength: 1, maxLength: 16 }), closeMode });
+      await fc.assert(
+        fc.asyncProperty(fc.array(input, { minLength: 2, maxLength: 3 }), honestPatch, (inputs, patch) =>
+          run(room, inputs, patch).then(() => {}),
+        ),
+        fcParams(50),
+      );
+    },
+    FC_TIMEOUT_MS,
+  );
 
-  it("closes an attacker with ABUSIVE_CLIENT after 50 refused frames in a row", async () => {
-    const room = "fuzz-abuse";
-    await honestPair(room);
-    // Frames refused whatever came before: no rate-limit bucket spent, one error code.
-    const refused = attackFrame.filter((f) => {
-      const plan = createPlan();
-      const spent = () => Object.values(plan.used).some((n) => n > 0);
-      return planFrame(plan, f) && plan.expectations[0]?.kind === "error" && !spent();
-    });
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(refused, { minLength: 60, maxLength: 60 }),
-        honestPatch,
-        async (frames, patch) => {
-          const [outcome] = await run(
-            room,
-            [{ steps: frames.map((frame) => ({ kind: "frame", frame })), closeMode: "terminate" }],
-            patch,
-          );
-          expect(outcome!.attacker.closedWith?.code).toBe(4008);
-          // One non-fatal refusal for each of the first 50, then ABUSIVE_CLIENT instead of the 51st.
-          const answers = outcome!.attacker.answers;
-          expect(answers.slice(0, -1).every((x) => x.kind === "error" && !x.fatal)).toBe(true);
-          expect(answers.length).toBe(ABUSE_MAX_STRIKES + 1);
-          expect(answers.at(-1)).toMatchObject({ code: "ABUSIVE_CLIENT", fatal: true });
-        },
-      ),
-      params(3),
-    );
-  }, 60_000);
+  it(
+    "closes an attacker with ABUSIVE_CLIENT after 50 refused frames in a row",
+    async () => {
+      const room = "fuzz-abuse";
+      await fuzz.honestPair(room);
+      // Frames refused whatever came before: no rate-limit bucket spent, one error code.
+      const refused = attackFrame.filter((f) => {
+        const plan = createPlan();
+        const spent = () => Object.values(plan.used).some((n) => n > 0);
+        return planFrame(plan, f) && plan.expectations[0]?.kind === "error" && !spent();
+      });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(refused, { minLength: 60, maxLength: 60 }),
+          honestPatch,
+          async (frames, patch) => {
+            const [outcome] = await run(
+              room,
+              [{ steps: frames.map((frame) => ({ kind: "frame", frame })), closeMode: "terminate" }],
+              patch,
+            );
+            expect(outcome!.attacker.closedWith?.code).toBe(4008);
+            // One non-fatal refusal for each of the first 50, then ABUSIVE_CLIENT instead of the 51st.
+            const answers = outcome!.attacker.answers;
+            expect(answers.slice(0, -1).every((x) => x.kind === "error" && !x.fatal)).toBe(true);
+            expect(answers.length).toBe(ABUSE_MAX_STRIKES + 1);
+            expect(answers.at(-1)).toMatchObject({ code: "ABUSIVE_CLIENT", fatal: true });
+          },
+        ),
+        fcParams(3),
+      );
+    },
+    FC_TIMEOUT_MS,
+  );
 
   // Known bug, found by this suite: a MALFORMED_MESSAGE error quotes an unknown type in
   // full ("unknown client message type <type>", decodeClientMessage in the protocol's
@@ -362,7 +292,7 @@ describe("live fuzz", () => {
   // that tolerance once the server bounds the messages it quotes input in.
   it.fails("sends only ERROR frames the protocol's decoder accepts, even for a frame whose type is a long string", async () => {
     const room = "fuzz-known-bugs";
-    const attacker = connectAttacker(server.wsUrl, room, await tokenFor("join", room, "attacker-0"));
+    const attacker = connectAttacker(fuzz.server.wsUrl, room, await tokenFor("join", room, "attacker-0"));
     attackers.push(attacker);
     await attacker.ready;
     attacker.send({ kind: "binary", label: "long-type", bytes: writeMsgPack(["t".repeat(4080)]) });
@@ -374,13 +304,7 @@ describe("live fuzz", () => {
   });
 
   it("leaves only the honest clients in every room once the attackers are gone", async () => {
-    for (const { a, b } of honest.values()) {
-      const only = (o: Honest) =>
-        [...o.client.replica.peers()].every((p) => [cidOf(a), cidOf(b)].includes(p.connectionId));
-      await a.client.waitFor(() => only(a), GHOST_GRACE_MS + 5000, "a's room to hold only a and b");
-      await b.client.waitFor(() => only(b), GHOST_GRACE_MS + 5000, "b's room to hold only a and b");
-      expect(b.client.replica.get(cidOf(a))?.state).toEqual(a.client.local);
-    }
-    await checkServer();
+    await fuzz.checkRoomsEmptied();
+    await fuzz.checkServer();
   });
 });
