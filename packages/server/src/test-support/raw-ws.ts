@@ -154,8 +154,11 @@ export interface RawClient {
   changed(): Promise<void>;
 }
 
-/** Opens a TCP connection and upgrades it to a WebSocket on `path`; rejects unless the answer is 101. */
-export function openRaw(port: number, path: string): Promise<RawClient> {
+/**
+ * Opens a TCP connection and upgrades it to a WebSocket on `path`; rejects unless the answer is 101.
+ * `early`: frame bytes written together with the upgrade request (they reach the server before its join).
+ */
+export function openRaw(port: number, path: string, early: Buffer = Buffer.alloc(0)): Promise<RawClient> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, "127.0.0.1");
     const frames: ServerFrames = { data: [], close: undefined, broken: undefined };
@@ -197,9 +200,9 @@ export function openRaw(port: number, path: string): Promise<RawClient> {
       isEnded: () => ended,
       changed: () => new Promise<void>((r) => wake.push(r)),
     };
-    socket.write(
+    const request =
       `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-        `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-    );
+      `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+    socket.write(Buffer.concat([Buffer.from(request), early]));
   });
 }
