@@ -158,8 +158,27 @@ export interface RawClient {
  * Opens a TCP connection and upgrades it to a WebSocket on `path`; rejects unless the answer is 101.
  * `early`: frame bytes written together with the upgrade request (they reach the server before its join).
  */
-export function openRaw(port: number, path: string, early: Buffer = Buffer.alloc(0)): Promise<RawClient> {
-  return new Promise((resolve, reject) => {
+export async function openRaw(
+  port: number,
+  path: string,
+  early: Buffer = Buffer.alloc(0),
+): Promise<RawClient> {
+  const { status, client } = await tryUpgrade(port, Buffer.from(path), early);
+  if (client === undefined) throw new Error(`upgrade refused: ${status}`);
+  return client;
+}
+
+/**
+ * Sends an upgrade request for `path` (raw bytes: anything may be in it). Resolves with the HTTP
+ * status (0: the connection closed without one) and, for a 101, the upgraded client; a refused
+ * socket is destroyed.
+ */
+export function tryUpgrade(
+  port: number,
+  path: Buffer,
+  early: Buffer = Buffer.alloc(0),
+): Promise<{ status: number; client: RawClient | undefined }> {
+  return new Promise((resolve) => {
     const socket = connect(port, "127.0.0.1");
     const frames: ServerFrames = { data: [], close: undefined, broken: undefined };
     let pending: Buffer = Buffer.alloc(0);
@@ -175,7 +194,7 @@ export function openRaw(port: number, path: string, early: Buffer = Buffer.alloc
         ended = true;
         notify();
         r();
-        if (!upgraded) reject(new Error("connection closed before the upgrade"));
+        if (!upgraded) resolve({ status: 0, client: undefined });
       }),
     );
     socket.on("error", () => {}); // followed by close
@@ -184,11 +203,14 @@ export function openRaw(port: number, path: string, early: Buffer = Buffer.alloc
       if (!upgraded) {
         const end = pending.indexOf("\r\n\r\n");
         if (end < 0) return;
-        const status = pending.subarray(0, end).toString().split("\r\n")[0] ?? "";
-        if (!status.includes(" 101 ")) return reject(new Error(`upgrade refused: ${status}`));
+        const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(pending.subarray(0, end).toString())?.[1] ?? 0);
+        if (status !== 101) {
+          socket.destroy();
+          return resolve({ status, client: undefined });
+        }
         upgraded = true;
         pending = pending.subarray(end + 4);
-        resolve(client);
+        resolve({ status, client });
       }
       pending = parseServerFrames(pending, frames);
       notify();
@@ -200,9 +222,9 @@ export function openRaw(port: number, path: string, early: Buffer = Buffer.alloc
       isEnded: () => ended,
       changed: () => new Promise<void>((r) => wake.push(r)),
     };
-    const request =
-      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    const head =
+      `HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
       `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
-    socket.write(Buffer.concat([Buffer.from(request), early]));
+    socket.write(Buffer.concat([Buffer.from("GET "), path, Buffer.from(` ${head}`), early]));
   });
 }
