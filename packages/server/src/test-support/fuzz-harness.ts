@@ -40,7 +40,7 @@ export const FC_TIMEOUT_MS = 60_000 + (Number(process.env.FC_NUM_RUNS) || 0) * 1
 /** Honest clients keep under the contract's 20 patches/s: one patch per this many ms at most. */
 const HONEST_SPACING_MS = 60;
 /** How long a dropped attacker stays visible (default 2 × heartbeat: 4 s); short, so the final check is quick. */
-export const GHOST_GRACE_MS = 500;
+export const GHOST_GRACE_MS = 1500;
 
 export interface Honest {
   readonly client: TestClient;
