@@ -79,10 +79,16 @@ function tokenFor(kind: AuthKind | "join", room: string, user: string): Promise<
   return token;
 }
 
-type CloseMode = "close" | "terminate";
+/**
+ * How an attacker's run ends: a clean close, a dropped socket, or a second connection that
+ * resumes its connectionId (with the epoch it asks for, PROTOCOL.md §1) and replaces it.
+ */
+type Ending =
+  | { readonly mode: "close" | "terminate" }
+  | { readonly mode: "resume"; readonly epoch: number | undefined };
 interface AttackInput {
   readonly steps: readonly Step[];
-  readonly closeMode: CloseMode;
+  readonly ending: Ending;
 }
 interface Outcome {
   readonly attacker: Attacker;
@@ -168,30 +174,80 @@ function checkAnswers(attacker: Attacker, plan: Plan): Outcome["candidates"] {
 async function checkRoom(room: string, outcomes: readonly Outcome[], patch: Record<string, unknown>) {
   // After every attacker's frames were handled: a flush barrier for the room.
   const { a, b } = await fuzz.settleHonest(room, patch);
-  for (const { attacker, candidates } of outcomes) {
-    const cid = attacker.connectionId!;
-    const gone = attacker.closedWith?.code === 4008; // ABUSIVE_CLIENT leaves at once
-    // Closed for a frame over the limit or a refused token: a ghost, visible for the grace
-    // period and then expired, so absence is no evidence against it on a slow machine.
-    const ghost = attacker.closedWith !== undefined && !gone;
+  for (const outcome of outcomes) {
     for (const observer of [a, b]) {
-      const seen = observer.client.replica.get(cid)?.state;
-      const ok = gone
-        ? seen === undefined
-        : seen === undefined
-          ? ghost || candidates.some((c) => c.accepted === 0)
-          : candidates.some((c) => jsonEqual(seen, c.state));
-      expect(
-        ok,
-        `attacker state seen ${JSON.stringify(seen)}, candidates ${JSON.stringify(candidates)}`,
-      ).toBe(true);
+      const seen = observer.client.replica.get(outcome.attacker.connectionId!)?.state;
+      expect(allowedState(outcome, seen, false), describeSeen(outcome, seen)).toBe(true);
     }
+  }
+}
+
+const describeSeen = (o: Outcome, seen: PresenceData | undefined) =>
+  `attacker state seen ${JSON.stringify(seen)}, candidates ${JSON.stringify(o.candidates)}`;
+
+/**
+ * Whether `seen` (undefined: no entry) may be an attacker's presence: one its accepted
+ * patches made. ABUSIVE_CLIENT leaves at once. A socket closed for a frame over the limit
+ * or a refused token is a ghost, visible for the grace period and then expired, so its
+ * absence is no evidence on a slow machine. After a resume, an attacker the room no longer
+ * held joins afresh: absent, or announced empty after 1 s (PROTOCOL.md §5).
+ */
+function allowedState(o: Outcome, seen: PresenceData | undefined, resumed: boolean): boolean {
+  const gone = o.attacker.closedWith?.code === 4008;
+  const ghost = o.attacker.closedWith !== undefined && !gone;
+  const fresh = resumed && (gone || ghost);
+  if (seen === undefined) return gone || ghost || o.candidates.some((c) => c.accepted === 0);
+  if (gone && !resumed) return false;
+  return o.candidates.some((c) => jsonEqual(seen, c.state)) || (fresh && Object.keys(seen).length === 0);
+}
+
+/**
+ * Resumes attackers whose run ends so: the new socket takes the connectionId with epoch
+ * max(requested + 1, previous + 1) (§1), the old one (if still open) gets SESSION_REPLACED and
+ * 4009 (§7), and the join snapshot and the honest clients show the state the room held.
+ */
+async function checkResumes(room: string, outcomes: readonly Outcome[], inputs: readonly AttackInput[]) {
+  const resumed: { outcome: Outcome; fresh: Attacker }[] = [];
+  for (const [i, outcome] of outcomes.entries()) {
+    const ending = inputs[i]!.ending;
+    if (ending.mode !== "resume") continue;
+    const old = outcome.attacker;
+    const cid = old.connectionId!;
+    const wasOpen = old.closedWith === undefined;
+    const token = await tokenFor("join", room, `attacker-${i}`);
+    const fresh = connectAttacker(fuzz.server.wsUrl, room, token, { cid, epoch: ending.epoch });
+    attackers.push(fresh);
+    await fresh.ready;
+    expect(fresh.connectionId).toBe(cid);
+    expect(fresh.epoch).toBe(Math.max((ending.epoch ?? 0) + 1, old.epoch + 1));
+    if (wasOpen) {
+      await old.waitFor(() => !!old.closedWith, 5000, "the replaced socket to close");
+      expect(old.closedWith?.code).toBe(4009);
+      expect(old.answers.at(-1)).toMatchObject({ kind: "error", code: "SESSION_REPLACED", fatal: true });
+    }
+    const own = fresh.joinSnapshot.find((p) => p.connectionId === cid);
+    expect(allowedState(outcome, own?.state, true), `own entry: ${describeSeen(outcome, own?.state)}`).toBe(
+      true,
+    );
+    // §5: the reconnect re-enters at once with the new epoch, clock 0 and the state held.
+    if (own) expect([own.epoch, own.clock], "own entry's version").toEqual([fresh.epoch, 0]);
+    resumed.push({ outcome, fresh });
+  }
+  if (resumed.length === 0) return;
+  const { a, b } = await fuzz.settleHonest(room, { status: "after-resume" });
+  for (const { outcome, fresh } of resumed) {
+    for (const observer of [a, b]) {
+      const entry = observer.client.replica.get(fresh.connectionId!);
+      expect(allowedState(outcome, entry?.state, true), describeSeen(outcome, entry?.state)).toBe(true);
+      if (entry) expect([entry.epoch, entry.clock], "the resumed entry's version").toEqual([fresh.epoch, 0]);
+    }
+    fresh.ws.close(1000);
   }
 }
 
 function end(outcomes: readonly Outcome[], inputs: readonly AttackInput[]): void {
   for (const [i, { attacker }] of outcomes.entries()) {
-    if (inputs[i]!.closeMode === "close") attacker.ws.close(1000);
+    if (inputs[i]!.ending.mode === "close") attacker.ws.close(1000);
     else attacker.ws.terminate();
   }
 }
@@ -204,6 +260,7 @@ async function run(room: string, inputs: readonly AttackInput[], patch: Record<s
   try {
     for (const { attacker } of outcomes) overlongErrors += attacker.overlongErrors.length;
     await checkRoom(room, outcomes, patch);
+    await checkResumes(room, outcomes, inputs);
     await fuzz.checkServer();
     return outcomes;
   } finally {
@@ -211,7 +268,12 @@ async function run(room: string, inputs: readonly AttackInput[], patch: Record<s
   }
 }
 
-const closeMode = fc.constantFrom<CloseMode>("close", "terminate");
+const ending: fc.Arbitrary<Ending> = fc.oneof(
+  fc.constantFrom<Ending>({ mode: "close" }, { mode: "terminate" }),
+  fc
+    .option(fc.oneof(fc.nat({ max: 3 }), fc.constant(999_999_999_999_999)), { nil: undefined })
+    .map((epoch): Ending => ({ mode: "resume", epoch })),
+);
 
 describe("live fuzz", () => {
   it(
@@ -222,12 +284,12 @@ describe("live fuzz", () => {
       await fc.assert(
         fc.asyncProperty(
           fc.array(attackFrame, { minLength: 1, maxLength: 12 }),
-          closeMode,
+          ending,
           honestPatch,
-          (frames, mode, patch) =>
+          (frames, end, patch) =>
             run(
               room,
-              [{ steps: frames.map((frame) => ({ kind: "frame", frame })), closeMode: mode }],
+              [{ steps: frames.map((frame) => ({ kind: "frame", frame })), ending: end }],
               patch,
             ).then(() => {}),
         ),
@@ -242,7 +304,7 @@ describe("live fuzz", () => {
     async () => {
       const room = "fuzz-sequences";
       await fuzz.honestPair(room);
-      const input = fc.record({ steps: fc.array(attackStep, { minLength: 1, maxLength: 16 }), closeMode });
+      const input = fc.record({ steps: fc.array(attackStep, { minLength: 1, maxLength: 16 }), ending });
       await fc.assert(
         fc.asyncProperty(fc.array(input, { minLength: 2, maxLength: 3 }), honestPatch, (inputs, patch) =>
           run(room, inputs, patch).then(() => {}),
@@ -271,7 +333,7 @@ describe("live fuzz", () => {
           async (frames, patch) => {
             const [outcome] = await run(
               room,
-              [{ steps: frames.map((frame) => ({ kind: "frame", frame })), closeMode: "terminate" }],
+              [{ steps: frames.map((frame) => ({ kind: "frame", frame })), ending: { mode: "terminate" } }],
               patch,
             );
             expect(outcome!.attacker.closedWith?.code).toBe(4008);

@@ -18,6 +18,7 @@ import {
   isErrorCode,
   MAX_INBOUND_FRAME_BYTES,
   MessageType,
+  type PeerState,
   type PresenceData,
   ProtocolError,
   RTT_BUCKETS_MS,
@@ -35,6 +36,10 @@ export type Answer =
 export interface Attacker {
   readonly ws: WebSocket;
   connectionId: string | undefined;
+  /** The epoch of the WELCOME (0 before it). */
+  epoch: number;
+  /** The entries of the join snapshot (SNAPSHOT_CHUNK with syncId 0 before the join's SNAPSHOT_DONE). */
+  readonly joinSnapshot: PeerState[];
   readonly answers: Answer[];
   /** Server frames the protocol's decoder refuses: each one is a finding. */
   readonly undecodable: { readonly error: string; readonly head: string; readonly length: number }[];
@@ -53,10 +58,17 @@ export interface Attacker {
   waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void>;
 }
 
-export function connectAttacker(wsUrl: string, room: string, token: string): Attacker {
-  const ws = new WebSocket(`${wsUrl}/v1/rooms/${room}?token=${encodeURIComponent(token)}`, {
-    perMessageDeflate: false,
-  });
+/** Connects to `room`; `resume` puts `cid` (and `epoch`, when given) in the connect URL (PROTOCOL.md §1). */
+export function connectAttacker(
+  wsUrl: string,
+  room: string,
+  token: string,
+  resume?: { readonly cid: string; readonly epoch: number | undefined },
+): Attacker {
+  const q = new URLSearchParams({ token });
+  if (resume) q.set("cid", resume.cid);
+  if (resume?.epoch !== undefined) q.set("epoch", String(resume.epoch));
+  const ws = new WebSocket(`${wsUrl}/v1/rooms/${room}?${q}`, { perMessageDeflate: false });
   const waiters = new Set<() => void>();
   const notify = () => {
     for (const w of [...waiters]) w();
@@ -65,6 +77,8 @@ export function connectAttacker(wsUrl: string, room: string, token: string): Att
   const attacker: Attacker = {
     ws,
     connectionId: undefined,
+    epoch: 0,
+    joinSnapshot: [],
     answers: [],
     undecodable: [],
     overlongErrors: [],
@@ -115,8 +129,12 @@ export function connectAttacker(wsUrl: string, room: string, token: string): Att
     try {
       if (!isBinary) throw new Error("text frame from the server");
       const msg = decodeServerMessage(data);
-      if (msg.type === MessageType.WELCOME) attacker.connectionId = msg.connectionId;
-      else if (msg.type === MessageType.ERROR) attacker.answers.push({ kind: "error", ...msg });
+      if (msg.type === MessageType.WELCOME) {
+        attacker.connectionId = msg.connectionId;
+        attacker.epoch = msg.epoch;
+      } else if (msg.type === MessageType.SNAPSHOT_CHUNK && msg.syncId === 0 && !joined) {
+        attacker.joinSnapshot.push(...msg.entries);
+      } else if (msg.type === MessageType.ERROR) attacker.answers.push({ kind: "error", ...msg });
       else if (msg.type === MessageType.PONG) attacker.answers.push({ kind: "pong", t: msg.t });
       else if (msg.type === MessageType.SNAPSHOT_DONE) {
         if (msg.syncId === 0) joined = true;
