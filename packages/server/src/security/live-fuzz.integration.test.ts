@@ -29,6 +29,7 @@ import {
   FC_TIMEOUT_MS,
   type FuzzServer,
   fcParams,
+  GHOST_GRACE_MS,
   honestPatch,
   startFuzzServer,
 } from "../test-support/fuzz-harness.js";
@@ -95,6 +96,11 @@ interface Outcome {
   readonly plan: Plan;
   /** The states the connection may have ended with, and how many patches each took. */
   readonly candidates: { readonly state: PresenceData; readonly accepted: number }[];
+  /**
+   * When its first frame was sent (performance.now()): the server cannot have closed it
+   * earlier, so a ghost it left is held at least until startedAt + GHOST_GRACE_MS.
+   */
+  readonly startedAt: number;
 }
 
 let barrierT = -1e9;
@@ -113,6 +119,7 @@ async function attack(room: string, inputs: readonly AttackInput[]): Promise<Out
       return { attacker, plan: createPlan() };
     }),
   );
+  const startedAt = performance.now();
   const longest = Math.max(...inputs.map((i) => i.steps.length));
   for (let k = 0; k < longest; k++) {
     for (const [i, { attacker, plan }] of conns.entries()) {
@@ -149,7 +156,7 @@ async function attack(room: string, inputs: readonly AttackInput[]): Promise<Out
         const done = () => plan.syncIds.every((id) => attacker.snapshotsDone.includes(id));
         await attacker.waitFor(done, 5000, `snapshots ${plan.syncIds}`);
       }
-      return { attacker, plan, candidates: checkAnswers(attacker, plan) };
+      return { attacker, plan, candidates: checkAnswers(attacker, plan), startedAt };
     }),
   );
 }
@@ -175,9 +182,15 @@ async function checkRoom(room: string, outcomes: readonly Outcome[], patch: Reco
   // After every attacker's frames were handled: a flush barrier for the room.
   const { a, b } = await fuzz.settleHonest(room, patch);
   for (const outcome of outcomes) {
+    const expired = ghostMayHaveExpired(outcome);
     for (const observer of [a, b]) {
       const seen = observer.client.replica.get(outcome.attacker.connectionId!)?.state;
-      expect(allowedState(outcome, seen, false), describeSeen(outcome, seen)).toBe(true);
+      const ok = allowedState(outcome, seen, {
+        resumed: false,
+        expired,
+        closed: outcome.attacker.closedWith,
+      });
+      expect(ok, describeSeen(outcome, seen)).toBe(true);
     }
   }
 }
@@ -185,20 +198,27 @@ async function checkRoom(room: string, outcomes: readonly Outcome[], patch: Reco
 const describeSeen = (o: Outcome, seen: PresenceData | undefined) =>
   `attacker state seen ${JSON.stringify(seen)}, candidates ${JSON.stringify(o.candidates)}`;
 
+/** Whether a ghost this attacker left (if any) may have expired by now: the grace period has passed. */
+const ghostMayHaveExpired = (o: Outcome) => performance.now() >= o.startedAt + GHOST_GRACE_MS;
+
 /**
  * Whether `seen` (undefined: no entry) may be an attacker's presence: one its accepted
  * patches made. ABUSIVE_CLIENT leaves at once. A socket closed for a frame over the limit
- * or a refused token is a ghost, visible for the grace period and then expired, so its
- * absence is no evidence on a slow machine. After a resume, an attacker the room no longer
- * held joins afresh: absent, or announced empty after 1 s (PROTOCOL.md §5).
+ * or a refused token is a ghost, held for the grace period and then expired (`expired`:
+ * the period may be over, on a slow machine). After a resume, an attacker the room no
+ * longer held joins afresh: absent, or announced empty after 1 s (PROTOCOL.md §5).
  */
-function allowedState(o: Outcome, seen: PresenceData | undefined, resumed: boolean): boolean {
-  const gone = o.attacker.closedWith?.code === 4008;
-  const ghost = o.attacker.closedWith !== undefined && !gone;
-  const fresh = resumed && (gone || ghost);
-  if (seen === undefined) return gone || ghost || o.candidates.some((c) => c.accepted === 0);
+function allowedState(
+  o: Outcome,
+  seen: PresenceData | undefined,
+  { resumed, expired, closed }: { resumed: boolean; expired: boolean; closed: { code: number } | undefined },
+): boolean {
+  const gone = closed?.code === 4008;
+  const lapsed = gone || (closed !== undefined && expired);
+  if (seen === undefined) return lapsed || o.candidates.some((c) => c.accepted === 0);
   if (gone && !resumed) return false;
-  return o.candidates.some((c) => jsonEqual(seen, c.state)) || (fresh && Object.keys(seen).length === 0);
+  const afresh = resumed && lapsed && Object.keys(seen).length === 0;
+  return afresh || o.candidates.some((c) => jsonEqual(seen, c.state));
 }
 
 /**
@@ -206,18 +226,31 @@ function allowedState(o: Outcome, seen: PresenceData | undefined, resumed: boole
  * max(requested + 1, previous + 1) (§1), the old one (if still open) gets SESSION_REPLACED and
  * 4009 (§7), and the join snapshot and the honest clients show the state the room held.
  */
-async function checkResumes(room: string, outcomes: readonly Outcome[], inputs: readonly AttackInput[]) {
-  const resumed: { outcome: Outcome; fresh: Attacker }[] = [];
+async function checkResumes(
+  room: string,
+  outcomes: readonly Outcome[],
+  inputs: readonly AttackInput[],
+  opened: Attacker[],
+) {
+  const resumed: {
+    outcome: Outcome;
+    fresh: Attacker;
+    expired: boolean;
+    closed: { code: number } | undefined;
+  }[] = [];
   for (const [i, outcome] of outcomes.entries()) {
     const ending = inputs[i]!.ending;
     if (ending.mode !== "resume") continue;
     const old = outcome.attacker;
     const cid = old.connectionId!;
-    const wasOpen = old.closedWith === undefined;
+    const closed = old.closedWith; // before the resume, which closes an open one with 4009
+    const wasOpen = closed === undefined;
     const token = await tokenFor("join", room, `attacker-${i}`);
     const fresh = connectAttacker(fuzz.server.wsUrl, room, token, { cid, epoch: ending.epoch });
     attackers.push(fresh);
+    opened.push(fresh);
     await fresh.ready;
+    const expired = ghostMayHaveExpired(outcome); // the admission was before now
     expect(fresh.connectionId).toBe(cid);
     expect(fresh.epoch).toBe(Math.max((ending.epoch ?? 0) + 1, old.epoch + 1));
     if (wasOpen) {
@@ -226,22 +259,21 @@ async function checkResumes(room: string, outcomes: readonly Outcome[], inputs: 
       expect(old.answers.at(-1)).toMatchObject({ kind: "error", code: "SESSION_REPLACED", fatal: true });
     }
     const own = fresh.joinSnapshot.find((p) => p.connectionId === cid);
-    expect(allowedState(outcome, own?.state, true), `own entry: ${describeSeen(outcome, own?.state)}`).toBe(
-      true,
-    );
+    const ownOk = allowedState(outcome, own?.state, { resumed: true, expired, closed });
+    expect(ownOk, `own entry: ${describeSeen(outcome, own?.state)}`).toBe(true);
     // §5: the reconnect re-enters at once with the new epoch, clock 0 and the state held.
     if (own) expect([own.epoch, own.clock], "own entry's version").toEqual([fresh.epoch, 0]);
-    resumed.push({ outcome, fresh });
+    resumed.push({ outcome, fresh, expired, closed });
   }
   if (resumed.length === 0) return;
   const { a, b } = await fuzz.settleHonest(room, { status: "after-resume" });
-  for (const { outcome, fresh } of resumed) {
+  for (const { outcome, fresh, expired, closed } of resumed) {
     for (const observer of [a, b]) {
       const entry = observer.client.replica.get(fresh.connectionId!);
-      expect(allowedState(outcome, entry?.state, true), describeSeen(outcome, entry?.state)).toBe(true);
+      const ok = allowedState(outcome, entry?.state, { resumed: true, expired, closed });
+      expect(ok, describeSeen(outcome, entry?.state)).toBe(true);
       if (entry) expect([entry.epoch, entry.clock], "the resumed entry's version").toEqual([fresh.epoch, 0]);
     }
-    fresh.ws.close(1000);
   }
 }
 
@@ -257,14 +289,16 @@ let overlongErrors = 0;
 
 async function run(room: string, inputs: readonly AttackInput[], patch: Record<string, unknown>) {
   const outcomes = await attack(room, inputs);
+  const resumed: Attacker[] = [];
   try {
     for (const { attacker } of outcomes) overlongErrors += attacker.overlongErrors.length;
     await checkRoom(room, outcomes, patch);
-    await checkResumes(room, outcomes, inputs);
+    await checkResumes(room, outcomes, inputs, resumed);
     await fuzz.checkServer();
     return outcomes;
   } finally {
     end(outcomes, inputs); // also after a failure: the last test checks that every room empties
+    for (const fresh of resumed) fresh.ws.close(1000);
   }
 }
 
