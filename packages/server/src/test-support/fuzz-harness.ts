@@ -23,7 +23,11 @@ export const FC_SEED = (() => {
   return seed;
 })();
 
-/** fast-check parameters; FC_NUM_RUNS=<n> runs every property n times (longer local fuzzing). */
+/**
+ * fast-check parameters; FC_NUM_RUNS=<n> runs every property n times (longer local fuzzing).
+ * Keep one file's run under the dev tokens' 10 minutes (DEV_TOKEN_LIFETIME_S; some 500 runs
+ * a property): the honest clients do not renew theirs and would be closed with TOKEN_EXPIRED.
+ */
 export function fcParams(numRuns: number): fc.Parameters<unknown> {
   return {
     seed: FC_SEED,
