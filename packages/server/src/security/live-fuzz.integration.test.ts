@@ -10,7 +10,14 @@
 //  - /healthz answers, nothing reached the log at error level, nothing was thrown uncaught.
 // Reproduce a failure with the printed seed: FC_SEED=<seed> (and FC_PATH=<path> to run
 // just the failing case; FC_SHRINK=1 to shrink it, slow on a live server). See README.md.
-import { type ErrorCode, encode, jsonEqual, MessageType, type PresenceData } from "@collabblocks/protocol";
+import {
+  type ErrorCode,
+  encode,
+  jsonEqual,
+  MAX_INBOUND_FRAME_BYTES,
+  MessageType,
+  type PresenceData,
+} from "@collabblocks/protocol";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ABUSE_MAX_STRIKES } from "../edge/connection.js";
@@ -20,6 +27,7 @@ import {
   align,
   connectAttacker,
   createPlan,
+  explainBurst,
   type Plan,
   planFrame,
   truncations,
@@ -39,6 +47,7 @@ import {
   attackStep,
   type Frame,
   type Step,
+  updateMessage,
 } from "../test-support/hostile-frames.js";
 import { writeMsgPack } from "../test-support/msgpack-writer.js";
 
@@ -379,6 +388,46 @@ describe("live fuzz", () => {
           },
         ),
         fcParams(3),
+      );
+    },
+    FC_TIMEOUT_MS,
+  );
+
+  it(
+    "keeps an attacker's state exact when a burst of patches runs into the rate limit",
+    async () => {
+      const room = "fuzz-rate";
+      const { a, b } = await fuzz.honestPair(room);
+      const burst = fc.array(
+        updateMessage.filter((u) => encode(u).length <= MAX_INBOUND_FRAME_BYTES),
+        { minLength: 6, maxLength: 14 },
+      );
+      await fc.assert(
+        fc.asyncProperty(burst, honestPatch, async (updates, patch) => {
+          const token = await tokenFor("join", room, "attacker-0");
+          const attacker = connectAttacker(fuzz.server.wsUrl, room, token);
+          attackers.push(attacker);
+          try {
+            await attacker.ready;
+            for (const u of updates) attacker.send({ kind: "binary", label: "update", bytes: encode(u) });
+            const t = barrierT--;
+            attacker.send({ kind: "binary", label: "barrier", bytes: encode({ type: MessageType.PING, t }) });
+            const answered = () => attacker.answers.some((x) => x.kind === "pong" && x.t === t);
+            await attacker.waitFor(() => answered() || !!attacker.closedWith, 10_000, "the barrier");
+            expect(attacker.closedWith).toBeUndefined();
+            expect(attacker.undecodable).toEqual([]);
+            const errors = attacker.answers.flatMap((x) => (x.kind === "error" ? [x.code] : []));
+            await fuzz.settleHonest(room, patch);
+            const [seenA, seenB] = [a, b].map((o) => o.client.replica.get(attacker.connectionId!));
+            expect([seenA?.clock, seenA?.state], "a and b agree").toEqual([seenB?.clock, seenB?.state]);
+            const frames = updates.map((u) => encode(u));
+            const ok = explainBurst(frames, errors, seenB && { state: seenB.state, clock: seenB.clock });
+            expect(ok, `errors ${JSON.stringify(errors)}, seen ${JSON.stringify(seenB)}`).toBe(true);
+          } finally {
+            attacker.ws.close(1000);
+          }
+        }),
+        fcParams(25),
       );
     },
     FC_TIMEOUT_MS,

@@ -1,6 +1,14 @@
 import { encode, MessageType, RTT_BUCKETS_MS } from "@collabblocks/protocol";
 import { describe, expect, it } from "vitest";
-import { type Answer, align, createPlan, type Plan, planFrame, truncations } from "./fuzz-attacker.js";
+import {
+  type Answer,
+  align,
+  createPlan,
+  explainBurst,
+  type Plan,
+  planFrame,
+  truncations,
+} from "./fuzz-attacker.js";
 import type { Frame } from "./hostile-frames.js";
 
 const bin = (label: string, bytes: Uint8Array): Frame => ({ kind: "binary", label, bytes });
@@ -79,5 +87,28 @@ describe("truncations", () => {
     expect(truncations(p, { code: 4001 }, token)).toMatch(/no frame called for/);
     const auth = plan(garbage, bin("auth", encode({ type: MessageType.AUTH, token: "junk" })), garbage);
     expect(truncations(auth, { code: 4001 }, token)).toEqual({ from: 2, to: 3 });
+  });
+});
+
+describe("explainBurst", () => {
+  const bytes = (f: Frame) => (f.kind === "text" ? new Uint8Array() : f.bytes);
+  const burst = [patch({ n: 1 }), patch({ n: 2 }), patch({ cursor: { x: 2, y: 0 } }), patch({ m: 3 })].map(
+    bytes,
+  );
+
+  it("finds which patches the bucket refused from the errors and the peer's entry", () => {
+    const seen = { state: { n: 1, m: 3 }, clock: 2 };
+    expect(explainBurst(burst, ["RATE_LIMITED", "INVALID_PRESENCE"], seen)).toBe(true);
+    expect(explainBurst(burst, ["RATE_LIMITED", "RATE_LIMITED"], seen)).toBe(true); // the invalid one, refused first
+    expect(explainBurst(burst, ["INVALID_PRESENCE"], { state: { n: 2, m: 3 }, clock: 3 })).toBe(true);
+  });
+
+  it("refuses an entry or errors no choice explains", () => {
+    expect(explainBurst(burst, ["INVALID_PRESENCE"], { state: { n: 1, m: 3 }, clock: 3 })).toBe(false);
+    expect(explainBurst(burst, ["RATE_LIMITED", "INVALID_PRESENCE"], { state: { n: 2 }, clock: 2 })).toBe(
+      false,
+    );
+    expect(explainBurst(burst, [], undefined)).toBe(false);
+    expect(explainBurst([bytes(garbage)], ["RATE_LIMITED"], undefined)).toBe(false); // undecodable: MALFORMED first
   });
 });

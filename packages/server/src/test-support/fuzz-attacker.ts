@@ -16,6 +16,7 @@ import {
   ERRORS,
   type ErrorCode,
   isErrorCode,
+  jsonEqual,
   MAX_INBOUND_FRAME_BYTES,
   MessageType,
   type PeerState,
@@ -378,4 +379,52 @@ export function align(
     if (e.kind !== "none" && matches(answers[j], e)) stack.push([i + 1, j + 1]);
   }
   return [...ends];
+}
+
+/**
+ * Whether a burst of UPDATE_PRESENCE frames that ran into the rate limit explains what a peer
+ * sees. A frame that does not decode is refused first (MALFORMED_MESSAGE, no token spent);
+ * then some choice of the patches the bucket refused (RATE_LIMITED) must be such that the
+ * others, applied in order with the protocol's rules, give exactly the ERRORs received, in
+ * order, and the peer's entry — `clock` accepted patches and that state — or no entry when
+ * none was accepted (PROTOCOL.md §3, §5, §6). Bursts are short: trying both ways is cheap.
+ */
+export function explainBurst(
+  frames: readonly Uint8Array[],
+  errors: readonly string[],
+  seen: { readonly state: PresenceData; readonly clock: number } | undefined,
+): boolean {
+  const refusal = (f: () => unknown): string | undefined => {
+    try {
+      f();
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      return err.code;
+    }
+  };
+  const patches = frames.map((bytes) => {
+    let msg: ClientMessage | undefined;
+    const code = refusal(() => {
+      msg = decodeClientMessage(bytes, MAX_INBOUND_FRAME_BYTES);
+    });
+    return msg?.type === MessageType.UPDATE_PRESENCE ? msg : (code ?? "not an update");
+  });
+  const target = seen?.clock ?? 0;
+  const go = (i: number, e: number, state: PresenceData, clock: number): boolean => {
+    if (clock > target) return false;
+    if (i === patches.length) {
+      return e === errors.length && clock === target && (seen === undefined || jsonEqual(seen.state, state));
+    }
+    const patch = patches[i]!;
+    if (typeof patch === "string") return errors[e] === patch && go(i + 1, e + 1, state, clock);
+    if (errors[e] === "RATE_LIMITED" && go(i + 1, e + 1, state, clock)) return true;
+    let merged: PresenceData = state;
+    const code = refusal(() => {
+      merged = applyValidatedPatch(state, patch);
+    });
+    if (code !== undefined) return errors[e] === code && go(i + 1, e + 1, state, clock);
+    return go(i + 1, e, merged, clock + 1);
+  };
+  return go(0, 0, {}, 0);
 }

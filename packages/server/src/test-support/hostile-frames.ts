@@ -216,15 +216,18 @@ const view = fc.record({
 });
 
 /** Messages a client may send, with values valid or not (the server judges the values). */
+const anyUpdate = fc.record({ set, del: fc.uniqueArray(key, { maxLength: 2 }) }).map(({ set, del }) => ({
+  type: MessageType.UPDATE_PRESENCE,
+  set,
+  del,
+}));
+
+/** UPDATE_PRESENCE messages, about half of them acceptable. */
+export const updateMessage: fc.Arbitrary<ClientMessage & { type: typeof MessageType.UPDATE_PRESENCE }> =
+  fc.oneof(anyUpdate, acceptableUpdate);
+
 export const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(
-  {
-    arbitrary: fc.record({ set, del: fc.uniqueArray(key, { maxLength: 2 }) }).map(({ set, del }) => ({
-      type: MessageType.UPDATE_PRESENCE,
-      set,
-      del,
-    })),
-    weight: 3,
-  },
+  { arbitrary: anyUpdate, weight: 3 },
   { arbitrary: acceptableUpdate, weight: 3 },
   fc.record({ type: fc.constant(MessageType.PING), t: finite }),
   fc.record({
