@@ -130,7 +130,7 @@ describe("deploy/compose", () => {
       for (const [name, svc] of Object.entries<Doc>(compose.services)) {
         if (name === "redis") continue;
         expect(COMMANDS, name).toContain(svc.command[0]);
-        const env = Object.keys(svc.environment ?? {});
+        const env = Object.keys(svc.environment ?? {}).filter((n) => n.startsWith("COLLABBLOCKS_"));
         expect(env.filter((n) => !flagEnv.has(n))).toEqual([]);
       }
     });
