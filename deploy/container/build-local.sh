@@ -60,8 +60,8 @@ fi
 podman build --format docker --build-arg BASE="$BASE" -f deploy/container/Containerfile -t "$IMAGE" .
 podman image ls "$IMAGE"
 
-# Redis for deploy/compose, from the same base (docker.io's redis image is out of reach).
-REDIS_IMAGE=${REDIS_IMAGE:-localhost/collabblocks-redis:7}
-if [ "${REBUILD_BASE:-0}" = 1 ] || ! podman image exists "$REDIS_IMAGE"; then
-  podman build --build-arg BASE="$BASE" -f deploy/container/redis-local.Containerfile -t "$REDIS_IMAGE" .
+# Redis and Prometheus for deploy/compose, from the same base (docker.io is out of reach).
+DEPS_IMAGE=${DEPS_IMAGE:-localhost/collabblocks-deps:bookworm}
+if [ "${REBUILD_BASE:-0}" = 1 ] || ! podman image exists "$DEPS_IMAGE"; then
+  podman build --build-arg BASE="$BASE" -f deploy/container/deps-local.Containerfile -t "$DEPS_IMAGE" .
 fi

@@ -1,7 +1,8 @@
 // The image as operators run it: build it (deploy/container/build-local.sh; cached
 // layers make a rebuild quick), start each compose file with podman-compose, join
 // clients through the published ports and kill containers:
-// - scaled: kill -9 one serve container, the survivors converge and take its
+// - scaled: Prometheus scrapes both serve containers and loads the alerts; kill -9
+//   one serve container, the survivors converge and take its
 //   clients; `podman stop` the other, SIGTERM drains it (close 1012, exit 0) well
 //   before podman's 10 s SIGKILL, with Node as PID 1 and no init.
 // - split: kill -9 one pod, the edges move its rooms and clients stay connected.
@@ -21,7 +22,8 @@ import {
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const IMAGE = process.env.COLLABBLOCKS_IMAGE ?? "localhost/collabblocks:latest";
-const REDIS_IMAGE = process.env.REDIS_IMAGE ?? "localhost/collabblocks-redis:7";
+/** build-local.sh's stand-in for redis:7 and prom/prometheus. */
+const DEPS_IMAGE = process.env.DEPS_IMAGE ?? "localhost/collabblocks-deps:bookworm";
 /** The cleanup promise (docs/ARCHITECTURE.md#goals) and the slack allowed on this shared 2-core machine, ms. */
 const CLEANUP_SLACK_MS = 8000;
 /** The CLI's drain deadline is 4.5 s (docs/OPERATIONS.md#shutdown-and-signals); podman stop's grace is 10 s. */
@@ -61,6 +63,7 @@ interface Stack {
   readonly issuer: number;
   readonly a: number;
   readonly b: number;
+  readonly prometheus: number;
   container(service: string): string;
   join(port: number, room: string, user: string): Promise<TestClient>;
   down(): void;
@@ -83,10 +86,12 @@ async function waitReady(stack: Stack, port: number, timeoutMs: number): Promise
 /** `compose up -d` of deploy/compose/<file>, the two services published on the ports named by `portVars`. */
 async function startStack(file: string, portVars: readonly [string, string]): Promise<Stack> {
   const project = `cb${file.replace(/\W/g, "")}${process.pid}`;
-  const [issuer, a, b] = [await freePort(), await freePort(), await freePort()];
+  const [issuer, a, b, prometheus] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const env = {
     COLLABBLOCKS_IMAGE: IMAGE,
-    REDIS_IMAGE,
+    REDIS_IMAGE: DEPS_IMAGE,
+    PROMETHEUS_IMAGE: DEPS_IMAGE,
+    PROMETHEUS_PORT: String(prometheus),
     ISSUER_PORT: String(issuer),
     [portVars[0]]: String(a),
     [portVars[1]]: String(b),
@@ -97,6 +102,7 @@ async function startStack(file: string, portVars: readonly [string, string]): Pr
     issuer,
     a,
     b,
+    prometheus,
     container: (service) => `${project}_${service}_1`,
     async join(port, room, user) {
       const token = await fetchDevToken(`http://127.0.0.1:${issuer}`, { room, user });
@@ -132,7 +138,7 @@ const joinAll = (stack: Stack, port: number, room: string, users: readonly strin
 describe.skipIf(why !== undefined)("the container image", () => {
   beforeAll(() => {
     const t = performance.now();
-    must("bash", ["deploy/container/build-local.sh"], { IMAGE, REDIS_IMAGE }, 900_000);
+    must("bash", ["deploy/container/build-local.sh"], { IMAGE, DEPS_IMAGE }, 900_000);
     const size = Number(must("podman", ["image", "inspect", "--format", "{{.Size}}", IMAGE]).trim());
     log(
       `build-local.sh: ${Math.round((performance.now() - t) / 1000)} s; image ${Math.round(size / 1e6)} MB`,
@@ -149,6 +155,29 @@ describe.skipIf(why !== undefined)("the container image", () => {
       stack = await startStack("scaled.yml", ["SERVE_A_PORT", "SERVE_B_PORT"]);
     }, 240_000);
     afterAll(() => stack?.down(), 180_000);
+
+    it("has Prometheus scrape both serve containers' admin ports and load the alert rules", async () => {
+      const api = `http://127.0.0.1:${stack!.prometheus}/api/v1`;
+      // biome-ignore lint/suspicious/noExplicitAny: Prometheus' JSON API, read field by field.
+      const get = async (path: string): Promise<any> => (await (await fetch(`${api}${path}`)).json()).data;
+      const start = performance.now();
+      let health: string[] = [];
+      while (performance.now() - start < 40_000) {
+        health = await get("/targets").then(
+          (d) =>
+            d.activeTargets.map((t: { scrapeUrl: string; health: string }) => `${t.scrapeUrl} ${t.health}`),
+          () => [],
+        );
+        if (health.length === 2 && health.every((h) => h.endsWith(" up"))) break;
+        await sleep(1000);
+      }
+      log(
+        `scaled: Prometheus targets after ${Math.round(performance.now() - start)} ms: ${health.join(", ")}`,
+      );
+      expect(health.sort()).toEqual(["http://serve-a:9464/metrics up", "http://serve-b:9464/metrics up"]);
+      const groups = (await get("/rules")).groups.map((g: { name: string }) => g.name);
+      expect(groups.sort()).toEqual(["presence-alerts", "presence-recording"]);
+    });
 
     it("converges across containers, drops a kill -9'd container's clients and takes them back", async () => {
       const s = stack!;

@@ -124,15 +124,28 @@ describe("deploy/k8s", () => {
 });
 
 describe("deploy/compose", () => {
+  const services = (file: string): [string, Doc][] =>
+    Object.entries<Doc>(load(`${here}../compose/${file}`)[0].services);
+  const ours = (svc: Doc): boolean => String(svc.image).startsWith("${COLLABBLOCKS_IMAGE");
+
   for (const file of ["scaled.yml", "split.yml"]) {
     it(`${file} sets only flag variables and runs CLI commands`, () => {
-      const [compose] = load(`${here}../compose/${file}`);
-      for (const [name, svc] of Object.entries<Doc>(compose.services)) {
-        if (name === "redis") continue;
+      const mine = services(file).filter(([, svc]) => ours(svc));
+      expect(mine.length).toBeGreaterThan(2);
+      for (const [name, svc] of mine) {
         expect(COMMANDS, name).toContain(svc.command[0]);
         const env = Object.keys(svc.environment ?? {}).filter((n) => n.startsWith("COLLABBLOCKS_"));
         expect(env.filter((n) => !flagEnv.has(n))).toEqual([]);
       }
     });
   }
+
+  it("has Prometheus scrape every serve container's admin port, which binds beyond loopback", () => {
+    const [config] = load(`${here}../compose/prometheus.yml`);
+    const targets: string[] = config.scrape_configs.flatMap((j: Doc) => j.static_configs[0].targets);
+    const serves = services("scaled.yml").filter(([, svc]) => ours(svc) && svc.command[0] === "serve");
+    expect(targets.sort()).toEqual(serves.map(([name]) => `${name}:${DEFAULT_ADMIN_PORT}`).sort());
+    for (const [, svc] of serves) expect(svc.environment[envName("admin-host")]).toBe("0.0.0.0");
+    expect(config.rule_files).toEqual(["/etc/prometheus/alerts.yml"]);
+  });
 });
