@@ -3,6 +3,10 @@
 // misspelt COLLABBLOCKS_ variable is silently ignored!) fails here instead.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
+import { ConfigMap, Service } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import {
@@ -42,7 +46,25 @@ function collabEnvNames(): string[] {
   return names.filter((n) => n.startsWith("COLLABBLOCKS_"));
 }
 
+/** The Kubernetes OpenAPI schemas (kubernetes-models) for every kind the base uses. */
+const MODELS: Readonly<Record<string, new (data: Doc) => { validate(): void }>> = {
+  ConfigMap,
+  Deployment,
+  NetworkPolicy,
+  PodDisruptionBudget,
+  Service,
+  StatefulSet,
+};
+
 describe("deploy/k8s", () => {
+  it("validates every manifest against the Kubernetes API schemas", () => {
+    for (const d of docs) {
+      const Model = MODELS[d.kind];
+      expect(Model, `a schema for ${d.kind}`).toBeDefined();
+      expect(() => new Model!(d).validate(), `${d.kind} ${d.metadata.name}`).not.toThrow();
+    }
+  });
+
   it("sets only COLLABBLOCKS_ variables that are CLI flags", () => {
     const names = collabEnvNames();
     expect(names.length).toBeGreaterThan(0);
