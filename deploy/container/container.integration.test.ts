@@ -156,6 +156,15 @@ describe.skipIf(why !== undefined)("the container image", () => {
     }, 240_000);
     afterAll(() => stack?.down(), 180_000);
 
+    it("runs as uid 10001 on a read-only root, and its HEALTHCHECK passes", () => {
+      const serve = stack!.container("serve-a");
+      const node = (code: string) => run("podman", ["exec", serve, "node", "-e", code]);
+      expect(node("process.stdout.write(String(process.getuid()))").out).toBe("10001");
+      expect(node("require('node:fs').writeFileSync('/app/x', '')").out).toContain("EROFS");
+      // Podman schedules health checks with systemd timers, absent here; `healthcheck run` runs one now.
+      expect(run("podman", ["healthcheck", "run", serve]).status).toBe(0);
+    });
+
     it("has Prometheus scrape both serve containers' admin ports and load the alert rules", async () => {
       const api = `http://127.0.0.1:${stack!.prometheus}/api/v1`;
       // biome-ignore lint/suspicious/noExplicitAny: Prometheus' JSON API, read field by field.
