@@ -34,7 +34,11 @@ if [ "${REBUILD_BASE:-0}" = 1 ] || ! podman image exists "$BASE"; then
   # The CAs this host added (e.g. a TLS-intercepting egress proxy's): without them
   # npm ci inside the build fails with SELF_SIGNED_CERT_IN_CHAIN. Only this local
   # base carries them; node:20-slim builds do not.
-  extra_cas=/usr/local/share/ca-certificates
+  ca_hooks=()
+  if [ -n "$(ls -A /usr/local/share/ca-certificates 2>/dev/null)" ]; then
+    ca_hooks=(--customize-hook="copy-in /usr/local/share/ca-certificates /usr/local/share"
+      --customize-hook='chroot "$1" update-ca-certificates >/dev/null')
+  fi
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   echo "build-local: base $BASE from $MIRRORS with node $("$node_bin" -v) ($node_bin) and npm ($npm_dir)"
@@ -47,9 +51,7 @@ if [ "${REBUILD_BASE:-0}" = 1 ] || ! podman image exists "$BASE"; then
     --customize-hook="copy-in $node_bin /usr/local/bin" \
     --customize-hook="copy-in $npm_dir /usr/local/lib/node_modules" \
     --customize-hook='ln -s ../lib/node_modules/npm/bin/npm-cli.js "$1/usr/local/bin/npm"' \
-    --customize-hook='mkdir -p "$1/usr/local/share/ca-certificates"' \
-    --customize-hook="copy-in $extra_cas /usr/local/share" \
-    --customize-hook='chroot "$1" update-ca-certificates >/dev/null' \
+    "${ca_hooks[@]}" \
     --customize-hook='rm -rf "$1"/usr/share/doc/* "$1"/usr/share/man/* "$1"/var/lib/apt/lists/*' \
     bookworm "$work/rootfs.tar" $MIRRORS
   # Node ignores the system store unless told; npm and the JWKS fetch then trust it too.
