@@ -8,7 +8,15 @@
 // own context and `P`: two hook sets with different presence types can nest.
 // biome-ignore-all lint/correctness/noComponentHookFactories: the factory is the public API; hooks close over its context
 import type { Client, Occupancy, Room, Status, User, ViewInput } from "@collabblocks/client";
-import { createContext, type ReactNode, useCallback, useContext, useEffect, useState } from "react";
+import {
+  createContext,
+  type ReactElement,
+  type ReactNode,
+  useCallback,
+  useContext,
+  useEffect,
+  useState,
+} from "react";
 import { useSyncExternalStoreWithSelector } from "use-sync-external-store/shim/with-selector";
 import { shallow } from "./shallow.js";
 
@@ -22,10 +30,17 @@ export interface RoomProviderProps<P extends object> {
 }
 
 export interface PresenceHooks<P extends object> {
-  RoomProvider(props: RoomProviderProps<P>): ReactNode;
+  /**
+   * Returns a `ReactElement`, not `ReactNode`: @types/react before 18.2.8 accepts only components
+   * returning `ReactElement | null` in JSX (TS2786 otherwise), and apps still use those types.
+   */
+  RoomProvider(props: RoomProviderProps<P>): ReactElement;
   useRoom(): Room<P>;
-  /** The updater: `update({ cursor })` merges into my presence (undefined deletes a key). Stable. */
-  useMyPresence(): (patch: Partial<P>) => void;
+  /**
+   * The updater: `update({ cursor })` merges into my presence (undefined deletes a key). Stable.
+   * Keys take `undefined` explicitly, so deleting type-checks under `exactOptionalPropertyTypes`.
+   */
+  useMyPresence(): (patch: { [K in keyof P]?: P[K] | undefined }) => void;
   useSelf(): User<P> | null;
   useSelf<T>(selector: (me: User<P>) => T, isEqual?: (a: T, b: T) => boolean): T | null;
   useOthers(): readonly User<P>[];
@@ -97,7 +112,7 @@ export function createPresenceHooks<P extends object>(): PresenceHooks<P> {
     left: false,
   });
 
-  function RoomProvider({ client, id, initialPresence, children }: RoomProviderProps<P>): ReactNode {
+  function RoomProvider({ client, id, initialPresence, children }: RoomProviderProps<P>): ReactElement {
     const [session, setSession] = useState(() => enter(client, id, initialPresence));
     // biome-ignore lint/correctness/useExhaustiveDependencies: initialPresence is read once per session by design; `session` is the render's current value
     useEffect(() => {
@@ -122,9 +137,9 @@ export function createPresenceHooks<P extends object>(): PresenceHooks<P> {
     return room;
   }
 
-  function useMyPresence(): (patch: Partial<P>) => void {
+  function useMyPresence(): (patch: { [K in keyof P]?: P[K] | undefined }) => void {
     const room = useRoom();
-    return useCallback((patch: Partial<P>) => room.updatePresence(patch), [room]);
+    return useCallback((patch: { [K in keyof P]?: P[K] | undefined }) => room.updatePresence(patch), [room]);
   }
 
   function useSelf<T>(selector?: (me: User<P>) => T, isEqual?: (a: T, b: T) => boolean): T | User<P> | null {
