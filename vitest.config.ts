@@ -13,6 +13,7 @@ export default defineConfig({
       "bench/**/*.test.ts",
       "deploy/**/*.test.ts",
       "checks/**/*.test.ts",
+      "test-e2e/**/*.test.ts",
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
