@@ -14,6 +14,7 @@ export default defineConfig({
       "deploy/**/*.test.ts",
       "checks/**/*.test.ts",
       "examples/**/*.test.ts",
+      "test-e2e/**/*.test.ts",
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,

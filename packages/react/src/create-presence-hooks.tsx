@@ -20,7 +20,16 @@ import type {
   User,
   ViewInput,
 } from "@collabblocks/client";
-import { createContext, type ReactNode, useCallback, useContext, useEffect, useRef, useState } from "react";
+import {
+  createContext,
+  type ReactElement,
+  type ReactNode,
+  useCallback,
+  useContext,
+  useEffect,
+  useRef,
+  useState,
+} from "react";
 import { useSyncExternalStoreWithSelector } from "use-sync-external-store/shim/with-selector";
 import { shallow } from "./shallow.js";
 
@@ -39,10 +48,17 @@ export interface RoomProviderProps<P extends object> {
 }
 
 export interface PresenceHooks<P extends object> {
-  RoomProvider(props: RoomProviderProps<P>): ReactNode;
+  /**
+   * Returns a `ReactElement`, not `ReactNode`: @types/react before 18.2.8 accepts only components
+   * returning `ReactElement | null` in JSX (TS2786 otherwise), and apps still use those types.
+   */
+  RoomProvider(props: RoomProviderProps<P>): ReactElement;
   useRoom(): Room<P>;
-  /** The updater: `update({ cursor })` merges into my presence (undefined deletes a key). Stable. */
-  useMyPresence(): (patch: Partial<P>) => void;
+  /**
+   * The updater: `update({ cursor })` merges into my presence (undefined deletes a key). Stable.
+   * Keys take `undefined` explicitly, so deleting type-checks under `exactOptionalPropertyTypes`.
+   */
+  useMyPresence(): (patch: { [K in keyof P]?: P[K] | undefined }) => void;
   useSelf(): User<P> | null;
   useSelf<T>(selector: (me: User<P>) => T, isEqual?: (a: T, b: T) => boolean): T | null;
   useOthers(): readonly User<P>[];
@@ -145,7 +161,7 @@ export function createPresenceHooks<P extends object>(): PresenceHooks<P> {
     initialPresence,
     encryption,
     children,
-  }: RoomProviderProps<P>): ReactNode {
+  }: RoomProviderProps<P>): ReactElement {
     const [session, setSession] = useState(() => enter(client, id, initialPresence, encryption));
     // biome-ignore lint/correctness/useExhaustiveDependencies: initialPresence and encryption are read once per session by design; `session` is the render's current value
     useEffect(() => {
@@ -170,9 +186,9 @@ export function createPresenceHooks<P extends object>(): PresenceHooks<P> {
     return room;
   }
 
-  function useMyPresence(): (patch: Partial<P>) => void {
+  function useMyPresence(): (patch: { [K in keyof P]?: P[K] | undefined }) => void {
     const room = useRoom();
-    return useCallback((patch: Partial<P>) => room.updatePresence(patch), [room]);
+    return useCallback((patch: { [K in keyof P]?: P[K] | undefined }) => room.updatePresence(patch), [room]);
   }
 
   function useSelf<T>(selector?: (me: User<P>) => T, isEqual?: (a: T, b: T) => boolean): T | User<P> | null {
