@@ -139,7 +139,14 @@ describe("are the types wrong", () => {
     // The server's only finding is the ignored CJS resolution; anything else is a problem.
     if (name === "server") expect(output).toMatch(/ignoring resolutions: 'node10', 'node16-cjs'/);
     else expect(output).toContain("No problems found");
-    expect(output).not.toMatch(/❌|💀|🐛|❗️|🥴|🎭|No types|Masquerades|Internal resolution error/);
+    // Findings under resolutions the profile ignores (node10 has no subpath exports, so
+    // `@collabblocks/server/token` fails there) are attw's notes, not problems.
+    const counted = output
+      .split("\n")
+      .filter((line) => !line.startsWith("(ignored per resolution)"))
+      .join("\n")
+      .replace(/\(ignored\)[^│]*/g, "");
+    expect(counted).not.toMatch(/❌|💀|🐛|❗️|🥴|🎭|No types|Masquerades|Internal resolution error/);
   });
 });
 
