@@ -25,6 +25,7 @@ import {
   type Patch,
   type PresenceData,
 } from "@collabblocks/protocol";
+import { isDerivedConnectionId } from "../edge/identity.js";
 import {
   createTokenBucket,
   type TokenBucket,
@@ -255,7 +256,7 @@ export function createMirrorConnection(
       return;
     }
     if (gen !== generation || phase !== "connecting") return;
-    const q = new URLSearchParams({ token: token.token, cid: init.connectionId });
+    const q = new URLSearchParams({ token: token.token, ...stagingIdentity(init.connectionId) });
     let socket: MirrorSocket;
     try {
       socket = ctx.connect(`${ctx.baseUrl}/v1/rooms/${encodeURIComponent(init.stagingRoom)}?${q}`);
@@ -350,4 +351,14 @@ export function createMirrorConnection(
   };
   void connect();
   return conn;
+}
+
+/**
+ * How the mirror names itself to staging. A production id an SDK derived from its
+ * identity key (PROTOCOL.md §1) cannot be claimed as a plain `cid` anywhere, staging
+ * included; the mirror then sends it as the identity key, and staging derives a
+ * stable id of its own from it. Other ids are kept as they are.
+ */
+export function stagingIdentity(productionId: string): { readonly cid: string } | { readonly key: string } {
+  return isDerivedConnectionId(productionId) ? { key: productionId } : { cid: productionId };
 }

@@ -19,6 +19,7 @@ import {
   type MirrorSocket,
   SHADOW_BACKPRESSURE_BYTES,
   type ShadowCounters,
+  stagingIdentity,
 } from "./shadow-connection.js";
 
 const { privateKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
@@ -333,5 +334,11 @@ describe("shadow flag checks", () => {
     expect(checkShadowRoomPrefix("shadow:")).toBe("shadow:");
     expect(() => checkShadowRoomPrefix("a/b")).toThrow(/--shadow-room-prefix/);
     expect(() => checkShadowRoomPrefix("")).toThrow(/--shadow-room-prefix/);
+  });
+
+  it("names a mirror by the production id, as the identity key when the SDK derived that id", () => {
+    expect(stagingIdentity("cid-aaaaaaaaaaaaaaaaaaaa")).toEqual({ cid: "cid-aaaaaaaaaaaaaaaaaaaa" });
+    const derived = `K${"x".repeat(23)}`;
+    expect(stagingIdentity(derived)).toEqual({ key: derived });
   });
 });
