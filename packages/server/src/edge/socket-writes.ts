@@ -33,11 +33,11 @@ export function overLimit(ws: WebSocket): boolean {
   return ws.bufferedAmount > SOCKET_BUFFER_LIMIT_BYTES;
 }
 
-// Rejected (measured 4 December 2026): corking every socket a room's flush writes, so
-// a batch and an OCCUPANCY leave in one writev. In L1 (10 000 members with views)
-// it made things worse — p95 46 → 97 ms, CPU per frame 38 → 60 µs, joins ~45 →
-// ~65 s — because every socket's bytes then wait for the end of the flush and are
-// written in one burst.
+// Tried and not adopted (4 December 2026): corking every socket a room's flush
+// writes, so a batch and an OCCUPANCY leave in one writev. One L1 run gave p95
+// 97 ms and 60 µs per frame against 46–67 ms and 38–56 µs for this build — no gain
+// within this machine's spread, and every socket's bytes wait for the end of the
+// flush (docs/BENCHMARKS.md, L1).
 
 /** Writes a frame the caller has already decided this socket gets. */
 export function writeFrame(ws: WebSocket, frame: Uint8Array): void {
