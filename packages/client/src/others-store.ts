@@ -134,7 +134,7 @@ export function createOthersStore<P extends object>(selfId: () => string): Other
     },
     applySnapshot(entries, lingerUntil) {
       return bulk(() => {
-        const changes = replica.applySnapshot(entries);
+        const changes = replica.applySnapshot(entries, { authoritative: true });
         for (const change of changes) {
           const cid = change.kind === "removed" ? change.previous.connectionId : change.peer.connectionId;
           if (change.kind === "removed" && lingerUntil !== undefined && cid !== selfId()) {

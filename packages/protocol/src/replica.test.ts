@@ -67,3 +67,17 @@ describe("PresenceReplica", () => {
     expect(r.apply(enter(1, 3, { a: 1 })).kind).toBe("entered");
   });
 });
+
+describe("authoritative snapshots", () => {
+  it("bring back a member an earlier snapshot removed, at the same version; plain ones keep the floor", () => {
+    const peer = { connectionId: "c0", userId: "u", info: undefined, epoch: 1, clock: 1, state: {} };
+    const self = { ...peer, connectionId: "me" };
+    for (const authoritative of [true, false]) {
+      const r = new PresenceReplica();
+      r.applySnapshot([peer, self], { authoritative });
+      r.applySnapshot([self], { authoritative }); // a view dropped c0
+      r.applySnapshot([peer, self], { authoritative }); // and took it back
+      expect(r.get("c0") !== undefined).toBe(authoritative);
+    }
+  });
+});

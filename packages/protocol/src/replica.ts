@@ -143,10 +143,18 @@ export class PresenceReplica {
    * it are removed with an `expired`-style floor, so a delayed old message cannot
    * resurrect them while a fresher one still can.
    */
-  applySnapshot(entries: readonly PeerState[]): SnapshotChange[] {
+  applySnapshot(
+    entries: readonly PeerState[],
+    options: { readonly authoritative?: boolean } = {},
+  ): SnapshotChange[] {
     const changes: SnapshotChange[] = [];
     const present = new Set<string>();
     for (const e of entries) present.add(e.connectionId);
+    // A client's snapshot comes over the same socket as every entry before it, so it
+    // is never older than them: what it holds is present, whatever an earlier
+    // snapshot removed (a view that dropped a member and later took it back, at the
+    // same version, PROTOCOL.md §8). Floors still stop a stale entry after it.
+    if (options.authoritative) for (const id of present) this.#floors.delete(id);
     for (const [id, previous] of this.#peers) {
       if (present.has(id)) continue;
       this.#peers.delete(id);

@@ -196,7 +196,7 @@ export function connectTestClient(options: TestClientOptions): TestClient {
         const entries = chunks.get(msg.syncId) ?? [];
         chunks.delete(msg.syncId);
         client.snapshots++;
-        for (const change of replica.applySnapshot(entries)) {
+        for (const change of replica.applySnapshot(entries, { authoritative: true })) {
           if (change.kind === "entered") {
             client.events.push({
               kind: change.previous ? "update" : "enter",

@@ -45,7 +45,7 @@ function createHarness(): Harness {
   const snapshotTo = (cid: string) => {
     const ids = views.snapshotFor(cid);
     const entries = ids === "everyone" ? room.snapshot() : ids.map((id) => room.get(id) as PeerState);
-    clients.get(cid)?.applySnapshot(entries);
+    clients.get(cid)?.applySnapshot(entries, { authoritative: true }); // as the SDK applies it
   };
   const apply = (entry: BatchEntry) => {
     room.apply(entry);
