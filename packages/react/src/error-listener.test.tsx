@@ -1,22 +1,17 @@
 // @vitest-environment jsdom
 import type { PresenceError } from "@collabblocks/client";
 import { act, renderHook } from "@testing-library/react";
-import type { ReactNode } from "react";
 import { describe, expect, it, vi } from "vitest";
 import { createPresenceHooks } from "./create-presence-hooks.js";
-import { createTestClient, type PresenceState } from "./test-support/react-harness.js";
+import { createRoomTest, type PresenceState } from "./test-support/react-harness.js";
 
 const { RoomProvider, useErrorListener, useMyPresence } = createPresenceHooks<PresenceState>();
 
 describe("useErrorListener", () => {
   it("hears a refused update with its code, through the latest callback, until unmounted", async () => {
     vi.spyOn(console, "warn").mockImplementation(() => {});
-    const t = createTestClient();
-    const wrapper = ({ children }: { children: ReactNode }) => (
-      <RoomProvider client={t.client} id="room-1" initialPresence={{}}>
-        {children}
-      </RoomProvider>
-    );
+    const t = createRoomTest(RoomProvider);
+    const { wrapper } = t;
     const first: PresenceError[] = [];
     const second: PresenceError[] = [];
     let callback = (e: PresenceError) => first.push(e);

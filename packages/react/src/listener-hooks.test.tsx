@@ -2,23 +2,14 @@
 import type { LostConnectionEvent, OthersEvent } from "@collabblocks/client";
 import { MessageType, type PresenceData } from "@collabblocks/protocol";
 import { renderHook } from "@testing-library/react";
-import type { ReactNode } from "react";
 import { describe, expect, it } from "vitest";
 import { createPresenceHooks } from "./create-presence-hooks.js";
-import { ALICE, BOB, createTestClient, type PresenceState, peer } from "./test-support/react-harness.js";
+import { ALICE, BOB, createRoomTest, type PresenceState, peer } from "./test-support/react-harness.js";
 
 const { RoomProvider, useOthersListener, useLostConnectionListener, useOthersMapped, useUsers } =
   createPresenceHooks<PresenceState>();
 
-function setup() {
-  const t = createTestClient();
-  const wrapper = ({ children }: { children: ReactNode }) => (
-    <RoomProvider client={t.client} id="room-1" initialPresence={{}}>
-      {children}
-    </RoomProvider>
-  );
-  return { ...t, wrapper };
-}
+const setup = () => createRoomTest(RoomProvider);
 
 const update = (connectionId: string, clock: number, set: PresenceData) => ({
   type: MessageType.BATCH,

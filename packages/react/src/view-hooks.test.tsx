@@ -1,22 +1,13 @@
 // @vitest-environment jsdom
 import { decodeViewParam, MessageType } from "@collabblocks/protocol";
 import { renderHook } from "@testing-library/react";
-import type { ReactNode } from "react";
 import { describe, expect, it } from "vitest";
 import { createPresenceHooks } from "./create-presence-hooks.js";
-import { ALICE, createTestClient, type PresenceState, peer } from "./test-support/react-harness.js";
+import { ALICE, createRoomTest, type PresenceState, peer } from "./test-support/react-harness.js";
 
 const { RoomProvider, useOccupancy, useView } = createPresenceHooks<PresenceState>();
 
-function setup() {
-  const t = createTestClient();
-  const wrapper = ({ children }: { children: ReactNode }) => (
-    <RoomProvider client={t.client} id="room-1" initialPresence={{}}>
-      {children}
-    </RoomProvider>
-  );
-  return { ...t, wrapper };
-}
+const setup = () => createRoomTest(RoomProvider);
 
 describe("useOccupancy", () => {
   it("counts the room while the server sends everyone, then follows the server's report", async () => {

@@ -1,6 +1,7 @@
 // A real client over the client package's fake socket and fake clock, for hook tests.
-import { createClient } from "@collabblocks/client";
+import { type Client, createClient } from "@collabblocks/client";
 import { act } from "@testing-library/react";
+import { type ComponentType, createElement, type ReactNode } from "react";
 import { createFakeClock } from "../../../client/src/test-support/fake-clock.js";
 import { type JoinOptions, join } from "../../../client/src/test-support/fake-server.js";
 import { createFakeNetwork, type FakeSocket } from "../../../client/src/test-support/fake-socket.js";
@@ -58,4 +59,20 @@ export function createTestClient() {
       });
     },
   };
+}
+
+/** A RoomProvider's props, as far as the hook tests' wrapper needs them. */
+type TestRoomProvider = ComponentType<{
+  client: Client;
+  id: string;
+  initialPresence: PresenceState;
+  children?: ReactNode;
+}>;
+
+/** A test client and a renderHook wrapper that puts the hook inside `RoomProvider` for room-1. */
+export function createRoomTest(RoomProvider: TestRoomProvider) {
+  const t = createTestClient();
+  const wrapper = ({ children }: { children: ReactNode }) =>
+    createElement(RoomProvider, { client: t.client, id: "room-1", initialPresence: {} }, children);
+  return { ...t, wrapper };
 }

@@ -7,15 +7,10 @@ import type { Metrics } from "../ops/metrics.js";
 import { errorFrame } from "./connection.js";
 import { writeFrame } from "./socket-writes.js";
 
-/** Writes a fatal ERROR and counts the refusal. */
-export function sendFatalError(metrics: Metrics, ws: WebSocket, code: ErrorCode, message: string): void {
+/** Sends a fatal ERROR (counted as a refusal) and closes with the code's close code. */
+export function closeWithError(metrics: Metrics, ws: WebSocket, code: ErrorCode, message: string): void {
   metrics.refusal(code);
   writeFrame(ws, errorFrame(code, message));
-}
-
-/** Sends a fatal ERROR and closes with the code's close code. */
-export function closeWithError(metrics: Metrics, ws: WebSocket, code: ErrorCode, message: string): void {
-  sendFatalError(metrics, ws, code, message);
   ws.close(ERRORS[code].closeCode ?? 1008, code);
 }
 

@@ -21,13 +21,17 @@ export function createTokenBucket(spec: TokenBucketSpec, now: number): TokenBuck
   return { tokens: spec.burst, at: now };
 }
 
+/** Adds what has dripped in since the last refill, up to the burst. */
+function refill(bucket: TokenBucket, spec: TokenBucketSpec, now: number): void {
+  const elapsed = now - bucket.at;
+  if (elapsed <= 0) return;
+  bucket.tokens = Math.min(spec.burst, bucket.tokens + (elapsed * spec.ratePerSecond) / 1000);
+  bucket.at = now;
+}
+
 /** Takes one token if there is one; returns false (and changes nothing else) when empty. */
 export function takeToken(bucket: TokenBucket, spec: TokenBucketSpec, now: number): boolean {
-  const elapsed = now - bucket.at;
-  if (elapsed > 0) {
-    bucket.tokens = Math.min(spec.burst, bucket.tokens + (elapsed * spec.ratePerSecond) / 1000);
-    bucket.at = now;
-  }
+  refill(bucket, spec, now);
   if (bucket.tokens < 1) return false;
   bucket.tokens -= 1;
   return true;
@@ -46,11 +50,7 @@ export function spendTokens(
   now: number,
   amount: number,
 ): boolean {
-  const elapsed = now - bucket.at;
-  if (elapsed > 0) {
-    bucket.tokens = Math.min(spec.burst, bucket.tokens + (elapsed * spec.ratePerSecond) / 1000);
-    bucket.at = now;
-  }
+  refill(bucket, spec, now);
   if (bucket.tokens <= 0) return false;
   bucket.tokens -= amount;
   return true;
