@@ -2,14 +2,13 @@
 // `[type, ...fields]` (positional: no key names on the wire); decoders accept and
 // ignore extra trailing fields so that fields can be added later.
 //
-// msgpackr is configured for untrusted input: no records/structures, maps decoded
-// as Map (so `__proto__` stays an ordinary key, see json.ts setOwn), 64-bit ints as
-// numbers when they are safe integers and as BigInt otherwise — which every field
-// and presence value then refuses (PROTOCOL.md §2: a uint64 beyond 2^53 would
-// silently become a different number); every decoded value is then walked and checked, and any failure —
-// msgpackr's own RangeErrors and truncation errors included — becomes a
+// The MsgPack implementation (msgpack.ts) decodes maps as Map (so `__proto__`
+// stays an ordinary key, see json.ts setOwn), 64-bit ints as numbers when they are
+// safe integers and as BigInt otherwise — which every field and presence value then
+// refuses (PROTOCOL.md §2: a uint64 beyond 2^53 would silently become a different
+// number); every decoded value is then walked and checked, and any failure — the
+// decoder's own RangeErrors and truncation errors included — becomes a
 // ProtocolError("MALFORMED_MESSAGE").
-import { Packr, Unpackr } from "msgpackr";
 import { ERRORS, isErrorCode, ProtocolError } from "./errors.js";
 import type { Json } from "./json.js";
 import {
@@ -24,14 +23,10 @@ import {
   type ServerMessage,
   type WelcomeLimits,
 } from "./messages.js";
+import { msgpack } from "./msgpack.js";
 import type { PresenceData } from "./presence-types.js";
 import { stateFromWire, stateToWire, valueFromWire } from "./state-codec.js";
 import { MAX_VIEW_PINNED, type Rect, type ViewSpec } from "./view.js";
-
-const packr = new Packr({ useRecords: false, variableMapSize: true, moreTypes: false });
-// "auto" is documented (README, msgpackr 1.12) but missing from its type definitions.
-const INT64_SAFE_OR_BIGINT = "auto" as unknown as "number";
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: INT64_SAFE_OR_BIGINT });
 
 const ENTRY_ENTER = 0;
 const ENTRY_UPDATE = 1;
@@ -107,7 +102,7 @@ function toWire(msg: Message): unknown[] {
 
 /** Encodes any message. The caller guarantees values are Json (validated at ingress). */
 export function encode(msg: Message): Uint8Array {
-  return packr.pack(toWire(msg));
+  return msgpack().pack(toWire(msg));
 }
 
 // ---- payloads: the entry lists of BATCH and SNAPSHOT_CHUNK on their own ----
@@ -118,7 +113,7 @@ export function encode(msg: Message): Uint8Array {
 
 /** One snapshot entry `[connectionId, userId, info, epoch, clock, state]`, as inside SNAPSHOT_CHUNK. */
 export function encodePeer(p: PeerState): Uint8Array {
-  return packr.pack(peerToWire(p));
+  return msgpack().pack(peerToWire(p));
 }
 
 /** Encoded size of one snapshot entry: used to size snapshot chunks. */
@@ -128,12 +123,12 @@ export function encodedPeerSize(p: PeerState): number {
 
 /** A MsgPack array of snapshot entries. */
 export function encodePeers(peers: readonly PeerState[]): Uint8Array {
-  return packr.pack(peers.map(peerToWire));
+  return msgpack().pack(peers.map(peerToWire));
 }
 
 /** One BATCH entry on its own, as it appears inside BATCH: frames for many sockets share these bytes. */
 export function encodeBatchEntry(e: ClientBatchEntry): Uint8Array {
-  return packr.pack(entryToWire(e));
+  return msgpack().pack(entryToWire(e));
 }
 
 /**
@@ -168,7 +163,7 @@ export function batchFrameFromEntries(parts: readonly Uint8Array[]): Uint8Array 
 
 /** A MsgPack array of batch entries, as inside BATCH. */
 export function encodeBatchEntries(entries: readonly BatchEntry[]): Uint8Array {
-  return packr.pack(entries.map(entryToWire));
+  return msgpack().pack(entries.map(entryToWire));
 }
 
 // SET_VIEW `[110, [rect | null, field, pinned, cap, roster, everyone] | null]`, rect = [x0, y0, x1, y1].
@@ -204,7 +199,7 @@ function unpackOne(bytes: Uint8Array, maxBytes: number): unknown {
   if (bytes.length > maxBytes) malformed(`frame of ${bytes.length} bytes exceeds ${maxBytes}`);
   let values: unknown[];
   try {
-    values = unpackr.unpackMultiple(bytes) as unknown[];
+    values = msgpack().unpackMultiple(bytes);
   } catch (err) {
     return malformed(`undecodable MsgPack: ${(err as Error).message}`);
   }

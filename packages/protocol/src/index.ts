@@ -61,6 +61,8 @@ export {
   type WelcomeLimits,
   type WelcomeMessage,
 } from "./messages.js";
+export { compactMsgpack, type MsgpackBackend, msgpack, useMsgpack } from "./msgpack.js";
+export { msgpackrBackend } from "./msgpack-msgpackr.js";
 export { applyPatch, compareVersions, composePatches, EMPTY_PATCH, patchFromPartial } from "./patch.js";
 export { type Patch, type PresenceData, RESERVED_KEYS, type Version } from "./presence-types.js";
 export {

@@ -2,7 +2,6 @@
 // throws ProtocolError with INVALID_PRESENCE / PRESENCE_TOO_LARGE. A rejected
 // patch changes nothing: callers validate the merged result before committing it.
 
-import { Packr } from "msgpackr";
 import { encode } from "./codec.js";
 import { ProtocolError } from "./errors.js";
 import { isPlainObject, type Json } from "./json.js";
@@ -14,11 +13,10 @@ import {
   MAX_VALUE_DEPTH,
 } from "./limits.js";
 import { MessageType } from "./messages.js";
+import { msgpack } from "./msgpack.js";
 import { applyPatch } from "./patch.js";
 import { type Patch, type PresenceData, RESERVED_KEYS } from "./presence-types.js";
 import { stateToWire } from "./state-codec.js";
-
-const sizer = new Packr({ useRecords: false, variableMapSize: true });
 
 function invalid(message: string): never {
   throw new ProtocolError("INVALID_PRESENCE", message);
@@ -73,7 +71,7 @@ function checkKnownField(key: string, value: Json): void {
     case "meta":
       if (value === null) return;
       if (!isPlainObject(value)) invalid("meta must be an object");
-      if (sizer.pack(value).length > MAX_META_BYTES) {
+      if (msgpack().packedSize(value) > MAX_META_BYTES) {
         throw new ProtocolError("PRESENCE_TOO_LARGE", `meta exceeds ${MAX_META_BYTES} bytes encoded`);
       }
       return;
@@ -113,7 +111,7 @@ export function validatePatch(patch: Patch): void {
 
 /** Encoded size of a state in its wire form, bytes. */
 export function encodedStateSize(state: PresenceData): number {
-  return sizer.pack(stateToWire(state)).length;
+  return msgpack().packedSize(stateToWire(state));
 }
 
 function checkStateSize(state: PresenceData): void {

@@ -4,6 +4,7 @@
 // `--port` carries the WebSockets, /healthz, /readyz and, without an admin port
 // (docs/OPERATIONS.md#admin-port), /metrics. /readyz is 200
 // only while at least one pod's stream is up: with none, joins would wait.
+import { msgpackrBackend, useMsgpack } from "@collabblocks/protocol";
 import type { Logger } from "pino";
 import { createEdgeServer, type EdgeServer, type EdgeServerOptions } from "../edge/edge-server.js";
 import { createSilentLogger } from "../ops/logger.js";
@@ -29,6 +30,7 @@ export interface EdgeRole extends EdgeServer {
 }
 
 export async function createEdgeRole(options: EdgeRoleOptions): Promise<EdgeRole> {
+  useMsgpack(msgpackrBackend); // the faster MsgPack on the hot path (protocol msgpack.ts)
   const logger = options.logger ?? createSilentLogger();
   routeGrpcLogs(logger);
   const edgeId = options.edgeId ?? defaultPodId();

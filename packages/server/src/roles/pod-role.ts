@@ -5,6 +5,7 @@
 // Ready = the gRPC server is bound and the process is not shutting down.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { msgpackrBackend, useMsgpack } from "@collabblocks/protocol";
 import type { Logger } from "pino";
 import type { PresenceBus } from "../bus/bus.js";
 import { type AdminOptions, type AdminServer, listenWithAdmin } from "../ops/admin-server.js";
@@ -52,6 +53,7 @@ export interface PodRole {
 }
 
 export async function createPodRole(options: PodRoleOptions): Promise<PodRole> {
+  useMsgpack(msgpackrBackend); // the faster MsgPack on the hot path (protocol msgpack.ts)
   const logger = options.logger ?? createSilentLogger();
   routeGrpcLogs(logger);
   const podId = options.podId ?? defaultPodId();

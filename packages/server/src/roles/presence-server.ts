@@ -2,6 +2,7 @@
 // docs/OPERATIONS.md#running-modes), usable in-process by tests and benchmarks. The edge talks to the pod
 // through the in-process link; the pod shares rooms through an optional bus
 // (several servers on one memory bus hub form a cluster inside one process).
+import { msgpackrBackend, useMsgpack } from "@collabblocks/protocol";
 import type { Logger } from "pino";
 import type { PresenceBus } from "../bus/bus.js";
 import { createSimulator, type Simulator } from "../dev/simulator.js";
@@ -44,6 +45,7 @@ export interface PresenceServer extends EdgeServer {
 }
 
 export async function createPresenceServer(options: PresenceServerOptions): Promise<PresenceServer> {
+  useMsgpack(msgpackrBackend); // the faster MsgPack on the hot path (protocol msgpack.ts)
   const logger = options.logger ?? createSilentLogger();
   const podId = options.podId ?? defaultPodId();
   const devIssuer = options.auth === "dev" ? await createDevIssuer() : undefined;

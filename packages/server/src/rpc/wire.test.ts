@@ -48,7 +48,9 @@ const peers: PeerState[] = [
 
 /** Proto-loader hands bytes over as Buffers: simulate the trip. */
 function viaBuffers<T>(msg: T): T {
-  return JSON.parse(JSON.stringify(msg), (_k, v) =>
+  // Payloads are Buffers (msgpackr) or plain Uint8Arrays (the compact MsgPack): gRPC carries both as bytes.
+  const replacer = (_k: string, v: unknown) => (v instanceof Uint8Array ? { type: "Buffer", data: [...v] } : v);
+  return JSON.parse(JSON.stringify(msg, replacer), (_k, v) =>
     v && typeof v === "object" && v.type === "Buffer" ? Buffer.from(v.data) : v,
   ) as T;
 }
