@@ -54,6 +54,7 @@ function setup(
     status: (s) => statuses.push(s),
     welcome: () => log.push("welcome"),
     message: (m) => log.push(`message ${m.type}`),
+    event: (m) => log.push(`event ${m.type}`),
     error: (e) => errors.push(e),
     undecodable: (e) => log.push(`undecodable ${e.code}`),
     lost: () => log.push("lost"),

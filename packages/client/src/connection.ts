@@ -19,6 +19,7 @@ import {
   retryDelay as delayForHint,
   ERRORS,
   type ErrorCode,
+  type EventMessage,
   encode,
   MessageType,
   type OccupancyMessage,
@@ -79,10 +80,15 @@ export type ConnectionState =
 /** A close without a (recognised) ERROR gets plain backoff. */
 export type ClosePolicy = Exclude<RetryPolicy, "none"> | "backoff";
 
+/** The protocol revision this SDK reads (PROTOCOL.md §1 `rev`). */
+export const PROTOCOL_REVISION = 2;
+
 export interface ConnectionHandlers {
   status(status: Status): void;
   welcome(welcome: WelcomeMessage): void;
   message(message: BatchMessage | SnapshotChunkMessage | SnapshotDoneMessage | OccupancyMessage): void;
+  /** Another connection's broadcast (PROTOCOL.md §9). */
+  event(message: EventMessage): void;
   error(error: PresenceError): void;
   /** A server frame that could not be decoded (it is skipped). */
   undecodable(error: ProtocolError): void;
@@ -243,7 +249,8 @@ export function createConnection(options: ConnectionOptions): Connection {
     const view = options.viewParam?.();
     const declared = view === undefined ? "" : `&view=${view}`;
     // The token travels as a subprotocol (open), not in the URL that proxies log.
-    return `${options.baseUrl}/v1/rooms/${room}?key=${identityKey}&epoch=${lastEpoch}${declared}`;
+    // rev=2: this SDK reads EVENT (PROTOCOL.md §1, §9).
+    return `${options.baseUrl}/v1/rooms/${room}?key=${identityKey}&epoch=${lastEpoch}${declared}&rev=${PROTOCOL_REVISION}`;
   }
 
   function open(t: string): void {
@@ -297,6 +304,9 @@ export function createConnection(options: ConnectionOptions): Connection {
       case MessageType.SNAPSHOT_CHUNK:
       case MessageType.OCCUPANCY:
         if (state.kind === "joining" || state.kind === "connected") handlers.message(msg);
+        return;
+      case MessageType.EVENT:
+        if (state.kind === "connected") handlers.event(msg);
         return;
       case MessageType.SNAPSHOT_DONE:
         if (state.kind !== "joining" && state.kind !== "connected") return;

@@ -52,6 +52,7 @@ export type {
   PresenceError,
   PresenceUser,
   Room,
+  RoomEvent,
   RoomEvents,
   Status,
   User,

@@ -20,6 +20,7 @@ import {
   RATE_BURST,
   RATE_PER_SECOND,
   type SnapshotDoneMessage,
+  validateEvent,
   validateState,
   type WelcomeMessage,
 } from "@collabblocks/protocol";
@@ -30,7 +31,7 @@ import { createEmitter } from "./emitter.js";
 import { createOthersStore } from "./others-store.js";
 import { createOutbox } from "./outbox.js";
 import { diffStates, effectivePatch, isEmptyPatch } from "./presence-diff.js";
-import { createRateBudget } from "./rate-budget.js";
+import { createRateBudget, type RateBudget } from "./rate-budget.js";
 import { createResync } from "./resync.js";
 import { createRoomCrypto, type EncryptionConfig } from "./room-crypto.js";
 import { createRoomView } from "./room-view.js";
@@ -106,6 +107,8 @@ export function createRoom<P extends object>(
   let status: Status = "initial";
   let connection: Connection | null = null;
   let welcome: WelcomeMessage | null = null;
+  /** The rate budget of this connection: presence patches and broadcasts share it (PROTOCOL.md §9). */
+  let budget: RateBudget | null = null;
   let everJoined = false;
   let left = false;
   let unsubscribeVisibility: (() => void) | undefined;
@@ -304,13 +307,15 @@ export function createRoom<P extends object>(
     // A welcome without a usable budget falls back to the contract's 20/s, burst 5.
     const rate = w.limits.ratePerSecond > 0 ? w.limits.ratePerSecond : RATE_PER_SECOND;
     const burst = w.limits.burst >= 1 ? w.limits.burst : RATE_BURST;
-    outbox.start(createRateBudget(rate, burst, timers.now()), first);
+    budget = createRateBudget(rate, burst, timers.now());
+    outbox.start(budget, first);
   }
 
   function startOutage(): void {
     session++;
     inQueue.reset();
     outbox.stop();
+    budget = null;
     resync.reset();
     rttSlot.clear();
     if (outage !== null) return;
@@ -412,6 +417,15 @@ export function createRoom<P extends object>(
           emitError(error);
           if (!error.fatal && error.code !== "AUTH_FAILED" && REFUSED_PATCH.has(error.code)) repair();
         },
+        event(msg) {
+          const user = others.getOther(msg.connectionId);
+          emitter.emit("event", {
+            connectionId: msg.connectionId,
+            userId: msg.userId,
+            user,
+            event: msg.event,
+          });
+        },
         undecodable(err) {
           emitError({ code: err.code, message: `undecodable server frame: ${err.message}`, fatal: false });
           resync.request();
@@ -496,6 +510,25 @@ export function createRoom<P extends object>(
     getOther: (cid) => others.getOther(cid),
     getUsers: () => users.get(others.getOthers()),
     getStatus: () => status,
+    broadcast(event) {
+      if (left || connection?.state.kind !== "connected" || budget === null) return false;
+      try {
+        validateEvent(event);
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        emitError({ code: err.code, message: err.message, fatal: false });
+        return false;
+      }
+      if (!budget.take(timers.now())) {
+        emitError({
+          code: "RATE_LIMITED",
+          message: "broadcast over the rate budget it shares with presence",
+          fatal: false,
+        });
+        return false;
+      }
+      return connection.send({ type: MessageType.BROADCAST, event });
+    },
     setView(next) {
       if (left) return;
       const refused = view.set(next);

@@ -23,6 +23,15 @@ export type User<P extends object> = P & {
  */
 export type ClientErrorCode = ErrorCode | "AUTH_FAILED" | "ENCRYPT_FAILED";
 
+/** A broadcast event from another connection of the room: fire-and-forget, never stored or resent. */
+export interface RoomEvent<P extends object, E = Json> {
+  readonly connectionId: string;
+  readonly userId: string;
+  /** The sender as this client holds it; undefined when it is outside this client's view (PROTOCOL.md §8). */
+  readonly user: User<P> | undefined;
+  readonly event: E;
+}
+
 export interface PresenceError {
   readonly code: ClientErrorCode;
   readonly message: string;
@@ -62,6 +71,8 @@ export interface RoomEvents<P extends object> {
   error: (error: PresenceError) => void;
   "lost-connection": (event: LostConnectionEvent) => void;
   occupancy: (occupancy: Occupancy) => void;
+  /** Another connection's `room.broadcast(event)` (PROTOCOL.md §9). */
+  event: (event: RoomEvent<P>) => void;
   /** Encrypted presence: a peer's sealed value was refused (docs/E2EE.md). */
   "decrypt-error": (error: DecryptError) => void;
 }
@@ -152,6 +163,14 @@ export interface Room<P extends object> {
    */
   getUsers(): readonly PresenceUser<P>[];
   getStatus(): Status;
+  /**
+   * Sends a fire-and-forget event to the room's other connections (PROTOCOL.md §9): they get it
+   * as an `event`; it is never stored or resent. Returns false, sending nothing, while not
+   * connected, and when the event is invalid (`INVALID_EVENT`: not JSON-like, or over 2 KB
+   * encoded) or the rate budget it shares with presence is spent (`RATE_LIMITED`); those two
+   * also emit an `error` event (fatal: false).
+   */
+  broadcast(event: Json): boolean;
   subscribe<E extends keyof RoomEvents<P>>(event: E, callback: RoomEvents<P>[E]): () => void;
   /**
    * Declares what this client wants to be sent of the room (PROTOCOL.md §8), kept across

@@ -95,6 +95,10 @@ function toWire(msg: Message): unknown[] {
       return [msg.type, msg.view === null ? null : viewToWire(msg.view)];
     case MessageType.OCCUPANCY:
       return [msg.type, msg.connections, msg.users, msg.omitted];
+    case MessageType.BROADCAST:
+      return [msg.type, msg.event];
+    case MessageType.EVENT:
+      return [msg.type, msg.connectionId, msg.userId, msg.event];
     default:
       return assertNever(msg);
   }
@@ -363,6 +367,8 @@ export function decodeClientMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DE
       return { type, counts: arr(field(f, 1), "counts", 64).map((c) => uint(c, "count")) };
     case MessageType.SET_VIEW:
       return { type, view: field(f, 1) === null ? null : viewFromWire(arr(field(f, 1), "view", 16)) };
+    case MessageType.BROADCAST:
+      return { type, event: valueFromWire(field(f, 1)) };
     default:
       return malformed(`unknown client message type ${quote(type)}`);
   }
@@ -411,6 +417,13 @@ export function decodeServerMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DE
         users: uint(field(f, 2), "users"),
         omitted: uint(field(f, 3), "omitted"),
       };
+    case MessageType.EVENT:
+      return {
+        type,
+        connectionId: str(field(f, 1), "connectionId", 128),
+        userId: str(field(f, 2), "userId", 256),
+        event: valueFromWire(field(f, 3)),
+      };
     default:
       return malformed(`unknown server message type ${quote(type)}`);
   }
@@ -442,6 +455,7 @@ export function decodeAny(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DECODE_BYTES
     MessageType.SYNC_REQUEST,
     MessageType.RTT_REPORT,
     MessageType.SET_VIEW,
+    MessageType.BROADCAST,
   ];
   return clientTypes.includes(f[0])
     ? decodeClientMessage(bytes, maxBytes)

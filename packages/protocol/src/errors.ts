@@ -47,6 +47,8 @@ export const ERRORS = {
   SLOW_CONSUMER: { fatal: true, closeCode: 4010, retry: "slow-backoff" },
   /** The requested connectionId is bound to another user, or is a derived id asked for without its key (PROTOCOL.md §1). */
   CONNECTION_ID_TAKEN: { fatal: true, closeCode: 4011, retry: "new-identity" },
+  /** A BROADCAST whose event is not a JSON-like value or is over MAX_EVENT_BYTES encoded (PROTOCOL.md §9). */
+  INVALID_EVENT: { fatal: false, closeCode: undefined, retry: "none" },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

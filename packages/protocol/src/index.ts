@@ -30,6 +30,7 @@ export {
   ProtocolError,
   type RetryPolicy,
 } from "./errors.js";
+export { validateEvent } from "./event.js";
 export { isPlainObject, type Json, type JsonObject, jsonEqual, setOwn } from "./json.js";
 export * from "./limits.js";
 export {
@@ -37,10 +38,12 @@ export {
   assertNever,
   type BatchEntry,
   type BatchMessage,
+  type BroadcastMessage,
   type ClientBatchEntry,
   type ClientMessage,
   type EnterEntry,
   type ErrorMessage,
+  type EventMessage,
   type HideEntry,
   type LeaveEntry,
   type LeaveReason,

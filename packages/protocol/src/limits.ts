@@ -4,6 +4,8 @@
 
 /** Largest encoded presence state, in bytes (compact wire encoding, see state-codec.ts). */
 export const MAX_STATE_BYTES = 2048;
+/** Largest encoded broadcast event, in bytes (PROTOCOL.md §9): the same budget as a presence state. */
+export const MAX_EVENT_BYTES = MAX_STATE_BYTES;
 /** Largest encoded `meta` field, in bytes. */
 export const MAX_META_BYTES = 1024;
 /** Longest `status` string, in UTF-16 code units. */

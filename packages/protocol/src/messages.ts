@@ -1,7 +1,7 @@
 // Every message of the WebSocket protocol, as readonly discriminated unions.
 // Codes are grouped by feature with gaps, so features can grow without renumbering:
 //   1–9 session, 10–19 liveness, 20–29 auth, 100–199 presence (110s views, 120s
-//   occupancy), 200–299 sync, 300–399 telemetry.
+//   occupancy, 130s broadcast events), 200–299 sync, 300–399 telemetry.
 import type { ErrorCode } from "./errors.js";
 import type { Json } from "./json.js";
 import type { PresenceData } from "./presence-types.js";
@@ -17,6 +17,8 @@ export const MessageType = {
   BATCH: 101,
   SET_VIEW: 110,
   OCCUPANCY: 120,
+  BROADCAST: 130,
+  EVENT: 131,
   SYNC_REQUEST: 200,
   SNAPSHOT_CHUNK: 201,
   SNAPSHOT_DONE: 202,
@@ -72,8 +74,15 @@ export interface SetViewMessage {
   readonly view: ViewSpec | null;
 }
 
+/** A fire-and-forget event to the room's other connections (PROTOCOL.md §9): never stored, never resent. */
+export interface BroadcastMessage {
+  readonly type: typeof MessageType.BROADCAST;
+  readonly event: Json;
+}
+
 export type ClientMessage =
   | UpdatePresenceMessage
+  | BroadcastMessage
   | SetViewMessage
   | AuthMessage
   | PingMessage
@@ -183,8 +192,17 @@ export interface OccupancyMessage {
   readonly omitted: number;
 }
 
+/** Another connection's BROADCAST, to connections of protocol revision 2 (PROTOCOL.md §9). */
+export interface EventMessage {
+  readonly type: typeof MessageType.EVENT;
+  readonly connectionId: string;
+  readonly userId: string;
+  readonly event: Json;
+}
+
 export type ServerMessage =
   | WelcomeMessage
+  | EventMessage
   | OccupancyMessage
   | ErrorMessage
   | PongMessage

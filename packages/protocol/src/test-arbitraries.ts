@@ -110,6 +110,7 @@ export const clientMessage: fc.Arbitrary<ClientMessage> = fc.oneof(
   fc.record({ type: fc.constant(MessageType.PING), t: double }),
   fc.record({ type: fc.constant(MessageType.SYNC_REQUEST), syncId: uint }),
   fc.record({ type: fc.constant(MessageType.RTT_REPORT), counts: fc.array(fc.nat(), { maxLength: 17 }) }),
+  fc.record({ type: fc.constant(MessageType.BROADCAST), event: json }),
   fc.record({
     type: fc.constant(MessageType.SET_VIEW),
     view: fc.option(
@@ -155,6 +156,12 @@ export const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
   fc.record({ type: fc.constant(MessageType.PONG), t: double, serverTime: double }),
   fc.record({ type: fc.constant(MessageType.BATCH), entries: fc.array(clientBatchEntry, { maxLength: 5 }) }),
   fc.record({ type: fc.constant(MessageType.OCCUPANCY), connections: uint, users: uint, omitted: uint }),
+  fc.record({
+    type: fc.constant(MessageType.EVENT),
+    connectionId: cid,
+    userId: fc.string({ maxLength: 30 }),
+    event: json,
+  }),
   fc.record({
     type: fc.constant(MessageType.SNAPSHOT_CHUNK),
     syncId: uint,

@@ -2,7 +2,7 @@
 // same hub, which keeps each room's persisted state and last-seen times exactly
 // as the Redis bus will keep them in Redis. Delivery is asynchronous (a
 // microtask) and in order, like a real transport; nothing is lost.
-import { type BatchEntry, type PeerState, PresenceReplica } from "@collabblocks/protocol";
+import { type BatchEntry, type EventMessage, type PeerState, PresenceReplica } from "@collabblocks/protocol";
 import type { BusHandler, PresenceBus } from "./bus.js";
 
 /** Connections not refreshed for this long are expired by the sweeper, ms (docs/SCALING.md#pod-and-redis-the-rules). */
@@ -32,6 +32,8 @@ interface HubRoom {
   readonly replica: PresenceReplica;
   readonly seen: Map<string, number>;
   readonly members: Map<string, BusHandler>;
+  /** Per pod: where the room's broadcast events go (PROTOCOL.md §9). */
+  readonly events: Map<string, (event: EventMessage) => void>;
 }
 
 export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBusHub {
@@ -42,7 +44,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBusHub {
   const room = (roomId: string): HubRoom => {
     let r = rooms.get(roomId);
     if (!r) {
-      r = { replica: new PresenceReplica(), seen: new Map(), members: new Map() };
+      r = { replica: new PresenceReplica(), seen: new Map(), members: new Map(), events: new Map() };
       rooms.set(roomId, r);
     }
     return r;
@@ -95,14 +97,17 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBusHub {
       const joined = new Set<string>();
       return {
         podId,
-        async join(roomId, handler) {
+        async join(roomId, handler, onEvent) {
           const r = room(roomId);
           r.members.set(podId, handler);
+          if (onEvent) r.events.set(podId, onEvent);
+          else r.events.delete(podId);
           joined.add(roomId);
           return r.replica.snapshot();
         },
         leave(roomId) {
           rooms.get(roomId)?.members.delete(podId);
+          rooms.get(roomId)?.events.delete(podId);
           joined.delete(roomId);
         },
         publish(roomId, entries) {
@@ -115,6 +120,17 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBusHub {
           }
           deliver(r, entries, podId);
         },
+        publishEvent(roomId, event) {
+          // Live only: pods joined now get it, nothing keeps it (bus.ts, rule 5).
+          const r = rooms.get(roomId);
+          if (!r) return;
+          for (const [other, onEvent] of r.events) {
+            if (other === podId) continue;
+            queueMicrotask(() => {
+              if (r.events.get(other) === onEvent) onEvent(event);
+            });
+          }
+        },
         touch(roomId, connectionIds) {
           const r = rooms.get(roomId);
           if (!r) return;
@@ -122,7 +138,10 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBusHub {
           for (const cid of connectionIds) if (r.replica.get(cid)) r.seen.set(cid, t);
         },
         async close() {
-          for (const roomId of joined) rooms.get(roomId)?.members.delete(podId);
+          for (const roomId of joined) {
+            rooms.get(roomId)?.members.delete(podId);
+            rooms.get(roomId)?.events.delete(podId);
+          }
           joined.clear();
         },
       };

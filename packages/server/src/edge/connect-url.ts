@@ -25,8 +25,19 @@ export type ConnectRequest =
       readonly epoch: number;
       /** The view declared at join (PROTOCOL.md §8), undecoded; checked after the welcome. */
       readonly view: string | undefined;
+      /** The protocol revision the client reads (PROTOCOL.md §1 `rev`), clamped to what this server knows. */
+      readonly rev: number;
     }
   | { readonly ok: false; readonly code: "INVALID_ROOM" | "INVALID_TOKEN"; readonly message: string };
+
+/** The highest protocol revision this server speaks (PROTOCOL.md §1 `rev`; 2 adds EVENT, §9). */
+export const PROTOCOL_REVISION = 2;
+
+/** `rev` as a number: 1 when absent or not a number, the highest known when above it. */
+function revision(text: string | null): number {
+  const n = text === null || !/^\d{1,2}$/.test(text) ? 1 : Number(text);
+  return Math.min(Math.max(n, 1), PROTOCOL_REVISION);
+}
 
 /** True when the path is a rooms endpoint at all (others get an HTTP 404, not a WebSocket). */
 export function isRoomsPath(url: string): boolean {
@@ -73,5 +84,6 @@ export function parseConnectUrl(url: string, protocols?: string): ConnectRequest
         "missing token: give it as the collabblocks.token.<JWT> subprotocol or the token query parameter",
     };
   }
-  return { ok: true, roomId, token, connectionId, key, epoch, view: params.get("view") ?? undefined };
+  const view = params.get("view") ?? undefined;
+  return { ok: true, roomId, token, connectionId, key, epoch, view, rev: revision(params.get("rev")) };
 }

@@ -6,6 +6,7 @@ import type { ConnectionHooks } from "./connection.js";
 import { errorFrame } from "./connection.js";
 import { armExpiry, endConnection } from "./connection-end.js";
 import type { EdgeContext } from "./edge-context.js";
+import { eventFrom, relayEvent } from "./room-events.js";
 import { writeReply } from "./socket-writes.js";
 
 export interface EdgeHooks {
@@ -55,6 +56,11 @@ export function createConnectionHooks(ctx: EdgeContext): EdgeHooks {
     },
     onRateLimited: () => {
       metrics.stats.rateLimited++;
+    },
+    broadcast(conn, event) {
+      const message = eventFrom(conn, event);
+      relayEvent(conn.room, message, metrics.stats);
+      ctx.options.link.event(conn.room.roomId, message);
     },
   };
   return { hooks, stop: () => stalls.stop() };

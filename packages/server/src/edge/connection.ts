@@ -21,6 +21,7 @@ import {
   RATE_PER_SECOND,
   VIEW_RATE_BURST,
   VIEW_RATE_PER_SECOND,
+  validateEvent,
   validateView,
 } from "@collabblocks/protocol";
 import type { WebSocket } from "ws";
@@ -113,6 +114,8 @@ export interface ConnectionHooks {
   /** A patch was accepted and committed (`conn.state` includes it). */
   readonly onAccepted: (conn: Connection, patch: Patch) => void;
   readonly onRateLimited: () => void;
+  /** Relays an accepted BROADCAST (PROTOCOL.md §9) to the room's other connections, here and elsewhere. */
+  readonly broadcast: (conn: Connection, event: Json) => void;
 }
 
 export interface Connection extends RoomMember {
@@ -122,6 +125,8 @@ export interface Connection extends RoomMember {
   readonly userId: string;
   readonly info: Json | undefined;
   readonly epoch: number;
+  /** Protocol revision the client reads (PROTOCOL.md §1 `rev`): EVENT only from 2 (§9). */
+  readonly rev: number;
   clock: number;
   state: PresenceData;
   plan: string;
@@ -161,6 +166,8 @@ export interface ConnectionInit {
   readonly epoch: number;
   readonly state: PresenceData;
   readonly now: number;
+  /** Protocol revision the client reads (PROTOCOL.md §1 `rev`); 1 when not given. */
+  readonly rev?: number;
 }
 
 export function createConnection(init: ConnectionInit): Connection {
@@ -175,6 +182,7 @@ export function createConnection(init: ConnectionInit): Connection {
     org: init.org,
     tokenExp: init.tokenExp,
     epoch: init.epoch,
+    rev: init.rev ?? 1,
     clock: 0,
     state: init.state,
     expiryTimer: undefined,
@@ -253,6 +261,28 @@ function handleUpdate(conn: Connection, hooks: ConnectionHooks, msg: ClientMessa
   });
 }
 
+/** A BROADCAST (PROTOCOL.md §9): one token of the patch bucket, the event rule, then relayed. */
+function handleBroadcast(conn: Connection, hooks: ConnectionHooks, event: Json): void {
+  if (!takeToken(conn.patches, PATCH_BUCKET, hooks.now())) {
+    hooks.onRateLimited();
+    refuse(
+      conn,
+      hooks,
+      "RATE_LIMITED",
+      `more than ${RATE_PER_SECOND} patches and events/s (burst ${RATE_BURST})`,
+    );
+    return;
+  }
+  try {
+    validateEvent(event);
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    refuse(conn, hooks, err.code, err.message);
+    return;
+  }
+  hooks.broadcast(conn, event);
+}
+
 /** Handles one inbound frame of a joined connection. */
 export function handleMessage(
   conn: Connection,
@@ -277,6 +307,10 @@ export function handleMessage(
   }
   if (msg.type === MessageType.UPDATE_PRESENCE) {
     handleUpdate(conn, hooks, msg);
+    return;
+  }
+  if (msg.type === MessageType.BROADCAST) {
+    handleBroadcast(conn, hooks, msg.event);
     return;
   }
   if (msg.type === MessageType.SYNC_REQUEST) {

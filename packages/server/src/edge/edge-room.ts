@@ -13,6 +13,7 @@ import {
   batchFrameFromEntries,
   type ClientBatchEntry,
   DEFAULT_LARGE_ROOM_THRESHOLD,
+  type EventMessage,
   encode,
   encodeBatchEntry,
   type LeaveEntry,
@@ -70,6 +71,8 @@ export interface EdgeRoomOptions<M extends RoomMember = RoomMember> {
   /** The room has nothing local left (no members, ghosts or joins in progress). */
   readonly onIdle: (room: EdgeRoom<M>) => void;
   readonly onError?: (err: unknown, context: string) => void;
+  /** A broadcast event from a connection elsewhere (PROTOCOL.md §9), for the local members. */
+  readonly onEvent?: (room: EdgeRoom<M>, event: EventMessage) => void;
 }
 
 /** One room on this edge; `M` is what the edge keeps per member (its connections). */
@@ -408,6 +411,9 @@ export function createEdgeRoom<M extends RoomMember>(options: EdgeRoomOptions<M>
       if (closed) return;
       if (!loaded) for (const e of entries) early.push(e);
       else applyRemote(entries);
+    },
+    onEvent(event) {
+      if (!closed) options.onEvent?.(room, event);
     },
     onReset() {
       if (closed) return;

@@ -1,11 +1,13 @@
 // The edge's rooms by id (docs/ARCHITECTURE.md#the-edge): created on the first
 // join, closed and forgotten when the room says it is idle. Fan-out and the
 // room's replica live in edge-room.ts; this is only the map and its walks.
+
 import type { Connection } from "./connection.js";
 import { DEFAULT_TICK_MS } from "./edge-defaults.js";
 import type { EdgeOptions } from "./edge-options.js";
 import { createEdgeRoom, type EdgeRoom } from "./edge-room.js";
 import { createKnownConnections } from "./known-connections.js";
+import { relayEvent } from "./room-events.js";
 
 export interface EdgeRooms {
   /** The room, created (and loading from the pod) when absent. */
@@ -50,6 +52,7 @@ export function createEdgeRooms(deps: RoomDeps, onReplaced: (member: Connection)
           r.close();
         },
         onError: (err, context) => deps.logger.error({ err, context }, "room error"),
+        onEvent: (r, event) => relayEvent(r, event, deps.metrics.stats),
       });
       rooms.set(roomId, room);
       return room;

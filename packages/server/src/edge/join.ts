@@ -65,7 +65,7 @@ export async function joinSocket(
   if (room === undefined) return;
   const admission = admitSocket(ctx, ws, room, parsed, claims);
   if (admission === undefined) return;
-  const conn = enter(parts, ws, room, ip, claims, admission, parsed.view);
+  const conn = enter(parts, ws, room, ip, claims, admission, parsed.view, parsed.rev);
   ws.removeAllListeners("message");
   ws.on("message", (data: Buffer, isBinary: boolean) => handleMessage(conn, parts.hooks, data, isBinary));
   ws.on("pong", () => {
@@ -160,6 +160,7 @@ function enter(
   claims: TokenClaims,
   admission: Admitted,
   viewParam: string | undefined,
+  rev: number,
 ): Connection {
   const { ctx } = parts;
   const { connectionId, epoch, peer, replaces } = admission;
@@ -179,6 +180,7 @@ function enter(
     epoch,
     state: peer?.state ?? {},
     now: ctx.monotonicNow(),
+    rev,
   });
   ctx.connectionCount++;
   ctx.joined.add(ws);

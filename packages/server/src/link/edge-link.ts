@@ -2,13 +2,15 @@
 // Built on frames (frames.ts) so the in-process and gRPC links share this code;
 // only the transport differs. Everything the pod says may arrive later than the
 // call that caused it: callers await syncRequest and get updates via a listener.
-import type { BatchEntry, PeerState } from "@collabblocks/protocol";
+import type { BatchEntry, EventMessage, PeerState } from "@collabblocks/protocol";
 import { assertNever } from "@collabblocks/protocol";
 import type { EdgeFrame, PodFrame } from "./frames.js";
 
 export interface RoomListener {
   /** Entries from elsewhere (other edges, other pods), in the pod's order. */
   onEntries(entries: readonly BatchEntry[]): void;
+  /** A broadcast event from a connection elsewhere (PROTOCOL.md §9). */
+  onEvent?(event: EventMessage): void;
   /**
    * The link lost its pod and re-attached (to the same or another pod): state may
    * have been lost there. The edge should resync the room and re-assert its own
@@ -21,6 +23,8 @@ export interface EdgeLink {
   attach(roomId: string, listener: RoomListener): void;
   /** Forwards entries of the edge's own connections. Never blocks; may buffer. */
   write(roomId: string, entries: readonly BatchEntry[]): void;
+  /** Relays a broadcast event of one of the edge's connections (fire-and-forget, PROTOCOL.md §9). */
+  event(roomId: string, event: EventMessage): void;
   /** The room's full state as the pod knows it. */
   syncRequest(roomId: string): Promise<PeerState[]>;
   detach(roomId: string): void;
@@ -58,6 +62,9 @@ export function createEdgeLink(
     switch (frame.type) {
       case "update":
         listeners.get(frame.roomId)?.onEntries(frame.entries);
+        return;
+      case "event":
+        listeners.get(frame.roomId)?.onEvent?.(frame.event);
         return;
       case "snapshot-chunk": {
         const pending = syncs.get(frame.syncId);
@@ -98,6 +105,9 @@ export function createEdgeLink(
     },
     write(roomId, entries) {
       if (entries.length > 0) transport.send({ type: "write", roomId, entries });
+    },
+    event(roomId, event) {
+      transport.send({ type: "event", roomId, event });
     },
     syncRequest(roomId) {
       const syncId = nextSyncId++;

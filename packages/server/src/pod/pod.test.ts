@@ -114,6 +114,7 @@ describe("pod", () => {
       leave() {},
       publish: (_room: string, entries: readonly BatchEntry[]) => published.push([...entries]),
       touch: (_room: string, ids: readonly string[]) => touched.push([...ids]),
+      publishEvent() {},
       close: async () => {},
     };
     const pod = createPod({ podId: "p", bus, touchIntervalMs: 60_000 });

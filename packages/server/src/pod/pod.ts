@@ -3,7 +3,13 @@
 // pods through the bus, and applies what other pods wrote. It implements the
 // pod side of the link (PodEndpoint), so the same object serves the in-process
 // link and, later, the gRPC server. The local path never waits on the bus.
-import { assertNever, type BatchEntry, chunkSnapshot, type PeerState } from "@collabblocks/protocol";
+import {
+  assertNever,
+  type BatchEntry,
+  chunkSnapshot,
+  type EventMessage,
+  type PeerState,
+} from "@collabblocks/protocol";
 import type { PresenceBus } from "../bus/bus.js";
 import type { EdgeFrame, PodEndpoint, PodFrame, PodSession } from "../link/frames.js";
 import { createPresenceManager, type PresenceManager } from "./presence-manager.js";
@@ -68,7 +74,11 @@ export function createPod(options: PodOptions): Pod {
     onCreate(shard) {
       if (!bus) return;
       shard.ready = bus
-        .join(shard.roomId, (entries) => onBusEntries(shard.roomId, entries))
+        .join(
+          shard.roomId,
+          (entries) => onBusEntries(shard.roomId, entries),
+          (event) => relay(shard.roomId, event),
+        )
         .then((state: readonly PeerState[]) => {
           const entered = state.map((p): BatchEntry => ({ kind: "enter", ...p }));
           forward(shard, applyAll(shard, entered));
@@ -98,6 +108,14 @@ export function createPod(options: PodOptions): Pod {
     if (shared.length > 0) bus?.publish(shard.roomId, shared);
   };
 
+  /** A broadcast event (PROTOCOL.md §9) to the room's edges but the one it came from; never stored. */
+  const relay = (roomId: string, event: EventMessage, except?: Session): void => {
+    const shard = manager.peek(roomId);
+    if (!shard) return;
+    const frame: PodFrame = { type: "event", roomId, event };
+    for (const s of shard.sessions) if (s !== except) (s as Session).send(frame);
+  };
+
   const sync = async (session: Session, roomId: string, syncId: number): Promise<void> => {
     const shard = manager.get(roomId);
     await shard.ready;
@@ -122,6 +140,10 @@ export function createPod(options: PodOptions): Pod {
         return;
       case "sync-request":
         sync(session, frame.roomId, frame.syncId).catch((err: unknown) => options.onError?.(err, "sync"));
+        return;
+      case "event":
+        relay(frame.roomId, frame.event, session);
+        bus?.publishEvent(frame.roomId, frame.event);
         return;
       case "detach": {
         const shard = manager.peek(frame.roomId);

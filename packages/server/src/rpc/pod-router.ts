@@ -140,6 +140,7 @@ export function createPodRouter(options: PodRouterOptions): PodRouter {
             }
             case "write":
             case "sync-request":
+            case "event":
               route(frame.roomId)?.send(frame);
               return;
             default:

@@ -18,18 +18,20 @@ export const EDGE_ID_METADATA = "edge-id";
 
 /** Message shapes as proto-loader hands them over (camelCase, `frame` names the oneof member). */
 export interface EdgeFrameMessage {
-  readonly frame?: "attach" | "write" | "syncRequest" | "detach";
+  readonly frame?: "attach" | "write" | "syncRequest" | "detach" | "event";
   readonly attach?: { readonly room: string };
   readonly write?: { readonly room: string; readonly entries: Uint8Array };
   readonly syncRequest?: { readonly room: string; readonly syncId: number };
   readonly detach?: { readonly room: string };
+  readonly event?: { readonly room: string; readonly frame: Uint8Array };
 }
 
 export interface PodFrameMessage {
-  readonly frame?: "update" | "snapshotChunk" | "snapshotDone";
+  readonly frame?: "update" | "snapshotChunk" | "snapshotDone" | "event";
   readonly update?: { readonly room: string; readonly entries: Uint8Array };
   readonly snapshotChunk?: { readonly room: string; readonly syncId: number; readonly entries: Uint8Array };
   readonly snapshotDone?: { readonly room: string; readonly syncId: number; readonly total: number };
+  readonly event?: { readonly room: string; readonly frame: Uint8Array };
 }
 
 export type PresencePodClient = grpc.Client & {

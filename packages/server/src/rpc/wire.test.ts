@@ -1,4 +1,11 @@
-import { type BatchEntry, type PeerState, ProtocolError, stateToWire } from "@collabblocks/protocol";
+import {
+  type BatchEntry,
+  encode,
+  MessageType,
+  type PeerState,
+  ProtocolError,
+  stateToWire,
+} from "@collabblocks/protocol";
 import { Packr, Unpackr } from "msgpackr";
 import { describe, expect, it } from "vitest";
 import type { EdgeFrame, PodFrame } from "../link/frames.js";
@@ -49,7 +56,8 @@ const peers: PeerState[] = [
 /** Proto-loader hands bytes over as Buffers: simulate the trip. */
 function viaBuffers<T>(msg: T): T {
   // Payloads are Buffers (msgpackr) or plain Uint8Arrays (the compact MsgPack): gRPC carries both as bytes.
-  const replacer = (_k: string, v: unknown) => (v instanceof Uint8Array ? { type: "Buffer", data: [...v] } : v);
+  const replacer = (_k: string, v: unknown) =>
+    v instanceof Uint8Array ? { type: "Buffer", data: [...v] } : v;
   return JSON.parse(JSON.stringify(msg, replacer), (_k, v) =>
     v && typeof v === "object" && v.type === "Buffer" ? Buffer.from(v.data) : v,
   ) as T;
@@ -60,6 +68,13 @@ function withFrame<T extends object>(msg: T): T & { frame: string } {
   return { ...msg, frame: Object.keys(msg)[0]! } as T & { frame: string };
 }
 
+const broadcastEvent = {
+  type: MessageType.EVENT,
+  connectionId: "c1",
+  userId: "alice",
+  event: { emoji: "🎉", at: [1, 2.5] },
+} as const;
+
 describe("rpc wire", () => {
   it("round-trips every edge frame", () => {
     const frames: EdgeFrame[] = [
@@ -67,6 +82,7 @@ describe("rpc wire", () => {
       { type: "write", roomId: "room-1", entries },
       { type: "sync-request", roomId: "room-1", syncId: 42 },
       { type: "detach", roomId: "room-1" },
+      { type: "event", roomId: "room-1", event: broadcastEvent },
     ];
     for (const f of frames) {
       expect(edgeFrameFromMessage(viaBuffers(withFrame(edgeFrameToMessage(f))))).toEqual(f);
@@ -78,6 +94,7 @@ describe("rpc wire", () => {
       { type: "update", roomId: "r", entries },
       { type: "snapshot-chunk", roomId: "r", syncId: 7, entries: peers },
       { type: "snapshot-done", roomId: "r", syncId: 7, total: 2 },
+      { type: "event", roomId: "r", event: broadcastEvent },
     ];
     for (const f of frames) {
       expect(podFrameFromMessage(viaBuffers(withFrame(podFrameToMessage(f))))).toEqual(f);
@@ -114,6 +131,14 @@ describe("rpc wire", () => {
     ).toThrow(ProtocolError);
     expect(() =>
       podFrameFromMessage({ frame: "update", update: { room: "r", entries: Buffer.from([0x90, 0x90]) } }),
+    ).toThrow(ProtocolError);
+    // An event frame must hold an EVENT: another message, or garbage, is refused.
+    const pong = encode({ type: MessageType.PONG, t: 1, serverTime: 2 });
+    expect(() => podFrameFromMessage({ frame: "event", event: { room: "r", frame: pong } })).toThrow(
+      ProtocolError,
+    );
+    expect(() =>
+      edgeFrameFromMessage({ frame: "event", event: { room: "r", frame: new Uint8Array([0x94, 0xcc]) } }),
     ).toThrow(ProtocolError);
   });
 });

@@ -10,8 +10,12 @@ import {
   type BatchEntry,
   decodeBatchEntries,
   decodePeers as decodePeerList,
+  decodeServerMessage,
+  type EventMessage,
+  encode,
   encodeBatchEntries as encodeEntries,
   encodePeers,
+  MessageType,
   type PeerState,
   ProtocolError,
 } from "@collabblocks/protocol";
@@ -39,6 +43,13 @@ function room(part: { readonly room?: string } | null | undefined): string {
   return id;
 }
 
+/** An EVENT frame (PROTOCOL.md §9) as the link carries it; anything else is MALFORMED_MESSAGE. */
+function eventOf(frame: Uint8Array): EventMessage {
+  const msg = decodeServerMessage(frame, MAX_PAYLOAD_BYTES);
+  if (msg.type !== MessageType.EVENT) malformed("event frame is not an EVENT");
+  return msg;
+}
+
 function syncId(part: { readonly syncId?: number } | null | undefined): number {
   const id = part?.syncId;
   if (typeof id !== "number" || !Number.isInteger(id) || id < 0) malformed("bad syncId");
@@ -55,6 +66,8 @@ export function edgeFrameToMessage(frame: EdgeFrame): EdgeFrameMessage {
       return { syncRequest: { room: frame.roomId, syncId: frame.syncId } };
     case "detach":
       return { detach: { room: frame.roomId } };
+    case "event":
+      return { event: { room: frame.roomId, frame: encode(frame.event) } };
     default:
       return assertNever(frame);
   }
@@ -71,6 +84,8 @@ export function edgeFrameFromMessage(msg: EdgeFrameMessage): EdgeFrame {
       return { type: "sync-request", roomId: room(msg.syncRequest), syncId: syncId(msg.syncRequest) };
     case "detach":
       return { type: "detach", roomId: room(msg.detach) };
+    case "event":
+      return { type: "event", roomId: room(msg.event), event: eventOf(msg.event!.frame) };
     default:
       return malformed("empty edge frame");
   }
@@ -86,6 +101,8 @@ export function podFrameToMessage(frame: PodFrame): PodFrameMessage {
       };
     case "snapshot-done":
       return { snapshotDone: { room: frame.roomId, syncId: frame.syncId, total: frame.total } };
+    case "event":
+      return { event: { room: frame.roomId, frame: encode(frame.event) } };
     default:
       return assertNever(frame);
   }
@@ -112,6 +129,8 @@ export function podFrameFromMessage(msg: PodFrameMessage): PodFrame {
         total,
       };
     }
+    case "event":
+      return { type: "event", roomId: room(msg.event), event: eventOf(msg.event!.frame) };
     default:
       return malformed("empty pod frame");
   }

@@ -9,7 +9,7 @@ import { connectTestClient, fetchDevToken, type TestClient, type TestClientOptio
 export type DevServerUrls = Pick<PresenceServer, "url" | "wsUrl">;
 
 export interface DevClientOptions
-  extends Pick<TestClientOptions, "cid" | "key" | "epoch" | "view" | "record" | "onMessage"> {
+  extends Pick<TestClientOptions, "cid" | "key" | "epoch" | "view" | "rev" | "record" | "onMessage"> {
   /** The dev token's `info` claim, shown to peers (default: none). */
   readonly info?: unknown;
 }

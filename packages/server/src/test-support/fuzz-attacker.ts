@@ -23,6 +23,7 @@ import {
   type PresenceData,
   ProtocolError,
   RTT_BUCKETS_MS,
+  validateEvent,
   validateView,
 } from "@collabblocks/protocol";
 import WebSocket from "ws";
@@ -301,6 +302,12 @@ function judge(
       if (!spend("syncs")) return false;
       plan.syncIds.push(msg.syncId);
       return none();
+    case MessageType.BROADCAST:
+      if (!spend("patches")) return false;
+      return refusal(() => {
+        validateEvent(msg.event);
+        return now;
+      });
     case MessageType.SET_VIEW:
       if (!spend("views")) return false;
       return refusal(() => {

@@ -8,6 +8,7 @@ import {
   type ClientMessage,
   decodeServerMessage,
   type ErrorMessage,
+  type EventMessage,
   encode,
   MessageType,
   type OccupancyMessage,
@@ -39,6 +40,8 @@ export interface TestClientOptions {
   readonly epoch?: number;
   /** The `view` query parameter (PROTOCOL.md §8), already encoded. */
   readonly view?: string;
+  /** The protocol revision to read (PROTOCOL.md §1 `rev`); absent: the server's default, 1. */
+  readonly rev?: number;
   /** Keep every decoded message in `messages` (default false: counters only). */
   readonly record?: boolean;
   /** Called for every decoded server message, with its receive time (performance.now()). */
@@ -58,6 +61,8 @@ export interface TestClient {
   sent: number;
   batches: number;
   snapshots: number;
+  /** Broadcast events received (PROTOCOL.md §9), in order. */
+  readonly broadcasts: EventMessage[];
   /** The last OCCUPANCY received (PROTOCOL.md §8), if any. */
   occupancy: OccupancyMessage | undefined;
   /** Bytes of server frames received. */
@@ -87,6 +92,7 @@ export function connectTestClient(options: TestClientOptions): TestClient {
   if (options.key !== undefined) q.set("key", options.key);
   if (options.epoch !== undefined) q.set("epoch", String(options.epoch));
   if (options.view !== undefined) q.set("view", options.view);
+  if (options.rev !== undefined) q.set("rev", String(options.rev));
   const ws = new WebSocket(`${options.url}/v1/rooms/${encodeURIComponent(options.room)}?${q}`, {
     perMessageDeflate: false,
   });
@@ -120,6 +126,7 @@ export function connectTestClient(options: TestClientOptions): TestClient {
     local: {},
     sent: 0,
     batches: 0,
+    broadcasts: [],
     occupancy: undefined,
     snapshots: 0,
     bytesReceived: 0,
@@ -244,6 +251,9 @@ export function connectTestClient(options: TestClientOptions): TestClient {
       }
       case MessageType.OCCUPANCY:
         client.occupancy = msg;
+        return;
+      case MessageType.EVENT:
+        client.broadcasts.push(msg);
         return;
       default:
         assertNever(msg);

@@ -10,9 +10,10 @@
 //    last-seen set (Redis TIME), swept by every pod that touches the room.
 // Nothing on the local path waits for Redis: publish() only queues, and whatever a
 // Redis fault loses is re-seeded when it answers again (see room-sync.ts).
-import type { BatchEntry, PeerState } from "@collabblocks/protocol";
+import type { BatchEntry, EventMessage, PeerState } from "@collabblocks/protocol";
 import type { BusHandler, PresenceBus } from "../bus.js";
-import { roomOfWakeChannel } from "./keys.js";
+import { EVENT_WAKE_ID, eventOfWake, eventWakeMessage } from "./event-wake.js";
+import { roomOfWakeChannel, wakeChannel } from "./keys.js";
 import type { RedisClients } from "./redis-clients.js";
 import { createRoomSync, type RoomSync, type RoomSyncConfig } from "./room-sync.js";
 import { defineBusScripts } from "./scripts.js";
@@ -78,6 +79,8 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
   };
   const onError = options.onError ?? (() => {});
   const rooms = new Map<string, RoomSync>();
+  /** Where each joined room's broadcast events go (bus.ts rule 5). */
+  const events = new Map<string, (event: EventMessage) => void>();
   const inflight = { count: 0 };
   let closed = false;
 
@@ -119,7 +122,12 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
     const s2 = message.indexOf(0x20, s1 + 1);
     const id = message.subarray(0, s1).toString();
     const origin = message.subarray(s1 + 1, s2 < 0 ? undefined : s2).toString();
-    room.onWake(id, origin, s2 < 0 ? undefined : message.subarray(s2 + 1));
+    const payload = s2 < 0 ? undefined : message.subarray(s2 + 1);
+    if (id !== EVENT_WAKE_ID) room.onWake(id, origin, payload);
+    else if (origin !== podId) {
+      const event = eventOfWake(payload);
+      if (event !== undefined) events.get(roomId!)?.(event);
+    }
   });
   clients.onResubscribed(() => {
     for (const room of rooms.values()) room.catchUp();
@@ -159,9 +167,11 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 
   return {
     podId,
-    async join(roomId, handler): Promise<readonly PeerState[]> {
+    async join(roomId, handler, onEvent): Promise<readonly PeerState[]> {
       const existing = rooms.get(roomId);
       if (existing) existing.stop();
+      if (onEvent) events.set(roomId, onEvent);
+      else events.delete(roomId);
       const room = newRoom(roomId, handler);
       rooms.set(roomId, room);
       subscribe(roomId);
@@ -171,6 +181,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
       const room = rooms.get(roomId);
       if (!room) return;
       rooms.delete(roomId);
+      events.delete(roomId);
       unsubscribed.delete(roomId);
       room.stop();
       dirty.delete(room);
@@ -181,6 +192,12 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
     },
     publish(roomId, entries: readonly BatchEntry[]) {
       rooms.get(roomId)?.publish(entries);
+    },
+    publishEvent(roomId, event) {
+      if (closed || !clients.connected || !rooms.has(roomId)) return; // live only: a down bus drops it
+      clients.commands
+        .spublish(wakeChannel(roomId), eventWakeMessage(podId, event))
+        .catch((err: unknown) => onError(err, `spublish event ${roomId}`));
     },
     touch(roomId, connectionIds) {
       if (clients.connected) rooms.get(roomId)?.touch(connectionIds);
