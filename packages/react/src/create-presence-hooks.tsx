@@ -10,12 +10,14 @@
 import type {
   Client,
   EncryptionOptions,
+  Json,
   LostConnectionEvent,
   Occupancy,
   OthersEvent,
   PresenceError,
   PresenceUser,
   Room,
+  RoomEvent,
   Status,
   User,
   ViewInput,
@@ -47,7 +49,8 @@ export interface RoomProviderProps<P extends object> {
   children?: ReactNode;
 }
 
-export interface PresenceHooks<P extends object> {
+/** `E`: the app's broadcast event type (PROTOCOL.md §9), any JSON-like value; default Json. */
+export interface PresenceHooks<P extends object, E extends Json = Json> {
   /**
    * Returns a `ReactElement`, not `ReactNode`: @types/react before 18.2.8 accepts only components
    * returning `ReactElement | null` in JSX (TS2786 otherwise), and apps still use those types.
@@ -99,6 +102,15 @@ export interface PresenceHooks<P extends object> {
   useOthersListener(callback: (event: OthersEvent<P>) => void): void;
   /** Calls `callback` with `lost`, `restored` or `failed` (for a toast; see lostConnectionTimeout). */
   useLostConnectionListener(callback: (event: LostConnectionEvent) => void): void;
+  /**
+   * A stable function that broadcasts an event to the room's other connections
+   * (fire-and-forget, never stored or resent; see Room.broadcast). Returns false when
+   * it was not sent: not connected, invalid (`INVALID_EVENT`) or over the rate budget
+   * (`RATE_LIMITED`, shared with presence) — the last two also reach useErrorListener.
+   */
+  useBroadcastEvent(): (event: E) => boolean;
+  /** Calls `callback` with each event another connection broadcasts (latest callback). */
+  useEventListener(callback: (event: RoomEvent<P, E>) => void): void;
 }
 
 const EMPTY: readonly never[] = Object.freeze([]);
@@ -139,7 +151,7 @@ interface Session<P extends object> {
   left: boolean;
 }
 
-export function createPresenceHooks<P extends object>(): PresenceHooks<P> {
+export function createPresenceHooks<P extends object, E extends Json = Json>(): PresenceHooks<P, E> {
   const RoomContext = createContext<Room<P> | null>(null);
 
   /** Enters without I/O: rendering (and SSR) must not open sockets; the effect connects. */
@@ -290,6 +302,20 @@ export function createPresenceHooks<P extends object>(): PresenceHooks<P> {
     useRoomListener((room, listener) => room.subscribe("lost-connection", listener), callback);
   }
 
+  function useBroadcastEvent(): (event: E) => boolean {
+    const room = useRoom();
+    return useCallback((event: E) => room.broadcast(event), [room]);
+  }
+
+  function useEventListener(callback: (event: RoomEvent<P, E>) => void): void {
+    // The server relays only what passed validateEvent; the app's E is its own promise.
+    useRoomListener(
+      (room, listener: (event: RoomEvent<P, E>) => void) =>
+        room.subscribe("event", (event) => listener(event as RoomEvent<P, E>)),
+      callback,
+    );
+  }
+
   function useUsers(): readonly PresenceUser<P>[] {
     const room = useRoom();
     const subscribe = useCallback((onChange: () => void) => room.subscribe("others", onChange), [room]);
@@ -325,9 +351,9 @@ export function createPresenceHooks<P extends object>(): PresenceHooks<P> {
     RoomProvider,
     useRoom,
     useMyPresence,
-    useSelf: useSelf as PresenceHooks<P>["useSelf"],
-    useOthers: useOthers as PresenceHooks<P>["useOthers"],
-    useOther: useOther as PresenceHooks<P>["useOther"],
+    useSelf: useSelf as PresenceHooks<P, E>["useSelf"],
+    useOthers: useOthers as PresenceHooks<P, E>["useOthers"],
+    useOther: useOther as PresenceHooks<P, E>["useOther"],
     useOthersConnectionIds,
     useStatus,
     useOccupancy,
@@ -337,5 +363,7 @@ export function createPresenceHooks<P extends object>(): PresenceHooks<P> {
     useOthersMapped,
     useOthersListener,
     useLostConnectionListener,
+    useBroadcastEvent,
+    useEventListener,
   };
 }
