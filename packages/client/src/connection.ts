@@ -19,12 +19,12 @@ import {
   retryDelay as delayForHint,
   ERRORS,
   type ErrorCode,
-  type EventMessage,
   encode,
   MessageType,
   type OccupancyMessage,
   ProtocolError,
   RECONNECT_BACKOFF,
+  type RelayedMessage,
   type RetryPolicy,
   type SnapshotChunkMessage,
   type SnapshotDoneMessage,
@@ -87,8 +87,8 @@ export interface ConnectionHandlers {
   status(status: Status): void;
   welcome(welcome: WelcomeMessage): void;
   message(message: BatchMessage | SnapshotChunkMessage | SnapshotDoneMessage | OccupancyMessage): void;
-  /** Another connection's broadcast (PROTOCOL.md §9). */
-  event(message: EventMessage): void;
+  /** Another connection's broadcast, or a peer that dropped (PROTOCOL.md §9). */
+  event(message: RelayedMessage): void;
   error(error: PresenceError): void;
   /** A server frame that could not be decoded (it is skipped). */
   undecodable(error: ProtocolError): void;
@@ -306,6 +306,7 @@ export function createConnection(options: ConnectionOptions): Connection {
         if (state.kind === "joining" || state.kind === "connected") handlers.message(msg);
         return;
       case MessageType.EVENT:
+      case MessageType.PEER_LOST:
         if (state.kind === "connected") handlers.event(msg);
         return;
       case MessageType.SNAPSHOT_DONE:

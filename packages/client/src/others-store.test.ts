@@ -120,3 +120,39 @@ describe("createOthersStore", () => {
     expect(Object.isFrozen(s.getOthers())).toBe(true);
   });
 });
+
+describe("peers shown as reconnecting (PEER_LOST, PROTOCOL.md §9)", () => {
+  it("marks the lost epoch's user reconnecting, then clears it when a newer epoch enters, without leave/enter", () => {
+    const s = store();
+    s.applySnapshot([peer(ALICE, { status: "a" }), peer(BOB, { status: "b" })]);
+    const bob = s.getOther(BOB);
+    expect(s.markLost(ALICE, 1)).toEqual([
+      {
+        type: "update",
+        user: { connectionId: ALICE, userId: "alice", status: "a", reconnecting: true },
+        previous: expect.anything(),
+      },
+    ]);
+    expect(s.getOther(BOB)).toBe(bob); // nobody else changes
+    expect(s.markLost(ALICE, 1)).toEqual([]); // idempotent
+    const back = s.apply({ ...peer(ALICE, { status: "a" }, { epoch: 2 }), kind: "enter" });
+    expect(back.events.map((e) => e.type)).toEqual(["update"]);
+    expect(s.getOther(ALICE)).toEqual({ connectionId: ALICE, userId: "alice", status: "a" });
+  });
+
+  it("ignores a notice for another epoch than the one held, and forgets the mark on leave and snapshot", () => {
+    const s = store();
+    s.applySnapshot([peer(ALICE, { status: "a" }, { epoch: 3 }), peer(BOB, {})]);
+    expect(s.markLost(ALICE, 2)).toEqual([]); // an older connection of that id
+    expect(s.markLost(CAROL, 1)).toEqual([]); // not held (outside the view, or gone)
+    s.markLost(ALICE, 3);
+    const gone = s.apply({ kind: "leave", connectionId: ALICE, epoch: 3, clock: 0, reason: "expired" });
+    expect(gone.events).toEqual([
+      { type: "leave", user: expect.objectContaining({ reconnecting: true }), reason: "expired" },
+    ]);
+    s.markLost(BOB, 1);
+    expect(s.getOther(BOB)?.reconnecting).toBe(true);
+    s.applySnapshot([peer(BOB, {})]);
+    expect(s.getOther(BOB)?.reconnecting).toBeUndefined();
+  });
+});

@@ -6,6 +6,10 @@
 // most likely reconnecting too (a server restart drops everyone at once) and will
 // re-enter soon. They stay listed until they re-appear or their deadline passes,
 // so a restart shows no leave/enter flicker.
+//
+// A peer the server says dropped (PEER_LOST, PROTOCOL.md §9) is shown with
+// `reconnecting: true` until an entry of a newer epoch (it came back), its leave
+// or a snapshot: a lost notice is live-only, so a snapshot cannot confirm it.
 import {
   type ApplyOutcome,
   type ClientBatchEntry,
@@ -18,6 +22,7 @@ import type { OthersEvent, User } from "./types.js";
 interface Visible<P extends object> {
   peer: PeerState;
   user: User<P>;
+  reconnecting: boolean;
 }
 
 export interface OthersStore<P extends object> {
@@ -29,6 +34,8 @@ export interface OthersStore<P extends object> {
    * Peers already lingering keep their deadline unless the snapshot has them.
    */
   applySnapshot(entries: readonly PeerState[], lingerUntil?: number): OthersEvent<P>[];
+  /** A peer dropped (PEER_LOST): shown as reconnecting while the held entry is of that epoch. */
+  markLost(connectionId: string, epoch: number): OthersEvent<P>[];
   /** Forgets everyone (lost connection). */
   clear(): OthersEvent<P>[];
   /** Removes lingering peers whose deadline is ≤ now. */
@@ -43,11 +50,12 @@ export interface OthersStore<P extends object> {
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
-export function toUser<P extends object>(peer: PeerState): User<P> {
+export function toUser<P extends object>(peer: PeerState, reconnecting = false): User<P> {
   const user: Record<string, unknown> = { ...peer.state };
   user.connectionId = peer.connectionId;
   user.userId = peer.userId;
   if (peer.info !== undefined) user.info = peer.info;
+  if (reconnecting) user.reconnecting = true;
   return Object.freeze(user) as User<P>;
 }
 
@@ -64,6 +72,8 @@ export function createOthersStore<P extends object>(selfId: () => string): Other
   let replica = new PresenceReplica();
   const lingering = new Map<string, { peer: PeerState; until: number }>();
   const visible = new Map<string, Visible<P>>();
+  /** connectionId → the epoch the server said dropped. */
+  const lost = new Map<string, number>();
   let array: readonly User<P>[] = EMPTY;
   let arrayDirty = false;
 
@@ -72,6 +82,9 @@ export function createOthersStore<P extends object>(selfId: () => string): Other
     if (cid === selfId()) return;
     const peer = replica.get(cid) ?? lingering.get(cid)?.peer;
     const before = visible.get(cid);
+    const lostEpoch = lost.get(cid);
+    if (lostEpoch !== undefined && (peer === undefined || peer.epoch > lostEpoch)) lost.delete(cid);
+    const reconnecting = peer !== undefined && lost.get(cid) === peer.epoch;
     if (peer === undefined) {
       if (before === undefined) return;
       visible.delete(cid);
@@ -80,19 +93,19 @@ export function createOthersStore<P extends object>(selfId: () => string): Other
       return;
     }
     if (before === undefined) {
-      const user = toUser<P>(peer);
-      visible.set(cid, { peer, user });
+      const user = toUser<P>(peer, reconnecting);
+      visible.set(cid, { peer, user, reconnecting });
       arrayDirty = true;
       events.push({ type: "enter", user });
       return;
     }
-    if (before.peer === peer) return;
-    if (sameContent(before.peer, peer)) {
+    if (before.peer === peer && before.reconnecting === reconnecting) return;
+    if (before.reconnecting === reconnecting && sameContent(before.peer, peer)) {
       before.peer = peer; // newer version, same content: keep the User object
       return;
     }
-    const user = toUser<P>(peer);
-    visible.set(cid, { peer, user });
+    const user = toUser<P>(peer, reconnecting);
+    visible.set(cid, { peer, user, reconnecting });
     arrayDirty = true;
     events.push({ type: "update", user, previous: before.user });
   }
@@ -134,6 +147,7 @@ export function createOthersStore<P extends object>(selfId: () => string): Other
     },
     applySnapshot(entries, lingerUntil) {
       return bulk(() => {
+        lost.clear();
         const changes = replica.applySnapshot(entries, { authoritative: true });
         for (const change of changes) {
           const cid = change.kind === "removed" ? change.previous.connectionId : change.peer.connectionId;
@@ -145,10 +159,19 @@ export function createOthersStore<P extends object>(selfId: () => string): Other
         }
       });
     },
+    markLost(connectionId, epoch) {
+      const peer = replica.get(connectionId);
+      if (peer === undefined || peer.epoch !== epoch || lost.get(connectionId) === epoch) return [];
+      lost.set(connectionId, epoch);
+      const events: OthersEvent<P>[] = [];
+      refresh(connectionId, events, "expired");
+      return events;
+    },
     clear() {
       return bulk(() => {
         replica = new PresenceReplica();
         lingering.clear();
+        lost.clear();
       });
     },
     expireLingering(now) {

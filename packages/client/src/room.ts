@@ -418,6 +418,8 @@ export function createRoom<P extends object>(
           if (!error.fatal && error.code !== "AUTH_FAILED" && REFUSED_PATCH.has(error.code)) repair();
         },
         event(msg) {
+          if (msg.type === MessageType.PEER_LOST)
+            return emitOthers(others.markLost(msg.connectionId, msg.epoch));
           const user = others.getOther(msg.connectionId);
           emitter.emit("event", {
             connectionId: msg.connectionId,

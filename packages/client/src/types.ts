@@ -14,6 +14,11 @@ export type User<P extends object> = P & {
   connectionId: string;
   userId: string;
   info?: Json;
+  /**
+   * Set while the server says this connection dropped without a goodbye and may come back
+   * (PROTOCOL.md §9 PEER_LOST): show it faded, not gone. Cleared when it returns, removed with it.
+   */
+  reconnecting?: true;
 };
 
 /**

@@ -99,6 +99,8 @@ function toWire(msg: Message): unknown[] {
       return [msg.type, msg.event];
     case MessageType.EVENT:
       return [msg.type, msg.connectionId, msg.userId, msg.event];
+    case MessageType.PEER_LOST:
+      return [msg.type, msg.connectionId, msg.epoch];
     default:
       return assertNever(msg);
   }
@@ -424,6 +426,8 @@ export function decodeServerMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DE
         userId: str(field(f, 2), "userId", 256),
         event: valueFromWire(field(f, 3)),
       };
+    case MessageType.PEER_LOST:
+      return { type, connectionId: str(field(f, 1), "connectionId", 128), epoch: uint(field(f, 2), "epoch") };
     default:
       return malformed(`unknown server message type ${quote(type)}`);
   }

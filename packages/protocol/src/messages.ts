@@ -19,6 +19,7 @@ export const MessageType = {
   OCCUPANCY: 120,
   BROADCAST: 130,
   EVENT: 131,
+  PEER_LOST: 132,
   SYNC_REQUEST: 200,
   SNAPSHOT_CHUNK: 201,
   SNAPSHOT_DONE: 202,
@@ -200,9 +201,23 @@ export interface EventMessage {
   readonly event: Json;
 }
 
+/**
+ * A connection dropped without a goodbye (PROTOCOL.md §9, revision 2): it stays in the room
+ * for the grace window and then expires, unless it reconnects (a newer epoch) first.
+ */
+export interface PeerLostMessage {
+  readonly type: typeof MessageType.PEER_LOST;
+  readonly connectionId: string;
+  readonly epoch: number;
+}
+
+/** Server messages relayed live to every edge of a room and never stored (PROTOCOL.md §9). */
+export type RelayedMessage = EventMessage | PeerLostMessage;
+
 export type ServerMessage =
   | WelcomeMessage
   | EventMessage
+  | PeerLostMessage
   | OccupancyMessage
   | ErrorMessage
   | PongMessage

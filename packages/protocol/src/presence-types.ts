@@ -18,4 +18,11 @@ export interface Version {
 }
 
 /** Keys of `User<P>` that are not presence; a patch may not set them. */
-export const RESERVED_KEYS: ReadonlySet<string> = new Set(["connectionId", "userId", "info", "__proto__"]);
+// `reconnecting` since revision 2 (PROTOCOL.md §9): the SDK shows it on a peer that dropped.
+export const RESERVED_KEYS: ReadonlySet<string> = new Set([
+  "connectionId",
+  "userId",
+  "info",
+  "reconnecting",
+  "__proto__",
+]);

@@ -18,7 +18,7 @@ describe("PROTOCOL.md", () => {
   it("has an example for every message type", () => {
     const types = new Set(examples.map((e) => e.json.type));
     expect([...types].sort((a, b) => a - b)).toEqual([
-      1, 2, 10, 11, 20, 100, 101, 130, 131, 200, 201, 202, 300,
+      1, 2, 10, 11, 20, 100, 101, 130, 131, 132, 200, 201, 202, 300,
     ]);
   });
 

@@ -156,6 +156,7 @@ export const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
   fc.record({ type: fc.constant(MessageType.PONG), t: double, serverTime: double }),
   fc.record({ type: fc.constant(MessageType.BATCH), entries: fc.array(clientBatchEntry, { maxLength: 5 }) }),
   fc.record({ type: fc.constant(MessageType.OCCUPANCY), connections: uint, users: uint, omitted: uint }),
+  fc.record({ type: fc.constant(MessageType.PEER_LOST), connectionId: cid, epoch: uint }),
   fc.record({
     type: fc.constant(MessageType.EVENT),
     connectionId: cid,

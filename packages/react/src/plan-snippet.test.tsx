@@ -31,7 +31,12 @@ describe("the product plan's useCursor snippet", () => {
     }>();
     const self = () => useSelf();
     expectTypeOf(self).returns.toEqualTypeOf<
-      | (PresenceState & { connectionId: string; userId: string; info?: import("@collabblocks/client").Json })
+      | (PresenceState & {
+          connectionId: string;
+          userId: string;
+          info?: import("@collabblocks/client").Json;
+          reconnecting?: true;
+        })
       | null
     >();
     expectTypeOf(useOther).parameter(0).toEqualTypeOf<string>();

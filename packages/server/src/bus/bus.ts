@@ -14,14 +14,14 @@
 //  3. persistence: join resolves with the room's persisted state (what other pods
 //     wrote), so a pod that starts serving a room — or rebuilds an LRU-evicted
 //     one — begins from the room's current state.
-//  5. events: publishEvent relays a broadcast event (PROTOCOL.md §9) to the other
+//  5. events: publishEvent relays an EVENT or PEER_LOST (PROTOCOL.md §9) to the other
 //     pods joined to the room, at most once and only live: never stored, never
 //     replayed to a pod that joins later or catches up.
 //  4. liveness: touch() refreshes the last-seen time of this pod's live
 //     connections (pods call it about once a second); the bus sweeps entries not
 //     refreshed for 3 s and delivers their `expired` leave to every joined pod,
 //     so a crashed pod's connections disappear from every view within 5 s.
-import type { BatchEntry, EventMessage, PeerState } from "@collabblocks/protocol";
+import type { BatchEntry, PeerState, RelayedMessage } from "@collabblocks/protocol";
 
 /** Receives other pods' entries for one room; `origin` is the publishing pod id (or "sweeper"). */
 export type BusHandler = (entries: readonly BatchEntry[], origin: string) => void;
@@ -35,14 +35,14 @@ export interface PresenceBus {
   join(
     roomId: string,
     handler: BusHandler,
-    onEvent?: (event: EventMessage) => void,
+    onEvent?: (event: RelayedMessage) => void,
   ): Promise<readonly PeerState[]>;
   /** Stops delivery for the room (the pod evicted it). */
   leave(roomId: string): void;
   /** Shares entries of this pod's connections (already applied locally). */
   publish(roomId: string, entries: readonly BatchEntry[]): void;
   /** Relays a broadcast event of this pod's connections to the room's other pods (live only). */
-  publishEvent(roomId: string, event: EventMessage): void;
+  publishEvent(roomId: string, event: RelayedMessage): void;
   /** Refreshes last-seen of this pod's live connections in the room. */
   touch(roomId: string, connectionIds: readonly string[]): void;
   /** Largest consumer-group lag among this pod's groups, for `presence_redis_lag` (optional: memory bus has none). */

@@ -2,7 +2,12 @@
 // same hub, which keeps each room's persisted state and last-seen times exactly
 // as the Redis bus will keep them in Redis. Delivery is asynchronous (a
 // microtask) and in order, like a real transport; nothing is lost.
-import { type BatchEntry, type EventMessage, type PeerState, PresenceReplica } from "@collabblocks/protocol";
+import {
+  type BatchEntry,
+  type PeerState,
+  PresenceReplica,
+  type RelayedMessage,
+} from "@collabblocks/protocol";
 import type { BusHandler, PresenceBus } from "./bus.js";
 
 /** Connections not refreshed for this long are expired by the sweeper, ms (docs/SCALING.md#pod-and-redis-the-rules). */
@@ -33,7 +38,7 @@ interface HubRoom {
   readonly seen: Map<string, number>;
   readonly members: Map<string, BusHandler>;
   /** Per pod: where the room's broadcast events go (PROTOCOL.md §9). */
-  readonly events: Map<string, (event: EventMessage) => void>;
+  readonly events: Map<string, (event: RelayedMessage) => void>;
 }
 
 export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBusHub {

@@ -1,4 +1,5 @@
 import type { BatchEntry, ErrorCode } from "@collabblocks/protocol";
+import { MessageType } from "@collabblocks/protocol";
 import { describe, expect, it } from "vitest";
 import type { WebSocket } from "ws";
 import { createSilentLogger } from "../ops/logger.js";
@@ -20,6 +21,7 @@ function fakeRoom() {
     holds: 0,
     replica: { get: () => ({ epoch: 1 }) },
     publish: (e: BatchEntry) => published.push(e),
+    members: new Map(),
     remove: (m: Connection, leave: BatchEntry | undefined) => removed.push({ cid: m.connectionId, leave }),
     checkIdle: () => {},
   };
@@ -41,8 +43,13 @@ function setup() {
     close: (code: number, reason: string) => closes.push({ code, reason }),
   } as unknown as WebSocket;
   const { room, published, removed } = fakeRoom();
+  const relayed: unknown[] = [];
   const ctx = {
-    options: { metrics, logger: createSilentLogger() },
+    options: {
+      metrics,
+      logger: createSilentLogger(),
+      link: { event: (_room: string, e: unknown) => relayed.push(e) },
+    },
     clock,
     ghosts: createGhosts(clock, 4000),
     connectionCount: 1,
@@ -60,7 +67,7 @@ function setup() {
     state: {},
     now: 0,
   });
-  return { clock, ctx, conn, closes, published, removed };
+  return { clock, ctx, conn, closes, published, removed, relayed };
 }
 
 describe("endConnection", () => {
@@ -82,6 +89,8 @@ describe("endConnection", () => {
     const t = setup();
     endConnection(t.ctx, t.conn, "ghost");
     expect(t.removed[0]!.leave).toBeUndefined();
+    // Peers elsewhere are told at once that it is reconnecting (PROTOCOL.md §9).
+    expect(t.relayed).toEqual([{ type: MessageType.PEER_LOST, connectionId: t.conn.connectionId, epoch: 1 }]);
     await t.clock.advance(3999);
     expect(t.published).toEqual([]);
     await t.clock.advance(1);

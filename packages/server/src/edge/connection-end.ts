@@ -2,9 +2,10 @@
 // once, with a fatal ERROR and close when a code is given, and with what peers
 // see decided by the mode — a leave now, nothing, or a ghost that expires after
 // the grace period unless a reconnect takes it over. Token expiry ends it too.
-import { assertNever, type ErrorCode } from "@collabblocks/protocol";
+import { assertNever, type ErrorCode, MessageType } from "@collabblocks/protocol";
 import type { Connection, EndMode } from "./connection.js";
 import type { EdgeContext } from "./edge-context.js";
+import { relayEvent } from "./room-events.js";
 import { closeWithError } from "./socket-refusal.js";
 
 /** Ends a connection once; sends a fatal error and closes first when a code is given. */
@@ -45,6 +46,16 @@ export function endConnection(
       return;
     case "ghost":
       // Keep the entry visible for a grace period: a reconnect takes it over without flicker.
+      // Peers of revision 2 are told it is reconnecting (PEER_LOST, PROTOCOL.md §9).
+      if (announced) {
+        const lost = {
+          type: MessageType.PEER_LOST,
+          connectionId: conn.connectionId,
+          epoch: conn.epoch,
+        } as const;
+        relayEvent(room, lost, ctx.options.metrics.stats);
+        ctx.options.link.event(room.roomId, lost);
+      }
       ctx.ghosts.hold(room, conn.connectionId, () => {
         const peer = room.replica.get(conn.connectionId);
         if (peer && peer.epoch === conn.epoch) room.publish(leaveOf("expired"));

@@ -13,13 +13,13 @@ import {
   batchFrameFromEntries,
   type ClientBatchEntry,
   DEFAULT_LARGE_ROOM_THRESHOLD,
-  type EventMessage,
   encode,
   encodeBatchEntry,
   type LeaveEntry,
   MessageType,
   type PeerState,
   PresenceReplica,
+  type RelayedMessage,
   type ViewSpec,
 } from "@collabblocks/protocol";
 import type { WebSocket } from "ws";
@@ -71,8 +71,8 @@ export interface EdgeRoomOptions<M extends RoomMember = RoomMember> {
   /** The room has nothing local left (no members, ghosts or joins in progress). */
   readonly onIdle: (room: EdgeRoom<M>) => void;
   readonly onError?: (err: unknown, context: string) => void;
-  /** A broadcast event from a connection elsewhere (PROTOCOL.md §9), for the local members. */
-  readonly onEvent?: (room: EdgeRoom<M>, event: EventMessage) => void;
+  /** EVENT or PEER_LOST from a connection elsewhere (PROTOCOL.md §9), for the local members. */
+  readonly onEvent?: (room: EdgeRoom<M>, event: RelayedMessage) => void;
 }
 
 /** One room on this edge; `M` is what the edge keeps per member (its connections). */

@@ -3,7 +3,13 @@
 // encoded once per room and written as a reply: a socket that is behind (more than
 // 32 KB unsent, socket-writes.ts) loses it rather than queue it — a late reaction
 // is worth less than a live cursor.
-import { type EventMessage, encode, type Json, MessageType } from "@collabblocks/protocol";
+import {
+  type EventMessage,
+  encode,
+  type Json,
+  MessageType,
+  type RelayedMessage,
+} from "@collabblocks/protocol";
 import type { ServerStats } from "../ops/metrics.js";
 import type { Connection } from "./connection.js";
 import type { EdgeRoom } from "./edge-room.js";
@@ -14,8 +20,11 @@ export function eventFrom(conn: Connection, event: Json): EventMessage {
   return { type: MessageType.EVENT, connectionId: conn.connectionId, userId: conn.userId, event };
 }
 
-/** Writes the event to every local member of revision ≥ 2 but its sender; counts the sockets that were behind. */
-export function relayEvent(room: EdgeRoom<Connection>, event: EventMessage, stats: ServerStats): void {
+/**
+ * Writes an EVENT or PEER_LOST to every local member of revision ≥ 2 but the connection it
+ * is about; counts the sockets that were behind.
+ */
+export function relayEvent(room: EdgeRoom<Connection>, event: RelayedMessage, stats: ServerStats): void {
   let frame: Uint8Array | undefined;
   for (const member of room.members.values()) {
     if (member.rev < 2 || member.connectionId === event.connectionId) continue;

@@ -86,6 +86,40 @@ describe("broadcast events in dev mode", () => {
   });
 });
 
+describe("lost peers in dev mode", () => {
+  let dev: DevServer;
+  beforeAll(async () => {
+    dev = await startDevServer();
+  });
+  afterAll(async () => {
+    await dev?.close();
+  });
+
+  it("tells revision-2 peers at once that a dropped connection is reconnecting; it comes back under a newer epoch", async () => {
+    const room = "lost-dev-1";
+    const key = "k".repeat(22);
+    const watcher = await dev.join(room, "watcher", { rev: 2 });
+    const old = await dev.join(room, "old"); // revision 1: never sent PEER_LOST
+    const flaky = await dev.join(room, "flaky", { key, rev: 2 });
+    flaky.update({ status: "here" });
+    const cid = flaky.welcome?.connectionId as string;
+    const epoch = flaky.welcome?.epoch as number;
+    await watcher.waitFor(() => watcher.replica.get(cid)?.state.status === "here", 5000, "flaky's state");
+    flaky.terminate(); // no close frame: a ghost for the grace window
+    await watcher.waitFor(() => watcher.lostPeers.length === 1, 5000, "PEER_LOST");
+    expect(watcher.lostPeers[0]).toEqual({ type: MessageType.PEER_LOST, connectionId: cid, epoch });
+    expect(watcher.replica.get(cid)).toBeDefined(); // still in the room during the grace window
+
+    const back = await dev.join(room, "flaky", { key, rev: 2, epoch });
+    expect(back.welcome?.connectionId).toBe(cid);
+    await watcher.waitFor(() => (watcher.replica.get(cid)?.epoch ?? 0) > epoch, 5000, "the newer epoch");
+    await sleep(QUIET_MS);
+    expect(watcher.events.filter((e) => e.kind === "leave")).toEqual([]);
+    expect(old.lostPeers).toEqual([]);
+    expect(old.errors).toEqual([]);
+  });
+});
+
 describe("broadcast events across processes", () => {
   let redis: RedisServer;
   let auth: TokenAuthority;

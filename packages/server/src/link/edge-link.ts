@@ -2,7 +2,7 @@
 // Built on frames (frames.ts) so the in-process and gRPC links share this code;
 // only the transport differs. Everything the pod says may arrive later than the
 // call that caused it: callers await syncRequest and get updates via a listener.
-import type { BatchEntry, EventMessage, PeerState } from "@collabblocks/protocol";
+import type { BatchEntry, PeerState, RelayedMessage } from "@collabblocks/protocol";
 import { assertNever } from "@collabblocks/protocol";
 import type { EdgeFrame, PodFrame } from "./frames.js";
 
@@ -10,7 +10,7 @@ export interface RoomListener {
   /** Entries from elsewhere (other edges, other pods), in the pod's order. */
   onEntries(entries: readonly BatchEntry[]): void;
   /** A broadcast event from a connection elsewhere (PROTOCOL.md §9). */
-  onEvent?(event: EventMessage): void;
+  onEvent?(event: RelayedMessage): void;
   /**
    * The link lost its pod and re-attached (to the same or another pod): state may
    * have been lost there. The edge should resync the room and re-assert its own
@@ -24,7 +24,7 @@ export interface EdgeLink {
   /** Forwards entries of the edge's own connections. Never blocks; may buffer. */
   write(roomId: string, entries: readonly BatchEntry[]): void;
   /** Relays a broadcast event of one of the edge's connections (fire-and-forget, PROTOCOL.md §9). */
-  event(roomId: string, event: EventMessage): void;
+  event(roomId: string, event: RelayedMessage): void;
   /** The room's full state as the pod knows it. */
   syncRequest(roomId: string): Promise<PeerState[]>;
   detach(roomId: string): void;

@@ -3,7 +3,7 @@
 // frames over `PresencePod.OpenStream`, so the edge and pod code never know
 // which one they talk through. Every frame names its room: one stream serves
 // every room an edge has attached.
-import type { BatchEntry, EventMessage, PeerState } from "@collabblocks/protocol";
+import type { BatchEntry, PeerState, RelayedMessage } from "@collabblocks/protocol";
 
 /** Edge → pod. */
 export type EdgeFrame =
@@ -15,15 +15,15 @@ export type EdgeFrame =
   | { readonly type: "sync-request"; readonly roomId: string; readonly syncId: number }
   /** Stop receiving the room (the edge has no connections in it any more). */
   | { readonly type: "detach"; readonly roomId: string }
-  /** A broadcast event of one of the edge's connections (PROTOCOL.md §9): relayed, never stored. */
-  | { readonly type: "event"; readonly roomId: string; readonly event: EventMessage };
+  /** EVENT or PEER_LOST of one of the edge's connections (PROTOCOL.md §9): relayed, never stored. */
+  | { readonly type: "event"; readonly roomId: string; readonly event: RelayedMessage };
 
 /** Pod → edge. */
 export type PodFrame =
   /** Entries from other edges of this pod and from other pods (never the edge's own writes). */
   | { readonly type: "update"; readonly roomId: string; readonly entries: readonly BatchEntry[] }
-  /** A broadcast event from another edge or pod (PROTOCOL.md §9). */
-  | { readonly type: "event"; readonly roomId: string; readonly event: EventMessage }
+  /** EVENT or PEER_LOST from another edge or pod (PROTOCOL.md §9). */
+  | { readonly type: "event"; readonly roomId: string; readonly event: RelayedMessage }
   /** Part of a snapshot, ≤ 64 KB encoded. */
   | {
       readonly type: "snapshot-chunk";

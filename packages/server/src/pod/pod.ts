@@ -7,8 +7,8 @@ import {
   assertNever,
   type BatchEntry,
   chunkSnapshot,
-  type EventMessage,
   type PeerState,
+  type RelayedMessage,
 } from "@collabblocks/protocol";
 import type { PresenceBus } from "../bus/bus.js";
 import type { EdgeFrame, PodEndpoint, PodFrame, PodSession } from "../link/frames.js";
@@ -109,7 +109,7 @@ export function createPod(options: PodOptions): Pod {
   };
 
   /** A broadcast event (PROTOCOL.md §9) to the room's edges but the one it came from; never stored. */
-  const relay = (roomId: string, event: EventMessage, except?: Session): void => {
+  const relay = (roomId: string, event: RelayedMessage, except?: Session): void => {
     const shard = manager.peek(roomId);
     if (!shard) return;
     const frame: PodFrame = { type: "event", roomId, event };

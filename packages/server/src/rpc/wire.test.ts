@@ -83,6 +83,11 @@ describe("rpc wire", () => {
       { type: "sync-request", roomId: "room-1", syncId: 42 },
       { type: "detach", roomId: "room-1" },
       { type: "event", roomId: "room-1", event: broadcastEvent },
+      {
+        type: "event",
+        roomId: "room-1",
+        event: { type: MessageType.PEER_LOST, connectionId: "c1", epoch: 3 },
+      },
     ];
     for (const f of frames) {
       expect(edgeFrameFromMessage(viaBuffers(withFrame(edgeFrameToMessage(f))))).toEqual(f);

@@ -11,13 +11,13 @@ import {
   decodeBatchEntries,
   decodePeers as decodePeerList,
   decodeServerMessage,
-  type EventMessage,
   encode,
   encodeBatchEntries as encodeEntries,
   encodePeers,
   MessageType,
   type PeerState,
   ProtocolError,
+  type RelayedMessage,
 } from "@collabblocks/protocol";
 import type { EdgeFrame, PodFrame } from "../link/frames.js";
 import type { EdgeFrameMessage, PodFrameMessage } from "./proto.js";
@@ -43,10 +43,11 @@ function room(part: { readonly room?: string } | null | undefined): string {
   return id;
 }
 
-/** An EVENT frame (PROTOCOL.md §9) as the link carries it; anything else is MALFORMED_MESSAGE. */
-function eventOf(frame: Uint8Array): EventMessage {
+/** An EVENT or PEER_LOST frame (PROTOCOL.md §9) as the link carries it; anything else is MALFORMED_MESSAGE. */
+function eventOf(frame: Uint8Array): RelayedMessage {
   const msg = decodeServerMessage(frame, MAX_PAYLOAD_BYTES);
-  if (msg.type !== MessageType.EVENT) malformed("event frame is not an EVENT");
+  if (msg.type !== MessageType.EVENT && msg.type !== MessageType.PEER_LOST)
+    malformed("event frame is neither EVENT nor PEER_LOST");
   return msg;
 }
 

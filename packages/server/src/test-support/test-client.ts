@@ -12,6 +12,7 @@ import {
   encode,
   MessageType,
   type OccupancyMessage,
+  type PeerLostMessage,
   type PeerState,
   type PresenceData,
   PresenceReplica,
@@ -63,6 +64,8 @@ export interface TestClient {
   snapshots: number;
   /** Broadcast events received (PROTOCOL.md §9), in order. */
   readonly broadcasts: EventMessage[];
+  /** PEER_LOST notices received (PROTOCOL.md §9), in order. */
+  readonly lostPeers: PeerLostMessage[];
   /** The last OCCUPANCY received (PROTOCOL.md §8), if any. */
   occupancy: OccupancyMessage | undefined;
   /** Bytes of server frames received. */
@@ -127,6 +130,7 @@ export function connectTestClient(options: TestClientOptions): TestClient {
     sent: 0,
     batches: 0,
     broadcasts: [],
+    lostPeers: [],
     occupancy: undefined,
     snapshots: 0,
     bytesReceived: 0,
@@ -254,6 +258,9 @@ export function connectTestClient(options: TestClientOptions): TestClient {
         return;
       case MessageType.EVENT:
         client.broadcasts.push(msg);
+        return;
+      case MessageType.PEER_LOST:
+        client.lostPeers.push(msg);
         return;
       default:
         assertNever(msg);

@@ -10,7 +10,7 @@
 //    last-seen set (Redis TIME), swept by every pod that touches the room.
 // Nothing on the local path waits for Redis: publish() only queues, and whatever a
 // Redis fault loses is re-seeded when it answers again (see room-sync.ts).
-import type { BatchEntry, EventMessage, PeerState } from "@collabblocks/protocol";
+import type { BatchEntry, PeerState, RelayedMessage } from "@collabblocks/protocol";
 import type { BusHandler, PresenceBus } from "../bus.js";
 import { EVENT_WAKE_ID, eventOfWake, eventWakeMessage } from "./event-wake.js";
 import { roomOfWakeChannel, wakeChannel } from "./keys.js";
@@ -80,7 +80,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
   const onError = options.onError ?? (() => {});
   const rooms = new Map<string, RoomSync>();
   /** Where each joined room's broadcast events go (bus.ts rule 5). */
-  const events = new Map<string, (event: EventMessage) => void>();
+  const events = new Map<string, (event: RelayedMessage) => void>();
   const inflight = { count: 0 };
   let closed = false;
 
