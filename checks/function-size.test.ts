@@ -17,7 +17,6 @@ const OVER_LIMIT: Readonly<Record<string, number>> = {
   "bus/memory-bus.ts:createMemoryBus": 102,
   "bus/redis/redis-bus.ts:createRedisBus": 164,
   "bus/redis/room-sync.ts:createRoomSync": 386,
-  "dev/simulator.ts:createSimulator": 105,
   "edge/edge-room.ts:createEdgeRoom": 386,
   "pod/pod.ts:createPod": 188,
   "rpc/pod-connection.ts:createPodConnection": 136,

@@ -1,8 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
-import { EventEmitter } from "node:events";
 import {
   type ClientMessage,
-  decodeClientMessage,
   type ErrorCode,
   encode,
   MessageType,
@@ -14,6 +12,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ObservedConnection } from "../edge/observer.js";
 import { createSilentLogger } from "../ops/logger.js";
 import { createFakeClock, type FakeClock } from "../test-support/fake-clock.js";
+import { RecordingSocket } from "../test-support/recording-socket.js";
 import {
   type MirrorSocket,
   SHADOW_BACKPRESSURE_BYTES,
@@ -32,17 +31,7 @@ import {
 const { privateKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
 const key = { key: privateKey, kid: "shadow-test" };
 
-class FakeSocket extends EventEmitter implements MirrorSocket {
-  readyState = 0;
-  bufferedAmount = 0;
-  readonly sent: ClientMessage[] = [];
-  closedWith: number | undefined;
-  constructor(readonly url: string) {
-    super();
-  }
-  send(data: Uint8Array): void {
-    this.sent.push(decodeClientMessage(data));
-  }
+class FakeSocket extends RecordingSocket implements MirrorSocket {
   close(code: number): void {
     this.closedWith = code;
     this.readyState = 3;
@@ -82,11 +71,6 @@ class FakeSocket extends EventEmitter implements MirrorSocket {
     this.emit("message", Buffer.from(encode({ type: MessageType.ERROR, code, message: code, fatal: true })));
     this.readyState = 3;
     this.emit("close", closeCode);
-  }
-  patches(): { set: PresenceData; del: readonly string[] }[] {
-    return this.sent.flatMap((m) =>
-      m.type === MessageType.UPDATE_PRESENCE ? [{ set: m.set, del: m.del }] : [],
-    );
   }
 }
 
