@@ -89,7 +89,7 @@ describe("createSimulator", () => {
   it("counts a participant whose socket closes before it opens as gone", async () => {
     const { simulator, sockets } = await setup(undefined, false);
     const adding = simulator.add("r", 1);
-    await vi.waitFor(() => expect(sockets).toHaveLength(1)); // the token is real crypto
+    await vi.waitFor(() => expect(sockets).toHaveLength(1), { interval: 1 }); // the token is real crypto
     expect(simulator.count("r")).toBe(1); // counted while joining
     sockets[0]!.close(1006);
     expect(await adding).toBe(0);

@@ -109,7 +109,7 @@ function setup(options: { maxConnections?: number; roomPrefix?: string } = {}) {
 
 /** Signing a staging token is real (async) crypto: wait for the dial it precedes. */
 async function dialed(sockets: readonly FakeSocket[], n: number): Promise<void> {
-  await vi.waitFor(() => expect(sockets).toHaveLength(n));
+  await vi.waitFor(() => expect(sockets).toHaveLength(n), { interval: 1 });
 }
 
 /** Moves time on while staging pings every 2 s, as a live staging edge does. */
@@ -322,7 +322,7 @@ describe("createShadowMirror token renewal", () => {
     await advancePinged(clock, sockets[0]!, (first.exp! - first.iat! - 121) * 1000); // just outside the renewal window
     expect(sockets[0]!.sent.some(isAuth)).toBe(false);
     await advancePinged(clock, sockets[0]!, 2000); // the next sweep is inside it
-    await vi.waitFor(() => expect(sockets[0]!.sent.some(isAuth)).toBe(true)); // signing is real crypto
+    await vi.waitFor(() => expect(sockets[0]!.sent.some(isAuth)).toBe(true), { interval: 1 }); // signing is real crypto
     expect(sockets).toHaveLength(1);
     const auth = sockets[0]!.sent.find((m) => m.type === MessageType.AUTH);
     const renewed = decodeJwt((auth as { token: string }).token);
