@@ -3,35 +3,51 @@
 // line wins over the environment. Parsing is pure (argv and env in, config or one
 // error line out) so it is unit-tested without spawning processes.
 import { DEFAULT_LARGE_ROOM_THRESHOLD } from "@collabblocks/protocol";
-import { checkPodId, parseClusterNodes, parseRedisUrl, type RedisTarget } from "../bus/redis/redis-target.js";
+import type { RedisTarget } from "../bus/redis/redis-target.js";
 import {
   DEFAULT_MAX_CONNS_PER_IP,
   DEFAULT_MAX_CONNS_PER_USER,
   DEFAULT_MAX_ROOM_CONNECTIONS,
   DEFAULT_TICK_MS,
 } from "../edge/edge-defaults.js";
-import { DEFAULT_TRUSTED_PROXIES, parseTrustedProxies } from "../limits/client-address.js";
-import { splitCidrText } from "../limits/ip-filter.js";
+import { DEFAULT_TRUSTED_PROXIES } from "../limits/client-address.js";
 import {
   ADMIN_PORT_PUBLIC,
   type AdminPort,
-  checkAdminPort,
   DEFAULT_ADMIN_HOST,
   DEFAULT_ADMIN_PORT,
   parseAdminPort,
 } from "../ops/admin-server.js";
-import { isLogLevel, LOG_LEVELS } from "../ops/logger.js";
+import { LOG_LEVELS } from "../ops/logger.js";
 import { DEFAULT_MAX_ROOMS } from "../pod/presence-manager.js";
 import { parseNameList } from "../rollout/gates.js";
+import { checkShadowRoomPrefix, DEFAULT_SHADOW_MAX_CONNECTIONS } from "../rollout/shadow.js";
 import {
-  checkShadowRoomPrefix,
-  DEFAULT_SHADOW_MAX_CONNECTIONS,
-  parseShadowTarget,
-} from "../rollout/shadow.js";
-import { parsePodList } from "../rpc/pod-router.js";
+  checkEdgeOnly,
+  parseOrigins,
+  readAdminPort,
+  readDevFlags,
+  readJwksUrl,
+  readLogLevel,
+  readPodId,
+  readPods,
+  readRedis,
+  readShadowTo,
+  readTrustedProxies,
+} from "./flag-rules.js";
+import { type Command, describeDefault, envName, type FlagSpec } from "./flag-spec.js";
+import { type FlagValues, flagGetter, readArgv, readEnv, type ValueOf } from "./flag-values.js";
 
-export type Command = "dev" | "serve" | "pod" | "edge";
-export const COMMANDS: readonly Command[] = ["dev", "serve", "pod", "edge"];
+export { LOOPBACK_HOSTS } from "./flag-rules.js";
+export {
+  COMMANDS,
+  type Command,
+  defaultFor,
+  describeDefault,
+  envName,
+  type FlagDefault,
+  type FlagSpec,
+} from "./flag-spec.js";
 
 export interface CliConfig {
   readonly command: Command;
@@ -83,32 +99,6 @@ export interface CliConfig {
   readonly insecureDevPublic: boolean;
   /** Origins besides loopback ones that may call the dev token endpoint (`--dev-allow-origin`). */
   readonly devAllowOrigins: readonly string[];
-}
-
-/** `switch`: a boolean flag that takes no value (`--name`, or `--name=true|false`; env `1`/`true`). */
-type Kind = "int" | "string" | "url" | "switch";
-type Value = number | string;
-
-/**
- * A flag's default: one value for every command, a value per command, or a
- * description of a computed default (`text`). Absent: the flag is off/unset
- * unless given. This table is the one source: parsing, --help and the
- * docs/OPERATIONS.md check (cli/flags-doc.test.ts) all read it.
- */
-export type FlagDefault =
-  | { readonly value: Value }
-  | { readonly byCommand: Readonly<Record<Command, Value>> }
-  | { readonly text: string };
-
-export interface FlagSpec {
-  readonly name: string;
-  readonly kind: Kind;
-  readonly help: string;
-  readonly min?: number;
-  readonly max?: number;
-  readonly default?: FlagDefault;
-  /** A value that is not one kind (a port or `public`): parses or throws one line naming `source`. */
-  readonly parse?: (raw: string, source: string) => Value;
 }
 
 /** `collabblocks` listens here unless told otherwise (`--port`). */
@@ -314,29 +304,6 @@ export const FLAGS: readonly FlagSpec[] = [
   },
 ];
 
-/** Interfaces `dev` binds without --insecure-dev-public. */
-export const LOOPBACK_HOSTS: readonly string[] = ["127.0.0.1", "::1", "localhost"];
-
-export function envName(flag: string): string {
-  return `COLLABBLOCKS_${flag.toUpperCase().replace(/-/g, "_")}`;
-}
-
-/** The default a command gets for a flag, or undefined (unset / computed elsewhere). */
-export function defaultFor(spec: FlagSpec, command: Command): Value | undefined {
-  const d = spec.default;
-  if (d === undefined || "text" in d) return undefined;
-  return "value" in d ? d.value : d.byCommand[command];
-}
-
-/** How --help and the docs show a default. */
-export function describeDefault(d: FlagDefault): string {
-  if ("value" in d) return String(d.value);
-  if ("text" in d) return d.text;
-  const groups = new Map<Value, Command[]>();
-  for (const c of COMMANDS) groups.set(d.byCommand[c], [...(groups.get(d.byCommand[c]) ?? []), c]);
-  return [...groups].map(([v, cs]) => `${cs.join(", ")}: ${v}`).join("; ");
-}
-
 function helpLine(f: FlagSpec): string {
   const shown = f.default === undefined ? f.help : `${f.help} (default ${describeDefault(f.default)})`;
   return `  --${f.name.padEnd(22)} ${shown}\n  ${"".padEnd(24)} env ${envName(f.name)}`;
@@ -363,243 +330,81 @@ Ready: one JSON line on stdout
   (role "pod" or "edge" in split mode; a pod adds "grpc":"HOST:P")
 `;
 
-/**
- * `dev` mints tokens for anyone who asks: it refuses production and, unless told
- * so explicitly, any interface other than loopback (docs/OPERATIONS.md#running-modes).
- */
-function checkDevSafety(
-  host: string,
-  insecurePublic: boolean,
-  env: Readonly<Record<string, string | undefined>>,
-): void {
-  if (env.NODE_ENV === "production") {
-    throw new Error("dev refuses NODE_ENV=production: it mints tokens for anyone (use serve --jwks-url)");
-  }
-  if (!LOOPBACK_HOSTS.includes(host) && !insecurePublic) {
-    throw new Error(
-      `dev binds loopback only; --host ${host} needs --insecure-dev-public (anyone who reaches it can mint tokens)`,
-    );
-  }
-}
-
-/** `https://app.example,http://localhost:5173` → exact origins; anything else is one error line. */
-function parseOrigins(list: string, flag: string): string[] {
-  return list
-    .split(",")
-    .map((o) => o.trim())
-    .filter(Boolean)
-    .map((o) => {
-      let url: URL;
-      try {
-        url = new URL(o);
-      } catch {
-        throw new Error(`--${flag}: ${o} is not an origin`);
-      }
-      if ((url.protocol !== "http:" && url.protocol !== "https:") || url.origin !== o.replace(/\/$/, "")) {
-        throw new Error(`--${flag}: ${o} is not an http(s) origin (scheme://host[:port])`);
-      }
-      return url.origin;
-    });
-}
-
 export type ParseResult =
   | { readonly kind: "run"; readonly config: CliConfig }
   | { readonly kind: "help" }
   | { readonly kind: "error"; readonly message: string };
 
-function convert(spec: FlagSpec, raw: string, source: string): number | string {
-  if (spec.kind === "switch") {
-    if (raw === "1" || raw === "true") return "true";
-    if (raw === "0" || raw === "false") return "false";
-    throw new Error(`${source} must be true or false`);
-  }
-  if (spec.kind === "int") {
-    const n = Number(raw);
-    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n))
-      throw new Error(`${source} must be an integer`);
-    if (spec.min !== undefined && n < spec.min) throw new Error(`${source} must be ≥ ${spec.min}`);
-    if (spec.max !== undefined && n > spec.max) throw new Error(`${source} must be ≤ ${spec.max}`);
-    return n;
-  }
-  if (spec.kind === "url") {
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw new Error(`${source} must be a URL`);
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`${source} must be http(s)`);
-    return raw;
-  }
-  if (raw === "") throw new Error(`${source} must not be empty`);
-  return spec.parse ? spec.parse(raw, source) : raw;
-}
-
+/** argv and the environment in, a config or one error line out; nothing else is read. */
 export function parseCli(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): ParseResult {
   try {
-    const values = new Map<string, number | string>();
-    let command: string | undefined;
-    for (let i = 0; i < argv.length; i++) {
-      const arg = argv[i]!;
-      if (arg === "--help" || arg === "-h" || arg === "help") return { kind: "help" };
-      if (!arg.startsWith("--")) {
-        if (command !== undefined) throw new Error(`unexpected argument "${arg}"`);
-        command = arg;
-        continue;
-      }
-      const eq = arg.indexOf("=");
-      const name = arg.slice(2, eq === -1 ? undefined : eq);
-      const spec = FLAGS.find((f) => f.name === name);
-      if (!spec) throw new Error(`unknown flag --${name} (see --help)`);
-      let raw: string | undefined;
-      if (eq !== -1) raw = arg.slice(eq + 1);
-      else if (spec.kind === "switch") raw = "true";
-      else {
-        raw = argv[i + 1];
-        i++;
-        if (raw === undefined || raw.startsWith("--")) throw new Error(`--${name} needs a value`);
-      }
-      values.set(name, convert(spec, raw, `--${name}`));
-    }
-    if (command === undefined) return { kind: "help" };
-    if (!(COMMANDS as readonly string[]).includes(command)) {
-      throw new Error(`unknown command "${command}" (expected ${COMMANDS.join(" or ")})`);
-    }
-    for (const spec of FLAGS) {
-      const raw = env[envName(spec.name)];
-      if (!values.has(spec.name) && raw !== undefined && raw !== "") {
-        values.set(spec.name, convert(spec, raw, envName(spec.name)));
-      }
-    }
-    const cmd = command as Command;
-    const get = <T extends Value>(name: string): T => {
-      const given = values.get(name);
-      if (given !== undefined) return given as T;
-      const spec = FLAGS.find((f) => f.name === name);
-      const fallback = spec === undefined ? undefined : defaultFor(spec, cmd);
-      if (fallback === undefined) throw new Error(`internal: --${name} has no default`);
-      return fallback as T;
-    };
-    const jwksUrl = values.get("jwks-url") as string | undefined;
-    if ((cmd === "serve" || cmd === "edge") && jwksUrl === undefined) {
-      throw new Error(`${cmd} needs --jwks-url (or ${envName("jwks-url")})`);
-    }
-    const podsSpec = values.get("pods") as string | undefined;
-    if (cmd === "edge" && podsSpec === undefined) {
-      throw new Error(`edge needs --pods host:port,… (or ${envName("pods")})`);
-    }
-    const pods = cmd === "edge" && podsSpec !== undefined ? parsePodList(podsSpec) : undefined;
-    if (cmd === "edge" && (values.has("redis") || values.has("redis-cluster"))) {
-      throw new Error("an edge does not use Redis: give --redis to the pods");
-    }
-    const redisUrl = values.get("redis") as string | undefined;
-    const redisCluster = values.get("redis-cluster") as string | undefined;
-    if (redisUrl !== undefined && redisCluster !== undefined) {
-      throw new Error("give --redis or --redis-cluster, not both");
-    }
-    const redis =
-      redisUrl !== undefined
-        ? parseRedisUrl(redisUrl)
-        : redisCluster !== undefined
-          ? parseClusterNodes(redisCluster)
-          : undefined;
-    const podId = values.get("pod-id") as string | undefined;
-    if (podId !== undefined) checkPodId(podId);
-    const edgeOnly = [
-      "large-room-threshold",
-      "max-conns-per-user",
-      "trusted-proxies",
-      "allowed-origins",
-      "gates-file",
-      "allow-plans",
-      "allow-orgs",
-      "shadow-to",
-      "shadow-token-key",
-      "shadow-kid",
-      "shadow-room-prefix",
-      "shadow-max-connections",
-    ];
-    const podGiven = edgeOnly.find((name) => values.has(name));
-    if (cmd === "pod" && podGiven !== undefined) {
-      throw new Error(`a pod has no client sockets: give --${podGiven} to the edges`);
-    }
-    const shadowTo = values.has("shadow-to")
-      ? parseShadowTarget(values.get("shadow-to") as string)
-      : undefined;
-    const shadowGiven = edgeOnly
-      .filter((n) => n.startsWith("shadow-") && n !== "shadow-to")
-      .find((n) => values.has(n));
-    if (shadowTo === undefined && shadowGiven !== undefined)
-      throw new Error(`--${shadowGiven} needs --shadow-to`);
-    if (shadowTo !== undefined && !values.has("shadow-token-key")) {
-      throw new Error(
-        "--shadow-to needs --shadow-token-key (an ES256 key whose public part is in staging's JWKS)",
-      );
-    }
-    const list = (name: string) =>
-      values.has(name) ? parseNameList(values.get(name) as string, `--${name}`) : undefined;
-    const prefix = values.get("shadow-room-prefix") as string | undefined;
-    const insecureDevPublic = get<string>("insecure-dev-public") === "true";
-    const devGiven = ["insecure-dev-public", "dev-allow-origin"].find((n) => values.has(n));
-    if (cmd !== "dev" && devGiven !== undefined) throw new Error(`--${devGiven} applies to dev only`);
-    if (cmd === "dev") checkDevSafety(get<string>("host"), insecureDevPublic, env);
-    const devAllowOrigins = values.has("dev-allow-origin")
-      ? parseOrigins(values.get("dev-allow-origin") as string, "dev-allow-origin")
-      : [];
-    const trustedProxies = splitCidrText(get<string>("trusted-proxies"));
-    try {
-      parseTrustedProxies(trustedProxies);
-    } catch (err) {
-      throw new Error(`--trusted-proxies: ${(err as RangeError).message}`);
-    }
-    const allowedOrigins = values.has("allowed-origins")
-      ? parseOrigins(values.get("allowed-origins") as string, "allowed-origins")
-      : undefined;
-    const adminPort = get<AdminPort>("admin-port");
-    const grpcPort = cmd === "pod" ? get<number>("grpc-port") : undefined;
-    checkAdminPort(adminPort, { port: get("port"), grpcPort }, values.has("admin-host"));
-    const logLevel = get<string>("log-level");
-    if (!isLogLevel(logLevel)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
-    return {
-      kind: "run",
-      config: {
-        command: cmd,
-        port: get("port"),
-        host: get("host"),
-        adminPort,
-        adminHost: get("admin-host"),
-        jwksUrl,
-        tickMs: get("tick-ms"),
-        maxRooms: get("max-rooms"),
-        maxRoomConnections: get("max-room-connections"),
-        maxConnsPerIp: get("max-conns-per-ip"),
-        maxConnsPerUser: get("max-conns-per-user"),
-        trustedProxies,
-        allowedOrigins,
-        largeRoomThreshold: get("large-room-threshold"),
-        denyIps: values.get("deny-ips") as string | undefined,
-        logLevel,
-        staticDir: values.get("static-dir") as string | undefined,
-        redis,
-        podId,
-        grpcPort: get("grpc-port"),
-        pods,
-        gatesFile: values.get("gates-file") as string | undefined,
-        allowPlans: list("allow-plans"),
-        allowOrgs: list("allow-orgs"),
-        shadowTo,
-        shadowTokenKey: values.get("shadow-token-key") as string | undefined,
-        shadowKid: values.get("shadow-kid") as string | undefined,
-        shadowRoomPrefix: prefix === undefined ? undefined : checkShadowRoomPrefix(prefix),
-        shadowMaxConnections: get("shadow-max-connections"),
-        insecureDevPublic,
-        devAllowOrigins,
-      },
-    };
+    const read = readArgv(argv, FLAGS);
+    if (read.kind === "help") return read;
+    const { command, values } = read;
+    readEnv(values, env, FLAGS);
+    return { kind: "run", config: toConfig(command, values, flagGetter(values, FLAGS, command), env) };
   } catch (err) {
     return { kind: "error", message: (err as Error).message };
   }
+}
+
+/** The rules between flags run in this order (flag-rules.ts), then each field is read. Throws Error. */
+function toConfig(
+  cmd: Command,
+  values: FlagValues,
+  get: ValueOf,
+  env: Readonly<Record<string, string | undefined>>,
+): CliConfig {
+  const jwksUrl = readJwksUrl(cmd, values);
+  const pods = readPods(cmd, values);
+  const redis = readRedis(values);
+  const podId = readPodId(values);
+  checkEdgeOnly(cmd, values);
+  const shadowTo = readShadowTo(values);
+  const { insecureDevPublic, devAllowOrigins } = readDevFlags(cmd, values, get, env);
+  const trustedProxies = readTrustedProxies(get);
+  const allowedOrigins = values.has("allowed-origins")
+    ? parseOrigins(values.get("allowed-origins") as string, "allowed-origins")
+    : undefined;
+  const adminPort = readAdminPort(cmd, values, get);
+  const logLevel = readLogLevel(get);
+  const list = (name: string) =>
+    values.has(name) ? parseNameList(values.get(name) as string, `--${name}`) : undefined;
+  const prefix = values.get("shadow-room-prefix") as string | undefined;
+  return {
+    command: cmd,
+    port: get("port"),
+    host: get("host"),
+    adminPort,
+    adminHost: get("admin-host"),
+    jwksUrl,
+    tickMs: get("tick-ms"),
+    maxRooms: get("max-rooms"),
+    maxRoomConnections: get("max-room-connections"),
+    maxConnsPerIp: get("max-conns-per-ip"),
+    maxConnsPerUser: get("max-conns-per-user"),
+    trustedProxies,
+    allowedOrigins,
+    largeRoomThreshold: get("large-room-threshold"),
+    denyIps: values.get("deny-ips") as string | undefined,
+    logLevel,
+    staticDir: values.get("static-dir") as string | undefined,
+    redis,
+    podId,
+    grpcPort: get("grpc-port"),
+    pods,
+    gatesFile: values.get("gates-file") as string | undefined,
+    allowPlans: list("allow-plans"),
+    allowOrgs: list("allow-orgs"),
+    shadowTo,
+    shadowTokenKey: values.get("shadow-token-key") as string | undefined,
+    shadowKid: values.get("shadow-kid") as string | undefined,
+    shadowRoomPrefix: prefix === undefined ? undefined : checkShadowRoomPrefix(prefix),
+    shadowMaxConnections: get("shadow-max-connections"),
+    insecureDevPublic,
+    devAllowOrigins,
+  };
 }

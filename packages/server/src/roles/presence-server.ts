@@ -9,7 +9,7 @@ import { createSimulator, type Simulator } from "../dev/simulator.js";
 import { createDevIssuer, type DevIssuer } from "../edge/dev-issuer.js";
 import { createEdgeServer, type EdgeServer, type EdgeServerOptions } from "../edge/edge-server.js";
 import { createInProcessLink } from "../link/in-process.js";
-import { systemClock } from "../ops/clock.js";
+import { type Clock, systemClock } from "../ops/clock.js";
 import { createSilentLogger } from "../ops/logger.js";
 import { defaultPodId } from "../ops/process-id.js";
 import { createPod, type Pod } from "../pod/pod.js";
@@ -33,6 +33,8 @@ export interface PresenceServerOptions extends EdgeServerOptions {
   readonly bus?: PresenceBus;
   /** Pod id (default: host-pid-start time, unique per process). */
   readonly podId?: string;
+  /** Time and timers of the parts this role starts (dev's simulated participants); default the system clock. */
+  readonly clock?: Clock;
 }
 
 export interface PresenceServer extends EdgeServer {
@@ -57,7 +59,7 @@ export async function createPresenceServer(options: PresenceServerOptions): Prom
   });
   let wsUrl = "";
   const simulator: Simulator | undefined = devIssuer
-    ? createSimulator({ issuer: devIssuer, wsUrl: () => wsUrl, clock: systemClock })
+    ? createSimulator({ issuer: devIssuer, wsUrl: () => wsUrl, clock: options.clock ?? systemClock })
     : undefined;
   // If the edge cannot start (port taken, bad static dir), close the pod we made:
   // its timers would otherwise keep a library caller's process alive.

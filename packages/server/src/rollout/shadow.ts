@@ -20,27 +20,21 @@ import { ROOM_ID_PATTERN } from "@collabblocks/protocol";
 import type { Logger } from "pino";
 import WebSocket from "ws";
 import type { ConnectionObserver, ObservedConnection } from "../edge/observer.js";
-import {
-  createMirrorConnection,
-  type MirrorConnection,
-  type MirrorContext,
-  type MirrorSocket,
-  type ShadowCounters,
-} from "./shadow-connection.js";
+import { type Clock, systemClock } from "../ops/clock.js";
+import { createFlushQueue, type FlushQueue } from "./flush-queue.js";
+import type { MirrorConnection, MirrorContext, MirrorSocket, ShadowCounters } from "./mirror-context.js";
+import { createMirrorConnection } from "./shadow-connection.js";
 import type { ShadowKey } from "./shadow-key.js";
+import { createShadowReport, type ShadowReport } from "./shadow-report.js";
 
 /** Default cap on mirror sockets per edge process (`--shadow-max-connections`). */
 export const DEFAULT_SHADOW_MAX_CONNECTIONS = 1000;
-/** How often folded patches are retried, ms (a token of staging's 20/s bucket every 50 ms). */
-export const SHADOW_FLUSH_MS = 25;
 /** Silence detection and token renewal sweep, ms. */
 export const SHADOW_SWEEP_MS = 1000;
 /** The staging handshake must complete within this, ms (a black-holed staging costs one attempt per backoff). */
 export const SHADOW_HANDSHAKE_TIMEOUT_MS = 5000;
 /** Largest staging frame accepted on a mirror socket, bytes (a huge room's flush; snapshot chunks are ≤ 64 KB). */
 const SHADOW_MAX_PAYLOAD = 16 * 1024 * 1024;
-/** Each kind of staging trouble is logged at most once per this, ms (with the count suppressed). */
-export const SHADOW_LOG_INTERVAL_MS = 30_000;
 /** Longest `--shadow-room-prefix`, characters (the staging room id must stay ≤ 128). */
 export const MAX_SHADOW_ROOM_PREFIX = 64;
 
@@ -57,7 +51,9 @@ export interface ShadowOptions {
 export interface ShadowDeps {
   readonly stats: ShadowCounters;
   readonly logger: Logger;
-  readonly now?: () => number;
+  /** Wall time (token iat/exp, log throttling) and timers; default the system clock. */
+  readonly clock?: Clock;
+  /** Monotonic clock, ms (staging's token bucket, silence); default performance.now. */
   readonly monotonicNow?: () => number;
   readonly random?: () => number;
   /** Opens a mirror socket (default: a `ws` WebSocket). */
@@ -105,133 +101,104 @@ function defaultConnect(url: string): MirrorSocket {
   });
 }
 
+/** What the observer calls share. */
+interface Shadow {
+  readonly ctx: MirrorContext;
+  readonly prefix: string;
+  readonly maxConnections: number;
+  /** Keyed by roomId + connectionId (keyOf). */
+  readonly mirrors: Map<string, MirrorConnection>;
+  readonly waiting: FlushQueue<MirrorConnection>;
+  closed: boolean;
+}
+
+const keyOf = (conn: ObservedConnection): string => `${conn.room.roomId}\n${conn.connectionId}`;
+
 export function createShadowMirror(options: ShadowOptions, deps: ShadowDeps): ShadowMirror {
-  const { stats, logger } = deps;
-  const base = parseShadowTarget(options.to);
-  const prefix = options.roomPrefix ?? "";
-  const maxConnections = options.maxConnections ?? DEFAULT_SHADOW_MAX_CONNECTIONS;
-  const mirrors = new Map<string, MirrorConnection>();
-  const waiting = new Set<MirrorConnection>();
-  const logged = new Map<string, { at: number; suppressed: number }>();
-  let flushTimer: ReturnType<typeof setInterval> | undefined;
-  let closed = false;
-
-  const report = (event: string, detail: Readonly<Record<string, unknown>>): void => {
-    const t = Date.now();
-    const last = logged.get(event);
-    if (last && t - last.at < SHADOW_LOG_INTERVAL_MS) {
-      last.suppressed++;
-      return;
-    }
-    logger.warn({ ...detail, suppressed: last?.suppressed ?? 0 }, `shadow: ${event}`);
-    logged.set(event, { at: t, suppressed: 0 });
-  };
-
-  const flushWaiting = (): void => {
-    for (const m of waiting) if (m.flush()) waiting.delete(m);
-    if (waiting.size === 0 && flushTimer) {
-      clearInterval(flushTimer);
-      flushTimer = undefined;
-    }
-  };
-
-  const ctx: MirrorContext = {
-    baseUrl: base,
-    key: options.key,
-    stats,
-    now: deps.now ?? Date.now,
-    monotonicNow: deps.monotonicNow ?? (() => performance.now()),
-    random: deps.random ?? Math.random,
-    connect: deps.connect ?? defaultConnect,
-    report,
-    wantFlush(m) {
-      waiting.add(m);
-      if (!flushTimer && !closed) {
-        flushTimer = setInterval(flushWaiting, SHADOW_FLUSH_MS);
-        flushTimer.unref?.();
-      }
+  const clock = deps.clock ?? systemClock;
+  const report = createShadowReport(deps.logger, clock);
+  const waiting = createFlushQueue<MirrorConnection>(clock);
+  const shadow: Shadow = {
+    ctx: {
+      baseUrl: parseShadowTarget(options.to),
+      key: options.key,
+      stats: deps.stats,
+      clock,
+      monotonicNow: deps.monotonicNow ?? (() => performance.now()),
+      random: deps.random ?? Math.random,
+      connect: deps.connect ?? defaultConnect,
+      report,
+      wantFlush: (m) => waiting.add(m),
     },
+    prefix: options.roomPrefix ?? "",
+    maxConnections: options.maxConnections ?? DEFAULT_SHADOW_MAX_CONNECTIONS,
+    mirrors: new Map(),
+    waiting,
+    closed: false,
   };
-
-  const sweep = setInterval(() => {
-    for (const m of mirrors.values()) m.sweep();
+  const sweep = clock.setInterval(() => {
+    for (const m of shadow.mirrors.values()) m.sweep();
   }, SHADOW_SWEEP_MS);
-  sweep.unref?.();
-
-  const keyOf = (conn: ObservedConnection): string => `${conn.room.roomId}\n${conn.connectionId}`;
-
-  /** The observer runs on the edge's hot path: a mirror fault is logged, never thrown into it. */
-  const guard = (what: string, fn: () => void): void => {
-    try {
-      fn();
-    } catch (err) {
-      report("internal error", { err: (err as Error).message, what });
-    }
-  };
-
   return {
     get size() {
-      return mirrors.size;
+      return shadow.mirrors.size;
     },
-    entered(conn) {
-      guard("enter", () => {
-        const key = keyOf(conn);
-        const previous = mirrors.get(key);
-        if (previous) {
-          mirrors.delete(key);
-          waiting.delete(previous);
-          previous.end(false);
-        }
-        const stagingRoom = prefix + conn.room.roomId;
-        if (closed || mirrors.size >= maxConnections || !ROOM_ID_PATTERN.test(stagingRoom)) {
-          if (!closed && mirrors.size >= maxConnections) {
-            report("--shadow-max-connections reached; not mirroring new connections", { maxConnections });
-          }
-          stats.shadowDropped++;
-          return;
-        }
-        const claims = {
-          sub: conn.userId,
-          room: stagingRoom,
-          plan: conn.plan,
-          org: conn.org,
-          info: conn.info,
-        };
-        mirrors.set(
-          key,
-          createMirrorConnection(ctx, { stagingRoom, connectionId: conn.connectionId, claims }, conn.state),
-        );
-      });
-    },
-    updated(conn, patch) {
-      guard("update", () => {
-        const m = mirrors.get(keyOf(conn));
+    entered: (conn) => guard(report, "enter", () => mirrorEntered(shadow, conn)),
+    updated: (conn, patch) =>
+      guard(report, "update", () => {
+        const m = shadow.mirrors.get(keyOf(conn));
         if (m) m.updated(conn.state, patch);
-        else stats.shadowDropped++;
-      });
-    },
-    ended(conn, mode) {
-      guard("end", () => {
-        const key = keyOf(conn);
-        const m = mirrors.get(key);
-        if (!m) {
-          stats.shadowDropped++;
-          return;
-        }
-        mirrors.delete(key);
-        waiting.delete(m);
-        m.end(mode === "left");
-      });
-    },
+        else deps.stats.shadowDropped++;
+      }),
+    ended: (conn, mode) => guard(report, "end", () => mirrorEnded(shadow, conn, mode === "left")),
     close() {
-      if (closed) return;
-      closed = true;
-      clearInterval(sweep);
-      if (flushTimer) clearInterval(flushTimer);
-      flushTimer = undefined;
-      for (const m of mirrors.values()) m.end(false);
-      mirrors.clear();
-      waiting.clear();
+      if (shadow.closed) return;
+      shadow.closed = true;
+      clock.clearInterval(sweep);
+      waiting.close();
+      for (const m of shadow.mirrors.values()) m.end(false);
+      shadow.mirrors.clear();
     },
   };
+}
+
+/** The observer runs on the edge's hot path: a mirror fault is logged, never thrown into it. */
+function guard(report: ShadowReport, what: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    report("internal error", { err: (err as Error).message, what });
+  }
+}
+
+/** Ends the mirror of `key`, if any; false when there was none. */
+function endMirror(shadow: Shadow, key: string, left: boolean): boolean {
+  const m = shadow.mirrors.get(key);
+  if (!m) return false;
+  shadow.mirrors.delete(key);
+  shadow.waiting.delete(m);
+  m.end(left);
+  return true;
+}
+
+function mirrorEntered(shadow: Shadow, conn: ObservedConnection): void {
+  const { ctx, maxConnections } = shadow;
+  const key = keyOf(conn);
+  endMirror(shadow, key, false); // a rejoin with the same id replaces its mirror
+  const stagingRoom = shadow.prefix + conn.room.roomId;
+  const full = shadow.mirrors.size >= maxConnections;
+  if (shadow.closed || full || !ROOM_ID_PATTERN.test(stagingRoom)) {
+    if (!shadow.closed && full) {
+      ctx.report("--shadow-max-connections reached; not mirroring new connections", { maxConnections });
+    }
+    ctx.stats.shadowDropped++;
+    return;
+  }
+  const claims = { sub: conn.userId, room: stagingRoom, plan: conn.plan, org: conn.org, info: conn.info };
+  const init = { stagingRoom, connectionId: conn.connectionId, claims };
+  shadow.mirrors.set(key, createMirrorConnection(ctx, init, conn.state));
+}
+
+function mirrorEnded(shadow: Shadow, conn: ObservedConnection, left: boolean): void {
+  if (!endMirror(shadow, keyOf(conn), left)) shadow.ctx.stats.shadowDropped++;
 }
