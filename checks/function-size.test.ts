@@ -28,7 +28,6 @@ const OVER_LIMIT: Readonly<Record<string, number>> = {
   "rpc/pod-connection.ts:createPodConnection": 136,
   "rpc/pod-router.ts:createPodRouter": 107,
   "rpc/pod-rpc-server.ts:createPodRpcServer": 116,
-  "views/room-views.ts:createRoomViews": 275,
 };
 
 function sources(dir: string, out: string[] = []): string[] {
