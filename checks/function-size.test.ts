@@ -20,7 +20,6 @@ const OVER_LIMIT: Readonly<Record<string, number>> = {
   "cli/flags.ts:parseCli": 168,
   "cli/main.ts:run": 127,
   "dev/simulator.ts:createSimulator": 105,
-  "edge/edge-room.ts:createEdgeRoom": 386,
   "ops/metrics.ts:createMetrics": 128,
   "pod/pod.ts:createPod": 188,
   "rollout/shadow-connection.ts:createMirrorConnection": 240,

@@ -23,7 +23,7 @@ export interface EdgeRooms {
 
 type RoomDeps = Pick<
   EdgeOptions,
-  "link" | "metrics" | "logger" | "tickMs" | "flushCpuShare" | "largeRoomThreshold" | "timers"
+  "link" | "metrics" | "logger" | "tickMs" | "flushCpuShare" | "largeRoomThreshold" | "timers" | "clock"
 > & { readonly monotonicNow: () => number };
 
 /** @param onReplaced a remote connection took over a local connection's id. */
@@ -44,6 +44,7 @@ export function createEdgeRooms(deps: RoomDeps, onReplaced: (member: Connection)
         largeRoomThreshold: deps.largeRoomThreshold,
         now: deps.monotonicNow,
         timers: deps.timers,
+        clock: deps.clock,
         onReplaced,
         onIdle: (r) => {
           if (rooms.get(r.roomId) === r) rooms.delete(r.roomId);
