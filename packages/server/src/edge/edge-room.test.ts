@@ -11,9 +11,9 @@ import {
   manualFlushTimers,
   updateEntry as update,
 } from "../test-support/fake-room-member.js";
-import { BACKLOG_DROP_MS, createEdgeRoom, type EdgeRoom } from "./edge-room.js";
+import { createEdgeRoom, type EdgeRoom } from "./edge-room.js";
 import { createKnownConnections } from "./known-connections.js";
-import { LAG_POLL_MS } from "./slow-members.js";
+import { BACKLOG_DROP_MS, LAG_POLL_MS } from "./slow-members.js";
 import { BACKPRESSURE_BYTES } from "./socket-writes.js";
 
 async function setup() {

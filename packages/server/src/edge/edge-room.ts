@@ -29,7 +29,6 @@ import { createSlowMembers } from "./slow-members.js";
 import { writeReply } from "./socket-writes.js";
 
 export type { RoomMember } from "./room-member.js";
-export { BACKLOG_DROP_MS } from "./slow-members.js";
 
 export interface EdgeRoomOptions<M extends RoomMember = RoomMember> {
   readonly roomId: string;

@@ -1,6 +1,6 @@
 // The edge's rooms by id (docs/ARCHITECTURE.md#the-edge): created on the first
 // join, closed and forgotten when the room says it is idle. Fan-out and the
-// room's replica live in edge-room.ts; this is only the map and its walks.
+// room's replica live in edge-room.ts and its parts; this is only the map and its walks.
 import type { Connection } from "./connection.js";
 import { DEFAULT_TICK_MS } from "./edge-defaults.js";
 import type { EdgeOptions } from "./edge-options.js";
