@@ -67,33 +67,44 @@ export function createRoomFanout<M extends RoomMember>(options: RoomFanoutOption
       stats.bytesOut += sent * frame.length;
       stats.updatesOut += sent * entries.length;
     },
-    filtered(routed) {
-      const bytes = new Map<ClientBatchEntry, { readonly index: number; readonly data: Uint8Array }>();
-      const frames = new Map<string, Uint8Array>();
-      for (const [cid, entries] of routed) {
-        const m = members.get(cid);
-        if (m === undefined) continue;
-        if (m.lag === undefined && !keepsUp(m.ws)) slow.skip(m);
-        if (m.lag !== undefined) {
-          m.snapshotDue ??= 0; // a filtered member is not queued for: its view's snapshot replaces the backlog
-          continue;
-        }
-        const parts = entries.map((e) => {
-          let b = bytes.get(e);
-          if (b === undefined) {
-            b = { index: bytes.size, data: encodeBatchEntry(e) };
-            bytes.set(e, b);
-          }
-          return b;
-        });
-        const key = parts.map((p) => p.index).join(",");
-        let frame = frames.get(key);
-        if (frame === undefined) {
-          frame = batchFrameFromEntries(parts.map((p) => p.data));
-          frames.set(key, frame);
-        }
-        sendToMember(stats, m, frame, entries.length);
-      }
-    },
+    filtered: (routed) => writeFiltered(options, routed),
   };
+}
+
+/**
+ * Each entry is encoded once per flush, and members with the same selection share
+ * one assembled frame. A member that is behind is not queued for: it is owed a
+ * snapshot of its view, which replaces any backlog.
+ */
+function writeFiltered<M extends RoomMember>(
+  options: RoomFanoutOptions<M>,
+  routed: ReadonlyMap<string, ClientBatchEntry[]>,
+): void {
+  const { members, slow, stats } = options;
+  const bytes = new Map<ClientBatchEntry, { readonly index: number; readonly data: Uint8Array }>();
+  const frames = new Map<string, Uint8Array>();
+  for (const [cid, entries] of routed) {
+    const m = members.get(cid);
+    if (m === undefined) continue;
+    if (m.lag === undefined && !keepsUp(m.ws)) slow.skip(m);
+    if (m.lag !== undefined) {
+      m.snapshotDue ??= 0;
+      continue;
+    }
+    const parts = entries.map((e) => {
+      let b = bytes.get(e);
+      if (b === undefined) {
+        b = { index: bytes.size, data: encodeBatchEntry(e) };
+        bytes.set(e, b);
+      }
+      return b;
+    });
+    const key = parts.map((p) => p.index).join(",");
+    let frame = frames.get(key);
+    if (frame === undefined) {
+      frame = batchFrameFromEntries(parts.map((p) => p.data));
+      frames.set(key, frame);
+    }
+    sendToMember(stats, m, frame, entries.length);
+  }
 }

@@ -57,28 +57,10 @@ export function createSlowMembers<M extends RoomMember>(options: SlowMembersOpti
     poll ??= clock.setInterval(check, LAG_POLL_MS);
   };
 
-  /** Brings back every member that keeps up again: its owed snapshot, else its backlog. */
+  /** Brings back every member that keeps up again; stops polling when none lags. */
   function check(): void {
     const t = now();
-    for (const m of members.values()) {
-      if (m.lag === undefined) continue;
-      if (m.snapshotDue === undefined && t - m.lagSince > BACKLOG_DROP_MS) {
-        m.lag.clear();
-        m.snapshotDue = 0;
-        stats.backlogResets++;
-      }
-      const due = m.snapshotDue;
-      if (due !== undefined ? !snapshots.mayWrite(m) : !keepsUp(m.ws)) continue;
-      const backlog = m.lag;
-      m.lag = undefined;
-      lagging--;
-      if (due !== undefined) snapshots.write(m, due);
-      else {
-        const entries = drainQueue(backlog);
-        if (entries.length > 0)
-          sendToMember(stats, m, encode({ type: MessageType.BATCH, entries }), entries.length);
-      }
-    }
+    for (const m of members.values()) if (m.lag !== undefined && catchUp(options, m, t)) lagging--;
     if (lagging <= 0 && poll !== undefined) {
       lagging = 0;
       clock.clearInterval(poll);
@@ -111,4 +93,30 @@ export function createSlowMembers<M extends RoomMember>(options: SlowMembersOpti
       if (poll !== undefined) clock.clearInterval(poll);
     },
   };
+}
+
+/**
+ * One lagging member at a poll: a backlog older than BACKLOG_DROP_MS becomes an
+ * owed snapshot; once the member keeps up (and, for a snapshot, has budget) it
+ * gets its snapshot, else its backlog, and is back in the room's fan-out (true).
+ */
+function catchUp<M extends RoomMember>(options: SlowMembersOptions<M>, m: M, t: number): boolean {
+  const { snapshots, stats } = options;
+  const lag = m.lag;
+  if (lag === undefined) return false;
+  if (m.snapshotDue === undefined && t - m.lagSince > BACKLOG_DROP_MS) {
+    lag.clear();
+    m.snapshotDue = 0;
+    stats.backlogResets++;
+  }
+  const due = m.snapshotDue;
+  if (due !== undefined ? !snapshots.mayWrite(m) : !keepsUp(m.ws)) return false;
+  m.lag = undefined;
+  if (due !== undefined) snapshots.write(m, due);
+  else {
+    const entries = drainQueue(lag);
+    if (entries.length > 0)
+      sendToMember(stats, m, encode({ type: MessageType.BATCH, entries }), entries.length);
+  }
+  return true;
 }
