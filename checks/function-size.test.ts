@@ -17,12 +17,10 @@ const OVER_LIMIT: Readonly<Record<string, number>> = {
   "bus/memory-bus.ts:createMemoryBus": 102,
   "bus/redis/redis-bus.ts:createRedisBus": 164,
   "bus/redis/room-sync.ts:createRoomSync": 386,
-  "edge/edge-room.ts:createEdgeRoom": 386,
   "pod/pod.ts:createPod": 188,
   "rpc/pod-connection.ts:createPodConnection": 136,
   "rpc/pod-router.ts:createPodRouter": 107,
   "rpc/pod-rpc-server.ts:createPodRpcServer": 116,
-  "views/room-views.ts:createRoomViews": 275,
 };
 
 function sources(dir: string, out: string[] = []): string[] {

@@ -1,7 +1,6 @@
 // The edge's rooms by id (docs/ARCHITECTURE.md#the-edge): created on the first
 // join, closed and forgotten when the room says it is idle. Fan-out and the
-// room's replica live in edge-room.ts; this is only the map and its walks.
-
+// room's replica live in edge-room.ts and its parts; this is only the map and its walks.
 import type { Connection } from "./connection.js";
 import { DEFAULT_TICK_MS } from "./edge-defaults.js";
 import type { EdgeOptions } from "./edge-options.js";
@@ -25,7 +24,7 @@ export interface EdgeRooms {
 
 type RoomDeps = Pick<
   EdgeOptions,
-  "link" | "metrics" | "logger" | "tickMs" | "flushCpuShare" | "largeRoomThreshold" | "timers"
+  "link" | "metrics" | "logger" | "tickMs" | "flushCpuShare" | "largeRoomThreshold" | "timers" | "clock"
 > & { readonly monotonicNow: () => number };
 
 /** @param onReplaced a remote connection took over a local connection's id. */
@@ -46,13 +45,17 @@ export function createEdgeRooms(deps: RoomDeps, onReplaced: (member: Connection)
         largeRoomThreshold: deps.largeRoomThreshold,
         now: deps.monotonicNow,
         timers: deps.timers,
+        clock: deps.clock,
         onReplaced,
         onIdle: (r) => {
           if (rooms.get(r.roomId) === r) rooms.delete(r.roomId);
           r.close();
         },
         onError: (err, context) => deps.logger.error({ err, context }, "room error"),
-        onEvent: (r, event) => relayEvent(r, event, deps.metrics.stats),
+        onEvent: (id, event) => {
+          const r = rooms.get(id);
+          if (r) relayEvent(r, event, deps.metrics.stats);
+        },
       });
       rooms.set(roomId, room);
       return room;

@@ -4,7 +4,7 @@
 //  - a reply (PONG, a non-fatal ERROR, OCCUPANCY): dropped while the socket is
 //    behind, so a client that sends but never reads cannot make us buffer;
 //  - a frame the room decided to write after its own back-pressure check
-//    (fan-out batches, snapshots; edge-room.ts coalesces or defers for a socket
+//    (fan-out batches, snapshots; slow-members.ts coalesces or defers for a socket
 //    that is behind, it never queues without bound);
 //  - a frame owed once per connection (WELCOME, the fatal ERROR before a close).
 // Nothing else in the edge calls `ws.send` (checks/socket-writes.test.ts).

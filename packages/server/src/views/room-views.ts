@@ -3,58 +3,31 @@
 //
 // A connection either sees everyone (small rooms, or it asked to) and is served
 // by the room's shared frame, or it is *filtered*: it holds a selection
-// (select-view.ts) and gets entries only about what it holds — an `enter` when a
-// member comes into its view, the member's entries while held, a `hide` when it
-// leaves the view (a `leave` when it leaves the room). An entry reaches only the
-// connections that hold the member or whose window contains its new position
-// (found through a grid index of windows), so routing costs O(interested
-// connections), not O(room).
+// (select-view.ts) and gets entries only about what it holds, routed at each
+// flush by view-routing.ts. This file is the room's side of it: viewers come and
+// go and declare views, the room turns large and small again, snapshots reset
+// what a viewer holds. The shared state is views-state.ts; what each viewer
+// holds, view-holdings.ts; where viewers look, interest-index.ts.
 //
 // Invariant (property-tested): after each flush, a filtered connection's replica
 // holds exactly its `held` set, each at the room's current state.
+import type { BatchEntry, ClientBatchEntry, PeerState, ViewSpec } from "@collabblocks/protocol";
+import type { RoomMembers } from "./room-members.js";
+import { createViewer } from "./view-holdings.js";
+import { createViewRouter } from "./view-routing.js";
 import {
-  type BatchEntry,
-  type ClientBatchEntry,
-  LARGE_ROOM_DEFAULT_VIEW,
-  type PeerState,
-  positionOf,
-  type ViewSpec,
-  withMargin,
-} from "@collabblocks/protocol";
-import { createGridIndex, type GridIndex } from "./grid-index.js";
-import { entryOf } from "./map-entry.js";
-import { createRoomMembers, type RoomMembers } from "./room-members.js";
-import { cellSizeFor, inWindow, isAlways, type SelectContext, selectView } from "./select-view.js";
+  applyView,
+  createViewsState,
+  type RoomViewsOptions,
+  select,
+  type ViewsState,
+} from "./views-state.js";
 
-/** A filtered connection over its cap is re-selected at most this often, ms. */
-export const RESELECT_MS = 250;
-/**
- * …and in a large room at most this often: a window there is often at its cap, so
- * arrivals keep asking for re-selection (12 % of the core in L1's profile at 250 ms).
- */
-export const LARGE_ROOM_RESELECT_MS = 1000;
+export { LARGE_ROOM_RESELECT_MS, RESELECT_MS } from "./view-routing.js";
+export type { RoomViewsOptions } from "./views-state.js";
+
 /** A large room turns small again only at or below this share of the threshold (no flapping). */
 export const SMALL_AGAIN_FRACTION = 0.9;
-
-export interface RoomViewsOptions {
-  /** Above this many connections, connections without a view stop getting everyone. */
-  readonly largeRoomThreshold: number;
-  readonly stateOf: (cid: string) => PeerState | undefined;
-  readonly now: () => number;
-}
-
-interface Viewer {
-  readonly cid: string;
-  /** What the connection declared; undefined = the room's default. */
-  declared: ViewSpec | undefined;
-  /** Filtered view in force; undefined = everyone. */
-  view: ViewSpec | undefined;
-  readonly always: Set<string>;
-  readonly window: Set<string>;
-  omitted: number;
-  /** When it was last selected (−∞: never, or a declared change waiting). */
-  lastSelect: number;
-}
 
 export interface Occupancy {
   readonly connections: number;
@@ -88,197 +61,32 @@ export interface RoomViews {
 }
 
 export function createRoomViews(options: RoomViewsOptions): RoomViews {
-  const { stateOf, now } = options;
-  const members = createRoomMembers(stateOf);
-  const ctx: SelectContext = { members, stateOf };
-  const viewers = new Map<string, Viewer>();
-  const heldBy = new Map<string, Set<string>>();
-  const pinners = new Map<string, Set<string>>();
-  const rosterViewers = new Set<string>();
-  const windows = new Map<string, GridIndex<string>>();
-  const snapshotRequests = new Set<string>();
-  const dirty = new Set<Viewer>();
-  const everyoneSet = new Set<string>();
-  let large = false;
-
-  function markDirty(v: Viewer): void {
-    dirty.add(v);
-  }
-
-  const effective = (v: Viewer): ViewSpec | undefined =>
-    v.declared ?? (large ? LARGE_ROOM_DEFAULT_VIEW : undefined);
-  const isEveryoneView = (view: ViewSpec | undefined) => view === undefined || view.everyone;
-
-  function hold(v: Viewer, cid: string, always: boolean): void {
-    (always ? v.always : v.window).add(cid);
-    (always ? v.window : v.always).delete(cid);
-    entryOf(heldBy, cid, () => new Set<string>()).add(v.cid);
-  }
-
-  function drop(v: Viewer, cid: string): void {
-    v.always.delete(cid);
-    v.window.delete(cid);
-    const set = heldBy.get(cid);
-    set?.delete(v.cid);
-    if (set?.size === 0) heldBy.delete(cid);
-  }
-
-  function dropAll(v: Viewer): void {
-    for (const cid of [...v.always, ...v.window]) drop(v, cid);
-  }
-
-  /** Registers where a viewer's interest lives: window index, pinned users, roster. */
-  function index(v: Viewer, view: ViewSpec | undefined): void {
-    for (const w of windows.values()) w.delete(v.cid);
-    for (const set of pinners.values()) set.delete(v.cid);
-    rosterViewers.delete(v.cid);
-    v.view = isEveryoneView(view) ? undefined : view;
-    if (v.view === undefined) everyoneSet.add(v.cid);
-    else everyoneSet.delete(v.cid);
-    if (v.view === undefined) return;
-    if (v.view.rect !== null) {
-      const rect = v.view.rect;
-      entryOf(windows, v.view.field, () => createGridIndex<string>(cellSizeFor(rect))).set(
-        v.cid,
-        withMargin(rect),
-      );
-    }
-    for (const userId of v.view.pinned) {
-      entryOf(pinners, userId, () => new Set<string>()).add(v.cid);
-    }
-    if (v.view.roster > 0) rosterViewers.add(v.cid);
-  }
-
-  function select(v: Viewer, view: ViewSpec): { always: Set<string>; window: Set<string> } {
-    const s = selectView(view, v.cid, v.window, ctx);
-    v.omitted = s.omitted;
-    dirty.delete(v);
-    v.lastSelect = now();
-    return s;
-  }
-
-  // Entries made for viewers during one route() — enters (the member's current state)
-  // and hides — are one object per member, so the edge encodes each once however
-  // many viewers get it.
-  const made = { enters: new Map<string, ClientBatchEntry>(), hides: new Map<string, ClientBatchEntry>() };
-
-  function enterOf(cid: string): ClientBatchEntry | undefined {
-    let enter = made.enters.get(cid);
-    if (enter === undefined) {
-      const peer = stateOf(cid);
-      if (peer === undefined) return undefined;
-      enter = { kind: "enter", ...peer };
-      made.enters.set(cid, enter);
-    }
-    return enter;
-  }
-
-  function hideOf(cid: string): ClientBatchEntry {
-    return entryOf(made.hides, cid, () => ({ kind: "hide", connectionId: cid }));
-  }
-
-  function reviewThreshold(): void {
-    const size = members.size;
-    const next = large
-      ? size > Math.floor(options.largeRoomThreshold * SMALL_AGAIN_FRACTION)
-      : size > options.largeRoomThreshold;
-    if (next === large) return;
-    large = next;
-    for (const v of viewers.values()) {
-      if (v.declared !== undefined) continue;
-      index(v, effective(v));
-      snapshotRequests.add(v.cid);
-    }
-  }
-
-  function decide(v: Viewer, view: ViewSpec, e: BatchEntry, out: ClientBatchEntry[]): void {
-    const cid = e.connectionId;
-    const heldAlways = v.always.has(cid);
-    const heldWindow = v.window.has(cid);
-    if (e.kind === "leave") {
-      if (heldAlways || heldWindow) out.push(e);
-      drop(v, cid);
-      return;
-    }
-    const always = isAlways(view, v.cid, cid, members);
-    const win = !always && inWindow(view, cid, heldWindow, ctx);
-    if (heldAlways || heldWindow) {
-      if (!always && !win) {
-        out.push(hideOf(cid));
-        drop(v, cid);
-        return;
-      }
-      out.push(e);
-      if (always !== heldAlways) hold(v, cid, always);
-      if (win && v.window.size > view.cap) markDirty(v);
-      return;
-    }
-    if (!always && !win) return;
-    if (always || v.window.size < view.cap) {
-      const enter = enterOf(cid);
-      if (enter === undefined) return;
-      out.push(enter);
-      hold(v, cid, always);
-      return;
-    }
-    markDirty(v); // over its cap: re-selected soon (the most recently active win)
-  }
-
-  function reselect(v: Viewer, view: ViewSpec, out: ClientBatchEntry[]): void {
-    const s = select(v, view);
-    for (const cid of [...v.always, ...v.window]) {
-      if (s.always.has(cid) || s.window.has(cid)) continue;
-      out.push(hideOf(cid));
-      drop(v, cid);
-    }
-    for (const [set, always] of [
-      [s.always, true],
-      [s.window, false],
-    ] as const) {
-      for (const cid of set) {
-        const held = v.always.has(cid) || v.window.has(cid);
-        if (!held) {
-          const enter = enterOf(cid);
-          if (enter === undefined) continue;
-          out.push(enter);
-        }
-        hold(v, cid, always);
-      }
-    }
-  }
-
+  const s = createViewsState(options);
+  const { members, viewers, holdings, interest, dirty, snapshotRequests } = s;
+  const router = createViewRouter(s);
   return {
     members,
     get large() {
-      return large;
+      return s.large;
     },
     observe(entry, after) {
       const rosterChanged =
         entry.kind === "leave" || after === undefined
           ? members.remove(entry.connectionId)
-          : members.upsert(after, now());
-      if (rosterChanged) for (const cid of rosterViewers) markDirty(viewers.get(cid) as Viewer);
-      reviewThreshold();
+          : members.upsert(after, options.now());
+      if (rosterChanged) for (const cid of interest.rosterViewers) markDirty(s, cid);
+      reviewThreshold(s);
     },
     addViewer(cid, declared) {
-      const v: Viewer = {
-        cid,
-        declared,
-        view: undefined,
-        always: new Set(),
-        window: new Set(),
-        omitted: 0,
-        lastSelect: Number.NEGATIVE_INFINITY,
-      };
+      const v = createViewer(cid, declared);
       viewers.set(cid, v);
-      index(v, effective(v));
+      applyView(s, v);
     },
     removeViewer(cid) {
       const v = viewers.get(cid);
       if (v === undefined) return;
-      index(v, undefined);
-      everyoneSet.delete(cid);
-      dropAll(v);
+      interest.remove(cid);
+      holdings.dropAll(v);
       viewers.delete(cid);
       dirty.delete(v);
       snapshotRequests.delete(cid);
@@ -288,71 +96,24 @@ export function createRoomViews(options: RoomViewsOptions): RoomViews {
       if (v === undefined) return;
       const wasEveryone = v.view === undefined;
       v.declared = declared;
-      index(v, effective(v));
+      applyView(s, v);
       if (wasEveryone || v.view === undefined) {
-        dropAll(v);
+        holdings.dropAll(v);
         snapshotRequests.add(cid); // everyone ⇄ filtered: a snapshot replaces what it holds
       } else {
         v.lastSelect = Number.NEGATIVE_INFINITY; // a declared change applies at once
-        markDirty(v);
+        dirty.add(v);
       }
     },
     isEveryone: (cid) => viewers.get(cid)?.view === undefined,
-    everyone: () => everyoneSet,
-    snapshotFor(cid) {
-      const v = viewers.get(cid);
-      snapshotRequests.delete(cid);
-      if (v === undefined || v.view === undefined) return "everyone";
-      dropAll(v);
-      const s = select(v, v.view);
-      for (const id of s.always) hold(v, id, true);
-      for (const id of s.window) hold(v, id, false);
-      return [...s.always, ...s.window];
-    },
+    everyone: () => interest.everyone,
+    snapshotFor: (cid) => snapshotFor(s, cid),
     takeSnapshotRequests() {
       const list = [...snapshotRequests];
       snapshotRequests.clear();
       return list;
     },
-    route(entries) {
-      const out = new Map<string, ClientBatchEntry[]>();
-      // Small rooms without views (most rooms): nobody is filtered, nothing to route.
-      if (everyoneSet.size === viewers.size && dirty.size === 0) return out;
-      const listOf = (cid: string) => {
-        return entryOf(out, cid, () => [] as ClientBatchEntry[]);
-      };
-      for (const e of entries) {
-        const interested = new Set<string>(heldBy.get(e.connectionId));
-        if (e.kind !== "leave") {
-          const state = stateOf(e.connectionId)?.state;
-          if (state !== undefined) {
-            for (const [field, w] of windows) {
-              const p = positionOf(state, field);
-              if (p !== undefined) w.query(p, (cid) => interested.add(cid));
-            }
-          }
-          const userId = members.get(e.connectionId)?.userId;
-          for (const cid of (userId !== undefined && pinners.get(userId)) || []) interested.add(cid);
-          if (members.rosterRank(e.connectionId) !== undefined)
-            for (const cid of rosterViewers) interested.add(cid);
-          if (viewers.has(e.connectionId)) interested.add(e.connectionId);
-        }
-        for (const cid of interested) {
-          const v = viewers.get(cid);
-          if (v?.view !== undefined && !snapshotRequests.has(cid)) decide(v, v.view, e, listOf(cid));
-        }
-      }
-      const t = now();
-      for (const v of [...dirty]) {
-        if (v.view === undefined || snapshotRequests.has(v.cid)) continue;
-        if (t - v.lastSelect < (large ? LARGE_ROOM_RESELECT_MS : RESELECT_MS)) continue;
-        reselect(v, v.view, listOf(v.cid));
-      }
-      for (const [cid, list] of out) if (list.length === 0) out.delete(cid);
-      made.enters.clear();
-      made.hides.clear();
-      return out;
-    },
+    route: router.route,
     holds(cid) {
       const v = viewers.get(cid);
       return v?.view === undefined ? undefined : new Set([...v.always, ...v.window]);
@@ -361,4 +122,35 @@ export function createRoomViews(options: RoomViewsOptions): RoomViews {
       return { connections: members.size, users: members.users, omitted: viewers.get(cid)?.omitted ?? 0 };
     },
   };
+}
+
+function markDirty(s: ViewsState, cid: string): void {
+  const v = s.viewers.get(cid);
+  if (v !== undefined) s.dirty.add(v);
+}
+
+/** Crossing the threshold changes the default view: viewers on it switch and get a snapshot. */
+function reviewThreshold(s: ViewsState): void {
+  const size = s.members.size;
+  const threshold = s.options.largeRoomThreshold;
+  const next = s.large ? size > Math.floor(threshold * SMALL_AGAIN_FRACTION) : size > threshold;
+  if (next === s.large) return;
+  s.large = next;
+  for (const v of s.viewers.values()) {
+    if (v.declared !== undefined) continue;
+    applyView(s, v);
+    s.snapshotRequests.add(v.cid);
+  }
+}
+
+/** A join or resync snapshot for the viewer: what it holds is reset to what it selects now. */
+function snapshotFor(s: ViewsState, cid: string): "everyone" | readonly string[] {
+  const v = s.viewers.get(cid);
+  s.snapshotRequests.delete(cid);
+  if (v === undefined || v.view === undefined) return "everyone";
+  s.holdings.dropAll(v);
+  const selected = select(s, v, v.view);
+  for (const id of selected.always) s.holdings.hold(v, id, true);
+  for (const id of selected.window) s.holdings.hold(v, id, false);
+  return [...selected.always, ...selected.window];
 }

@@ -1,0 +1,58 @@
+// Writing a member its snapshot (PROTOCOL.md §8, docs/SECURITY.md#amplification):
+// its view of the room — the whole room, chunked once per change and shared, or
+// the selection its view holds — charged to the member's snapshot byte budget.
+// When a snapshot is written is slow-members.ts's decision (snapshots are owed,
+// not queued); this part only says whether one may go now and writes it.
+import type { PeerState, PresenceReplica } from "@collabblocks/protocol";
+import { SNAPSHOT_BYTES } from "../limits/snapshot-budget.js";
+import { spendTokens } from "../limits/token-bucket.js";
+import type { ServerStats } from "../ops/metrics.js";
+import type { RoomViews } from "../views/room-views.js";
+import { type RoomMember, sendToMember } from "./room-member.js";
+import { createSnapshotCache, encodeSnapshotFrames } from "./snapshot-frames.js";
+import { keepsUp } from "./socket-writes.js";
+
+export interface MemberSnapshotsOptions<M extends RoomMember> {
+  readonly replica: PresenceReplica;
+  readonly views: RoomViews;
+  readonly stats: ServerStats;
+  /** Monotonic clock, ms (the byte budget refills with it). */
+  readonly now: () => number;
+  /** A member was just sent a snapshot (its occupancy follows at once). */
+  readonly onSent: (member: M) => void;
+}
+
+export interface MemberSnapshots<M extends RoomMember> {
+  /** The room changed: the shared whole-room snapshot is assembled again at the next write. */
+  invalidate(): void;
+  /** May the member be written a snapshot now (its socket keeps up and its budget is not spent)? */
+  mayWrite(member: M): boolean;
+  /** Writes the member its snapshot with `syncId` now, clearing what it was owed. */
+  write(member: M, syncId: number): void;
+}
+
+export function createMemberSnapshots<M extends RoomMember>(
+  options: MemberSnapshotsOptions<M>,
+): MemberSnapshots<M> {
+  const { replica, views, stats, now } = options;
+  const whole = createSnapshotCache(() => replica.snapshot());
+  return {
+    invalidate: () => whole.invalidate(),
+    mayWrite: (member) => keepsUp(member.ws) && spendTokens(member.snapshotBytes, SNAPSHOT_BYTES, now(), 0),
+    write(member, syncId) {
+      member.snapshotDue = undefined;
+      const held = views.snapshotFor(member.connectionId);
+      const { frames, chunks, bytes } =
+        held === "everyone"
+          ? whole.frames(syncId)
+          : encodeSnapshotFrames(
+              held.map((cid) => replica.get(cid)).filter((p): p is PeerState => p !== undefined),
+              syncId,
+            );
+      spendTokens(member.snapshotBytes, SNAPSHOT_BYTES, now(), bytes);
+      for (const frame of frames) sendToMember(stats, member, frame, 0);
+      stats.snapshotChunks += chunks;
+      options.onSent(member);
+    },
+  };
+}

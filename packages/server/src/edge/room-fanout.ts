@@ -1,0 +1,110 @@
+// A flush's entries to the room's members (docs/ARCHITECTURE.md#the-edge,
+// PROTOCOL.md §8). Members that see everyone share one frame, encoded once and
+// written to every socket; filtered members get their own selection, each entry
+// encoded once per flush and members with the same selection sharing a frame. A
+// socket that is behind is skipped (slow-members.ts): it coalesces a private
+// backlog, or, when filtered, is owed a snapshot of its view once drained.
+// The shared frame is the hot path: nothing is allocated per member there.
+import {
+  type BatchEntry,
+  batchFrameFromEntries,
+  type ClientBatchEntry,
+  encode,
+  encodeBatchEntry,
+  MessageType,
+} from "@collabblocks/protocol";
+import { enqueueEntry } from "../limits/coalesce.js";
+import type { ServerStats } from "../ops/metrics.js";
+import type { RoomViews } from "../views/room-views.js";
+import { type RoomMember, sendToMember } from "./room-member.js";
+import type { SlowMembers } from "./slow-members.js";
+import { keepsUp, writeFrame } from "./socket-writes.js";
+
+export interface RoomFanoutOptions<M extends RoomMember> {
+  readonly members: ReadonlyMap<string, M>;
+  readonly views: RoomViews;
+  readonly slow: SlowMembers<M>;
+  readonly stats: ServerStats;
+}
+
+export interface RoomFanout {
+  /** One frame, encoded once, to every member that sees everyone. */
+  shared(entries: BatchEntry[]): void;
+  /** Filtered members' own batches (views.route's output). */
+  filtered(routed: ReadonlyMap<string, ClientBatchEntry[]>): void;
+}
+
+export function createRoomFanout<M extends RoomMember>(options: RoomFanoutOptions<M>): RoomFanout {
+  const { members, views, slow, stats } = options;
+
+  function* everyoneMembers(cids: ReadonlySet<string>): Generator<M> {
+    for (const cid of cids) {
+      const m = members.get(cid);
+      if (m !== undefined) yield m;
+    }
+  }
+
+  return {
+    shared(entries) {
+      const everyone = views.everyone();
+      if (everyone.size === 0) return;
+      const frame = encode({ type: MessageType.BATCH, entries });
+      let sent = 0;
+      // Without filtered members (small rooms) walk the members directly: no lookup per socket.
+      const walkAll = everyone.size >= members.size;
+      const targets = walkAll ? members.values() : everyoneMembers(everyone);
+      for (const m of targets) {
+        if (walkAll && !views.isEveryone(m.connectionId)) continue;
+        if (m.lag === undefined && !keepsUp(m.ws)) slow.skip(m);
+        if (m.lag !== undefined) {
+          if (m.snapshotDue === undefined) for (const e of entries) enqueueEntry(m.lag, e);
+          continue;
+        }
+        writeFrame(m.ws, frame);
+        sent++;
+      }
+      stats.framesOut += sent;
+      stats.bytesOut += sent * frame.length;
+      stats.updatesOut += sent * entries.length;
+    },
+    filtered: (routed) => writeFiltered(options, routed),
+  };
+}
+
+/**
+ * Each entry is encoded once per flush, and members with the same selection share
+ * one assembled frame. A member that is behind is not queued for: it is owed a
+ * snapshot of its view, which replaces any backlog.
+ */
+function writeFiltered<M extends RoomMember>(
+  options: RoomFanoutOptions<M>,
+  routed: ReadonlyMap<string, ClientBatchEntry[]>,
+): void {
+  const { members, slow, stats } = options;
+  const bytes = new Map<ClientBatchEntry, { readonly index: number; readonly data: Uint8Array }>();
+  const frames = new Map<string, Uint8Array>();
+  for (const [cid, entries] of routed) {
+    const m = members.get(cid);
+    if (m === undefined) continue;
+    if (m.lag === undefined && !keepsUp(m.ws)) slow.skip(m);
+    if (m.lag !== undefined) {
+      m.snapshotDue ??= 0;
+      continue;
+    }
+    const parts = entries.map((e) => {
+      let b = bytes.get(e);
+      if (b === undefined) {
+        b = { index: bytes.size, data: encodeBatchEntry(e) };
+        bytes.set(e, b);
+      }
+      return b;
+    });
+    const key = parts.map((p) => p.index).join(",");
+    let frame = frames.get(key);
+    if (frame === undefined) {
+      frame = batchFrameFromEntries(parts.map((p) => p.data));
+      frames.set(key, frame);
+    }
+    sendToMember(stats, m, frame, entries.length);
+  }
+}

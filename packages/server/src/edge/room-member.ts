@@ -1,0 +1,35 @@
+// What an edge room keeps per local member (docs/ARCHITECTURE.md#the-edge), and
+// the one counted write of a room frame to it. Its own file so every part of the
+// room (fan-out, slow members, owed snapshots) can name it without importing
+// edge-room.ts, which composes them.
+import type { WebSocket } from "ws";
+import type { EntryQueue } from "../limits/coalesce.js";
+import type { TokenBucket } from "../limits/token-bucket.js";
+import type { ServerStats } from "../ops/metrics.js";
+import { writeFrame } from "./socket-writes.js";
+
+/** What the room needs from a local connection. */
+export interface RoomMember {
+  readonly connectionId: string;
+  readonly ws: WebSocket;
+  /** Private coalesced backlog while the socket is slow; undefined when in step with the room. */
+  lag: EntryQueue | undefined;
+  lagSince: number;
+  /** The syncId of a snapshot owed to this member (written once it keeps up and its budget allows). */
+  snapshotDue: number | undefined;
+  /** Snapshot bytes this member may still be sent (SNAPSHOT_BYTES; joins count too). */
+  readonly snapshotBytes: TokenBucket;
+}
+
+/** Writes one room frame (batch or snapshot part) carrying `entries` updates to the member, counted. */
+export function sendToMember(
+  stats: ServerStats,
+  member: RoomMember,
+  frame: Uint8Array,
+  entries: number,
+): void {
+  writeFrame(member.ws, frame);
+  stats.framesOut++;
+  stats.bytesOut += frame.length;
+  stats.updatesOut += entries;
+}

@@ -1,0 +1,80 @@
+import { MessageType } from "@collabblocks/protocol";
+import { describe, expect, it } from "vitest";
+import {
+  batchEntries,
+  enterEntry,
+  manualFlushTimers,
+  roomFixture,
+  updateEntry,
+} from "../test-support/fake-room-member.js";
+import { createMemberSnapshots } from "./member-snapshots.js";
+import { createOccupancyNotifier } from "./occupancy-notifier.js";
+import { createRoomFanout } from "./room-fanout.js";
+import { createRoomOutbox } from "./room-outbox.js";
+import { createSlowMembers } from "./slow-members.js";
+
+function setup() {
+  const f = roomFixture(2);
+  const manual = manualFlushTimers();
+  const now = f.clock.now;
+  const occupancy = createOccupancyNotifier({
+    ...f,
+    now,
+    timers: manual.timers,
+    send: () => true,
+    requestFlush: () => outbox.requestViews(),
+  });
+  const snapshots = createMemberSnapshots({ ...f, now, onSent: occupancy.snapshotSent });
+  const slow = createSlowMembers({ ...f, snapshots, now });
+  const fanout = createRoomFanout({ ...f, slow });
+  const outbox = createRoomOutbox({
+    ...f,
+    fanout,
+    slow,
+    snapshots,
+    occupancy,
+    tickMs: 16,
+    now,
+    timers: manual.timers,
+  });
+  /** An entry as the room applies it: replica first, then the outbox. */
+  const change = (e: Parameters<typeof outbox.enqueue>[0]) => {
+    f.replica.apply(e);
+    outbox.enqueue(e);
+  };
+  return { ...f, outbox, change, flush: manual.run };
+}
+
+describe("room outbox", () => {
+  it("coalesces queued entries per connection and sends them at the next flush", () => {
+    const { add, outbox, change, flush } = setup();
+    const a = add("a");
+    change(updateEntry("a", 1, { x: 1 }));
+    change(updateEntry("a", 2, { y: 1 }));
+    expect(outbox.pending).toBe(1);
+    expect(outbox.scheduler.scheduled).toBe(true);
+    expect(a.received).toHaveLength(0);
+    flush();
+    expect(outbox.pending).toBe(0);
+    expect(batchEntries(a)).toMatchObject([{ connectionId: "a", base: 0, clock: 2, set: { x: 1, y: 1 } }]);
+  });
+
+  it("lets the views learn each change, and owes a snapshot to members whose kind of view changed", () => {
+    const { add, outbox, change, flush, views } = setup();
+    const a = add("a");
+    add("b");
+    change(enterEntry("c")); // three members: above the threshold of 2, the room is large
+    expect(views.large).toBe(true);
+    expect(outbox.pending).toBe(1);
+    flush();
+    expect(a.received.map((m) => m.type)).toContain(MessageType.SNAPSHOT_DONE); // its new (filtered) view
+  });
+
+  it("flushes for the views alone when asked, with nothing queued", () => {
+    const { outbox, flush } = setup();
+    outbox.requestViews();
+    expect(outbox.scheduler.scheduled).toBe(true);
+    flush();
+    expect(outbox.scheduler.flushes).toBe(1);
+  });
+});

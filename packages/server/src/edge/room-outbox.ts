@@ -1,0 +1,86 @@
+// A room's outbox (docs/ARCHITECTURE.md#the-edge): every change of the room's
+// replica is queued here, coalesced per connection, and leaves at the next flush
+// — whose timing is the flush scheduler's (flush-scheduler.ts). A flush routes
+// the entries through the views, writes them (room-fanout.ts), owes a snapshot
+// to members whose kind of view changed, and runs a due occupancy pass.
+import type { BatchEntry, PresenceReplica } from "@collabblocks/protocol";
+import { drainQueue, type EntryQueue, enqueueEntry } from "../limits/coalesce.js";
+import type { RoomViews } from "../views/room-views.js";
+import { createFlushScheduler, type FlushScheduler, type FlushTimers } from "./flush-scheduler.js";
+import type { MemberSnapshots } from "./member-snapshots.js";
+import type { OccupancyNotifier } from "./occupancy-notifier.js";
+import type { RoomFanout } from "./room-fanout.js";
+import type { RoomMember } from "./room-member.js";
+import type { SlowMembers } from "./slow-members.js";
+
+export interface RoomOutboxOptions<M extends RoomMember> {
+  readonly replica: PresenceReplica;
+  readonly members: ReadonlyMap<string, M>;
+  readonly views: RoomViews;
+  readonly fanout: RoomFanout;
+  readonly slow: SlowMembers<M>;
+  readonly snapshots: MemberSnapshots<M>;
+  readonly occupancy: OccupancyNotifier<M>;
+  readonly tickMs: number;
+  readonly cpuShare?: number;
+  /** Monotonic clock, ms. */
+  readonly now: () => number;
+  readonly timers?: FlushTimers;
+}
+
+export interface RoomOutbox {
+  /** A change the replica applied: views learn it, and it leaves at the next flush. */
+  enqueue(entry: BatchEntry): void;
+  /** Views need a routing pass (a view changed, an occupancy pass is due) even with nothing queued. */
+  requestViews(): void;
+  /** Entries queued for the next flush. */
+  readonly pending: number;
+  readonly scheduler: FlushScheduler;
+}
+
+export function createRoomOutbox<M extends RoomMember>(options: RoomOutboxOptions<M>): RoomOutbox {
+  const { replica, members, views, fanout, slow, snapshots, occupancy } = options;
+  const queue: EntryQueue = new Map();
+  let pending = 0;
+  let viewsPending = false;
+
+  const flush = (): void => {
+    if (pending === 0 && !viewsPending) return;
+    viewsPending = false;
+    const entries = pending === 0 ? [] : drainQueue(queue);
+    pending = 0;
+    fanout.filtered(views.route(entries));
+    for (const cid of views.takeSnapshotRequests()) {
+      const m = members.get(cid);
+      if (m !== undefined) slow.owe(m, 0);
+    }
+    occupancy.flush();
+    if (entries.length > 0) fanout.shared(entries);
+  };
+
+  const scheduler = createFlushScheduler({
+    tickMs: options.tickMs,
+    cpuShare: options.cpuShare,
+    now: options.now,
+    timers: options.timers,
+    flush,
+  });
+
+  return {
+    enqueue(entry) {
+      snapshots.invalidate();
+      views.observe(entry, replica.get(entry.connectionId));
+      occupancy.changed();
+      pending += enqueueEntry(queue, entry);
+      scheduler.request();
+    },
+    requestViews() {
+      viewsPending = true;
+      scheduler.request();
+    },
+    get pending() {
+      return pending;
+    },
+    scheduler,
+  };
+}

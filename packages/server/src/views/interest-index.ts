@@ -1,0 +1,75 @@
+// Where the room's viewers look (PROTOCOL.md §8): their windows in a grid index
+// per position field, who pins which user, who holds a roster sample, and who
+// sees everyone. It answers "which filtered viewers may want an entry about this
+// member?" in O(interested viewers), never O(room) — the reason routing scales
+// (room-views.ts). What a viewer already holds is view-holdings.ts's part.
+import { type PeerState, positionOf, type ViewSpec, withMargin } from "@collabblocks/protocol";
+import { createGridIndex, type GridIndex } from "./grid-index.js";
+import { entryOf } from "./map-entry.js";
+import type { RoomMembers } from "./room-members.js";
+import { cellSizeFor } from "./select-view.js";
+
+export interface InterestIndex {
+  /** Files the viewer under its view in force (undefined: it sees everyone), replacing where it was. */
+  place(cid: string, view: ViewSpec | undefined): void;
+  /** Forgets the viewer. */
+  remove(cid: string): void;
+  /** The viewers that see everyone (served by the room's shared frame). */
+  readonly everyone: ReadonlySet<string>;
+  /** The viewers holding a roster sample (a roster change re-selects them). */
+  readonly rosterViewers: ReadonlySet<string>;
+  /** Adds to `into` the viewers whose window contains the member, that pin its user, or (it being in the roster) hold a roster. */
+  collect(cid: string, state: PeerState["state"] | undefined, into: Set<string>): void;
+}
+
+export function createInterestIndex(members: RoomMembers): InterestIndex {
+  const windows = new Map<string, GridIndex<string>>();
+  const pinners = new Map<string, Set<string>>();
+  const rosterViewers = new Set<string>();
+  const everyone = new Set<string>();
+
+  function unplace(cid: string): void {
+    for (const w of windows.values()) w.delete(cid);
+    for (const set of pinners.values()) set.delete(cid);
+    rosterViewers.delete(cid);
+  }
+
+  return {
+    place(cid, view) {
+      unplace(cid);
+      if (view === undefined) {
+        everyone.add(cid);
+        return;
+      }
+      everyone.delete(cid);
+      if (view.rect !== null) {
+        const rect = view.rect;
+        entryOf(windows, view.field, () => createGridIndex<string>(cellSizeFor(rect))).set(
+          cid,
+          withMargin(rect),
+        );
+      }
+      for (const userId of view.pinned) entryOf(pinners, userId, () => new Set<string>()).add(cid);
+      if (view.roster > 0) rosterViewers.add(cid);
+    },
+    remove(cid) {
+      unplace(cid);
+      everyone.delete(cid);
+    },
+    everyone,
+    rosterViewers,
+    collect(cid, state, into) {
+      if (state !== undefined) {
+        const add = (viewer: string): void => void into.add(viewer);
+        for (const [field, w] of windows) {
+          const p = positionOf(state, field);
+          if (p !== undefined) w.query(p, add);
+        }
+      }
+      const userId = members.get(cid)?.userId;
+      const pinning = userId === undefined ? undefined : pinners.get(userId);
+      if (pinning !== undefined) for (const viewer of pinning) into.add(viewer);
+      if (members.rosterRank(cid) !== undefined) for (const viewer of rosterViewers) into.add(viewer);
+    },
+  };
+}

@@ -1,0 +1,152 @@
+// At each flush, which entries each filtered connection gets (PROTOCOL.md §8):
+// an `enter` when a member comes into its view, the member's entries while held,
+// a `hide` when it leaves the view, a `leave` when it leaves the room. An entry
+// is offered only to the viewers that hold its member or may want it
+// (interest-index.ts), so routing costs O(interested connections), not O(room).
+// Viewers over their cap are re-selected here too, spaced by RESELECT_MS.
+import type { BatchEntry, ClientBatchEntry, ViewSpec } from "@collabblocks/protocol";
+import { entryOf } from "./map-entry.js";
+import { inWindow, isAlways } from "./select-view.js";
+import type { Viewer } from "./view-holdings.js";
+import { select, type ViewsState } from "./views-state.js";
+
+/** A filtered connection over its cap is re-selected at most this often, ms. */
+export const RESELECT_MS = 250;
+/**
+ * …and in a large room at most this often: a window there is often at its cap, so
+ * arrivals keep asking for re-selection (12 % of the core in L1's profile at 250 ms).
+ */
+export const LARGE_ROOM_RESELECT_MS = 1000;
+
+/**
+ * Entries made for viewers during one route — enters (the member's current state)
+ * and hides — are one object per member, so the edge encodes each once however
+ * many viewers get it. Cleared after each route.
+ */
+interface Made {
+  readonly s: ViewsState;
+  readonly enters: Map<string, ClientBatchEntry>;
+  readonly hides: Map<string, ClientBatchEntry>;
+}
+
+export interface ViewRouter {
+  /** The entries each filtered connection gets (absent = nothing). */
+  route(entries: readonly BatchEntry[]): Map<string, ClientBatchEntry[]>;
+}
+
+export function createViewRouter(s: ViewsState): ViewRouter {
+  const made: Made = { s, enters: new Map(), hides: new Map() };
+  return {
+    route(entries) {
+      const out = new Map<string, ClientBatchEntry[]>();
+      // Small rooms without views (most rooms): nobody is filtered, nothing to route.
+      if (s.interest.everyone.size === s.viewers.size && s.dirty.size === 0) return out;
+      for (const e of entries) offer(made, e, out);
+      const t = s.options.now();
+      const spacing = s.large ? LARGE_ROOM_RESELECT_MS : RESELECT_MS;
+      for (const v of [...s.dirty]) {
+        if (v.view === undefined || s.snapshotRequests.has(v.cid)) continue;
+        if (t - v.lastSelect < spacing) continue;
+        reselect(made, v, v.view, listOf(out, v.cid));
+      }
+      for (const [cid, list] of out) if (list.length === 0) out.delete(cid);
+      made.enters.clear();
+      made.hides.clear();
+      return out;
+    },
+  };
+}
+
+const listOf = (out: Map<string, ClientBatchEntry[]>, cid: string): ClientBatchEntry[] =>
+  entryOf(out, cid, () => [] as ClientBatchEntry[]);
+
+/** Offers one entry to every filtered viewer that holds its member or may want it. */
+function offer(made: Made, e: BatchEntry, out: Map<string, ClientBatchEntry[]>): void {
+  const { s } = made;
+  const cid = e.connectionId;
+  const interested = new Set<string>(s.holdings.holders(cid));
+  if (e.kind !== "leave") {
+    s.interest.collect(cid, s.options.stateOf(cid)?.state, interested);
+    if (s.viewers.has(cid)) interested.add(cid);
+  }
+  for (const viewer of interested) {
+    const v = s.viewers.get(viewer);
+    if (v?.view !== undefined && !s.snapshotRequests.has(viewer))
+      decide(made, v, v.view, e, listOf(out, viewer));
+  }
+}
+
+function enterOf(made: Made, cid: string): ClientBatchEntry | undefined {
+  let enter = made.enters.get(cid);
+  if (enter === undefined) {
+    const peer = made.s.options.stateOf(cid);
+    if (peer === undefined) return undefined;
+    enter = { kind: "enter", ...peer };
+    made.enters.set(cid, enter);
+  }
+  return enter;
+}
+
+function hideOf(made: Made, cid: string): ClientBatchEntry {
+  return entryOf(made.hides, cid, () => ({ kind: "hide", connectionId: cid }));
+}
+
+/** What one viewer gets for one entry, and what it holds after it. */
+function decide(made: Made, v: Viewer, view: ViewSpec, e: BatchEntry, out: ClientBatchEntry[]): void {
+  const { holdings, members } = made.s;
+  const cid = e.connectionId;
+  const heldAlways = v.always.has(cid);
+  const heldWindow = v.window.has(cid);
+  if (e.kind === "leave") {
+    if (heldAlways || heldWindow) out.push(e);
+    holdings.drop(v, cid);
+    return;
+  }
+  const always = isAlways(view, v.cid, cid, members);
+  const win = !always && inWindow(view, cid, heldWindow, made.s.select);
+  if (heldAlways || heldWindow) {
+    if (!always && !win) {
+      out.push(hideOf(made, cid));
+      holdings.drop(v, cid);
+      return;
+    }
+    out.push(e);
+    if (always !== heldAlways) holdings.hold(v, cid, always);
+    if (win && v.window.size > view.cap) made.s.dirty.add(v);
+    return;
+  }
+  if (!always && !win) return;
+  if (always || v.window.size < view.cap) {
+    const enter = enterOf(made, cid);
+    if (enter === undefined) return;
+    out.push(enter);
+    holdings.hold(v, cid, always);
+    return;
+  }
+  made.s.dirty.add(v); // over its cap: re-selected soon (the most recently active win)
+}
+
+/** Selects the viewer afresh: hides what it no longer holds, enters what it newly holds. */
+function reselect(made: Made, v: Viewer, view: ViewSpec, out: ClientBatchEntry[]): void {
+  const { holdings } = made.s;
+  const s = select(made.s, v, view);
+  for (const cid of [...v.always, ...v.window]) {
+    if (s.always.has(cid) || s.window.has(cid)) continue;
+    out.push(hideOf(made, cid));
+    holdings.drop(v, cid);
+  }
+  for (const [set, always] of [
+    [s.always, true],
+    [s.window, false],
+  ] as const) {
+    for (const cid of set) {
+      const held = v.always.has(cid) || v.window.has(cid);
+      if (!held) {
+        const enter = enterOf(made, cid);
+        if (enter === undefined) continue;
+        out.push(enter);
+      }
+      holdings.hold(v, cid, always);
+    }
+  }
+}
