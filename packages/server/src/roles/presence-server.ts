@@ -8,7 +8,7 @@ import { createSimulator, type Simulator } from "../dev/simulator.js";
 import { createDevIssuer, type DevIssuer } from "../edge/dev-issuer.js";
 import { createEdgeServer, type EdgeServer, type EdgeServerOptions } from "../edge/edge-server.js";
 import { createInProcessLink } from "../link/in-process.js";
-import { systemClock } from "../ops/clock.js";
+import { type Clock, systemClock } from "../ops/clock.js";
 import { createSilentLogger } from "../ops/logger.js";
 import { defaultPodId } from "../ops/process-id.js";
 import { createPod, type Pod } from "../pod/pod.js";
@@ -32,6 +32,8 @@ export interface PresenceServerOptions extends EdgeServerOptions {
   readonly bus?: PresenceBus;
   /** Pod id (default: host-pid-start time, unique per process). */
   readonly podId?: string;
+  /** Time of the pod and the dev simulator (CONTRIBUTING.md "Time"); default the system clock. */
+  readonly clock?: Clock;
 }
 
 export interface PresenceServer extends EdgeServer {
@@ -47,15 +49,17 @@ export async function createPresenceServer(options: PresenceServerOptions): Prom
   const logger = options.logger ?? createSilentLogger();
   const podId = options.podId ?? defaultPodId();
   const devIssuer = options.auth === "dev" ? await createDevIssuer() : undefined;
+  const clock = options.clock ?? systemClock;
   const pod = createPod({
     podId,
     maxRooms: options.maxRooms,
     bus: options.bus,
+    clock,
     onError: (err, context) => logger.error({ err, context }, "pod error"),
   });
   let wsUrl = "";
   const simulator: Simulator | undefined = devIssuer
-    ? createSimulator({ issuer: devIssuer, wsUrl: () => wsUrl, clock: systemClock })
+    ? createSimulator({ issuer: devIssuer, wsUrl: () => wsUrl, clock })
     : undefined;
   // If the edge cannot start (port taken, bad static dir), close the pod we made:
   // its timers would otherwise keep a library caller's process alive.
