@@ -23,6 +23,9 @@
 //     so a crashed pod's connections disappear from every view within 5 s.
 import type { BatchEntry, PeerState, RelayedMessage } from "@collabblocks/protocol";
 
+/** Origin of the sweeper's `expired` leaves: every pod, the sweeping one included, receives them. */
+export const SWEEPER_ORIGIN = "sweeper";
+
 /** Receives other pods' entries for one room; `origin` is the publishing pod id (or "sweeper"). */
 export type BusHandler = (entries: readonly BatchEntry[], origin: string) => void;
 

@@ -8,7 +8,8 @@ import {
   PresenceReplica,
   type RelayedMessage,
 } from "@collabblocks/protocol";
-import type { BusHandler, PresenceBus } from "./bus.js";
+import { type Clock, systemClock } from "../ops/clock.js";
+import { type BusHandler, type PresenceBus, SWEEPER_ORIGIN } from "./bus.js";
 
 /** Connections not refreshed for this long are expired by the sweeper, ms (docs/SCALING.md#pod-and-redis-the-rules). */
 export const DEFAULT_LAST_SEEN_EXPIRY_MS = 3000;
@@ -16,7 +17,9 @@ export const DEFAULT_LAST_SEEN_EXPIRY_MS = 3000;
 export const DEFAULT_SWEEP_INTERVAL_MS = 1000;
 
 export interface MemoryBusOptions {
-  /** Wall clock, ms. */
+  /** Wall time of last-seen and the sweeper's timer; default the system clock. */
+  readonly clock?: Clock;
+  /** Wall clock, ms (default the clock's). */
   readonly now?: () => number;
   readonly expiryMs?: number;
   /** Sweeper period, ms; 0 = no automatic sweeps (call sweep() yourself). */
@@ -37,12 +40,112 @@ interface HubRoom {
   readonly replica: PresenceReplica;
   readonly seen: Map<string, number>;
   readonly members: Map<string, BusHandler>;
-  /** Per pod: where the room's broadcast events go (PROTOCOL.md §9). */
+  /** Per pod: where the room's EVENT and PEER_LOST go (bus.ts rule 5). */
   readonly events: Map<string, (event: RelayedMessage) => void>;
 }
 
+/** Expires, in every room, connections last seen before `cutoff`; returns their leaves per room. */
+function expireStale(rooms: Iterable<HubRoom>, cutoff: number): Map<HubRoom, BatchEntry[]> {
+  const out = new Map<HubRoom, BatchEntry[]>();
+  for (const r of rooms) {
+    const leaves: BatchEntry[] = [];
+    for (const [cid, at] of r.seen) {
+      if (at >= cutoff) continue;
+      r.seen.delete(cid);
+      const peer = r.replica.get(cid);
+      if (!peer) continue;
+      const leave: BatchEntry = {
+        kind: "leave",
+        connectionId: cid,
+        epoch: peer.epoch,
+        clock: peer.clock,
+        reason: "expired",
+      };
+      r.replica.apply(leave);
+      leaves.push(leave);
+    }
+    if (leaves.length > 0) out.set(r, leaves);
+  }
+  return out;
+}
+
+/** Delivers asynchronously to every other member still joined when the microtask runs. */
+function deliver(r: HubRoom, entries: readonly BatchEntry[], origin: string): void {
+  for (const [podId, handler] of r.members) {
+    if (podId === origin) continue;
+    queueMicrotask(() => {
+      // Still a member when the microtask runs (leave() stops delivery at once).
+      if (r.members.get(podId) === handler) handler(entries, origin);
+    });
+  }
+}
+
+/** Live only (bus.ts rule 5): the pods joined now get it; nothing keeps it. */
+function relayEvent(r: HubRoom, event: RelayedMessage, origin: string): void {
+  for (const [podId, onEvent] of r.events) {
+    if (podId === origin) continue;
+    queueMicrotask(() => {
+      if (r.events.get(podId) === onEvent) onEvent(event);
+    });
+  }
+}
+
+/** One pod's bus on the hub. */
+function connectPod(
+  podId: string,
+  room: (roomId: string) => HubRoom,
+  rooms: Map<string, HubRoom>,
+  now: () => number,
+): PresenceBus {
+  const joined = new Set<string>();
+  return {
+    podId,
+    async join(roomId, handler, onEvent) {
+      const r = room(roomId);
+      r.members.set(podId, handler);
+      if (onEvent) r.events.set(podId, onEvent);
+      else r.events.delete(podId);
+      joined.add(roomId);
+      return r.replica.snapshot();
+    },
+    leave(roomId) {
+      rooms.get(roomId)?.members.delete(podId);
+      rooms.get(roomId)?.events.delete(podId);
+      joined.delete(roomId);
+    },
+    publish(roomId, entries) {
+      const r = room(roomId);
+      const t = now();
+      for (const e of entries) {
+        r.replica.apply(e);
+        if (e.kind === "leave") r.seen.delete(e.connectionId);
+        else r.seen.set(e.connectionId, t);
+      }
+      deliver(r, entries, podId);
+    },
+    publishEvent(roomId, event) {
+      const r = rooms.get(roomId);
+      if (r) relayEvent(r, event, podId);
+    },
+    touch(roomId, connectionIds) {
+      const r = rooms.get(roomId);
+      if (!r) return;
+      const t = now();
+      for (const cid of connectionIds) if (r.replica.get(cid)) r.seen.set(cid, t);
+    },
+    async close() {
+      for (const roomId of joined) {
+        rooms.get(roomId)?.members.delete(podId);
+        rooms.get(roomId)?.events.delete(podId);
+      }
+      joined.clear();
+    },
+  };
+}
+
 export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBusHub {
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
+  const now = options.now ?? (() => clock.now());
   const expiryMs = options.expiryMs ?? DEFAULT_LAST_SEEN_EXPIRY_MS;
   const rooms = new Map<string, HubRoom>();
 
@@ -55,108 +158,26 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBusHub {
     return r;
   };
 
-  const deliver = (r: HubRoom, entries: readonly BatchEntry[], origin: string): void => {
-    for (const [podId, handler] of r.members) {
-      if (podId === origin) continue;
-      queueMicrotask(() => {
-        // Still a member when the microtask runs (leave() stops delivery at once).
-        if (r.members.get(podId) === handler) handler(entries, origin);
-      });
-    }
-  };
-
   const sweep = (): number => {
-    const cutoff = now() - expiryMs;
     let expired = 0;
-    for (const r of rooms.values()) {
-      const leaves: BatchEntry[] = [];
-      for (const [cid, at] of r.seen) {
-        if (at >= cutoff) continue;
-        r.seen.delete(cid);
-        const peer = r.replica.get(cid);
-        if (!peer) continue;
-        const leave: BatchEntry = {
-          kind: "leave",
-          connectionId: cid,
-          epoch: peer.epoch,
-          clock: peer.clock,
-          reason: "expired",
-        };
-        r.replica.apply(leave);
-        leaves.push(leave);
-      }
-      if (leaves.length > 0) {
-        expired += leaves.length;
-        deliver(r, leaves, "sweeper");
-      }
+    for (const [r, leaves] of expireStale(rooms.values(), now() - expiryMs)) {
+      expired += leaves.length;
+      deliver(r, leaves, SWEEPER_ORIGIN);
     }
     return expired;
   };
 
   const sweepMs = options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
-  const timer = sweepMs > 0 ? setInterval(sweep, sweepMs) : undefined;
-  timer?.unref();
+  const timer = sweepMs > 0 ? clock.setInterval(sweep, sweepMs) : undefined;
 
   return {
-    connect(podId) {
-      const joined = new Set<string>();
-      return {
-        podId,
-        async join(roomId, handler, onEvent) {
-          const r = room(roomId);
-          r.members.set(podId, handler);
-          if (onEvent) r.events.set(podId, onEvent);
-          else r.events.delete(podId);
-          joined.add(roomId);
-          return r.replica.snapshot();
-        },
-        leave(roomId) {
-          rooms.get(roomId)?.members.delete(podId);
-          rooms.get(roomId)?.events.delete(podId);
-          joined.delete(roomId);
-        },
-        publish(roomId, entries) {
-          const r = room(roomId);
-          const t = now();
-          for (const e of entries) {
-            r.replica.apply(e);
-            if (e.kind === "leave") r.seen.delete(e.connectionId);
-            else r.seen.set(e.connectionId, t);
-          }
-          deliver(r, entries, podId);
-        },
-        publishEvent(roomId, event) {
-          // Live only: pods joined now get it, nothing keeps it (bus.ts, rule 5).
-          const r = rooms.get(roomId);
-          if (!r) return;
-          for (const [other, onEvent] of r.events) {
-            if (other === podId) continue;
-            queueMicrotask(() => {
-              if (r.events.get(other) === onEvent) onEvent(event);
-            });
-          }
-        },
-        touch(roomId, connectionIds) {
-          const r = rooms.get(roomId);
-          if (!r) return;
-          const t = now();
-          for (const cid of connectionIds) if (r.replica.get(cid)) r.seen.set(cid, t);
-        },
-        async close() {
-          for (const roomId of joined) {
-            rooms.get(roomId)?.members.delete(podId);
-            rooms.get(roomId)?.events.delete(podId);
-          }
-          joined.clear();
-        },
-      };
-    },
+    connect: (podId) => connectPod(podId, room, rooms, now),
     sweep,
     state(roomId) {
       return rooms.get(roomId)?.replica.snapshot() ?? [];
     },
     close() {
-      if (timer) clearInterval(timer);
+      if (timer !== undefined) clock.clearInterval(timer);
     },
   };
 }

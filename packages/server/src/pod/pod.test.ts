@@ -2,7 +2,8 @@ import type { BatchEntry } from "@collabblocks/protocol";
 import { describe, expect, it } from "vitest";
 import { createMemoryBus } from "../bus/memory-bus.js";
 import type { PodFrame } from "../link/frames.js";
-import { createPod } from "./pod.js";
+import { createFakeClock } from "../test-support/fake-clock.js";
+import { createPod, TOUCH_INTERVAL_MS } from "./pod.js";
 
 const enter = (cid: string, epoch = 1): BatchEntry => ({
   kind: "enter",
@@ -36,11 +37,12 @@ describe("pod", () => {
   });
 
   it("answers a sync request with chunks and a done frame", async () => {
-    const pod = createPod({ podId: "p" });
+    const clock = createFakeClock();
+    const pod = createPod({ podId: "p", clock });
     const a = session(pod, "a");
     a.s.receive({ type: "write", roomId: "r", entries: [enter("x"), enter("y")] });
     a.s.receive({ type: "sync-request", roomId: "r", syncId: 5 });
-    await new Promise((r) => setTimeout(r, 0));
+    await clock.settle();
     expect(a.frames.map((f) => f.type)).toEqual(["snapshot-chunk", "snapshot-done"]);
     expect(a.frames[1]).toEqual({ type: "snapshot-done", roomId: "r", syncId: 5, total: 2 });
   });
@@ -62,9 +64,10 @@ describe("pod", () => {
   });
 
   it("shares writes with other pods through the bus and applies theirs", async () => {
-    const hub = createMemoryBus({ sweepIntervalMs: 0 });
-    const p1 = createPod({ podId: "p1", bus: hub.connect("p1") });
-    const p2 = createPod({ podId: "p2", bus: hub.connect("p2") });
+    const clock = createFakeClock();
+    const hub = createMemoryBus({ clock, sweepIntervalMs: 0 });
+    const p1 = createPod({ podId: "p1", bus: hub.connect("p1"), clock });
+    const p2 = createPod({ podId: "p2", bus: hub.connect("p2"), clock });
     const e1 = session(p1, "e1");
     const e2 = session(p2, "e2");
     e1.s.receive({ type: "attach", roomId: "r" });
@@ -72,7 +75,7 @@ describe("pod", () => {
     await p1.manager.get("r").ready;
     await p2.manager.get("r").ready;
     e1.s.receive({ type: "write", roomId: "r", entries: [enter("x")] });
-    await new Promise((r) => setTimeout(r, 0));
+    await clock.settle();
     expect(e2.frames).toEqual([{ type: "update", roomId: "r", entries: [enter("x")] }]);
     expect(p2.manager.peek("r")?.replica.get("x")?.state).toEqual({ s: "x" });
     await p1.close();
@@ -81,9 +84,9 @@ describe("pod", () => {
   });
 
   it("with a bus, leaves a closed session's connections to the sweeper instead of expiring them at once", async () => {
-    let now = 0;
-    const hub = createMemoryBus({ sweepIntervalMs: 0, now: () => now });
-    const pod = createPod({ podId: "p", bus: hub.connect("p"), touchIntervalMs: 60_000 });
+    const clock = createFakeClock();
+    const hub = createMemoryBus({ clock, sweepIntervalMs: 0 });
+    const pod = createPod({ podId: "p", bus: hub.connect("p"), clock });
     const a = session(pod, "a");
     const b = session(pod, "b");
     a.s.receive({ type: "attach", roomId: "r" });
@@ -92,11 +95,10 @@ describe("pod", () => {
     a.s.receive({ type: "write", roomId: "r", entries: [enter("x")] });
     b.frames.length = 0;
     a.s.close();
-    await new Promise((r) => setTimeout(r, 0));
+    await clock.advance(4000); // the pod's touches no longer include x
     expect(b.frames).toEqual([]); // no leave now: a re-assert elsewhere would be hidden by its floor
-    now += 4000;
     hub.sweep();
-    await new Promise((r) => setTimeout(r, 0));
+    await clock.settle();
     expect(b.frames.at(-1)).toMatchObject({
       type: "update",
       entries: [{ kind: "leave", connectionId: "x" }],
@@ -131,5 +133,31 @@ describe("pod", () => {
     expect(touched.at(-1)).toEqual([]);
     expect(old.frames).toEqual([]); // no leave for anyone
     await pod.close();
+  });
+
+  it("touches the connections it owns on the bus every TOUCH_INTERVAL_MS, and stops at close()", async () => {
+    const touched: string[][] = [];
+    const bus = {
+      podId: "p",
+      join: async () => [],
+      leave() {},
+      publish() {},
+      publishEvent() {},
+      touch: (_room: string, ids: readonly string[]) => touched.push([...ids]),
+      close: async () => {},
+    };
+    const clock = createFakeClock();
+    const pod = createPod({ podId: "p", bus, clock });
+    const a = session(pod, "a");
+    a.s.receive({ type: "attach", roomId: "r" });
+    a.s.receive({ type: "write", roomId: "r", entries: [enter("x")] });
+    await clock.advance(TOUCH_INTERVAL_MS - 1);
+    expect(touched).toEqual([]);
+    await clock.advance(1);
+    expect(touched).toEqual([["x"]]);
+    await clock.advance(TOUCH_INTERVAL_MS);
+    expect(touched).toEqual([["x"], ["x"]]);
+    await pod.close();
+    expect(clock.pending).toBe(0);
   });
 });

@@ -2,18 +2,24 @@
 // edge's writes to the other edges attached to the room, shares them with other
 // pods through the bus, and applies what other pods wrote. It implements the
 // pod side of the link (PodEndpoint), so the same object serves the in-process
-// link and, later, the gRPC server. The local path never waits on the bus.
-import {
-  assertNever,
-  type BatchEntry,
-  chunkSnapshot,
-  type PeerState,
-  type RelayedMessage,
-} from "@collabblocks/protocol";
+// link and the gRPC server (rpc/pod-rpc-server.ts). The local path never waits on the bus.
+// Parts: pod-fanout.ts (apply, forward, share), pod-sessions.ts (an edge leaving),
+// pod-snapshot.ts (sync requests); the touch timer runs on the injected clock.
+import { assertNever, type BatchEntry, type PeerState } from "@collabblocks/protocol";
 import type { PresenceBus } from "../bus/bus.js";
-import type { EdgeFrame, PodEndpoint, PodFrame, PodSession } from "../link/frames.js";
+import type { EdgeFrame, PodEndpoint, PodSession } from "../link/frames.js";
+import { type Clock, systemClock } from "../ops/clock.js";
+import {
+  applyAll,
+  applyFromBus,
+  forward,
+  type PodSessionState,
+  relayToEdges,
+  writeFromEdge,
+} from "./pod-fanout.js";
+import { closeSession, releaseConnections } from "./pod-sessions.js";
+import { sendSnapshot } from "./pod-snapshot.js";
 import { createPresenceManager, type PresenceManager } from "./presence-manager.js";
-import type { PresenceShard, ShardSession } from "./presence-shard.js";
 
 /** How often the pod refreshes last-seen of its live connections on the bus, ms (docs/SCALING.md#pod-and-redis-the-rules). */
 export const TOUCH_INTERVAL_MS = 1000;
@@ -25,6 +31,8 @@ export interface PodOptions {
   /** Shares rooms with other pods; without one the pod serves its edges alone. */
   readonly bus?: PresenceBus;
   readonly touchIntervalMs?: number;
+  /** Timer of the touch; default the system clock. */
+  readonly clock?: Clock;
   /** Reports unexpected internal errors (e.g. a bus join that failed). */
   readonly onError?: (err: unknown, context: string) => void;
 }
@@ -35,49 +43,24 @@ export interface Pod extends PodEndpoint {
   close(): Promise<void>;
 }
 
-interface Session extends ShardSession {
-  readonly send: (frame: PodFrame) => void;
-  readonly rooms: Set<string>;
-  open: boolean;
-}
-
-export function createPod(options: PodOptions): Pod {
-  const { podId, bus } = options;
-  const sessions = new Set<Session>();
-
-  const forward = (shard: PresenceShard, entries: readonly BatchEntry[], except?: Session): void => {
-    if (entries.length === 0) return;
-    const frame: PodFrame = { type: "update", roomId: shard.roomId, entries };
-    for (const s of shard.sessions) if (s !== except) (s as Session).send(frame);
-  };
-
-  /** Applies entries; returns those that changed the replica (or revealed a gap, for the edges to resync). */
-  const applyAll = (shard: PresenceShard, entries: readonly BatchEntry[]): BatchEntry[] => {
-    const applied: BatchEntry[] = [];
-    for (const e of entries) {
-      if (shard.replica.apply(e).kind !== "stale") applied.push(e);
-    }
-    return applied;
-  };
-
-  const onBusEntries = (roomId: string, entries: readonly BatchEntry[]): void => {
-    const shard = manager.peek(roomId);
-    if (!shard) return;
-    // An expiry of a connection this pod still holds is not applied here: its socket is
-    // alive, and it is re-asserted to the other pods (scaled mode) rather than dropped.
-    const foreign = entries.filter((e) => !(e.kind === "leave" && shard.owners.has(e.connectionId)));
-    forward(shard, applyAll(shard, foreign));
-  };
-
-  const manager = createPresenceManager({
+/** The room LRU; with a bus each room joins it on creation (its persisted state merged in) and leaves on eviction. */
+function createRooms(options: PodOptions): PresenceManager {
+  const { bus } = options;
+  const manager: PresenceManager = createPresenceManager({
     maxRooms: options.maxRooms,
     onCreate(shard) {
       if (!bus) return;
       shard.ready = bus
         .join(
           shard.roomId,
-          (entries) => onBusEntries(shard.roomId, entries),
-          (event) => relay(shard.roomId, event),
+          (entries) => {
+            const live = manager.peek(shard.roomId);
+            if (live) applyFromBus(live, entries);
+          },
+          (event) => {
+            const live = manager.peek(shard.roomId);
+            if (live) relayToEdges(live, event);
+          },
         )
         .then((state: readonly PeerState[]) => {
           const entered = state.map((p): BatchEntry => ({ kind: "enter", ...p }));
@@ -89,72 +72,46 @@ export function createPod(options: PodOptions): Pod {
       bus?.leave(shard.roomId);
     },
   });
+  return manager;
+}
 
-  const write = (session: Session, shard: PresenceShard, entries: readonly BatchEntry[]): void => {
-    for (const e of entries) {
-      if (e.kind === "enter") shard.owners.set(e.connectionId, session);
-      else if (e.kind === "leave" && shard.owners.get(e.connectionId) === session)
-        shard.owners.delete(e.connectionId);
-    }
-    const applied = applyAll(shard, entries);
-    forward(shard, applied, session);
-    // A stale enter is shared too: it is an edge re-asserting its connection after the
-    // room moved to this pod (split-mode failover), and the bus must learn that this pod
-    // now owns it (keeps it alive); for other replicas it is a harmless duplicate.
-    const shared =
-      applied.length === entries.length
-        ? applied
-        : entries.filter((e) => e.kind === "enter" || applied.includes(e));
-    if (shared.length > 0) bus?.publish(shard.roomId, shared);
-  };
+export function createPod(options: PodOptions): Pod {
+  const { podId, bus } = options;
+  const clock = options.clock ?? systemClock;
+  const sessions = new Set<PodSessionState>();
+  const manager = createRooms(options);
 
-  /** A broadcast event (PROTOCOL.md §9) to the room's edges but the one it came from; never stored. */
-  const relay = (roomId: string, event: RelayedMessage, except?: Session): void => {
-    const shard = manager.peek(roomId);
-    if (!shard) return;
-    const frame: PodFrame = { type: "event", roomId, event };
-    for (const s of shard.sessions) if (s !== except) (s as Session).send(frame);
-  };
-
-  const sync = async (session: Session, roomId: string, syncId: number): Promise<void> => {
-    const shard = manager.get(roomId);
-    await shard.ready;
-    if (!session.open) return;
-    const peers = shard.replica.snapshot();
-    for (const chunk of chunkSnapshot(peers)) {
-      session.send({ type: "snapshot-chunk", roomId, syncId, entries: chunk });
-    }
-    session.send({ type: "snapshot-done", roomId, syncId, total: peers.length });
-  };
-
-  const receive = (session: Session, frame: EdgeFrame): void => {
+  const receive = (session: PodSessionState, frame: EdgeFrame): void => {
     if (!session.open) return;
     switch (frame.type) {
-      case "attach": {
+      case "attach":
         manager.get(frame.roomId).sessions.add(session);
         session.rooms.add(frame.roomId);
         return;
-      }
       case "write":
-        write(session, manager.get(frame.roomId), frame.entries);
+        writeFromEdge(bus, session, manager.get(frame.roomId), frame.entries);
         return;
       case "sync-request":
-        sync(session, frame.roomId, frame.syncId).catch((err: unknown) => options.onError?.(err, "sync"));
+        sendSnapshot(manager, session, frame.roomId, frame.syncId).catch((err: unknown) =>
+          options.onError?.(err, "sync"),
+        );
         return;
-      case "event":
-        relay(frame.roomId, frame.event, session);
+      case "event": {
+        // A room this pod does not hold has no other edges to tell; other pods may.
+        const shard = manager.peek(frame.roomId);
+        if (shard) relayToEdges(shard, frame.event, session);
         bus?.publishEvent(frame.roomId, frame.event);
         return;
+      }
       case "detach": {
         const shard = manager.peek(frame.roomId);
         session.rooms.delete(frame.roomId);
-        if (shard) {
-          shard.sessions.delete(session);
-          // The edge has no connections here any more, or moved the room to another pod
-          // (split mode), where it re-asserted them. No leave: they live on.
-          release(session, shard);
-          manager.trim();
-        }
+        if (!shard) return;
+        shard.sessions.delete(session);
+        // The edge has no connections here any more, or moved the room to another pod
+        // (split mode), where it re-asserted them. No leave: they live on.
+        releaseConnections(bus, session, shard);
+        manager.trim();
         return;
       }
       default:
@@ -162,81 +119,27 @@ export function createPod(options: PodOptions): Pod {
     }
   };
 
-  /**
-   * Stops keeping a session's connections of a room alive: they are no longer this
-   * pod's. The touch tells the bus what the pod still owns (it forgets the rest), so
-   * the bus's sweeper expires them within ~3 s unless another pod re-asserts them.
-   */
-  const release = (session: Session, shard: PresenceShard): void => {
-    let released = false;
-    for (const [cid, owner] of shard.owners) {
-      if (owner !== session) continue;
-      shard.owners.delete(cid);
-      released = true;
-    }
-    if (released) bus?.touch(shard.roomId, [...shard.owners.keys()]);
-  };
-
-  /**
-   * An edge went away. With a bus its connections are released and expire through
-   * the sweeper unless the edge re-asserts them (on this or another pod) first: a
-   * stream lost to a network blip, or a room moved by split-mode failover, must not
-   * expire live connections (an `expired` floor would then hide their re-assert,
-   * which carries the same version). Without a bus nobody sweeps: they expire now
-   * (no tombstone, a reconnect brings them back).
-   */
-  const closeSession = (session: Session): void => {
-    if (!session.open) return;
-    session.open = false;
-    sessions.delete(session);
-    for (const shard of manager.shards()) {
-      shard.sessions.delete(session);
-      if (bus) {
-        release(session, shard);
-        continue;
-      }
-      const leaves: BatchEntry[] = [];
-      for (const [cid, owner] of shard.owners) {
-        if (owner !== session) continue;
-        const peer = shard.replica.get(cid);
-        if (peer) {
-          leaves.push({
-            kind: "leave",
-            connectionId: cid,
-            epoch: peer.epoch,
-            clock: peer.clock,
-            reason: "expired",
-          });
-        } else shard.owners.delete(cid);
-      }
-      if (leaves.length > 0) write(session, shard, leaves);
-    }
-    manager.trim();
-  };
-
-  const touchInterval = options.touchIntervalMs ?? TOUCH_INTERVAL_MS;
   const touchTimer = bus
-    ? setInterval(() => {
+    ? clock.setInterval(() => {
         for (const shard of manager.shards()) {
           if (shard.owners.size > 0) bus.touch(shard.roomId, [...shard.owners.keys()]);
         }
-      }, touchInterval)
+      }, options.touchIntervalMs ?? TOUCH_INTERVAL_MS)
     : undefined;
-  touchTimer?.unref();
 
   return {
     podId,
     manager,
     openSession(edgeId, send): PodSession {
-      const session: Session = { edgeId, send, rooms: new Set(), open: true };
+      const session: PodSessionState = { edgeId, send, rooms: new Set(), open: true };
       sessions.add(session);
       return {
         receive: (frame) => receive(session, frame),
-        close: () => closeSession(session),
+        close: () => closeSession(bus, manager, sessions, session),
       };
     },
     async close() {
-      if (touchTimer) clearInterval(touchTimer);
+      if (touchTimer !== undefined) clock.clearInterval(touchTimer);
       for (const s of [...sessions]) {
         s.open = false;
         sessions.delete(s);

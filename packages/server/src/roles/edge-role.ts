@@ -7,6 +7,7 @@
 import { msgpackrBackend, useMsgpack } from "@collabblocks/protocol";
 import type { Logger } from "pino";
 import { createEdgeServer, type EdgeServer, type EdgeServerOptions } from "../edge/edge-server.js";
+import type { Clock } from "../ops/clock.js";
 import { createSilentLogger } from "../ops/logger.js";
 import { defaultPodId } from "../ops/process-id.js";
 import { createGrpcEdgeLink, type GrpcEdgeLink } from "../rpc/grpc-link.js";
@@ -20,6 +21,8 @@ export interface EdgeRoleOptions extends EdgeServerOptions {
   /** This edge's id, shown to pods (default host-pid-start time). */
   readonly edgeId?: string;
   readonly logger?: Logger;
+  /** Timers of the pod links' reconnects (CONTRIBUTING.md "Time"); default the system clock. */
+  readonly clock?: Clock;
 }
 
 export interface EdgeRole extends EdgeServer {
@@ -34,7 +37,7 @@ export async function createEdgeRole(options: EdgeRoleOptions): Promise<EdgeRole
   const logger = options.logger ?? createSilentLogger();
   routeGrpcLogs(logger);
   const edgeId = options.edgeId ?? defaultPodId();
-  const link = createGrpcEdgeLink({ pods: options.pods, edgeId, logger });
+  const link = createGrpcEdgeLink({ pods: options.pods, edgeId, logger, clock: options.clock });
   const front = await createEdgeServer(options, {
     link,
     keys: { jwksUrl: options.jwksUrl },

@@ -9,6 +9,7 @@ import { msgpackrBackend, useMsgpack } from "@collabblocks/protocol";
 import type { Logger } from "pino";
 import type { PresenceBus } from "../bus/bus.js";
 import { type AdminOptions, type AdminServer, listenWithAdmin } from "../ops/admin-server.js";
+import { type Clock, systemClock } from "../ops/clock.js";
 import { createHttpHandler, displayHost } from "../ops/http.js";
 import { createSilentLogger } from "../ops/logger.js";
 import { createMetrics, type Metrics } from "../ops/metrics.js";
@@ -32,6 +33,8 @@ export interface PodRoleOptions {
   readonly defaultMetrics?: boolean;
   /** /metrics on its own server, 404 on `port`; default none (the CLI's: 9464 on 127.0.0.1). */
   readonly admin?: AdminOptions;
+  /** Time of the pod and its gRPC server (CONTRIBUTING.md "Time"); default the system clock. */
+  readonly clock?: Clock;
 }
 
 export interface PodRole {
@@ -58,13 +61,15 @@ export async function createPodRole(options: PodRoleOptions): Promise<PodRole> {
   routeGrpcLogs(logger);
   const podId = options.podId ?? defaultPodId();
   const host = options.host ?? "127.0.0.1";
+  const clock = options.clock ?? systemClock;
   const pod = createPod({
     podId,
     maxRooms: options.maxRooms,
     bus: options.bus,
+    clock,
     onError: (err, context) => logger.error({ err, context }, "pod error"),
   });
-  const rpc = await createPodRpcServer({ endpoint: pod, host, port: options.grpcPort, logger });
+  const rpc = await createPodRpcServer({ endpoint: pod, host, port: options.grpcPort, logger, clock });
   const metrics = createMetrics(
     {
       connections: () => 0, // WebSockets live on the edges

@@ -33,7 +33,7 @@ export interface PresenceServerOptions extends EdgeServerOptions {
   readonly bus?: PresenceBus;
   /** Pod id (default: host-pid-start time, unique per process). */
   readonly podId?: string;
-  /** Time and timers of the parts this role starts (dev's simulated participants); default the system clock. */
+  /** Time of the pod and the dev simulator (CONTRIBUTING.md "Time"); default the system clock. */
   readonly clock?: Clock;
 }
 
@@ -51,15 +51,17 @@ export async function createPresenceServer(options: PresenceServerOptions): Prom
   const logger = options.logger ?? createSilentLogger();
   const podId = options.podId ?? defaultPodId();
   const devIssuer = options.auth === "dev" ? await createDevIssuer() : undefined;
+  const clock = options.clock ?? systemClock;
   const pod = createPod({
     podId,
     maxRooms: options.maxRooms,
     bus: options.bus,
+    clock,
     onError: (err, context) => logger.error({ err, context }, "pod error"),
   });
   let wsUrl = "";
   const simulator: Simulator | undefined = devIssuer
-    ? createSimulator({ issuer: devIssuer, wsUrl: () => wsUrl, clock: options.clock ?? systemClock })
+    ? createSimulator({ issuer: devIssuer, wsUrl: () => wsUrl, clock })
     : undefined;
   // If the edge cannot start (port taken, bad static dir), close the pod we made:
   // its timers would otherwise keep a library caller's process alive.

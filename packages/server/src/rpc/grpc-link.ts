@@ -15,6 +15,8 @@ export interface GrpcEdgeLinkOptions {
   readonly edgeId: string;
   readonly logger?: Logger;
   readonly connect?: PodRouterOptions["connect"];
+  /** Timers of the pod connections; default the system clock. */
+  readonly clock?: PodRouterOptions["clock"];
 }
 
 export function createGrpcEdgeLink(options: GrpcEdgeLinkOptions): GrpcEdgeLink {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { EdgeFrame, PodFrame } from "../link/frames.js";
+import { createFakeClock, type FakeClock } from "../test-support/fake-clock.js";
 import type { PodConnection, PodConnectionOptions } from "./pod-connection.js";
+import { createPodLinkState, type PodLinkState, RECONNECT_BACKOFF_MS } from "./pod-link-state.js";
 import { createPodRouter, parsePodList } from "./pod-router.js";
 import { pickPod } from "./rendezvous.js";
 
@@ -115,5 +117,66 @@ describe("pod router", () => {
     expect(() => parsePodList("a:0")).toThrow(/"a:0" is not host:port/);
     expect(() => parsePodList("a:1,a:1")).toThrow(/twice/);
     expect(() => createPodRouter({ pods: [], edgeId: "e" })).toThrow(RangeError);
+  });
+});
+
+/** Pod connections on the real link state machine and a fake clock: a test says when a stream fails or comes up. */
+function timedPods(clock: FakeClock) {
+  const links = new Map<string, { link: PodLinkState; attempt: number }>();
+  const connect = (options: PodConnectionOptions): PodConnection => {
+    const entry = { link: undefined as unknown as PodLinkState, attempt: 0 };
+    entry.link = createPodLinkState({
+      clock,
+      random: () => 0.5,
+      open: (attempt) => {
+        entry.attempt = attempt;
+      },
+      onUp: () => options.onStatus(true),
+      onDown: (_reason, wasUp) => {
+        if (wasUp) options.onStatus(false);
+      },
+    });
+    links.set(options.address, entry);
+    return {
+      address: options.address,
+      get state() {
+        return entry.link.state;
+      },
+      send: () => entry.link.state === "up",
+      backlog: 0,
+      close: () => void entry.link.close(),
+    };
+  };
+  const up = (address: string) => links.get(address)?.link.up(links.get(address)?.attempt ?? 0);
+  const fail = (address: string) =>
+    links.get(address)?.link.down(links.get(address)?.attempt ?? 0, "refused");
+  return { connect, up, fail };
+}
+
+describe("pod router over the link state machine", () => {
+  it("moves a room off a pod whose stream fails, and back once a re-open on the backoff comes up", async () => {
+    const clock = createFakeClock();
+    const pods = timedPods(clock);
+    const router = createPodRouter({ pods: [A, B], edgeId: "edge", connect: pods.connect, clock });
+    const resets: string[] = [];
+    const transport = router.connect(
+      () => {},
+      (room) => resets.push(room),
+    );
+    pods.up(A);
+    pods.up(B);
+    transport.send({ type: "attach", roomId: roomOnA });
+    expect(router.podOf(roomOnA)).toBe(A);
+    pods.fail(A);
+    expect(router.podOf(roomOnA)).toBe(B);
+    await clock.advance(RECONNECT_BACKOFF_MS[0]! - 1);
+    pods.up(A); // headers of the failed stream cannot bring it back
+    expect(router.podOf(roomOnA)).toBe(B);
+    await clock.advance(1); // the re-open
+    pods.up(A);
+    expect(router.podOf(roomOnA)).toBe(A);
+    expect(resets).toEqual([roomOnA, roomOnA]);
+    transport.close();
+    expect(clock.pending).toBe(0);
   });
 });

@@ -18,6 +18,7 @@ import { assertNever } from "@collabblocks/protocol";
 import type { Logger } from "pino";
 import type { LinkTransport } from "../link/edge-link.js";
 import type { EdgeFrame, PodFrame } from "../link/frames.js";
+import type { Clock } from "../ops/clock.js";
 import { createSilentLogger } from "../ops/logger.js";
 import { createPodConnection, type PodConnection, type PodConnectionOptions } from "./pod-connection.js";
 import { pickPod } from "./rendezvous.js";
@@ -30,6 +31,8 @@ export interface PodRouterOptions {
   readonly logger?: Logger;
   /** Makes the connection to one pod (tests inject fakes). */
   readonly connect?: (options: PodConnectionOptions) => PodConnection;
+  /** Timers of the pod connections (reconnect backoff); default the system clock. */
+  readonly clock?: Clock;
 }
 
 export interface PodRouter {
@@ -60,110 +63,127 @@ export function parsePodList(spec: string, source = "--pods"): string[] {
   return pods;
 }
 
-export function createPodRouter(options: PodRouterOptions): PodRouter {
-  const logger = options.logger ?? createSilentLogger();
-  const connectPod = options.connect ?? createPodConnection;
-  if (options.pods.length === 0) throw new RangeError("an edge needs at least one pod");
+/** The router's state, shared by its parts. */
+interface RouterState {
   /** Attached rooms → the pod they are attached to (undefined while no pod is live). */
-  const rooms = new Map<string, string | undefined>();
-  const live = new Set<string>();
-  const conns = new Map<string, PodConnection>();
-  let handleFrame: (frame: PodFrame) => void = () => {};
-  let handleReset: (roomId: string) => void = () => {};
+  readonly rooms: Map<string, string | undefined>;
+  readonly live: Set<string>;
+  readonly conns: Map<string, PodConnection>;
+  readonly logger: Logger;
+  handleFrame: (frame: PodFrame) => void;
+  handleReset: (roomId: string) => void;
+  closed: boolean;
+}
+
+/** Re-places every room after the live set changed (the move steps at the top). */
+function rebalance(r: RouterState): void {
+  let moved = 0;
+  for (const [roomId, current] of [...r.rooms]) {
+    const target = pickPod(r.live, roomId);
+    if (target === current || !r.rooms.has(roomId)) continue;
+    r.rooms.set(roomId, target);
+    if (target !== undefined) {
+      r.conns.get(target)?.send({ type: "attach", roomId });
+      r.handleReset(roomId);
+      moved++;
+    }
+    if (current !== undefined && r.live.has(current)) r.conns.get(current)?.send({ type: "detach", roomId });
+  }
+  if (moved > 0) r.logger.info({ moved, live: r.live.size }, "rooms moved between pods");
+}
+
+/** Sends an edge frame to its room's pod; attach places the room, detach forgets it. */
+function route(r: RouterState, frame: EdgeFrame): void {
+  if (r.closed) return;
+  const podOf = (roomId: string): PodConnection | undefined => {
+    const pod = r.rooms.get(roomId);
+    return pod === undefined ? undefined : r.conns.get(pod);
+  };
+  switch (frame.type) {
+    case "attach": {
+      const pod = pickPod(r.live, frame.roomId);
+      r.rooms.set(frame.roomId, pod);
+      if (pod !== undefined) r.conns.get(pod)?.send(frame);
+      return;
+    }
+    case "detach": {
+      const conn = podOf(frame.roomId);
+      r.rooms.delete(frame.roomId);
+      conn?.send(frame);
+      return;
+    }
+    case "write":
+    case "sync-request":
+    case "event":
+      podOf(frame.roomId)?.send(frame);
+      return;
+    default:
+      assertNever(frame);
+  }
+}
+
+/** Opens one connection per pod; a pod's status change re-places the rooms. */
+function connectPods(r: RouterState, options: PodRouterOptions): void {
+  const connectPod = options.connect ?? createPodConnection;
+  for (const address of options.pods) {
+    const conn = connectPod({
+      address,
+      edgeId: options.edgeId,
+      logger: r.logger,
+      clock: options.clock,
+      onFrame(frame) {
+        if (r.rooms.get(frame.roomId) === address) r.handleFrame(frame);
+      },
+      onStatus(up) {
+        if (r.closed) return;
+        if (up) r.live.add(address);
+        else r.live.delete(address);
+        rebalance(r);
+      },
+    });
+    r.conns.set(address, conn);
+  }
+}
+
+export function createPodRouter(options: PodRouterOptions): PodRouter {
+  if (options.pods.length === 0) throw new RangeError("an edge needs at least one pod");
+  const r: RouterState = {
+    rooms: new Map(),
+    live: new Set(),
+    conns: new Map(),
+    logger: options.logger ?? createSilentLogger(),
+    handleFrame: () => {},
+    handleReset: () => {},
+    closed: false,
+  };
   let started = false;
-  let closed = false;
-
-  /** Re-places every room after the live set changed. */
-  const rebalance = (): void => {
-    let moved = 0;
-    for (const [roomId, current] of [...rooms]) {
-      const target = pickPod(live, roomId);
-      if (target === current || !rooms.has(roomId)) continue;
-      rooms.set(roomId, target);
-      if (target !== undefined) {
-        conns.get(target)?.send({ type: "attach", roomId });
-        handleReset(roomId);
-        moved++;
-      }
-      if (current !== undefined && live.has(current)) conns.get(current)?.send({ type: "detach", roomId });
-    }
-    if (moved > 0) logger.info({ moved, live: live.size }, "rooms moved between pods");
-  };
-
-  const start = (): void => {
-    for (const address of options.pods) {
-      const conn = connectPod({
-        address,
-        edgeId: options.edgeId,
-        logger,
-        onFrame(frame) {
-          if (rooms.get(frame.roomId) === address) handleFrame(frame);
-        },
-        onStatus(up) {
-          if (closed) return;
-          if (up) live.add(address);
-          else live.delete(address);
-          rebalance();
-        },
-      });
-      conns.set(address, conn);
-    }
-  };
-
-  const route = (roomId: string): PodConnection | undefined => {
-    const pod = rooms.get(roomId);
-    return pod === undefined ? undefined : conns.get(pod);
-  };
 
   return {
     connect(onFrame, onReset) {
       if (started) throw new Error("a pod router serves one edge link");
       started = true;
-      handleFrame = onFrame;
-      handleReset = onReset;
-      start();
+      r.handleFrame = onFrame;
+      r.handleReset = onReset;
+      connectPods(r, options);
       return {
-        send(frame: EdgeFrame) {
-          if (closed) return;
-          switch (frame.type) {
-            case "attach": {
-              const pod = pickPod(live, frame.roomId);
-              rooms.set(frame.roomId, pod);
-              if (pod !== undefined) conns.get(pod)?.send(frame);
-              return;
-            }
-            case "detach": {
-              const conn = route(frame.roomId);
-              rooms.delete(frame.roomId);
-              conn?.send(frame);
-              return;
-            }
-            case "write":
-            case "sync-request":
-            case "event":
-              route(frame.roomId)?.send(frame);
-              return;
-            default:
-              assertNever(frame);
-          }
-        },
+        send: (frame: EdgeFrame) => route(r, frame),
         get ready() {
-          return !closed && live.size > 0;
+          return !r.closed && r.live.size > 0;
         },
         close() {
-          if (closed) return;
-          closed = true;
-          for (const conn of conns.values()) conn.close();
-          live.clear();
-          rooms.clear();
+          if (r.closed) return;
+          r.closed = true;
+          for (const conn of r.conns.values()) conn.close();
+          r.live.clear();
+          r.rooms.clear();
         },
       };
     },
-    livePods: () => [...live],
-    podOf: (roomId) => rooms.get(roomId),
+    livePods: () => [...r.live],
+    podOf: (roomId) => r.rooms.get(roomId),
     backlog() {
       let n = 0;
-      for (const conn of conns.values()) n += conn.backlog;
+      for (const conn of r.conns.values()) n += conn.backlog;
       return n;
     },
   };

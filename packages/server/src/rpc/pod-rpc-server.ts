@@ -1,23 +1,18 @@
 // The pod's gRPC side (docs/ARCHITECTURE.md#the-grpc-link-protopresenceproto-rpc): a grpc-js Server hosting a PodEndpoint. Each
-// OpenStream call from an edge is one PodSession; frames are converted by wire.ts.
-// Outbound frames go through a bounded write queue that honours write() = false;
-// SyncRequests pass a per-stream rate limiter. Keepalive pings from edges are
+// OpenStream call from an edge is one PodSession (edge-stream.ts: frames, the
+// bounded write queue, the per-stream SyncRequest limiter). Keepalive pings from edges are
 // permitted (they find a dead pod within 2 s), and the pod pings its edges the
 // same way so that a dead edge's connections expire within ~2 s + the bus sweep.
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import { createSyncLimiter } from "../limits/sync-limiter.js";
 import type { TokenBucketSpec } from "../limits/token-bucket.js";
-import { createWriteQueue, type WriteQueue } from "../limits/write-queue.js";
+import type { WriteQueue } from "../limits/write-queue.js";
 import type { PodEndpoint, PodFrame } from "../link/frames.js";
+import { type Clock, systemClock } from "../ops/clock.js";
 import { createSilentLogger } from "../ops/logger.js";
-import {
-  EDGE_ID_METADATA,
-  type EdgeFrameMessage,
-  type PodFrameMessage,
-  presencePodService,
-} from "./proto.js";
-import { edgeFrameFromMessage, podFrameToMessage } from "./wire.js";
+import { type EdgeCall, serveEdgeStream } from "./edge-stream.js";
+import { type PodFrameMessage, presencePodService } from "./proto.js";
+import { podFrameToMessage } from "./wire.js";
 
 /** Server keepalive: ping each edge this often and drop it after this long without an answer, ms. */
 export const POD_KEEPALIVE_MS = 1000;
@@ -47,6 +42,8 @@ export interface PodRpcServerOptions {
   readonly syncRate?: TokenBucketSpec;
   /** Bound of frames waiting behind a paused stream, bytes (default 32 MB). */
   readonly maxQueuedBytes?: number;
+  /** Timers of the sync limiter and the shutdown grace; default the system clock. */
+  readonly clock?: Clock;
 }
 
 export interface PodRpcServer {
@@ -60,20 +57,10 @@ export interface PodRpcServer {
   close(): Promise<void>;
 }
 
-type Call = grpc.ServerDuplexStream<EdgeFrameMessage, PodFrameMessage>;
-
-function payloadSize(m: PodFrameMessage): number {
-  return (m.update?.entries.length ?? 0) + (m.snapshotChunk?.entries.length ?? 0) + 32;
-}
-
-export async function createPodRpcServer(options: PodRpcServerOptions): Promise<PodRpcServer> {
-  const { endpoint } = options;
-  const logger = options.logger ?? createSilentLogger();
-  const server = new grpc.Server(POD_SERVER_OPTIONS);
-  const streams = new Map<Call, WriteQueue<PodFrameMessage>>();
-  // The pod sends one update frame object to every attached edge: encode it once.
+/** The pod sends one update frame object to every attached edge: encode it once. */
+function encodeOnce(): (frame: PodFrame) => PodFrameMessage {
   const encoded = new WeakMap<PodFrame, PodFrameMessage>();
-  const toMessage = (frame: PodFrame): PodFrameMessage => {
+  return (frame) => {
     let msg = encoded.get(frame);
     if (!msg) {
       msg = podFrameToMessage(frame);
@@ -81,79 +68,54 @@ export async function createPodRpcServer(options: PodRpcServerOptions): Promise<
     }
     return msg;
   };
+}
 
-  const openStream = (call: Call): void => {
-    const edgeId = String(call.metadata.get(EDGE_ID_METADATA)[0] ?? call.getPeer());
-    let open = true;
-    const fail = (code: grpc.status, details: string): void => {
-      logger.warn({ edgeId, details }, "ending edge stream");
-      finish();
-      call.emit("error", { code, details });
-    };
-    const queue = createWriteQueue<PodFrameMessage>({
-      stream: call,
-      sizeOf: payloadSize,
-      maxQueuedBytes: options.maxQueuedBytes,
-      onOverflow: () => fail(grpc.status.RESOURCE_EXHAUSTED, "edge reads too slowly"),
-    });
-    const limiter = createSyncLimiter({ rate: options.syncRate });
-    streams.set(call, queue);
-    const session = endpoint.openSession(edgeId, (frame) => {
-      if (open) queue.push(toMessage(frame));
-    });
-    function finish(): void {
-      if (!open) return;
-      open = false;
-      streams.delete(call);
-      queue.close();
-      limiter.close();
-      // A pod shutting down keeps its sessions' connections (no expiry: they live on
-      // through the pod the edges move to); an edge that went away takes them along.
-      if (!closing) session.close();
-      logger.info({ edgeId }, "edge stream closed");
-    }
-    // Headers at once: the edge treats the stream as up when they arrive.
-    call.sendMetadata(new grpc.Metadata());
-    logger.info({ edgeId }, "edge stream opened");
-
-    call.on("data", (msg: EdgeFrameMessage) => {
-      if (!open) return;
-      let frame: ReturnType<typeof edgeFrameFromMessage>;
-      try {
-        frame = edgeFrameFromMessage(msg);
-      } catch (err) {
-        logger.warn({ edgeId, err: (err as Error).message }, "malformed edge frame dropped");
-        return;
-      }
-      if (frame.type !== "sync-request") return session.receive(frame);
-      const ok = limiter.submit(() => {
-        if (open) session.receive(frame);
-      });
-      if (!ok) fail(grpc.status.RESOURCE_EXHAUSTED, "too many waiting sync requests");
-    });
-    call.on("end", () => {
-      // The edge half-closed (it is shutting down): finish our side too.
-      finish();
-      call.end();
-    });
-    call.on("cancelled", finish);
-    call.on("error", finish);
-    call.on("close", finish);
-  };
-
-  const service = presencePodService().service;
-  server.addService(service, { OpenStream: openStream });
-  const host = options.host ?? "0.0.0.0";
-  const target = host.includes(":") ? `[${host}]:${options.port}` : `${host}:${options.port}`;
-  const port = await new Promise<number>((resolve, reject) => {
+function bind(server: grpc.Server, host: string, port: number): Promise<number> {
+  const target = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  return new Promise<number>((resolve, reject) => {
     server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, bound) => {
       if (err) reject(err);
       else resolve(bound);
     });
   });
+}
+
+/** Ends every stream, then stops; streams not done within SHUTDOWN_GRACE_MS are cut. */
+function shutdown(server: grpc.Server, streams: Iterable<EdgeCall>, clock: Clock): Promise<void> {
+  return new Promise<void>((resolve) => {
+    for (const call of [...streams]) call.end();
+    const force = clock.setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, SHUTDOWN_GRACE_MS);
+    server.tryShutdown(() => {
+      clock.clearTimeout(force);
+      resolve();
+    });
+  });
+}
+
+export async function createPodRpcServer(options: PodRpcServerOptions): Promise<PodRpcServer> {
+  const clock = options.clock ?? systemClock;
+  const server = new grpc.Server(POD_SERVER_OPTIONS);
+  const streams = new Map<EdgeCall, WriteQueue<PodFrameMessage>>();
+  let closing = false;
+  const ctx = {
+    endpoint: options.endpoint,
+    logger: options.logger ?? createSilentLogger(),
+    clock,
+    syncRate: options.syncRate,
+    maxQueuedBytes: options.maxQueuedBytes,
+    streams,
+    toMessage: encodeOnce(),
+    closing: () => closing,
+  };
+  server.addService(presencePodService().service, {
+    OpenStream: (call: EdgeCall) => serveEdgeStream(ctx, call),
+  });
+  const port = await bind(server, options.host ?? "0.0.0.0", options.port);
 
   let closed: Promise<void> | undefined;
-  let closing = false;
   return {
     port,
     get streams() {
@@ -166,18 +128,7 @@ export async function createPodRpcServer(options: PodRpcServerOptions): Promise<
     },
     close() {
       closing = true;
-      closed ??= new Promise<void>((resolve) => {
-        for (const call of [...streams.keys()]) call.end();
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, SHUTDOWN_GRACE_MS);
-        force.unref();
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
+      closed ??= shutdown(server, streams.keys(), clock);
       return closed;
     },
   };

@@ -3,6 +3,8 @@
 // then at most one per interval with the number suppressed meanwhile — while
 // every failure is still counted (`total`) for metrics and tests.
 
+import { systemClock } from "../../ops/clock.js";
+
 /** Default quiet period per context kind, ms. */
 export const DEFAULT_ERROR_INTERVAL_MS = 5000;
 
@@ -15,7 +17,7 @@ export interface ErrorThrottle {
 export function createErrorThrottle(
   report: (err: unknown, context: string, suppressed: number) => void,
   intervalMs = DEFAULT_ERROR_INTERVAL_MS,
-  now: () => number = Date.now,
+  now: () => number = systemClock.now,
 ): ErrorThrottle {
   const kinds = new Map<string, { last: number; suppressed: number }>();
   let total = 0;

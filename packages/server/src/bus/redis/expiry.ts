@@ -4,35 +4,23 @@
 // tracked one, whichever is newer (see version-tracker.ts for why) — and has the
 // EXPIRE script remove and announce each one that is still stale, atomically.
 import type { BatchEntry } from "@collabblocks/protocol";
-import type { BusRedis } from "./scripts.js";
+import { SWEEPER_ORIGIN } from "../bus.js";
+import { type RoomSyncContext, streamWriteHead } from "./room-sync-context.js";
 import { decodeStoredPeer, encodeStreamBatch, maxVersion } from "./stream-codec.js";
-import type { VersionTracker } from "./version-tracker.js";
 
-/** Origin (`o`) of the sweeper's `expired` leaves: every pod, the sweeping one included, reads them. */
-export const SWEEPER_ORIGIN = "sweeper";
+export { SWEEPER_ORIGIN };
 
-export interface ExpiryContext {
-  readonly redis: BusRedis;
-  readonly keys: {
-    readonly stream: string;
-    readonly wake: string;
-    readonly state: string;
-    readonly seen: string;
-  };
-  readonly versions: VersionTracker;
-  /** Own live connections are never expired here (they are refreshed, or re-asserted). */
-  readonly isOwn: (connectionId: string) => boolean;
-  readonly streamMaxLen: number;
-  readonly keyTtlMs: number;
-  readonly expiryMs: number;
-  readonly onError: (err: unknown, context: string) => void;
-}
+/** What expiring needs of a room; own live connections (`own`) are never expired here (they are refreshed, or re-asserted). */
+export type ExpiryContext = Pick<
+  RoomSyncContext,
+  "redis" | "keys" | "versions" | "own" | "config" | "clock" | "onError"
+>;
 
 export function expireCandidates(ctx: ExpiryContext, candidates: readonly Buffer[]): void {
   const args: (string | Buffer)[] = [];
   for (let i = 0; i + 1 < candidates.length; i += 2) {
     const cid = String(candidates[i]);
-    if (ctx.isOwn(cid)) continue;
+    if (ctx.own.has(cid)) continue;
     const stored = candidates[i + 1] as Buffer;
     let v = ctx.versions.get(cid);
     if (stored.length > 0) {
@@ -53,19 +41,8 @@ export function expireCandidates(ctx: ExpiryContext, candidates: readonly Buffer
     args.push(cid, encodeStreamBatch([leave]));
   }
   if (args.length === 0) return;
-  const { keys } = ctx;
+  const { keys, config } = ctx;
   ctx.redis
-    .presenceExpire(
-      keys.stream,
-      keys.wake,
-      keys.state,
-      keys.seen,
-      ctx.streamMaxLen,
-      ctx.keyTtlMs,
-      ctx.expiryMs,
-      SWEEPER_ORIGIN,
-      Date.now(),
-      ...args,
-    )
+    .presenceExpire(...streamWriteHead(ctx), config.expiryMs, SWEEPER_ORIGIN, ctx.clock.now(), ...args)
     .catch((err: unknown) => ctx.onError(err, `expire ${keys.stream}`));
 }

@@ -9,6 +9,7 @@
 // The rejected alternative — asking the owning pod to re-publish — needs a
 // request channel between pods and still waits for that pod.
 import type { PeerState, Version } from "@collabblocks/protocol";
+import { type Clock, systemClock, type TimerHandle } from "../../ops/clock.js";
 import { decodeStoredPeer } from "./stream-codec.js";
 
 /** Wait before fetching, ms: just over the owner's 1 s state flush. */
@@ -22,6 +23,8 @@ export interface GapRepairOptions {
   /** The stored states found (newer ones are applied as enters). */
   readonly deliver: (peers: readonly PeerState[]) => void;
   readonly onError: (err: unknown, context: string) => void;
+  /** Timers of the repair delay (default the system clock). */
+  readonly clock?: Clock;
   readonly delayMs?: number;
   readonly attempts?: number;
 }
@@ -43,13 +46,13 @@ export function createGapRepair(options: GapRepairOptions): GapRepair {
   const delayMs = options.delayMs ?? GAP_REPAIR_DELAY_MS;
   const attempts = options.attempts ?? GAP_REPAIR_ATTEMPTS;
   const pending = new Map<string, Pending>();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  const clock = options.clock ?? systemClock;
+  let timer: TimerHandle | undefined;
   let stopped = false;
 
   const schedule = (): void => {
-    if (timer || stopped || pending.size === 0) return;
-    timer = setTimeout(run, delayMs);
-    timer.unref?.();
+    if (timer !== undefined || stopped || pending.size === 0) return;
+    timer = clock.setTimeout(run, delayMs);
   };
 
   const run = async (): Promise<void> => {
@@ -94,7 +97,7 @@ export function createGapRepair(options: GapRepairOptions): GapRepair {
     },
     stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
+      if (timer !== undefined) clock.clearTimeout(timer);
       timer = undefined;
       pending.clear();
     },

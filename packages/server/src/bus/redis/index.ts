@@ -4,6 +4,7 @@ export { createRedisBus, REDIS_BUS_DEFAULTS, type RedisBus, type RedisBusOptions
 export { createRedisClients, type RedisClients } from "./redis-clients.js";
 export { checkPodId, parseClusterNodes, parseRedisUrl, type RedisTarget } from "./redis-target.js";
 
+import type { Clock } from "../../ops/clock.js";
 import { createRedisBus, type RedisBus } from "./redis-bus.js";
 import { createRedisClients } from "./redis-clients.js";
 import type { RedisTarget } from "./redis-target.js";
@@ -13,6 +14,7 @@ export function connectRedisBus(
   target: RedisTarget,
   podId: string,
   onError?: (err: unknown, context: string) => void,
+  clock?: Clock,
 ): RedisBus {
-  return createRedisBus({ podId, clients: createRedisClients(target, podId), onError });
+  return createRedisBus({ podId, clients: createRedisClients(target, podId), onError, clock });
 }

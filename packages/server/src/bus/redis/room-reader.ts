@@ -6,6 +6,8 @@
 // The read itself (XREADGROUP, apply, XACK) is injected, so this logic is tested
 // without Redis.
 
+import { systemClock } from "../../ops/clock.js";
+
 /** Entries per XREADGROUP (COUNT). */
 export const READ_BATCH = 100;
 
@@ -21,7 +23,7 @@ export interface RoomReaderOptions {
   readonly read: (id: string) => Promise<ReadResult>;
   readonly onError: (err: unknown) => void;
   readonly batch?: number;
-  /** Monotonic clock, ms. */
+  /** Time of lastReadAt, ms (room-sync.ts passes its Clock's; default the system clock). */
   readonly now?: () => number;
 }
 
@@ -30,7 +32,7 @@ export interface RoomReader {
   wake(): void;
   /** Re-read own pending entries, then new ones (after start or a re-subscribe). */
   catchUp(): void;
-  /** Monotonic ms of the last completed read (0 = never). */
+  /** Time (the `now` option) of the last completed read, ms (0 = never). */
   readonly lastReadAt: number;
   /** The last read failed (the bus retries on its next tick). */
   readonly failed: boolean;
@@ -40,7 +42,7 @@ export interface RoomReader {
 
 export function createRoomReader(options: RoomReaderOptions): RoomReader {
   const batch = options.batch ?? READ_BATCH;
-  const now = options.now ?? (() => performance.now());
+  const now = options.now ?? systemClock.now;
   let running = false;
   let again = false;
   let pendingFirst = false;
