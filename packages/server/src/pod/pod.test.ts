@@ -1,4 +1,5 @@
 import type { BatchEntry } from "@collabblocks/protocol";
+import { MessageType } from "@collabblocks/protocol";
 import { describe, expect, it } from "vitest";
 import { createMemoryBus } from "../bus/memory-bus.js";
 import type { PodFrame } from "../link/frames.js";
@@ -78,6 +79,29 @@ describe("pod", () => {
     await clock.settle();
     expect(e2.frames).toEqual([{ type: "update", roomId: "r", entries: [enter("x")] }]);
     expect(p2.manager.peek("r")?.replica.get("x")?.state).toEqual({ s: "x" });
+    await p1.close();
+    await p2.close();
+    hub.close();
+  });
+
+  it("relays an edge's EVENT to the room's other edges and, through the bus, other pods' edges — never back, never stored", async () => {
+    const clock = createFakeClock();
+    const hub = createMemoryBus({ clock, sweepIntervalMs: 0 });
+    const p1 = createPod({ podId: "p1", bus: hub.connect("p1"), clock });
+    const p2 = createPod({ podId: "p2", bus: hub.connect("p2"), clock });
+    const [a, b, c] = [session(p1, "a"), session(p1, "b"), session(p2, "c")];
+    for (const e of [a, b, c]) e.s.receive({ type: "attach", roomId: "r" });
+    await p1.manager.get("r").ready;
+    await p2.manager.get("r").ready;
+    const event = { type: MessageType.EVENT, connectionId: "x", userId: "u", event: { hi: 1 } } as const;
+    a.s.receive({ type: "event", roomId: "r", event });
+    await clock.settle();
+    const frame = { type: "event", roomId: "r", event };
+    expect([a.frames, b.frames, c.frames]).toEqual([[], [frame], [frame]]);
+    expect(hub.state("r")).toEqual([]); // nothing persisted
+    a.s.receive({ type: "event", roomId: "elsewhere", event }); // a room no edge here holds
+    await clock.settle();
+    expect(b.frames).toHaveLength(1);
     await p1.close();
     await p2.close();
     hub.close();
