@@ -69,6 +69,14 @@ for (const name of Object.keys(PROFILES)) {
       }
     });
 
+    it("pins a release of the image outside dev", () => {
+      for (const w of p.ours) {
+        const { image } = w.spec.template.spec.containers[0];
+        if (name === "base" || name === "dev") expect(image).toBe("localhost/collabblocks:latest");
+        else expect(image).toMatch(/^(?!localhost\/).+:\d+\.\d+\.\d+$/);
+      }
+    });
+
     it("probes /readyz for readiness and /healthz for liveness on the HTTP port", () => {
       for (const w of p.ours) {
         const [c] = w.spec.template.spec.containers;
