@@ -2,7 +2,7 @@
 // installed (it is not in Debian's or the npm registry). Only the subset of
 // kustomize that deploy/k8s uses, and every other field is refused, so a feature
 // added to a kustomization without support here fails the test instead of being
-// silently ignored. manifests.test.ts compares this output with `kubectl
+// silently ignored. kustomize.test.ts compares this output with `kubectl
 // kustomize` wherever kubectl is installed.
 import { readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
