@@ -392,7 +392,7 @@ export function createRoom<P extends object>(
           const movedId = w.connectionId !== selfCid;
           selfCid = w.connectionId;
           if (e2ee !== null && movedId) {
-            // Envelopes are bound to the connectionId: under a new one, seal everything again.
+            // Sealed states are bound to the connectionId: under a new one, seal everything again.
             wire = {};
             sendLater({ set: presence, del: [] });
           }
