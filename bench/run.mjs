@@ -13,7 +13,7 @@ import { pinning, pinPid } from "./lib/proc-stats.mjs";
 import { htmlReport } from "./lib/report-html.mjs";
 import { runTarget } from "./lib/run-target.mjs";
 import { expandScenario, P95_BOUND_MS, SWEEP_MAX_LOSS } from "./lib/scenarios.mjs";
-import { TARGET_NAMES } from "./lib/targets.mjs";
+import { OPTIONAL_TARGETS, TARGET_NAMES } from "./lib/targets.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const USAGE = `usage: npm run bench -- --scenario S1|S2|S3|S4|S5|L1 [flags]
@@ -22,6 +22,7 @@ const USAGE = `usage: npm run bench -- --scenario S1|S2|S3|S4|S5|L1 [flags]
   --mode dev|redis|split (dev)                            how ours runs (2+ processes: redis unless split)
   --url http://host:port                                  measure a running ours (dev token endpoint needed)
   --targets ours,ws-naive,ws-tick,socketio,yws (all)      --out DIR (bench/results)
+                         also ours-e2ee (only when named): ours with sealed cursors
   --probes N (100)       connections that decode every frame and time each update
   --tick-ms N (16)       tick of ours and of the ws-tick peer      --workers N   generator processes
   --connect-timeout S (300)  a run whose clients have not all joined by then is reported as failed
@@ -68,7 +69,8 @@ function parseFlags(argv) {
     .map((t) => t.trim())
     .filter(Boolean);
   for (const t of targets)
-    if (!TARGET_NAMES.includes(t)) throw new RangeError(`unknown target ${t} (${TARGET_NAMES.join(", ")})`);
+    if (!TARGET_NAMES.includes(t) && !OPTIONAL_TARGETS.includes(t))
+      throw new RangeError(`unknown target ${t} (${[...TARGET_NAMES, ...OPTIONAL_TARGETS].join(", ")})`);
   return {
     scenario: values.scenario.toUpperCase(),
     overrides: {

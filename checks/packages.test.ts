@@ -23,7 +23,7 @@ const run = promisify(execFile);
 const ATTW = join(ROOT, "node_modules/@arethetypeswrong/cli/dist/index.js");
 const SIZE_LIMIT = join(ROOT, "node_modules/size-limit/bin.js");
 
-/** Besides these, a tarball may hold only files under dist/ and src/ (and the server's bin/, proto/). */
+/** Besides these, a tarball may hold only files under dist/ and src/ (and the server's bin/, proto/, the client's e2ee/). */
 const TOP_LEVEL_FILES = ["LICENSE", "README.md", "package.json"];
 const FORBIDDEN = /\.test\.tsx?$|\.test\.(js|d\.ts)|test-support|tsbuildinfo|test-arbitraries/;
 
@@ -62,7 +62,10 @@ afterAll(() => {
 describe("the packed tarballs", () => {
   it.each(PUBLISHED)("of %s hold only built code, types, sources, README and LICENSE", (name) => {
     const { files } = packed[name];
-    const allowedDirs = name === "server" ? ["dist/", "src/", "bin/", "proto/"] : ["dist/", "src/"];
+    // The client's e2ee/ holds only the package.json that points node10 resolvers at its
+    // `./e2ee` entry (docs/E2EE.md#using-it).
+    const extra: Record<string, string[]> = { server: ["bin/", "proto/"], client: ["e2ee/"] };
+    const allowedDirs = ["dist/", "src/", ...(extra[name] ?? [])];
     const stray = files.filter(
       (f) => !TOP_LEVEL_FILES.includes(f) && !allowedDirs.some((d) => f.startsWith(d)),
     );

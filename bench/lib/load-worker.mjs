@@ -190,7 +190,7 @@ function timestampBytes(protocol, tUs) {
 
 function start({ sendStartUs, windowStartUs, windowEndUs, hz }) {
   state.measuring = true;
-  state.timestampBytes = timestampBytes(state.protocol, windowStartUs);
+  state.timestampBytes = timestampBytes(state.protocol.sizing ?? state.protocol, windowStartUs);
   state.windowStartUs = windowStartUs;
   state.windowEndUs = windowEndUs;
   const protocol = state.protocol;
@@ -203,16 +203,23 @@ function start({ sendStartUs, windowStartUs, windowEndUs, hz }) {
     nowUs,
     send(conn, cursor, scheduledUs) {
       const t = nowUs();
-      const bytes = conn.ws.send(protocol.encodeUpdate(conn, cursor, Math.round(t)), protocol.binary);
-      if (inWindow(t)) {
-        state.sends++;
-        state.sendBytes += bytes;
-        state.sendsByRoom.set(conn.room, (state.sendsByRoom.get(conn.room) ?? 0) + 1);
-        conn.sentInWindow = (conn.sentInWindow ?? 0) + 1;
-        state.sendLag.recordValue(Math.max(1, Math.round(t - scheduledUs)));
-      }
+      const frame = protocol.encodeUpdate(conn, cursor, Math.round(t));
+      // ours-e2ee seals asynchronously (WebCrypto): the frame leaves when sealed.
+      if (frame instanceof Promise)
+        frame.then((f) => counted(conn, t, scheduledUs, conn.ws.send(f, protocol.binary)));
+      else counted(conn, t, scheduledUs, conn.ws.send(frame, protocol.binary));
     },
   });
+}
+
+/** Counts one send (bytes written) whose timestamp was `t`, scheduled for `scheduledUs`. */
+function counted(conn, t, scheduledUs, bytes) {
+  if (!inWindow(t)) return;
+  state.sends++;
+  state.sendBytes += bytes;
+  state.sendsByRoom.set(conn.room, (state.sendsByRoom.get(conn.room) ?? 0) + 1);
+  conn.sentInWindow = (conn.sentInWindow ?? 0) + 1;
+  state.sendLag.recordValue(Math.max(1, Math.round(t - scheduledUs)));
 }
 
 function report() {

@@ -126,7 +126,7 @@ function createWorker(pin) {
 export async function runTarget({ target: name, run, opts, log }) {
   const target = TARGETS[name];
   const pin = pinning();
-  const mode = name === "ours" ? oursMode(opts.mode, run.processes) : null;
+  const mode = name.startsWith("ours") ? oursMode(opts.mode, run.processes) : null;
   const result = { target: name, run, mode, pinned: pin.enabled };
   let redis = null;
   let started = null;

@@ -13,6 +13,8 @@ const CLI = path.join(ROOT, "packages/server/dist/cli/main.js");
 const PEERS = path.join(ROOT, "bench/peers");
 
 export const TARGET_NAMES = ["ours", "ws-naive", "ws-tick", "socketio", "yws"];
+/** Targets run only when named in --targets: ours with end-to-end encrypted cursors. */
+export const OPTIONAL_TARGETS = ["ours-e2ee"];
 
 /** A free TCP port on 127.0.0.1 (for processes that cannot report the one they bound). */
 export function freePort() {
@@ -156,6 +158,7 @@ const ours = {
 
 export const TARGETS = {
   ours,
+  "ours-e2ee": { ...ours, name: "ours-e2ee", protocol: "ours-e2ee" },
   "ws-naive": singleProcessPeer("ws-naive", "ws-naive-server.mjs"),
   "ws-tick": singleProcessPeer("ws-tick", "ws-tick-server.mjs"),
   socketio,

@@ -5,8 +5,8 @@
 // two Chromium pages (separate contexts, so separate users) must see each other's cursors
 // through a real `collabblocks dev`. The same snippet must type-check under strict +
 // exactOptionalPropertyTypes with @types/react 18.0, 18.3 and 19, and Node must both import and
-// require the installed packages. Needs `npm run build`, /usr/bin/chromium and the npm registry
-// (or a warm npm cache). Every process and the temp folder are removed in afterAll.
+// require the installed packages (and the `@collabblocks/client/e2ee` entry). Needs `npm run
+// build`, /usr/bin/chromium and the npm registry (or a warm npm cache). Every process and the temp folder are removed in afterAll.
 import { execFile } from "node:child_process";
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -187,6 +187,28 @@ describe("a fresh Vite + React app with the packed tarballs", () => {
       { cwd: appDir },
     );
     expect(cjs.stdout.trim()).toMatch(/^function function function .*\/client\/dist\/cjs\/index\.js$/);
+    // The separate entry of end-to-end encrypted presence (docs/E2EE.md#using-it), both ways.
+    const e2ee = await Promise.all([
+      run(
+        process.execPath,
+        [
+          "--input-type=module",
+          "-e",
+          `import { encryptedPresence } from "@collabblocks/client/e2ee"; console.log(typeof encryptedPresence, import.meta.resolve("@collabblocks/client/e2ee"));`,
+        ],
+        { cwd: appDir },
+      ),
+      run(
+        process.execPath,
+        [
+          "-e",
+          `const { encryptedPresence } = require("@collabblocks/client/e2ee"); console.log(typeof encryptedPresence, require.resolve("@collabblocks/client/e2ee"));`,
+        ],
+        { cwd: appDir },
+      ),
+    ]);
+    expect(e2ee[0].stdout.trim()).toMatch(/^function file:.*\/client\/dist\/e2ee\.js$/);
+    expect(e2ee[1].stdout.trim()).toMatch(/^function .*\/client\/dist\/cjs\/e2ee\.js$/);
   });
 
   describe("type-checks the snippet under strict + exactOptionalPropertyTypes", () => {

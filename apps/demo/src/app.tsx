@@ -1,12 +1,12 @@
 // The page: one room (from `?room=`), a canvas of live cursors, and a side panel.
-import type { Client } from "@collabblocks/client";
+import type { Client, EncryptionOptions } from "@collabblocks/client";
 import { useEffect, useState } from "react";
 import { BigRoomCanvas, BigRoomPanel } from "./big-room.js";
 import type { PageConfig } from "./config.js";
 import { CursorCanvas } from "./cursors.js";
 import type { Identity } from "./identity.js";
 import { noticeFor } from "./notice-text.js";
-import { People, StatusBadge, StatusInput } from "./panel.js";
+import { EncryptionToggle, People, StatusBadge, StatusInput } from "./panel.js";
 import { INITIAL_PRESENCE, RoomProvider, useRoom, useStatus } from "./presence.js";
 import type { PresenceProbe } from "./probe.js";
 
@@ -15,17 +15,20 @@ export interface AppProps {
   readonly config: PageConfig;
   readonly identity: Identity;
   readonly probe: PresenceProbe;
+  /** Set when the URL carries the room key (e2ee.ts). */
+  readonly encryption?: EncryptionOptions | undefined;
 }
 
-export function App({ client, config, identity, probe }: AppProps) {
+export function App({ client, config, identity, probe, encryption }: AppProps) {
   return (
-    <RoomProvider client={client} id={config.room} initialPresence={INITIAL_PRESENCE}>
+    <RoomProvider client={client} id={config.room} initialPresence={INITIAL_PRESENCE} encryption={encryption}>
       <div className="layout">
         <header className="header">
           <h1>{config.big ? "Big room" : "Live cursors"}</h1>
           <span className="room">
             room <code data-testid="room">{config.room}</code>
           </span>
+          <EncryptionToggle encrypted={encryption !== undefined} />
           <StatusBadge />
         </header>
         {config.big ? <BigRoomCanvas /> : <CursorCanvas probe={probe} />}

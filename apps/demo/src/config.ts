@@ -2,6 +2,8 @@
 // the server (`?server=`, default the page's own origin, which is where
 // `collabblocks dev` serves both the page and the WebSocket endpoint).
 
+import { readKeyFragment } from "./e2ee.js";
+
 /** Room used when `?room=` is absent or invalid. */
 export const DEFAULT_ROOM = "demo";
 /** The server's room id rule (docs/ARCHITECTURE.md#the-edge), repeated so the demo can fall back instead of throwing. */
@@ -17,6 +19,8 @@ export interface PageConfig {
   readonly wsUrl: string;
   /** `?big=1`: the big-room mode (a world larger than the screen, a pannable viewport, views). */
   readonly big: boolean;
+  /** `#key=…`: the encrypted room's key (e2ee.ts); undefined for a clear room, or a tab without the key. */
+  readonly keyText: string | undefined;
 }
 
 export function readPageConfig(location: { readonly href: string }): PageConfig {
@@ -39,5 +43,6 @@ export function readPageConfig(location: { readonly href: string }): PageConfig 
     serverOrigin,
     wsUrl: serverOrigin.replace(/^http/, "ws"),
     big: url.searchParams.get("big") === "1",
+    keyText: readKeyFragment(url.hash),
   };
 }

@@ -2,7 +2,9 @@
 // tabs of different sizes agree), and every other connection's cursor is drawn
 // with its name label. Each cursor subscribes to its own connection only
 // (`useOther`), so one peer moving re-renders one cursor, not the whole canvas.
+import { isLocked } from "@collabblocks/client";
 import { memo, type PointerEvent, useCallback, useLayoutEffect } from "react";
+import { clearText } from "./e2ee.js";
 import { peerLabel, useMyPresence, useOther, useOthersConnectionIds, useStatus } from "./presence.js";
 import { type PresenceProbe, recordSample, wallClockNow } from "./probe.js";
 
@@ -51,9 +53,9 @@ export function CursorCanvas({ probe }: { probe: PresenceProbe }) {
 }
 
 const Cursor = memo(function Cursor({ connectionId, probe }: { connectionId: string; probe: PresenceProbe }) {
-  const cursor = useOther(connectionId, (o) => o.cursor ?? null);
+  const cursor = useOther(connectionId, (o) => (isLocked(o.cursor) ? null : (o.cursor ?? null))); // locked: not drawn
   const label = useOther(connectionId, (o) => peerLabel(o.info, o.userId));
-  const status = useOther(connectionId, (o) => o.status ?? "");
+  const status = useOther(connectionId, (o) => clearText(o.status));
 
   useLayoutEffect(() => {
     if (cursor) recordSample(probe.rendered, { connectionId, x: cursor.x, y: cursor.y, t: wallClockNow() });

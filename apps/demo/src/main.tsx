@@ -4,6 +4,7 @@ import { createRoot } from "react-dom/client";
 import { App } from "./app.js";
 import { readPageConfig } from "./config.js";
 import { createDemoClient } from "./dev-auth.js";
+import { demoEncryption } from "./e2ee.js";
 import { loadIdentity } from "./identity.js";
 import { createProbe } from "./probe.js";
 
@@ -22,8 +23,13 @@ const probe = createProbe(config.room);
 window.__presence = probe;
 document.title = `${identity.name} · ${config.room} — live cursors`;
 
-createRoot(document.getElementById("root")!).render(
-  <StrictMode>
-    <App client={client} config={config} identity={identity} probe={probe} />
-  </StrictMode>,
+// The key is imported (async) before the room is entered: encryption is read once per session.
+void (
+  config.keyText === undefined ? Promise.resolve(undefined) : demoEncryption(config.keyText, config.big)
+).then((encryption) =>
+  createRoot(document.getElementById("root")!).render(
+    <StrictMode>
+      <App client={client} config={config} identity={identity} probe={probe} encryption={encryption} />
+    </StrictMode>,
+  ),
 );

@@ -1,6 +1,7 @@
 // The side panel: connection badge, my name and status text, and who else is here.
-import type { Status } from "@collabblocks/client";
+import { isLocked, type Status } from "@collabblocks/client";
 import { type ChangeEvent, memo, useCallback, useState } from "react";
+import { clearText, newKeyFragment } from "./e2ee.js";
 import type { Identity } from "./identity.js";
 import {
   MAX_STATUS_LENGTH,
@@ -72,13 +73,38 @@ export function People({ identity }: { identity: Identity }) {
 
 const Person = memo(function Person({ connectionId }: { connectionId: string }) {
   const label = useOther(connectionId, (o) => peerLabel(o.info, o.userId));
-  const status = useOther(connectionId, (o) => o.status ?? "");
+  const status = useOther(connectionId, (o) => clearText(o.status));
+  // Sealed fields this tab has no key for (docs/E2EE.md#locked-fields).
+  const locked = useOther(connectionId, (o) => isLocked(o.status) || isLocked(o.cursor));
   if (!label) return null;
   return (
     <li data-testid="person" data-connection-id={connectionId} data-peer-status={status}>
       <span className="dot" style={{ background: label.color }} />
       {label.name}
       {status && <span className="person-status"> — {status}</span>}
+      {locked && (
+        <span
+          className="badge badge-locked"
+          data-testid="locked-badge"
+          title="encrypted: open the room's link to read"
+        >
+          🔒 locked
+        </span>
+      )}
     </li>
   );
 });
+
+/** The "encrypted room" switch: on makes a fresh key in the URL fragment, off drops it; either reloads. */
+export function EncryptionToggle({ encrypted }: { encrypted: boolean }) {
+  const toggle = () => {
+    window.location.hash = encrypted ? "" : newKeyFragment();
+    window.location.reload();
+  };
+  return (
+    <label className="e2ee-toggle" title="The key stays in the URL fragment: never sent to the server">
+      <input type="checkbox" data-testid="e2ee-toggle" checked={encrypted} onChange={toggle} />
+      {encrypted ? "🔒 Encrypted room" : "Encrypted room"}
+    </label>
+  );
+}

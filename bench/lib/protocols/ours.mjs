@@ -111,6 +111,10 @@ export const ours = {
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   },
   binary: true,
+  /** A probe decoded another sender's update entry `e`, sent at `t`, covering `n` patches (ours-e2ee opens it first). */
+  deliver(conn, _e, t, n, sink) {
+    sink.update(conn, t, n);
+  },
   onMessage(conn, _opcode, payload, sink) {
     const type = peekType(payload);
     switch (type) {
@@ -132,7 +136,7 @@ export const ours = {
             continue;
           }
           const n = coveredPatches(conn.known, cid, e[2], e[3], e[4]);
-          if (n > 0 && typeof t === "number") sink.update(conn, t, n);
+          if (n > 0 && typeof t === "number") this.deliver(conn, e, t, n, sink);
         }
         return;
       }
@@ -160,7 +164,7 @@ export const ours = {
         }
         return;
       case MessageType.WELCOME:
-        conn.self = unpackr.unpack(payload)[1];
+        [, conn.self, , conn.epoch] = unpackr.unpack(payload);
         conn.ownMarker = packr.pack(conn.self); // the MsgPack string, as it appears in entries
         return;
       case MessageType.ERROR:

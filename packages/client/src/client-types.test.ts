@@ -2,14 +2,16 @@
 // expectTypeOf is a no-op, so these also pass under vitest.
 import { describe, expectTypeOf, it } from "vitest";
 import { WebSocket as WsWebSocket } from "ws";
+import { type EncryptedPresenceOptions, encryptedPresence, type PresenceKey } from "./e2ee.js";
 import {
   type ClientOptions,
   createClient,
   type DecryptError,
   type DecryptErrorCode,
   type EncryptionOptions,
+  isLocked,
   type Json,
-  type PresenceKey,
+  type Locked,
   type Room,
   type User,
 } from "./index.js";
@@ -57,11 +59,17 @@ describe("public types", () => {
     expectTypeOf(globalThis.WebSocket).toExtend<NonNullable<ClientOptions["WebSocket"]>>();
   });
 
-  it("type encrypted presence: a CryptoKey or a resolver, and the decrypt-error event", () => {
-    expectTypeOf<CryptoKey>().toExtend<EncryptionOptions["key"]>();
-    const resolver = async (id?: string): Promise<PresenceKey | undefined> => (id ? undefined : undefined);
-    expectTypeOf(resolver).toExtend<EncryptionOptions["key"]>();
-    expectTypeOf<string>().not.toExtend<EncryptionOptions["key"]>();
+  it("type encrypted presence: a CryptoKey or a resolver, Locked values, and the decrypt-error event", () => {
+    expectTypeOf<CryptoKey>().toExtend<EncryptedPresenceOptions["key"]>();
+    const resolver = async (id?: number): Promise<PresenceKey | undefined> => (id ? undefined : undefined);
+    expectTypeOf(resolver).toExtend<EncryptedPresenceOptions["key"]>();
+    expectTypeOf<string>().not.toExtend<EncryptedPresenceOptions["key"]>();
+    expectTypeOf(encryptedPresence).returns.toEqualTypeOf<EncryptionOptions>();
+    const status = (user: User<PresenceState>) => {
+      const value: unknown = user.status;
+      if (isLocked(value)) expectTypeOf(value).toEqualTypeOf<Locked>();
+    };
+    expectTypeOf(status).returns.toEqualTypeOf<void>();
     const subscribe = (room: Room<PresenceState>) =>
       room.subscribe("decrypt-error", (error) => {
         expectTypeOf(error).toEqualTypeOf<DecryptError>();

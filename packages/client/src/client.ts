@@ -1,7 +1,7 @@
 // createClient: validates options once, then hands each enterRoom a room session.
 import { isPlainObject, isValidRoomId, ProtocolError } from "@collabblocks/protocol";
 import { createRoom, normalisePresence, type RoomSettings } from "./room.js";
-import { encryptionConfig } from "./room-crypto.js";
+import { checkEncryption } from "./room-encryption.js";
 import type { WebSocketConstructor } from "./socket.js";
 import { systemTimers, type Timers } from "./timers.js";
 import { type AuthCallback, createTokenSource, type FetchLike } from "./token-source.js";
@@ -98,8 +98,7 @@ export function createClient(options: ClientOptions): Client {
         if (!(err instanceof ProtocolError)) throw err;
         throw new TypeError(`initialPresence is invalid (${err.code}): ${err.message}`, { cause: err });
       }
-      const encryption =
-        enter.encryption === undefined ? null : encryptionConfig(enter.encryption, enter.view?.field);
+      const encryption = enter.encryption === undefined ? null : checkEncryption(enter.encryption);
       let leaveRoom: (() => void) | undefined;
       const result = createRoom<P>(
         roomId,

@@ -1,47 +1,33 @@
-// Sealed presence values (docs/E2EE.md): one AES-GCM-256 ciphertext per field, written as a
-// compact string so that the server stores and relays it like any other string value
-// (PROTOCOL.md §6 accepts any JSON string under a non-reserved key):
+// Sealing and opening one sealed state (docs/E2EE.md#how-a-state-is-sealed): the values of the
+// sealed fields as one MsgPack array (the protocol's sealed-values.ts), AES-GCM-256 under a fresh
+// random 96-bit nonce, behind the clear header of sealed-header.ts:
 //
-//   envelope = "e1." keyId "." epoch "." counter "." base64url(nonce ‖ ciphertext ‖ tag)
+//   sealed = header ‖ nonce(12) ‖ ciphertext ‖ tag(16)
+//   AAD    = "collabblocks-presence/2" ‖ len ‖ roomId ‖ len ‖ senderConnectionId ‖ header
 //
-// epoch and counter are base36 (a counter of 1 000 000 is 4 characters, not 7). They travel in
-// clear because the receiver needs them to rebuild the additional authenticated data; AES-GCM
-// then refuses any envelope whose room, sender, epoch, field, counter or key id was changed.
+// The header carries the key id, the sender's epoch and counter and the field names, so the
+// AAD binds the ciphertext to the room, the sender, its epoch and counter, and the fields:
+// replaying, moving to another connection or room, or relabelling fields fails decryption.
 // WebCrypto only (`globalThis.crypto.subtle`: Node 20 and browsers); no dependency.
-import type { Json } from "@collabblocks/protocol";
+import {
+  decodeSealedValues,
+  encodeSealedValues,
+  type PresenceData,
+  validatePatch,
+} from "@collabblocks/protocol";
+import { type ParsedSealed, type SealedHeader, writeHeader } from "./sealed-header.js";
 
-/** Version tag of the envelope format; a new format gets a new tag, receivers refuse unknown ones. */
-export const ENVELOPE_VERSION = "e1";
-/** AES-GCM nonce, bytes: 96 random bits per value (NIST SP 800-38D's recommended IV size). */
+/** AES-GCM nonce, bytes: 96 random bits per sealing (NIST SP 800-38D's recommended IV size). */
 export const NONCE_BYTES = 12;
 /** AES-GCM tag, bytes (128 bits, the WebCrypto default). */
 export const TAG_BYTES = 16;
-/** Key ids: 1–32 base64url characters (they are part of every envelope, so short is better). */
-export const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
-export const MAX_KEY_ID_LENGTH = 32;
-/** base36 of a non-negative safe integer, canonical (no leading zeros): at most 11 characters. */
-const BASE36_PATTERN = /^(0|[1-9a-z][0-9a-z]{0,10})$/;
-const BASE64URL_PATTERN = /^[A-Za-z0-9_-]*$/;
+const AAD_LABEL = "collabblocks-presence/2";
 
-/** What the ciphertext is bound to (the additional authenticated data, with the key id). */
-export interface SealContext {
+/** Where a sealed state belongs (with its header, the additional authenticated data). */
+export interface SealPlace {
   readonly roomId: string;
   /** The sender's connectionId. */
   readonly connectionId: string;
-  /** The sender's epoch when it sealed (0 before its first welcome). */
-  readonly epoch: number;
-  /** The presence field name (not the wire key). */
-  readonly field: string;
-  /** Per-sender counter: every sealed value of a room session gets the next one. */
-  readonly counter: number;
-}
-
-export interface ParsedEnvelope {
-  readonly keyId: string;
-  readonly epoch: number;
-  readonly counter: number;
-  /** nonce ‖ ciphertext ‖ tag */
-  readonly bytes: Uint8Array<ArrayBuffer>;
 }
 
 export function subtle(): SubtleCrypto {
@@ -54,108 +40,78 @@ export function subtle(): SubtleCrypto {
   return s;
 }
 
-export function toBase64Url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-/** Strict: only the base64url alphabet, no padding, and canonical (re-encodes to the same text). */
-export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
-  if (!BASE64URL_PATTERN.test(text) || text.length % 4 === 1) return null;
-  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return toBase64Url(bytes) === text ? bytes : null;
-}
-
-function parseBase36(text: string): number | null {
-  if (!BASE36_PATTERN.test(text)) return null;
-  const n = Number.parseInt(text, 36);
-  return Number.isSafeInteger(n) ? n : null;
-}
-
-/**
- * The additional authenticated data. A JSON array is an unambiguous encoding of the parts
- * (no separator can be smuggled inside a room id or field name to make two contexts equal).
- */
-export function additionalData(ctx: SealContext, keyId: string): Uint8Array<ArrayBuffer> {
-  const parts = ["collabblocks-presence", ENVELOPE_VERSION, ctx.roomId, ctx.connectionId];
-  return new TextEncoder().encode(JSON.stringify([...parts, ctx.epoch, ctx.field, ctx.counter, keyId]));
-}
-
-/** Parses the envelope's clear parts; null when it is not an `e1` envelope. */
-export function parseEnvelope(text: string): ParsedEnvelope | null {
-  const parts = text.split(".");
-  if (parts.length !== 5 || parts[0] !== ENVELOPE_VERSION) return null;
-  const [, keyId, epochText, counterText, payload] = parts as [string, string, string, string, string];
-  if (!KEY_ID_PATTERN.test(keyId)) return null;
-  const epoch = parseBase36(epochText);
-  const counter = parseBase36(counterText);
-  const bytes = fromBase64Url(payload);
-  if (epoch === null || counter === null || bytes === null || bytes.length < NONCE_BYTES + TAG_BYTES) {
-    return null;
+/** Length-prefixed parts: no room id or connection id can be cut to make two places equal. */
+function additionalData(place: SealPlace, header: Uint8Array): Uint8Array<ArrayBuffer> {
+  const utf8 = new TextEncoder();
+  const parts = [utf8.encode(AAD_LABEL), utf8.encode(place.roomId), utf8.encode(place.connectionId)];
+  const out = new Uint8Array(parts.reduce((n, p) => n + 2 + p.length, 0) + header.length);
+  let at = 0;
+  for (const part of parts) {
+    out[at++] = part.length >> 8;
+    out[at++] = part.length & 0xff;
+    out.set(part, at);
+    at += part.length;
   }
-  return { keyId, epoch, counter, bytes };
+  out.set(header, at);
+  return out;
 }
 
-/** Seals one field value: JSON text, UTF-8, AES-GCM-256 under a fresh random nonce. */
-export async function sealValue(
+/** Seals `state` (the sender's whole sealed part); the fields are its keys, in order. */
+export async function sealState(
   key: CryptoKey,
-  keyId: string,
-  ctx: SealContext,
-  value: Json,
-): Promise<string> {
+  place: SealPlace,
+  header: Omit<SealedHeader, "fields">,
+  state: PresenceData,
+): Promise<Uint8Array> {
+  const head = writeHeader({ ...header, fields: Object.keys(state) });
   const nonce = globalThis.crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
-  const plain = new TextEncoder().encode(JSON.stringify(value));
+  const plain = encodeSealedValues(state) as Uint8Array<ArrayBuffer>;
   const sealed = await subtle().encrypt(
-    { name: "AES-GCM", iv: nonce, additionalData: additionalData(ctx, keyId), tagLength: TAG_BYTES * 8 },
+    { name: "AES-GCM", iv: nonce, additionalData: additionalData(place, head), tagLength: TAG_BYTES * 8 },
     key,
     plain,
   );
-  const bytes = new Uint8Array(NONCE_BYTES + sealed.byteLength);
-  bytes.set(nonce, 0);
-  bytes.set(new Uint8Array(sealed), NONCE_BYTES);
-  const head = `${ENVELOPE_VERSION}.${keyId}.${ctx.epoch.toString(36)}.${ctx.counter.toString(36)}`;
-  return `${head}.${toBase64Url(bytes)}`;
+  const out = new Uint8Array(head.length + NONCE_BYTES + sealed.byteLength);
+  out.set(head, 0);
+  out.set(nonce, head.length);
+  out.set(new Uint8Array(sealed), head.length + NONCE_BYTES);
+  return out;
 }
 
+/** Why opening failed after authentication: the plaintext is not valid presence. */
+export class InvalidSealedValue extends Error {}
+
 /**
- * Opens an envelope sealed for `ctx` (whose epoch and counter come from the envelope). Rejects
- * (WebCrypto's OperationError) on a wrong key or any change to the ciphertext or its context;
- * returns the JSON text, which the caller parses and validates.
+ * Opens a sealed state whose header is `parsed`. Rejects with WebCrypto's OperationError on a
+ * wrong key or any change to the bytes, header or place; with InvalidSealedValue when a key
+ * holder sealed something PROTOCOL.md §6 refuses.
  */
-export async function openEnvelope(key: CryptoKey, env: ParsedEnvelope, ctx: SealContext): Promise<string> {
+export async function openState(
+  key: CryptoKey,
+  place: SealPlace,
+  parsed: ParsedSealed,
+  bytes: Uint8Array<ArrayBuffer>,
+): Promise<PresenceData> {
   const plain = await subtle().decrypt(
     {
       name: "AES-GCM",
-      iv: env.bytes.subarray(0, NONCE_BYTES),
-      additionalData: additionalData(ctx, env.keyId),
+      iv: bytes.subarray(parsed.length, parsed.length + NONCE_BYTES),
+      additionalData: additionalData(place, bytes.subarray(0, parsed.length)),
       tagLength: TAG_BYTES * 8,
     },
     key,
-    env.bytes.subarray(NONCE_BYTES),
+    bytes.subarray(parsed.length + NONCE_BYTES),
   );
-  return new TextDecoder("utf-8", { fatal: true }).decode(plain);
+  try {
+    const state = decodeSealedValues(new Uint8Array(plain), parsed.fields);
+    validatePatch({ set: state, del: [] }); // a peer holding the key is bound by PROTOCOL.md §6 too
+    return state;
+  } catch (err) {
+    throw new InvalidSealedValue(err instanceof Error ? err.message : String(err));
+  }
 }
 
-/** Length of base64url text (no padding) for `n` bytes. */
-function base64UrlLength(n: number): number {
-  return Math.ceil((n * 4) / 3);
-}
-
-/** Exact length of the envelope for a plaintext of `plainBytes` UTF-8 bytes (used for size checks). */
-export function envelopeLength(
-  plainBytes: number,
-  keyIdLength: number,
-  epoch: number,
-  counter: number,
-): number {
-  const head = ENVELOPE_VERSION.length + 1 + keyIdLength + 1 + epoch.toString(36).length + 1;
-  return head + counter.toString(36).length + 1 + base64UrlLength(NONCE_BYTES + plainBytes + TAG_BYTES);
-}
-
-/** UTF-8 length of a value's JSON text: the plaintext that gets sealed. */
-export function plaintextBytes(value: Json): number {
-  return new TextEncoder().encode(JSON.stringify(value)).length;
+/** Length of a sealed state: header, nonce, values, tag (used for size checks). */
+export function sealedLength(header: SealedHeader, state: PresenceData): number {
+  return writeHeader(header).length + NONCE_BYTES + encodeSealedValues(state).length + TAG_BYTES;
 }

@@ -1,23 +1,15 @@
-// Which presence fields are sealed, and under which wire key they travel (docs/E2EE.md#fields).
-//
-// A sealed field `f` travels as the key "~f" holding an envelope string. It cannot stay under
-// `f`: the server checks the shape of its known fields (PROTOCOL.md §6: `cursor` must be {x, y},
-// `status` ≤ 64 characters, `avatar` a URL, `meta` an object), and an envelope is none of those.
-// The prefix also lets a receiver tell a sealed value from a clear one without guessing.
-import { encodedStateSize, type Json, type PresenceData, setOwn } from "@collabblocks/protocol";
-import { envelopeLength, MAX_KEY_ID_LENGTH, plaintextBytes } from "./e2ee-envelope.js";
+// Which presence fields are sealed (docs/E2EE.md#fields), and the size a state takes once
+// sealed. All sealed fields of a state travel together, as one sealed state under the key "~"
+// (PROTOCOL.md §2); the others travel in clear.
+import { encodedStateSize, type Json, type PresenceData, SEALED_KEY, setOwn } from "@collabblocks/protocol";
+import { sealedLength } from "./e2ee-envelope.js";
+import { MAX_KEY_ID } from "./e2ee-keys.js";
 
-export const SEALED_KEY_PREFIX = "~";
-/** Longest presence key the protocol accepts (PROTOCOL.md §6); a sealed key adds the prefix. */
-const MAX_KEY_LENGTH = 128;
 /** The position field views filter on when the room declares none (PROTOCOL.md §8). */
 export const DEFAULT_POSITION_FIELD = "cursor";
 
 export interface FieldPolicy {
   isSealed(field: string): boolean;
-  wireKey(field: string): string;
-  /** The field a sealed wire key carries, or null for a clear key. */
-  fieldOf(wireKey: string): string | null;
   /** Why this state cannot be sent under the policy, or null. */
   problem(state: PresenceData): string | null;
 }
@@ -28,52 +20,48 @@ export interface FieldPolicy {
  */
 export function createFieldPolicy(fields: readonly string[] | undefined, positionField: string): FieldPolicy {
   const listed = fields === undefined ? null : new Set(fields);
-  const isSealed = (field: string) => (listed === null ? field !== positionField : listed.has(field));
+  const isSealed = (field: string) =>
+    field !== SEALED_KEY && (listed === null ? field !== positionField : listed.has(field));
   return {
     isSealed,
-    wireKey: (field) => SEALED_KEY_PREFIX + field,
-    fieldOf: (wireKey) =>
-      wireKey.startsWith(SEALED_KEY_PREFIX) ? wireKey.slice(SEALED_KEY_PREFIX.length) : null,
     problem(state) {
-      for (const key of Object.keys(state)) {
-        if (isSealed(key) && key.length + SEALED_KEY_PREFIX.length > MAX_KEY_LENGTH) {
-          return `sealed field "${key}" is longer than ${MAX_KEY_LENGTH - SEALED_KEY_PREFIX.length} characters`;
-        }
-        if (!isSealed(key) && key.startsWith(SEALED_KEY_PREFIX)) {
-          return `clear field "${key}" starts with "${SEALED_KEY_PREFIX}", which marks sealed fields`;
-        }
-      }
+      if (Object.hasOwn(state, SEALED_KEY)) return `"${SEALED_KEY}" is the key of sealed presence (reserved)`;
       return null;
     },
   };
 }
 
-/** What the sizes of the next envelopes depend on. */
+/** The sealed part of a state (its sealed fields, in order). */
+export function sealedPart(state: PresenceData, policy: FieldPolicy): PresenceData {
+  const out: Record<string, Json> = {};
+  for (const key of Object.keys(state)) if (policy.isSealed(key)) setOwn(out, key, state[key]);
+  return out;
+}
+
+/** What the sizes of the next sealed states depend on. */
 export interface SealSizing {
-  readonly keyIdLength: number | undefined;
+  readonly keyId: number | undefined;
   readonly epoch: number;
   readonly counter: number;
 }
 
 /**
- * Upper estimate of a state's encoded size once sealed, bytes: each sealed value replaced by a
- * string of its envelope's length. Exact but for the digits of epoch and counter, which are
- * taken with headroom, and the key id, which is the longest allowed until the first sealing.
+ * Upper estimate of a state's encoded size once sealed, bytes. Exact but for the varints of
+ * epoch and counter, taken with headroom, and the key id, the largest allowed until the first
+ * sealing.
  */
 export function sealedStateSize(state: PresenceData, policy: FieldPolicy, sizing: SealSizing): number {
-  const keyIdLength = sizing.keyIdLength ?? MAX_KEY_ID_LENGTH;
-  const epoch = sizing.epoch + 1000;
-  const counter = sizing.counter + 1_000_000;
   const wire: Record<string, Json> = {};
-  for (const key of Object.keys(state)) {
-    const value = state[key] as Json;
-    if (!policy.isSealed(key)) setOwn(wire, key, value);
-    else
-      setOwn(
-        wire,
-        policy.wireKey(key),
-        "x".repeat(envelopeLength(plaintextBytes(value), keyIdLength, epoch, counter)),
-      );
+  const sealed = sealedPart(state, policy);
+  for (const key of Object.keys(state)) if (!policy.isSealed(key)) setOwn(wire, key, state[key] as Json);
+  if (Object.keys(sealed).length > 0) {
+    const header = {
+      keyId: sizing.keyId ?? MAX_KEY_ID,
+      epoch: sizing.epoch + 1000,
+      counter: sizing.counter + 1_000_000,
+      fields: Object.keys(sealed),
+    };
+    setOwn(wire, SEALED_KEY, "\u0000".repeat(sealedLength(header, sealed)));
   }
   return encodedStateSize(wire);
 }

@@ -1,9 +1,13 @@
 import {
+  applyPatch,
   type BatchMessage,
+  byteStringToBytes,
+  bytesToByteString,
   type ClientBatchEntry,
   MessageType,
   type Patch,
   type PresenceData,
+  SEALED_KEY,
   type SnapshotChunkMessage,
 } from "@collabblocks/protocol";
 import fc from "fast-check";
@@ -12,6 +16,8 @@ import { createFieldPolicy } from "./e2ee-fields.js";
 import { createKeyRing, type PresenceKey, type PresenceKeySource } from "./e2ee-keys.js";
 import { createOpener } from "./e2ee-open.js";
 import { createSealer } from "./e2ee-seal.js";
+import { isLocked } from "./locked.js";
+import { readHeader } from "./sealed-header.js";
 import { ALICE, BOB, CAROL } from "./test-support/fake-server.js";
 import type { DecryptError } from "./types.js";
 
@@ -20,6 +26,7 @@ const policy = createFieldPolicy(undefined, "cursor");
 const newKey = () =>
   globalThis.crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
 
+/** A sender's SDK: keeps its clear presence and seals each patch as the room does. */
 function sender(key: PresenceKeySource, cid = ALICE, epoch = 1, room = ROOM) {
   const sealer = createSealer({
     roomId: room,
@@ -28,8 +35,14 @@ function sender(key: PresenceKeySource, cid = ALICE, epoch = 1, room = ROOM) {
     connectionId: () => cid,
     epoch: () => epoch,
   });
-  return async (set: PresenceData, del: string[] = []) => sealer.seal({ set, del }) as Promise<Patch>;
+  let state: PresenceData = {};
+  return async (set: PresenceData, del: string[] = []) => {
+    state = applyPatch(state, { set, del });
+    return sealer.seal({ set, del }, state) as Promise<Patch>;
+  };
 }
+
+const sealedOf = (patch: Patch) => patch.set[SEALED_KEY] as string;
 
 function receiver(key: PresenceKeySource, self = BOB) {
   const errors: DecryptError[] = [];
@@ -56,16 +69,16 @@ function receiver(key: PresenceKeySource, self = BOB) {
     const out = await open({ type: MessageType.BATCH, entries: [entry] });
     const opened = out.entries[0];
     if (opened?.kind !== "update") throw new Error("not an update");
-    return { set: opened.set, del: opened.del };
+    return { set: opened.set, del: [...opened.del].sort() };
   }
-  async function enter(state: PresenceData, cid = ALICE, epoch = 1) {
+  async function enter(state: PresenceData, cid = ALICE, epoch = 1, clock = 1) {
     const entry: ClientBatchEntry = {
       kind: "enter",
       connectionId: cid,
       userId: "u",
       info: undefined,
       epoch,
-      clock: 1,
+      clock,
       state,
     };
     const out = await open({ type: MessageType.BATCH, entries: [entry] });
@@ -75,11 +88,12 @@ function receiver(key: PresenceKeySource, self = BOB) {
 }
 
 describe("opening sealed presence", () => {
-  it("round-trips sealed fields and leaves the position field clear on the wire", async () => {
+  it("seals every sealed field into one binary state under ~, the position field clear", async () => {
     const key = await newKey();
     const seal = sender(key);
     const wire = await seal({ cursor: { x: 0.5, y: 0.25 }, status: "editing", meta: { doc: "secret plan" } });
-    expect(Object.keys(wire.set).sort()).toEqual(["cursor", "~meta", "~status"]);
+    expect(Object.keys(wire.set).sort()).toEqual(["cursor", SEALED_KEY]);
+    expect(readHeader(byteStringToBytes(sealedOf(wire)))?.fields).toEqual(["status", "meta"]);
     expect(JSON.stringify(wire)).not.toMatch(/editing|secret/);
     const bob = receiver(key);
     expect((await bob.update(wire)).set).toEqual({
@@ -90,21 +104,39 @@ describe("opening sealed presence", () => {
     expect(bob.errors).toEqual([]);
   });
 
-  it("refuses a tampered value: the field is deleted and a DECRYPT_FAILED error names the peer", async () => {
+  it("replaces the sealed part as a whole: a field the new state lacks is deleted", async () => {
     const key = await newKey();
-    const wire = await sender(key)({ status: "editing", avatar: "https://a.example/me.png" });
-    const envelope = wire.set["~status"] as string;
-    const flipped = envelope.slice(0, -3) + (envelope.at(-3) === "A" ? "B" : "A") + envelope.slice(-2);
+    const seal = sender(key);
     const bob = receiver(key);
-    const out = await bob.update({ set: { ...wire.set, "~status": flipped }, del: [] });
-    expect(out.set).toEqual({ avatar: "https://a.example/me.png" });
-    expect(out.del).toEqual(["status"]);
+    await bob.update(await seal({ status: "editing", meta: { n: 1 } }), ALICE, 1, 1);
+    const next = await seal({}, ["meta"]);
+    expect(await bob.update(next, ALICE, 1, 2)).toEqual({ set: { status: "editing" }, del: ["meta"] });
+    const gone = await seal({}, ["status"]);
+    expect(gone).toEqual({ set: {}, del: [SEALED_KEY] });
+    expect(await bob.update(gone, ALICE, 1, 3)).toEqual({ set: {}, del: ["status"] });
+  });
+
+  it("refuses a tampered state: its fields are deleted, the clear ones kept, one DECRYPT_FAILED names the peer", async () => {
+    const key = await newKey();
+    const seal = sender(key);
+    const bob = receiver(key);
+    await bob.update(await seal({ status: "idle", cursor: null }), ALICE, 1, 1);
+    const wire = await seal({ status: "editing", cursor: { x: 0.1, y: 0.1 } });
+    const bytes = byteStringToBytes(sealedOf(wire));
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 1;
+    const out = await bob.update(
+      { set: { ...wire.set, [SEALED_KEY]: bytesToByteString(bytes) }, del: [] },
+      ALICE,
+      1,
+      2,
+    );
+    expect(out).toEqual({ set: { cursor: { x: 0.1, y: 0.1 } }, del: ["status"] });
     expect(bob.errors).toEqual([
-      expect.objectContaining({ code: "DECRYPT_FAILED", connectionId: ALICE, field: "status" }),
+      expect.objectContaining({ code: "DECRYPT_FAILED", connectionId: ALICE, fields: ["status"] }),
     ]);
   });
 
-  it("drops a replayed older value and keeps accepting newer ones", async () => {
+  it("drops a replayed older state and keeps accepting newer ones", async () => {
     const key = await newKey();
     const seal = sender(key);
     const first = await seal({ status: "idle" });
@@ -112,23 +144,22 @@ describe("opening sealed presence", () => {
     const bob = receiver(key);
     expect((await bob.update(first, ALICE, 1, 1)).set).toEqual({ status: "idle" });
     expect((await bob.update(second, ALICE, 1, 2)).set).toEqual({ status: "editing" });
-    const replayed = await bob.update(first, ALICE, 1, 3);
-    expect(replayed).toEqual({ set: {}, del: ["status"] });
+    expect(await bob.update(first, ALICE, 1, 3)).toEqual({ set: {}, del: ["status"] });
     expect(bob.codes()).toEqual(["REPLAYED"]);
     expect((await bob.update(await seal({ status: "commenting" }), ALICE, 1, 4)).set).toEqual({
       status: "commenting",
     });
   });
 
-  it("accepts the current value again (reconnect, resync) but not once it was deleted", async () => {
+  it("accepts the current state again (reconnect, resync) but not once it was removed", async () => {
     const key = await newKey();
     const wire = await sender(key)({ status: "idle" });
     const bob = receiver(key);
     expect(await bob.enter(wire.set, ALICE, 1)).toEqual({ status: "idle" });
     expect(await bob.enter(wire.set, ALICE, 2)).toEqual({ status: "idle" }); // reconnect: new epoch, same state
     expect(bob.errors).toEqual([]);
-    await bob.update({ set: {}, del: ["~status"] }, ALICE, 2, 2);
-    expect(await bob.enter(wire.set, ALICE, 3)).toEqual({}); // a server bringing the deleted value back
+    await bob.update({ set: {}, del: [SEALED_KEY] }, ALICE, 2, 2);
+    expect(await bob.enter(wire.set, ALICE, 3)).toEqual({}); // a server bringing the removed state back
     expect(bob.codes()).toEqual(["REPLAYED"]);
   });
 
@@ -141,29 +172,23 @@ describe("opening sealed presence", () => {
     await bob.update(first, ALICE, 1, 1);
     await bob.update(second, ALICE, 1, 3);
     await bob.update(first, ALICE, 1, 1); // a duplicate of an older entry: the replica drops it
-    await bob.update({ set: {}, del: ["~status"] }, ALICE, 1, 2); // an older delete
+    await bob.update({ set: {}, del: [SEALED_KEY] }, ALICE, 1, 2); // an older removal
     expect(bob.errors).toEqual([]);
     expect(await bob.enter(second.set, ALICE, 2)).toEqual({ status: "editing" }); // still current
     expect(bob.errors).toEqual([]);
   });
 
-  it("refuses a value moved to another connection, field or room", async () => {
+  it("refuses a state moved to another connection or room", async () => {
     const key = await newKey();
     const wire = await sender(key)({ status: "editing" });
-    const envelope = wire.set["~status"];
     const bob = receiver(key);
-    expect((await bob.update({ set: { "~status": envelope } as PresenceData, del: [] }, CAROL)).set).toEqual(
-      {},
-    );
-    expect((await bob.update({ set: { "~meta": envelope } as PresenceData, del: [] }, ALICE)).set).toEqual(
-      {},
-    );
+    expect((await bob.update(wire, CAROL)).set).toEqual({});
     const otherRoom = await sender(key, ALICE, 1, "doc-2")({ status: "editing" });
     expect((await bob.update(otherRoom, ALICE)).set).toEqual({});
-    expect(bob.codes()).toEqual(["DECRYPT_FAILED", "DECRYPT_FAILED", "DECRYPT_FAILED"]);
+    expect(bob.codes()).toEqual(["DECRYPT_FAILED", "DECRYPT_FAILED"]);
   });
 
-  it("refuses a value sealed in a later epoch than the entry that carries it", async () => {
+  it("refuses a state sealed in a later epoch than the entry that carries it", async () => {
     const key = await newKey();
     const wire = await sender(key, ALICE, 5)({ status: "editing" });
     const bob = receiver(key);
@@ -171,45 +196,53 @@ describe("opening sealed presence", () => {
     expect(bob.codes()).toEqual(["REPLAYED"]);
   });
 
-  it("reports a wrong key and an unknown key id", async () => {
-    const wire = await sender(await newKey())({ status: "editing" });
+  it("reports a wrong key; shows the fields Locked under an unknown key id, reported once", async () => {
+    const seal = sender(await newKey());
+    const wire = await seal({ status: "editing", note: "x" });
     const wrong = receiver(await newKey());
     expect((await wrong.update(wire)).set).toEqual({});
     expect(wrong.codes()).toEqual(["DECRYPT_FAILED"]);
     const resolverKey = await newKey();
     const unknown = receiver(async (id) =>
-      id === undefined || id === "r1" ? { key: resolverKey, id: "r1" } : undefined,
+      id === undefined || id === 5 ? { key: resolverKey, id: 5 } : undefined,
     );
-    expect((await unknown.update(wire)).set).toEqual({});
-    expect(unknown.codes()).toEqual(["UNKNOWN_KEY"]);
+    const { set } = await unknown.update(wire, ALICE, 1, 1);
+    expect(Object.keys(set)).toEqual(["status", "note"]);
+    expect(isLocked(set.status) && isLocked(set.note)).toBe(true);
+    expect(set.status).toMatchObject({ locked: true, keyId: 0 });
+    await unknown.update(await seal({ status: "idle" }), ALICE, 1, 2);
+    expect(unknown.errors).toEqual([
+      expect.objectContaining({ code: "UNKNOWN_KEY", connectionId: ALICE, fields: ["status", "note"] }),
+    ]);
   });
 
-  it("reads values sealed under an old key id after a rotation", async () => {
+  it("reads states sealed under an old key id after a rotation", async () => {
     const keys: PresenceKey[] = [
-      { key: await newKey(), id: "v1" },
-      { key: await newKey(), id: "v2" },
+      { key: await newKey(), id: 1 },
+      { key: await newKey(), id: 2 },
     ];
     let current = 0;
-    const resolver = async (id?: string) =>
+    const resolver = async (id?: number) =>
       id === undefined ? keys[current] : keys.find((k) => k.id === id);
-    const seal = sender(resolver);
-    const old = await seal({ status: "idle" });
+    const old = await sender(resolver, ALICE)({ status: "idle" });
     current = 1;
-    const fresh = await seal({ meta: { n: 1 } });
-    expect(old.set["~status"]).toMatch(/^e1\.v1\./);
-    expect(fresh.set["~meta"]).toMatch(/^e1\.v2\./);
+    const fresh = await sender(resolver, CAROL)({ meta: { n: 1 } });
+    expect(readHeader(byteStringToBytes(sealedOf(old)))?.keyId).toBe(1);
+    expect(readHeader(byteStringToBytes(sealedOf(fresh)))?.keyId).toBe(2);
     const bob = receiver(resolver);
-    expect(await bob.enter({ ...old.set, ...fresh.set })).toEqual({ status: "idle", meta: { n: 1 } });
+    expect(await bob.enter(old.set, ALICE)).toEqual({ status: "idle" });
+    expect(await bob.enter(fresh.set, CAROL)).toEqual({ meta: { n: 1 } });
     expect(bob.errors).toEqual([]);
   });
 
-  it("refuses a clear value for a sealed field and an invalid decrypted value", async () => {
+  it("refuses a clear value for a sealed field, an invalid decrypted value and unreadable bytes", async () => {
     const key = await newKey();
     const bob = receiver(key);
     expect(await bob.enter({ status: "forged by the server", cursor: null })).toEqual({ cursor: null });
     const bad = await sender(key)({ status: "x".repeat(65) });
-    expect((await bob.update(bad)).set).toEqual({});
-    expect(bob.codes()).toEqual(["NOT_SEALED", "INVALID_VALUE"]);
+    expect((await bob.update(bad, ALICE, 1, 2)).set).toEqual({});
+    expect((await bob.update({ set: { [SEALED_KEY]: "\u0001junk" }, del: [] }, ALICE, 1, 3)).set).toEqual({});
+    expect(bob.codes()).toEqual(["NOT_SEALED", "INVALID_VALUE", "MALFORMED_ENVELOPE"]);
   });
 
   it("passes own entries through sealed", async () => {
@@ -235,22 +268,30 @@ describe("opening sealed presence", () => {
     expect(out.entries[0]?.state).toEqual({ status: "idle", cursor: null });
   });
 
-  it("round-trips random presence objects (property)", async () => {
+  it("round-trips random presence objects through sealing and opening (property)", async () => {
     const key = await newKey();
     const field = fc
       .string({ minLength: 1, maxLength: 12 })
       .filter(
         (k) =>
-          !["connectionId", "userId", "info", "__proto__", "cursor", "status", "avatar", "meta"].includes(
-            k,
-          ) && !k.startsWith("~"),
+          ![
+            "connectionId",
+            "userId",
+            "info",
+            "__proto__",
+            "cursor",
+            "status",
+            "avatar",
+            "meta",
+            "~",
+          ].includes(k),
       );
-    const presence = fc.dictionary(field, fc.jsonValue({ maxDepth: 4 }), { maxKeys: 6 });
+    const presence = fc.dictionary(field, fc.jsonValue({ maxDepth: 4 }), { minKeys: 1, maxKeys: 6 });
     await fc.assert(
       fc.asyncProperty(presence, async (raw) => {
         const state = JSON.parse(JSON.stringify(raw)) as PresenceData;
         const wire = await sender(key)(state);
-        for (const k of Object.keys(state)) expect(Object.hasOwn(wire.set, `~${k}`)).toBe(true);
+        expect(Object.keys(wire.set)).toEqual([SEALED_KEY]);
         const bob = receiver(key);
         expect(await bob.enter(wire.set)).toEqual(state);
         expect(bob.errors).toEqual([]);

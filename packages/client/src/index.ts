@@ -20,20 +20,12 @@ export {
   HEARTBEAT_MISSES,
   RENEW_BEFORE_MS,
 } from "./connection.js";
-export { ENVELOPE_VERSION, KEY_ID_PATTERN } from "./e2ee-envelope.js";
-export { DEFAULT_POSITION_FIELD, SEALED_KEY_PREFIX } from "./e2ee-fields.js";
-export {
-  FIXED_KEY_ID,
-  MAX_CACHED_KEYS,
-  type PresenceKey,
-  type PresenceKeyResolver,
-  type PresenceKeySource,
-} from "./e2ee-keys.js";
-export { MAX_TRACKED_SENDERS } from "./e2ee-replay.js";
+export { isLocked, type Locked } from "./locked.js";
 export { RESERVE_TOKENS } from "./rate-budget.js";
 export { SYNC_MIN_INTERVAL_MS } from "./resync.js";
 export { toViewSpec, VIEW_SEND_INTERVAL_MS } from "./room-view.js";
 export { RTT_REPORT_INTERVAL_MS } from "./rtt-tracker.js";
+export { MAX_TRACKED_SENDERS } from "./sealed-inbound.js";
 export type { WebSocketConstructor, WebSocketLike } from "./socket.js";
 export type { TimerHandle, Timers } from "./timers.js";
 export { type AuthCallback, AuthError, type FetchLike } from "./token-source.js";
@@ -52,6 +44,8 @@ export type {
   PresenceError,
   PresenceUser,
   Room,
+  RoomCrypto,
+  RoomCryptoContext,
   RoomEvent,
   RoomEvents,
   Status,

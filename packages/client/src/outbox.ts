@@ -10,13 +10,16 @@
 // While the page is hidden, cursor changes are withheld (the pending cursor at the
 // moment the page hides still goes out); they rejoin the pending patch when visible.
 import { composePatches, type Patch } from "@collabblocks/protocol";
-import { SEALED_KEY_PREFIX } from "./e2ee-fields.js";
 import { isEmptyPatch, splitPatch } from "./presence-diff.js";
 import type { RateBudget } from "./rate-budget.js";
 import { createTimerSlot, type Timers } from "./timers.js";
 
-/** Keys withheld while the page is hidden: the cursor, in clear or sealed (docs/E2EE.md#fields). */
-export const HIDDEN_WITHHELD_KEYS: ReadonlySet<string> = new Set(["cursor", `${SEALED_KEY_PREFIX}cursor`]);
+/**
+ * Keys withheld while the page is hidden: the clear cursor. A sealed cursor travels inside the
+ * sealed state with every other sealed field (docs/E2EE.md#fields), so it is not withheld: that
+ * would hold back a sealed status too.
+ */
+export const HIDDEN_WITHHELD_KEYS: ReadonlySet<string> = new Set(["cursor"]);
 
 export interface OutboxOptions {
   readonly timers: Timers;

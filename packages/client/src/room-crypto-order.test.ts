@@ -1,8 +1,9 @@
 // Encrypted presence keeps update order although sealing and opening are asynchronous
 // (serial-queue.ts): slow earlier work is never overtaken, and random sequences converge.
-import { jsonEqual, MessageType, type PresenceData } from "@collabblocks/protocol";
+import { jsonEqual, MessageType, type PresenceData, SEALED_KEY } from "@collabblocks/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { encryptedPresence } from "./e2ee.js";
 import type { PresenceKey } from "./e2ee-keys.js";
 import { alice, newKey, until, updates } from "./test-support/e2ee-harness.js";
 import { ALICE, createEcho, join, peer } from "./test-support/fake-server.js";
@@ -10,17 +11,17 @@ import { enterTestRoom } from "./test-support/room-harness.js";
 
 describe("room: encrypted presence keeps order", () => {
   it("never lets a later update overtake an earlier one that decrypts slower", async () => {
-    const old: PresenceKey = { key: await newKey(), id: "old" };
-    const current: PresenceKey = { key: await newKey(), id: "new" };
+    const old: PresenceKey = { key: await newKey(), id: 1 };
+    const current: PresenceKey = { key: await newKey(), id: 2 };
     let releaseOld: (() => void) | undefined;
     const oldGate = new Promise<void>((resolve) => {
       releaseOld = resolve;
     });
-    const resolver = async (id?: string) => {
-      if (id === "old") await oldGate; // the receiver's lookup of the old key is slow
-      return id === "old" ? old : current;
+    const resolver = async (id?: number) => {
+      if (id === 1) await oldGate; // the receiver's lookup of the old key is slow
+      return id === 1 ? old : current;
     };
-    const t = await enterTestRoom({ encryption: { key: resolver } });
+    const t = await enterTestRoom({ encryption: encryptedPresence({ key: resolver }) });
     const socket = t.net.last();
     join(socket, { others: [peer(ALICE, {}, { clock: 0 })] });
     await until(t, "joined", () => t.room.getOther(ALICE) !== undefined);
@@ -52,9 +53,9 @@ describe("room: encrypted presence keeps order", () => {
     });
     const resolver = async () => {
       if (++calls === 1) await gate; // the first update's sealing is slow
-      return { key, id: "k" };
+      return { key, id: 3 };
     };
-    const t = await enterTestRoom({ initialPresence: {}, encryption: { key: resolver } });
+    const t = await enterTestRoom({ initialPresence: {}, encryption: encryptedPresence({ key: resolver }) });
     const socket = t.net.last();
     const welcome = join(socket);
     createEcho(socket, welcome);
@@ -66,7 +67,7 @@ describe("room: encrypted presence keeps order", () => {
     release!();
     await until(t, "both sent", () => Object.keys(updates(t).at(-1)?.set ?? {}).includes("cursor"));
     const keys = updates(t).flatMap((u) => Object.keys(u.set));
-    expect(keys.indexOf("~status")).toBeLessThan(keys.indexOf("cursor"));
+    expect(keys.indexOf(SEALED_KEY)).toBeLessThan(keys.indexOf("cursor"));
   });
 
   it("delivers any sequence of updates to a peer in order, in clear (property)", async () => {
@@ -93,10 +94,16 @@ describe("room: encrypted presence keeps order", () => {
         let call = 0;
         const slowKey = async () => {
           await new Promise((resolve) => setTimeout(resolve, waits[call++ % waits.length]));
-          return { key, id: "k" };
+          return { key, id: 3 };
         };
-        const alice = await enterTestRoom({ initialPresence: {}, encryption: { key: slowKey } });
-        const bob = await enterTestRoom({ initialPresence: {}, encryption: { key: slowKey } });
+        const alice = await enterTestRoom({
+          initialPresence: {},
+          encryption: encryptedPresence({ key: slowKey }),
+        });
+        const bob = await enterTestRoom({
+          initialPresence: {},
+          encryption: encryptedPresence({ key: slowKey }),
+        });
         const aliceSocket = alice.net.last();
         // Alice's connectionId comes with her WELCOME (derived from her identity key, PROTOCOL.md §1).
         const welcome = join(aliceSocket);

@@ -1,25 +1,31 @@
 // Encrypted presence against a real `collabblocks serve` process: two SDK clients holding the
 // room key read each other; a raw WebSocket client in the same room records every frame the
-// server sends, which must hold envelopes and no plaintext; a client with a wrong key and a
-// raw client re-sending someone else's envelope as its own are both refused.
+// server sends, which must hold sealed states and no plaintext; a client without encryption sees
+// the sealed fields as Locked; a client with a wrong key and a raw client re-sending someone
+// else's sealed state as its own are both refused.
 import {
+  byteStringToBytes,
   decodeServerMessage,
   encode,
   MessageType,
   type PresenceData,
+  SEALED_KEY,
   type ServerMessage,
 } from "@collabblocks/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { startTestAuthority, type TestAuthority } from "../../../test-support/jwks-server.js";
 import { waitUntil } from "../../../test-support/wait-until.js";
+import { encryptedPresence } from "./e2ee.js";
 import {
   type Client,
   createClient,
   type DecryptError,
+  isLocked,
   type Room,
   type WebSocketConstructor,
 } from "./index.js";
+import { readHeader } from "./sealed-header.js";
 import { type ServerProcess, startServerProcess } from "./test-support/server-process.js";
 
 interface Presence {
@@ -48,14 +54,15 @@ async function roomKey(documentKey: Uint8Array<ArrayBuffer>, roomId: string): Pr
   ]);
 }
 
-function sdkUser(sub: string, key: CryptoKey, presence: Presence) {
+function sdkUser(sub: string, key: CryptoKey | null, presence: Presence) {
   const client = createClient({
     url: server!.url,
     authEndpoint: (room) => authority!.sign({ sub, room }),
     WebSocket: WebSocket as unknown as WebSocketConstructor,
   });
   clients.push(client);
-  const { room } = client.enterRoom<Presence>(ROOM, { initialPresence: presence, encryption: { key } });
+  const encryption = key === null ? undefined : encryptedPresence({ key });
+  const { room } = client.enterRoom<Presence>(ROOM, { initialPresence: presence, encryption });
   const decryptErrors: DecryptError[] = [];
   room.subscribe("decrypt-error", (e) => decryptErrors.push(e));
   return { room, decryptErrors };
@@ -108,13 +115,14 @@ afterAll(async () => {
 });
 
 describe("end-to-end encrypted presence through a real server", () => {
-  it("the key holders read each other, the server relays only envelopes, others are refused", async () => {
+  it("the key holders read each other, the server relays only sealed states, others are refused", async () => {
     const documentKey = crypto.getRandomValues(new Uint8Array(32));
     const key = await roomKey(documentKey, ROOM);
     const observer = await rawClient("observer");
     const alice = sdkUser("alice", key, { cursor: { x: 0.25, y: 0.5 }, status: "SECRET-alice-status" });
     const bob = sdkUser("bob", await roomKey(documentKey, ROOM), { status: "SECRET-bob-status" });
     const eve = sdkUser("eve", await roomKey(crypto.getRandomValues(new Uint8Array(32)), ROOM), {});
+    const nokey = sdkUser("nokey", null, {});
     const sees = (viewer: Room<Presence>, user: Room<Presence>, status: string) =>
       viewer.getOther(user.connectionId)?.status === status;
 
@@ -132,18 +140,33 @@ describe("end-to-end encrypted presence through a real server", () => {
     );
     await waitUntil(
       "the observer saw alice's meta",
-      () => observer.stateOf(alice.room.connectionId)?.["~meta"] !== undefined,
+      () => {
+        const sealed = observer.stateOf(alice.room.connectionId)?.[SEALED_KEY];
+        return typeof sealed === "string" && readHeader(byteStringToBytes(sealed))?.fields.length === 2;
+      },
       TIMEOUT_MS,
     );
 
     // What the server holds and sends: the cursor in clear (views filter on it), the rest sealed.
     const held = observer.stateOf(alice.room.connectionId)!;
-    expect(Object.keys(held).sort()).toEqual(["cursor", "~meta", "~status"]);
+    expect(Object.keys(held).sort()).toEqual(["cursor", SEALED_KEY]);
     expect(held.cursor).toEqual({ x: 0.75, y: 0.5 });
-    expect(held["~status"]).toMatch(/^e1\.0\.[0-9a-z]+\.[0-9a-z]+\.[A-Za-z0-9_-]+$/);
+    expect(readHeader(byteStringToBytes(held[SEALED_KEY] as string))).toMatchObject({
+      keyId: 0,
+      fields: ["status", "meta"],
+    });
     const everything = Buffer.concat(observer.frames).toString("latin1");
     expect(everything).not.toContain("SECRET");
-    expect(everything).toContain("e1.0.");
+
+    // No encryption at all: the sealed fields are Locked, the clear cursor readable.
+    await waitUntil(
+      "nokey sees alice's fields locked",
+      () => isLocked(nokey.room.getOther(alice.room.connectionId)?.meta),
+      TIMEOUT_MS,
+    );
+    expect(isLocked(nokey.room.getOther(alice.room.connectionId)?.status)).toBe(true);
+    expect(nokey.room.getOther(alice.room.connectionId)?.cursor).toEqual({ x: 0.75, y: 0.5 });
+    expect(nokey.decryptErrors).toEqual([]);
 
     // A wrong key: the fields are absent, with typed events rather than exceptions.
     await waitUntil("eve's decrypt errors", () => eve.decryptErrors.length >= 2, TIMEOUT_MS);
@@ -155,11 +178,11 @@ describe("end-to-end encrypted presence through a real server", () => {
     const mallory = await rawClient("mallory");
     await waitUntil("mallory joined", () => mallory.frames.length > 0, TIMEOUT_MS);
     const before = bob.decryptErrors.length;
-    mallory.send({ "~status": held["~status"]!, cursor: null });
+    mallory.send({ [SEALED_KEY]: held[SEALED_KEY]!, cursor: null });
     await waitUntil("bob refuses mallory's copy", () => bob.decryptErrors.length > before, TIMEOUT_MS);
     const refused = bob.decryptErrors.at(-1)!;
     expect(refused.code).toBe("DECRYPT_FAILED");
-    expect(refused.field).toBe("status");
+    expect(refused.fields).toEqual(["status", "meta"]);
     const malloryCid = bob.room.getOthers().find((u) => u.userId === "mallory")?.connectionId;
     expect(refused.connectionId).toBe(malloryCid);
     expect(bob.room.getOther(malloryCid!)?.status).toBeUndefined();

@@ -1,81 +1,66 @@
-// Encrypted presence for one room (docs/E2EE.md): the options checked once at enterRoom,
-// then the sealer, the opener and the local checks that room.ts calls.
-import { MAX_STATE_BYTES, type Patch, type PresenceData } from "@collabblocks/protocol";
+// Encrypted presence for one room (docs/E2EE.md): `encryptedPresence()` checks the options once,
+// and each room session gets the sealer, the opener and the local checks that room.ts calls
+// through the RoomCrypto interface (room-encryption.ts).
+import { MAX_STATE_BYTES } from "@collabblocks/protocol";
 import { subtle } from "./e2ee-envelope.js";
-import {
-  createFieldPolicy,
-  DEFAULT_POSITION_FIELD,
-  type FieldPolicy,
-  sealedStateSize,
-} from "./e2ee-fields.js";
+import { createFieldPolicy, DEFAULT_POSITION_FIELD, sealedStateSize } from "./e2ee-fields.js";
 import { createKeyRing, isAesGcm256, type PresenceKeySource } from "./e2ee-keys.js";
-import { createOpener, type Inbound } from "./e2ee-open.js";
+import { createOpener } from "./e2ee-open.js";
 import { createSealer } from "./e2ee-seal.js";
-import type { DecryptError, EncryptionOptions, PresenceError } from "./types.js";
+import type { EncryptionOptions, RoomCrypto, RoomCryptoContext } from "./types.js";
 
-export interface EncryptionConfig {
+/** End-to-end encrypted presence for one room (docs/E2EE.md). */
+export interface EncryptedPresenceOptions {
+  /** An AES-GCM-256 CryptoKey (key id 0), or a resolver: `() => current { key, id }`, `(id) => key with that id`. */
   readonly key: PresenceKeySource;
-  readonly policy: FieldPolicy;
+  /**
+   * The sealed fields. Default: every field except the view's position field (`view.field`,
+   * default `cursor`), which stays clear so the server can still filter views by position.
+   */
+  readonly fields?: readonly string[];
 }
 
-/** Checks `encryption` options (TypeError on misuse, at once). `positionField`: the initial view's field. */
-export function encryptionConfig(
-  options: EncryptionOptions,
-  positionField = DEFAULT_POSITION_FIELD,
-): EncryptionConfig {
+/** What `enterRoom`'s `encryption` takes. Checks the options at once (TypeError on misuse). */
+export function encryptedPresence(options: EncryptedPresenceOptions): EncryptionOptions {
   if (typeof options !== "object" || options === null)
-    throw new TypeError("encryption must be { key, fields? }");
+    throw new TypeError("encryptedPresence needs { key, fields? }");
   subtle(); // throws TypeError without WebCrypto
   const { key, fields } = options;
   if (typeof key !== "function" && !isAesGcm256(key)) {
-    throw new TypeError(
-      "encryption.key must be an AES-GCM-256 CryptoKey or a function returning { key, id }",
-    );
+    throw new TypeError("key must be an AES-GCM-256 CryptoKey or a function returning { key, id }");
   }
   if (
     fields !== undefined &&
     (!Array.isArray(fields) || !fields.every((f) => typeof f === "string" && f !== ""))
   ) {
-    throw new TypeError("encryption.fields must be an array of field names");
+    throw new TypeError("fields must be an array of field names");
   }
-  return { key, policy: createFieldPolicy(fields, positionField) };
+  return { createRoomCrypto: (context) => createRoomCrypto(key, fields, context) };
 }
 
-export interface RoomCryptoOptions {
-  readonly roomId: string;
-  readonly connectionId: () => string;
-  readonly epoch: () => number;
-  readonly onDecryptError: (error: DecryptError) => void;
-}
-
-export interface RoomCrypto {
-  /** The patch's wire form (sealed fields as envelopes under "~field"); sync without sealed fields. */
-  seal(patch: Patch): Patch | Promise<Patch>;
-  /** Starts decrypting an inbound message; call the result in arrival order. */
-  open<M extends Inbound>(msg: M): (() => M) | Promise<() => M>;
-  /** Why `state` cannot be sent sealed (a key clash, or too large once sealed), or null. */
-  check(state: PresenceData): PresenceError | null;
-}
-
-export function createRoomCrypto(config: EncryptionConfig, options: RoomCryptoOptions): RoomCrypto {
-  const { policy } = config;
-  const keys = createKeyRing(config.key);
+function createRoomCrypto(
+  source: PresenceKeySource,
+  fields: readonly string[] | undefined,
+  context: RoomCryptoContext,
+): RoomCrypto {
+  const policy = createFieldPolicy(fields, context.positionField ?? DEFAULT_POSITION_FIELD);
+  const keys = createKeyRing(source);
   const sealer = createSealer({
-    roomId: options.roomId,
+    roomId: context.roomId,
     policy,
     keys,
-    connectionId: options.connectionId,
-    epoch: options.epoch,
+    connectionId: context.connectionId,
+    epoch: context.epoch,
   });
   const opener = createOpener({
-    roomId: options.roomId,
+    roomId: context.roomId,
     policy,
     keys,
-    selfId: options.connectionId,
-    onError: options.onDecryptError,
+    selfId: context.connectionId,
+    onError: context.onDecryptError,
   });
   return {
-    seal: (patch) => sealer.seal(patch),
+    seal: (patch, state) => sealer.seal(patch, state),
     open: (msg) => opener.prepare(msg),
     check(state) {
       const problem = policy.problem(state);

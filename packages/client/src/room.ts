@@ -26,22 +26,22 @@ import {
 } from "@collabblocks/protocol";
 import { type Connection, createConnection } from "./connection.js";
 import { createConnectionId } from "./connection-id.js";
-import type { Inbound } from "./e2ee-open.js";
 import { createEmitter } from "./emitter.js";
 import { createOthersStore } from "./others-store.js";
 import { createOutbox } from "./outbox.js";
 import { diffStates, effectivePatch, isEmptyPatch } from "./presence-diff.js";
 import { createRateBudget, type RateBudget } from "./rate-budget.js";
 import { createResync } from "./resync.js";
-import { createRoomCrypto, type EncryptionConfig } from "./room-crypto.js";
 import { createRoomView } from "./room-view.js";
 import { createRttTracker, RTT_REPORT_INTERVAL_MS } from "./rtt-tracker.js";
+import { createSealedInbound, type Inbound, lockedOpener } from "./sealed-inbound.js";
 import { createSerialQueue } from "./serial-queue.js";
 import type { WebSocketConstructor } from "./socket.js";
 import { createTimerSlot, type Timers } from "./timers.js";
 import type { TokenSource } from "./token-source.js";
 import type {
   ClientErrorCode,
+  EncryptionOptions,
   EnterRoomResult,
   OthersEvent,
   PresenceError,
@@ -91,7 +91,7 @@ export function createRoom<P extends object>(
   onConnect: (leave: () => void) => void,
   onLeave: () => void,
   initialView?: ViewInput | null,
-  encryption?: EncryptionConfig | null,
+  encryption?: EncryptionOptions | null,
 ): EnterRoomResult<P> {
   const { timers } = settings;
   const emitter = createEmitter<RoomEvents<P>>();
@@ -119,16 +119,17 @@ export function createRoom<P extends object>(
 
   // Encrypted presence (docs/E2EE.md): `presence` stays clear; `wire` is its sealed form,
   // what the server should hold for us. Sealing and opening are async, so both directions go
-  // through a sequential queue (serial-queue.ts) that keeps their order.
+  // through a sequential queue (serial-queue.ts) that keeps their order. Without encryption,
+  // peers' sealed fields still show, as Locked (sealed-inbound.ts).
   const e2ee =
-    encryption == null
-      ? null
-      : createRoomCrypto(encryption, {
-          roomId,
-          connectionId: () => selfCid,
-          epoch: () => welcome?.epoch ?? 0,
-          onDecryptError: (error) => emitter.emit("decrypt-error", error),
-        });
+    encryption?.createRoomCrypto({
+      roomId,
+      positionField: initialView?.field,
+      connectionId: () => selfCid,
+      epoch: () => welcome?.epoch ?? 0,
+      onDecryptError: (error) => emitter.emit("decrypt-error", error),
+    }) ?? null;
+  const lockedInbound = createSealedInbound(lockedOpener, () => selfCid);
   let wire: PresenceData = {};
   const wireState = () => (e2ee === null ? presence : wire);
   const outQueue = createSerialQueue((err) =>
@@ -175,7 +176,7 @@ export function createRoom<P extends object>(
       outbox.add(patch);
       return;
     }
-    outQueue.push(e2ee.seal(patch), (sealed) => {
+    outQueue.push(e2ee.seal(patch, presence), (sealed) => {
       wire = applyPatch(wire, sealed);
       outbox.add(sealed);
     });
@@ -396,7 +397,7 @@ export function createRoom<P extends object>(
           const movedId = w.connectionId !== selfCid;
           selfCid = w.connectionId;
           if (e2ee !== null && movedId) {
-            // Envelopes are bound to the connectionId: under a new one, seal everything again.
+            // Sealed states are bound to the connectionId: under a new one, seal everything again.
             wire = {};
             sendLater({ set: presence, del: [] });
           }
@@ -410,7 +411,7 @@ export function createRoom<P extends object>(
         message(msg: Inbound) {
           // Whether this ends the join snapshot is decided on arrival, not after decryption.
           const joining = connection?.state.kind === "joining" && msg.type === MessageType.SNAPSHOT_DONE;
-          if (e2ee === null) return onMessage(msg, joining);
+          if (e2ee === null) return onMessage(lockedInbound.rewrite(msg), joining);
           inQueue.push(e2ee.open(msg), (opened) => onMessage(opened(), joining));
         },
         error(error) {

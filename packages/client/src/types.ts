@@ -1,8 +1,8 @@
 // Public types of the SDK (packages/client/README.md#behaviour). Presence is any object type `P`: the
 // constraint is `P extends object` (not an index signature), so interfaces such
 // as the plan's `PresenceState` work without `extends Record<string, …>`.
-import type { ErrorCode, Json, Rect } from "@collabblocks/protocol";
-import type { PresenceKeySource } from "./e2ee-keys.js";
+import type { ErrorCode, Json, Patch, PresenceData, Rect } from "@collabblocks/protocol";
+import type { Inbound } from "./sealed-inbound.js";
 
 export type { Json };
 
@@ -83,11 +83,12 @@ export interface RoomEvents<P extends object> {
 }
 
 /**
- * Why a sealed value was refused. `DECRYPT_FAILED`: wrong key, or the value was tampered with,
- * moved to another connection, field or room (AES-GCM does not say which); `REPLAYED`: not newer
- * than the last value accepted from that connection and field; `UNKNOWN_KEY`: the key resolver
- * knows no key with the envelope's id; `NOT_SEALED`: a clear value for a field this room seals;
- * `MALFORMED_ENVELOPE`; `INVALID_VALUE`: decrypted, but not a valid presence value (PROTOCOL.md §6).
+ * Why a sealed state was refused. `DECRYPT_FAILED`: wrong key, or it was tampered with, moved to
+ * another connection or room, or relabelled (AES-GCM does not say which); `REPLAYED`: not newer
+ * than the last one accepted from that connection; `UNKNOWN_KEY`: the key resolver knows no key
+ * with its id (the fields show as `Locked`; reported once per connection and key id);
+ * `NOT_SEALED`: a clear value for a field this room seals; `MALFORMED_ENVELOPE`; `INVALID_VALUE`:
+ * decrypted, but not valid presence (PROTOCOL.md §6).
  */
 export type DecryptErrorCode =
   | "DECRYPT_FAILED"
@@ -99,21 +100,42 @@ export type DecryptErrorCode =
 
 export interface DecryptError {
   readonly code: DecryptErrorCode;
-  /** The peer whose value was refused; its field shows as undefined. */
+  /** The peer whose sealed state (or clear value) was refused. */
   readonly connectionId: string;
-  readonly field: string;
+  /** The fields it named (its clear header; none when unreadable): absent for that peer, or `Locked` for UNKNOWN_KEY. */
+  readonly fields: readonly string[];
   readonly message: string;
 }
 
-/** End-to-end encrypted presence for one room (packages/client/README.md#end-to-end-encrypted-presence). */
+/** What a room gives encryption (room-encryption.ts). */
+export interface RoomCryptoContext {
+  readonly roomId: string;
+  /** The initial view's position field (`view.field`, default `cursor`). */
+  readonly positionField: string | undefined;
+  readonly connectionId: () => string;
+  /** The current epoch (0 before the first welcome). */
+  readonly epoch: () => number;
+  readonly onDecryptError: (error: DecryptError) => void;
+}
+
+/** Encryption for one room session, as room.ts calls it. */
+export interface RoomCrypto {
+  /** The patch's wire form (sealed fields in one sealed state under "~"); sync without sealed fields. `state`: the clear presence after it. */
+  seal(patch: Patch, state: PresenceData): Patch | Promise<Patch>;
+  /** Starts decrypting an inbound message; call the result in arrival order. */
+  open<M extends Inbound>(msg: M): (() => M) | Promise<() => M>;
+  /** Why `state` cannot be sent sealed (a reserved key, or too large once sealed), or null. */
+  check(state: PresenceData): PresenceError | null;
+}
+
+/**
+ * `enterRoom`'s `encryption`: made by `encryptedPresence({ key, fields? })` from
+ * `@collabblocks/client/e2ee` (docs/E2EE.md#using-it), a separate entry that apps without
+ * encryption never bundle.
+ */
 export interface EncryptionOptions {
-  /** An AES-GCM-256 CryptoKey (key id "0"), or a resolver: `() => current { key, id }`, `(id) => key with that id`. */
-  readonly key: PresenceKeySource;
-  /**
-   * The sealed fields. Default: every field except the view's position field (`view.field`,
-   * default `cursor`), which stays clear so the server can still filter views by position.
-   */
-  readonly fields?: readonly string[];
+  /** Starts encryption for one room session. */
+  readonly createRoomCrypto: (context: RoomCryptoContext) => RoomCrypto;
 }
 
 /** The room's exact size (PROTOCOL.md §8 OCCUPANCY), whatever this client's view. */

@@ -111,6 +111,16 @@ export function encode(msg: Message): Uint8Array {
   return msgpack().pack(toWire(msg));
 }
 
+/** One MsgPack value (the plaintext of sealed presence, sealed-values.ts), with the codec's options. */
+export function packValue(value: unknown): Uint8Array {
+  return msgpack().pack(value);
+}
+
+/** Exactly one MsgPack value within `maxBytes`, decoded as strictly as a frame; MALFORMED_MESSAGE otherwise. */
+export function unpackValue(bytes: Uint8Array, maxBytes: number): unknown {
+  return unpackOne(bytes, maxBytes);
+}
+
 // ---- payloads: the entry lists of BATCH and SNAPSHOT_CHUNK on their own ----
 // The same bytes as inside those messages. The gRPC link (docs/ARCHITECTURE.md#the-grpc-link-protopresenceproto-rpc) carries them as
 // payloads and the edge caches one peer's bytes to assemble snapshot chunks, so

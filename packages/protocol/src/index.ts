@@ -20,7 +20,9 @@ export {
   encodedPeerSize,
   encodePeer,
   encodePeers,
+  packValue,
   roomEntries,
+  unpackValue,
 } from "./codec.js";
 export {
   ERRORS,
@@ -77,6 +79,14 @@ export {
   peerStatesEqual,
   type SnapshotChange,
 } from "./replica.js";
+export {
+  byteStringToBytes,
+  bytesToByteString,
+  isByteString,
+  SEALED_FIELD_INDEX,
+  SEALED_KEY,
+} from "./sealed.js";
+export { decodeSealedValues, encodeSealedValues } from "./sealed-values.js";
 export { chunkSnapshot } from "./snapshot.js";
 export { stateFromWire, stateToWire, valueFromWire } from "./state-codec.js";
 export * from "./subprotocol.js";

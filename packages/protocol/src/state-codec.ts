@@ -11,8 +11,11 @@ import { ProtocolError } from "./errors.js";
 import { type Json, type JsonObject, setOwn } from "./json.js";
 import { MAX_VALUE_DEPTH } from "./limits.js";
 import type { PresenceData } from "./presence-types.js";
+import { byteStringToBytes, bytesToByteString, isByteString, SEALED_FIELD_INDEX } from "./sealed.js";
 
-const KNOWN_KEYS = ["cursor", "status", "avatar", "meta"] as const;
+// Index 4 is the sealed part of an end-to-end encrypted state (sealed.ts): MsgPack bin on
+// the wire, a byte string in memory.
+const KNOWN_KEYS = ["cursor", "status", "avatar", "meta", "~"] as const;
 // A Map, not an object literal: a lookup of "toString" or "constructor" on an
 // object would find Object.prototype's members (a bug the round-trip property found).
 const KEY_INDEX: ReadonlyMap<string, number> = new Map(KNOWN_KEYS.map((k, i) => [k, i]));
@@ -30,7 +33,11 @@ export function stateToWire(state: PresenceData): Map<string | number, unknown> 
   for (const key of Object.keys(state)) {
     const value = state[key] as Json;
     const index = KEY_INDEX.get(key);
-    if (index === 0) {
+    if (index === SEALED_FIELD_INDEX) {
+      // Not a byte string: an unvalidated state; kept as is so validation reports it.
+      if (isByteString(value)) out.set(index, byteStringToBytes(value));
+      else out.set(key, value);
+    } else if (index === 0) {
       if (value === null) out.set(0, null);
       else if (isCompactCursor(value)) out.set(0, [value.x, value.y]);
       else out.set(key, value);
@@ -87,7 +94,10 @@ export function stateFromWire(value: unknown): PresenceData {
       const known = KNOWN_KEYS[k];
       if (known === undefined || !Number.isInteger(k)) malformed(`unknown field index ${k}`);
       key = known;
-      if (k === 0 && v !== null) {
+      if (k === SEALED_FIELD_INDEX) {
+        if (!(v instanceof Uint8Array)) malformed("the sealed field (index 4) is not binary");
+        decoded = bytesToByteString(v);
+      } else if (k === 0 && v !== null) {
         if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== "number" || typeof v[1] !== "number") {
           malformed("compact cursor is not [x, y]");
         }

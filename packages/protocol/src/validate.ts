@@ -16,6 +16,7 @@ import { MessageType } from "./messages.js";
 import { msgpack } from "./msgpack.js";
 import { applyPatch } from "./patch.js";
 import { type Patch, type PresenceData, RESERVED_KEYS } from "./presence-types.js";
+import { isByteString, SEALED_KEY } from "./sealed.js";
 import { stateToWire } from "./state-codec.js";
 
 function invalid(message: string): never {
@@ -67,6 +68,10 @@ function checkKnownField(key: string, value: Json): void {
       if (typeof value !== "string" || value.length > MAX_AVATAR_LENGTH || !isHttpUrl(value)) {
         invalid(`avatar must be an http(s) URL of at most ${MAX_AVATAR_LENGTH} characters`);
       }
+      return;
+    case SEALED_KEY:
+      // Opaque to the server (docs/E2EE.md): only its size counts, in the state limit.
+      if (!isByteString(value)) invalid(`"${SEALED_KEY}" holds sealed bytes (a string of codes 0–255)`);
       return;
     case "meta":
       if (value === null) return;

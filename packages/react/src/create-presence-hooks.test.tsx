@@ -1,5 +1,6 @@
 // @vitest-environment jsdom
-import { MessageType, type PresenceData } from "@collabblocks/protocol";
+import { encryptedPresence } from "@collabblocks/client/e2ee";
+import { MessageType, type PresenceData, SEALED_KEY } from "@collabblocks/protocol";
 import { act, render, renderHook, screen } from "@testing-library/react";
 import { type ReactNode, StrictMode } from "react";
 import { renderToString } from "react-dom/server";
@@ -59,7 +60,12 @@ describe("RoomProvider", () => {
       "decrypt",
     ]);
     const wrapper = ({ children }: { children: ReactNode }) => (
-      <RoomProvider client={t.client} id="room-1" initialPresence={{ status: "secret" }} encryption={{ key }}>
+      <RoomProvider
+        client={t.client}
+        id="room-1"
+        initialPresence={{ status: "secret" }}
+        encryption={encryptedPresence({ key })}
+      >
         {children}
       </RoomProvider>
     );
@@ -70,7 +76,7 @@ describe("RoomProvider", () => {
       await new Promise((resolve) => setTimeout(resolve, 2)); // WebCrypto settles in real time
       await t.advance(16);
     }
-    expect(Object.keys(sent()[0]?.set ?? {})).toEqual(["~status"]);
+    expect(Object.keys(sent()[0]?.set ?? {})).toEqual([SEALED_KEY]);
     expect(JSON.stringify(sent())).not.toContain("secret");
   });
 

@@ -34,7 +34,7 @@ const pageErrors: string[] = [];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function openTab(name: string): Promise<Page> {
+async function openTab(name: string, room = ROOM, fragment = ""): Promise<Page> {
   const context = await browser!.newContext({ viewport: VIEWPORT });
   contexts.push(context);
   const page = await context.newPage();
@@ -42,7 +42,7 @@ async function openTab(name: string): Promise<Page> {
   page.on("console", (msg) => {
     if (msg.type() === "error") pageErrors.push(`${name} console: ${msg.text()}`);
   });
-  await page.goto(`${server!.url}/?room=${ROOM}&name=${name}`);
+  await page.goto(`${server!.url}/?room=${room}&name=${name}${fragment}`);
   await page.getByTestId("status-badge").and(page.locator('[data-status="connected"]')).waitFor();
   return page;
 }
@@ -193,6 +193,39 @@ describe("live-cursors demo in two Chromium tabs", () => {
     expect(await b.getByTestId("status-badge").getAttribute("data-status")).toBe("connected");
     expect(pageErrors).toEqual([]);
   });
+});
+
+describe("encrypted room in Chromium", () => {
+  it("shows the key holders each other's cursor and status, and a locked badge in a tab without the key", async () => {
+    const room = `${ROOM}-e2ee`;
+    const fragment = `#key=${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url")}`;
+    const a = await openTab("Ana", room, fragment);
+    const b = await openTab("Ben", room, fragment);
+    const c = await openTab("Cy", room); // the same room, opened without the key
+    expect(await a.getByTestId("e2ee-toggle").isChecked()).toBe(true);
+    expect(await c.getByTestId("e2ee-toggle").isChecked()).toBe(false);
+    const aId = (await a.evaluate(() => window.__presence!.connectionId))!;
+    await a.getByTestId("status-input").fill("secret plan");
+    const canvas = (await a.getByTestId("canvas").boundingBox())!;
+    await a.mouse.move(canvas.x + canvas.width * 0.25, canvas.y + canvas.height * 0.75);
+    // The cursor is sealed too: Ben draws it only because he decrypts it.
+    const cursorInB = b.locator(`[data-testid="cursor"][data-connection-id="${aId}"]`);
+    await cursorInB.waitFor();
+    await expect.poll(() => cursorInB.getAttribute("data-x")).toMatch(/^0\.2[45]/);
+    const personInB = b.locator(`[data-testid="person"][data-connection-id="${aId}"]`);
+    await expect.poll(() => personInB.getAttribute("data-peer-status")).toBe("secret plan");
+    expect(await personInB.getByTestId("locked-badge").count()).toBe(0);
+    // Cy sees Ana listed, locked: no status text, no cursor drawn.
+    const personInC = c.locator(`[data-testid="person"][data-connection-id="${aId}"]`);
+    await personInC.getByTestId("locked-badge").waitFor();
+    expect(await personInC.getAttribute("data-peer-status")).toBe("");
+    expect(await c.locator(`[data-testid="cursor"][data-connection-id="${aId}"]`).count()).toBe(0);
+    expect(await c.content()).not.toContain("secret plan");
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await c.screenshot({ path: resolve(ARTIFACTS, "encrypted-room-without-key.png") });
+    for (const page of [a, b, c]) await page.close();
+    expect(pageErrors).toEqual([]);
+  }, 90_000); // three tabs on a loaded 2-core machine
 });
 
 describe("big-room demo in Chromium", () => {

@@ -1,8 +1,10 @@
 // Helpers for encrypted-presence room tests over the fake network (room-crypto*.test.ts).
 import {
+  applyPatch,
   MessageType,
   type Patch,
   type PresenceData,
+  SEALED_KEY,
   type UpdatePresenceMessage,
 } from "@collabblocks/protocol";
 import { createFieldPolicy } from "../e2ee-fields.js";
@@ -24,8 +26,15 @@ export function alice(key: PresenceKeySource, epoch = 1) {
     connectionId: () => ALICE,
     epoch: () => epoch,
   });
-  return (set: PresenceData, del: string[] = []) => sealer.seal({ set, del }) as Promise<Patch>;
+  let state: PresenceData = {};
+  return (set: PresenceData, del: string[] = []) => {
+    state = applyPatch(state, { set, del });
+    return sealer.seal({ set, del }, state) as Promise<Patch>;
+  };
 }
+
+/** The sealed state (a byte string) of a wire patch or state. */
+export const sealedOf = (state: PresenceData) => state[SEALED_KEY] as string;
 
 export type Harness = Awaited<ReturnType<typeof enterTestRoom>>;
 
