@@ -198,13 +198,7 @@ export function createRoom<P extends object>(
   function emitOthers(events: readonly OthersEvent<P>[]): void {
     if (events.length === 0) return;
     const list = others.getOthers();
-    let joinedOrLeft = false;
-    for (const event of events) {
-      emitter.emit("others", list, event);
-      if (event.type !== "update") joinedOrLeft = true;
-    }
-    // An update changes no count; recounting is a pass over everyone (docs/BENCHMARKS.md#receive-cost).
-    if (!joinedOrLeft) return;
+    for (const event of events) emitter.emit("others", list, event);
     const counted = view.recount();
     if (counted !== undefined) emitter.emit("occupancy", counted);
   }

@@ -8,9 +8,9 @@ import { createContext, useContext } from "react";
 export const AnyRoomContext = createContext<Room<object> | null>(null);
 
 /** `room` when given, else the nearest RoomProvider's room; throws outside both. */
-export function useAnyRoom(room?: Room<object>): Room<object> {
+export function useAnyRoom<P extends object>(room?: Room<P>): Room<object> {
   const provided = useContext(AnyRoomContext);
-  const chosen = room ?? provided;
+  const chosen = (room as unknown as Room<object> | undefined) ?? provided;
   if (chosen === null) {
     throw new Error("@collabblocks/react/ui components need a `room` prop or a RoomProvider above them");
   }

@@ -12,17 +12,17 @@ import { initials, userAvatar, userColor, userName } from "./user-look.js";
 /** Avatars drawn before the "+N" badge when the app does not say. */
 export const DEFAULT_AVATAR_MAX = 5;
 
-export interface AvatarStackProps {
+export interface AvatarStackProps<P extends object = object> {
   /** Most avatars drawn (default DEFAULT_AVATAR_MAX); the rest are counted in "+N". */
   max?: number;
   /** The room; default the nearest RoomProvider's. */
-  room?: Room<object>;
+  room?: Room<P>;
   /** Tooltip and accessible name. Default: `info.name`, else the user id. */
-  name?: (user: PresenceUser<object>) => string;
+  name?: (user: PresenceUser<P>) => string;
   /** Default: derived from the user id (`userColor`), as LiveCursors does. */
-  color?: (user: PresenceUser<object>) => string;
+  color?: (user: PresenceUser<P>) => string;
   /** Image URL. Default: `info.avatar` when it is an http(s) URL; else initials are drawn. */
-  avatar?: (user: PresenceUser<object>) => string | undefined;
+  avatar?: (user: PresenceUser<P>) => string | undefined;
   className?: string;
 }
 
@@ -57,7 +57,9 @@ const IMAGE: CSSProperties = { width: "100%", height: "100%", objectFit: "cover"
 
 const EMPTY: readonly PresenceUser<object>[] = [];
 
-export function AvatarStack(props: AvatarStackProps): ReactElement {
+/** Generic in your presence type `P`, like LiveCursors. */
+export function AvatarStack<P extends object = object>(typed: AvatarStackProps<P>): ReactElement {
+  const props = typed as unknown as AvatarStackProps;
   const room = useAnyRoom(props.room);
   const max = props.max ?? DEFAULT_AVATAR_MAX;
   const users = useRoomValue(room, ["others"], room.getUsers, EMPTY, (u) => u, Object.is);

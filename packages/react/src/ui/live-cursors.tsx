@@ -25,19 +25,19 @@ import {
 import { useRoomValue } from "./use-room-value.js";
 import { userColor, userName } from "./user-look.js";
 
-export interface LiveCursorsProps {
+export interface LiveCursorsProps<P extends object = object> {
   /** Presence field holding `{ x, y }`. Default: the room view's field, else `cursor`. */
   field?: string;
   /** `px`: pixels from the overlay's top-left corner (default); `fraction`: 0–1 of its width and height. */
   units?: "px" | "fraction";
   /** The room; default the nearest RoomProvider's. */
-  room?: Room<object>;
+  room?: Room<P>;
   /** The label's text and the cursor's accessible name. Default: `info.name`, else the user id. */
-  name?: (user: User<object>) => string;
+  name?: (user: User<P>) => string;
   /** Default: derived from the user id (`userColor`). */
-  color?: (user: User<object>) => string;
+  color?: (user: User<P>) => string;
   /** The label's content. Default: the name. */
-  label?: (user: User<object>) => ReactNode;
+  label?: (user: User<P>) => ReactNode;
   /** Jump instead of glide. Default: the `prefers-reduced-motion: reduce` media query. */
   reducedMotion?: boolean;
   /** Clock and frames of the glide (tests). Default: performance.now and requestAnimationFrame. */
@@ -74,6 +74,8 @@ const LABEL: CSSProperties = {
   background: "var(--cb-cursor-color)",
   color: "var(--cb-cursor-label-text, #fff)",
 };
+/** A block box: an inline svg would sit on the text baseline, a few pixels off the point. */
+const ARROW_BOX: CSSProperties = { display: "block" };
 const ARROW = "M1 1 L1 17 L5.5 13 L8.5 20.5 L11.5 19.2 L8.6 12 L14.5 12 Z";
 const REDUCED_MOTION_QUERY = "(prefers-reduced-motion: reduce)";
 
@@ -90,7 +92,9 @@ interface Shared {
   props: LiveCursorsProps;
 }
 
-export function LiveCursors(props: LiveCursorsProps): ReactElement {
+/** Generic in your presence type `P`, so `name`, `color` and `label` read your fields typed. */
+export function LiveCursors<P extends object = object>(typed: LiveCursorsProps<P>): ReactElement {
+  const props = typed as unknown as LiveCursorsProps;
   const room = useAnyRoom(props.room);
   const field = props.field ?? room.getView()?.field ?? DEFAULT_VIEW_FIELD;
   const latest = useRef(props);
@@ -169,7 +173,7 @@ const Cursor = memo(
         role="img"
         aria-label={`Cursor of ${name}`}
       >
-        <svg width="18" height="22" viewBox="0 0 18 22" aria-hidden="true">
+        <svg width="18" height="22" viewBox="0 0 18 22" aria-hidden="true" style={ARROW_BOX}>
           <path d={ARROW} fill="currentColor" stroke="var(--cb-cursor-outline, #fff)" />
         </svg>
         <span className="cb-cursor-label" style={LABEL}>
