@@ -74,6 +74,24 @@ describe("<LiveCursors />", () => {
     expect(cursorOf(ALICE)).toBeNull();
   });
 
+  it("jumps when the OS asks for reduced motion and no prop says otherwise", async () => {
+    const original = window.matchMedia;
+    window.matchMedia = ((query: string) => ({
+      matches: query === "(prefers-reduced-motion: reduce)",
+    })) as never;
+    try {
+      const t = createRoomTest(RoomProvider);
+      const f = createFakeFrames();
+      render(<LiveCursors frames={f.frames} />, { wrapper: t.wrapper });
+      await t.join({ others: [peer(ALICE, { cursor: { x: 0, y: 0 } })] });
+      act(() => f.tick(100));
+      await t.server((s) => s.deliver(update(ALICE, 1, { cursor: { x: 200, y: 100 } })));
+      expect(cursorOf(ALICE)!.style.left).toBe("200px");
+    } finally {
+      window.matchMedia = original;
+    }
+  });
+
   it("draws fractions as percentages of the overlay", async () => {
     const t = createRoomTest(RoomProvider);
     const f = createFakeFrames();
