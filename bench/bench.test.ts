@@ -29,9 +29,12 @@ interface BenchResult {
   runs: { results: TargetResult[] }[];
 }
 
-function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runBench(
+  args: string[],
+  script = "bench/run.mjs",
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, "bench/run.mjs"), ...args], { cwd: ROOT });
+    const child = spawn(process.execPath, [path.join(ROOT, script), ...args], { cwd: ROOT });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c) => {
@@ -89,4 +92,36 @@ describe("the load benchmark", () => {
     expect(code).toBe(2);
     expect(stderr).toContain("unknown scenario S9");
   });
+});
+
+interface ReceiveResult {
+  updates: number;
+  usPerUpdate: number | null;
+  cursorsDrawn?: number;
+}
+
+// The receive benchmark (bench/receive.mjs): one short round of each client through real
+// servers and worker processes. No CPU figure is asserted (docs/BENCHMARKS.md#receive-cost has
+// the measured runs): it proves the scenario runs, every client receives, and the React tree
+// draws the room's 100 cursors.
+describe("the receive benchmark", () => {
+  it("measures ours, socket.io-client and the React tree in one short round", async () => {
+    for (const built of ["packages/server/dist/cli/main.js", "packages/react/dist/ui/index.js"]) {
+      if (!existsSync(path.join(ROOT, built))) throw new Error(`${built} is missing: run \`npm run build\``);
+    }
+    const { code, stdout, stderr } = await runBench(
+      ["--rounds", "1", "--duration", "2", "--warmup", "1"],
+      "bench/receive.mjs",
+    );
+    expect(code, stderr).toBe(0);
+    const done = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as {
+      results: Record<string, ReceiveResult[]>;
+    };
+    for (const client of ["ours", "socketio", "react"]) {
+      const [r] = done.results[client]!;
+      expect(r!.updates, `${client}: ${stderr}`).toBeGreaterThan(0);
+      expect(r!.usPerUpdate).toBeGreaterThan(0);
+    }
+    expect(done.results.react![0]!.cursorsDrawn).toBe(100);
+  }, 180_000);
 });

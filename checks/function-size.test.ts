@@ -13,8 +13,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const serverSrc = join(root, "packages/server/src");
 
 /** Known debt (issue 12): file:function → lines today. Split them; never add to this list. */
-const OVER_LIMIT: Readonly<Record<string, number>> = {
-};
+const OVER_LIMIT: Readonly<Record<string, number>> = {};
 
 function sources(dir: string, out: string[] = []): string[] {
   for (const entry of readdirSync(dir)) {

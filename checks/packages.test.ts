@@ -5,7 +5,7 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { publint } from "publint";
 import { formatMessage } from "publint/utils";
@@ -23,8 +23,17 @@ const run = promisify(execFile);
 const ATTW = join(ROOT, "node_modules/@arethetypeswrong/cli/dist/index.js");
 const SIZE_LIMIT = join(ROOT, "node_modules/size-limit/bin.js");
 
-/** Besides these, a tarball may hold only files under dist/ and src/ (and the server's bin/, proto/, the client's e2ee/). */
+/**
+ * Besides these, a tarball may hold only files under dist/ and src/ (and the server's bin/, proto/),
+ * and a subpath's package.json stub: `@collabblocks/react/ui` and `@collabblocks/client/e2ee` for
+ * TypeScript's and Node's node10 resolution, which reads no exports map
+ * (packages/react/README.md#ready-made-ui, docs/E2EE.md#using-it).
+ */
 const TOP_LEVEL_FILES = ["LICENSE", "README.md", "package.json"];
+const SUBPATH_STUBS: Partial<Record<PublishedName, readonly string[]>> = {
+  react: ["ui/package.json"],
+  client: ["e2ee/package.json"],
+};
 const FORBIDDEN = /\.test\.tsx?$|\.test\.(js|d\.ts)|test-support|tsbuildinfo|test-arbitraries/;
 
 interface Manifest {
@@ -62,12 +71,12 @@ afterAll(() => {
 describe("the packed tarballs", () => {
   it.each(PUBLISHED)("of %s hold only built code, types, sources, README and LICENSE", (name) => {
     const { files } = packed[name];
-    // The client's e2ee/ holds only the package.json that points node10 resolvers at its
-    // `./e2ee` entry (docs/E2EE.md#using-it).
-    const extra: Record<string, string[]> = { server: ["bin/", "proto/"], client: ["e2ee/"] };
-    const allowedDirs = ["dist/", "src/", ...(extra[name] ?? [])];
+    const allowedDirs = name === "server" ? ["dist/", "src/", "bin/", "proto/"] : ["dist/", "src/"];
     const stray = files.filter(
-      (f) => !TOP_LEVEL_FILES.includes(f) && !allowedDirs.some((d) => f.startsWith(d)),
+      (f) =>
+        !TOP_LEVEL_FILES.includes(f) &&
+        !(SUBPATH_STUBS[name] ?? []).includes(f) &&
+        !allowedDirs.some((d) => f.startsWith(d)),
     );
     expect(stray).toEqual([]);
     expect(files.filter((f) => FORBIDDEN.test(f))).toEqual([]);
@@ -110,6 +119,21 @@ describe("the manifests", () => {
     const react = pkgManifest("react");
     expect(Object.keys(react.peerDependencies ?? {}).sort()).toEqual(["react", "react-dom"]);
     expect(Object.keys(react.dependencies ?? {})).not.toContain("react");
+  });
+
+  it("keep the react main entry free of the ready-made UI, so apps that skip it do not load it", () => {
+    const dist = join(ROOT, "packages/react/dist");
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const [, spec] of readFileSync(file, "utf8").matchAll(/from "(\.[^"]+)"/g)) {
+        visit(join(dirname(file), spec!));
+      }
+    };
+    visit(join(dist, "index.js"));
+    expect([...seen].filter((f) => f.startsWith(join(dist, "ui")))).toEqual([]);
+    expect(seen.size).toBeGreaterThan(1); // the walk followed the entry's imports
   });
 });
 

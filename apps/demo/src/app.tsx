@@ -6,7 +6,7 @@ import type { PageConfig } from "./config.js";
 import { CursorCanvas } from "./cursors.js";
 import type { Identity } from "./identity.js";
 import { noticeFor } from "./notice-text.js";
-import { EncryptionToggle, People, StatusBadge, StatusInput } from "./panel.js";
+import { Avatars, EncryptionToggle, People, StatusBadge, StatusInput } from "./panel.js";
 import { INITIAL_PRESENCE, RoomProvider, useRoom, useStatus } from "./presence.js";
 import type { PresenceProbe } from "./probe.js";
 
@@ -30,6 +30,7 @@ export function App({ client, config, identity, probe, encryption }: AppProps) {
           </span>
           <EncryptionToggle encrypted={encryption !== undefined} />
           <StatusBadge />
+          {!config.big && <Avatars />}
         </header>
         {config.big ? <BigRoomCanvas /> : <CursorCanvas probe={probe} />}
         <aside className="panel">

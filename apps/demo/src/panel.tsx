@@ -1,9 +1,11 @@
 // The side panel: connection badge, my name and status text, and who else is here.
-import { isLocked, type Status } from "@collabblocks/client";
+import { isLocked, type Json, type PresenceUser, type Status } from "@collabblocks/client";
+import { AvatarStack } from "@collabblocks/react/ui";
 import { type ChangeEvent, memo, useCallback, useState } from "react";
 import { clearText, newKeyFragment } from "./e2ee.js";
 import type { Identity } from "./identity.js";
 import {
+  type DemoPresence,
   MAX_STATUS_LENGTH,
   peerLabel,
   useMyPresence,
@@ -26,6 +28,18 @@ export function StatusBadge() {
     <span className={`badge badge-${status}`} data-testid="status-badge" data-status={status} role="status">
       {STATUS_TEXT[status]}
     </span>
+  );
+}
+
+const avatarName = (u: PresenceUser<DemoPresence>) => peerLabel(u.info as Json, u.userId).name;
+const avatarColor = (u: PresenceUser<DemoPresence>) => peerLabel(u.info as Json, u.userId).color;
+
+/** Who else is here, one avatar per person (a person with two tabs shows once): the ready-made AvatarStack. */
+export function Avatars() {
+  return (
+    <div className="avatars" data-testid="avatars">
+      <AvatarStack<DemoPresence> max={5} name={avatarName} color={avatarColor} />
+    </div>
   );
 }
 

@@ -23,10 +23,11 @@ export {
 export { isLocked, type Locked } from "./locked.js";
 export { RESERVE_TOKENS } from "./rate-budget.js";
 export { SYNC_MIN_INTERVAL_MS } from "./resync.js";
-export { toViewSpec, VIEW_SEND_INTERVAL_MS } from "./room-view.js";
+export { DEFAULT_VIEW_FIELD, toViewSpec, VIEW_SEND_INTERVAL_MS } from "./room-view.js";
 export { RTT_REPORT_INTERVAL_MS } from "./rtt-tracker.js";
 export { MAX_TRACKED_SENDERS } from "./sealed-inbound.js";
 export type { WebSocketConstructor, WebSocketLike } from "./socket.js";
+export { type Readable, type RoomStores, roomReadable, roomStores } from "./stores.js";
 export type { TimerHandle, Timers } from "./timers.js";
 export { type AuthCallback, AuthError, type FetchLike } from "./token-source.js";
 export type {

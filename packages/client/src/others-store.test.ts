@@ -50,6 +50,28 @@ describe("createOthersStore", () => {
     expect(s.getOthers()).toBe(second);
   });
 
+  it("swaps updated users into the array in place, and rebuilds it when someone enters or leaves in between", () => {
+    const s = store();
+    s.applySnapshot([peer(ALICE, { status: "a" }), peer(BOB, { status: "b" }), peer(CAROL, { status: "c" })]);
+    const first = s.getOthers();
+    s.apply(update(CAROL, 0, 1, { status: "c1" }));
+    s.apply(update(ALICE, 0, 1, { status: "a1" }));
+    const second = s.getOthers();
+    expect(second.map((u) => u.status)).toEqual(["a1", "b", "c1"]); // same order, both swapped in
+    expect(second[1]).toBe(first[1]);
+    expect(Object.isFrozen(second)).toBe(true);
+    // An update, then a leave before the next read: the rebuild has the update and not the leaver.
+    s.apply(update(BOB, 0, 1, { status: "b1" }));
+    s.apply({ kind: "leave", connectionId: ALICE, epoch: 1, clock: 1, reason: "left" });
+    s.apply(update(CAROL, 1, 2, { status: "c2" }));
+    expect(s.getOthers().map((u) => [u.connectionId, u.status])).toEqual([
+      [BOB, "b1"],
+      [CAROL, "c2"],
+    ]);
+    s.apply(update(CAROL, 2, 3, { status: "c3" })); // after the rebuild: positions follow it
+    expect(s.getOthers().map((u) => u.status)).toEqual(["b1", "c3"]);
+  });
+
   it("reports enter, update and leave with the users involved", () => {
     const s = store();
     const entered = s.apply({ kind: "enter", ...peer(CAROL, { status: "hi" }) });

@@ -16,6 +16,7 @@ import {
   jsonEqual,
   type PeerState,
   PresenceReplica,
+  setOwn,
 } from "@collabblocks/protocol";
 import type { OthersEvent, User } from "./types.js";
 
@@ -51,7 +52,12 @@ export interface OthersStore<P extends object> {
 const EMPTY: readonly never[] = Object.freeze([]);
 
 export function toUser<P extends object>(peer: PeerState, reconnecting = false): User<P> {
-  const user: Record<string, unknown> = { ...peer.state };
+  // A key loop, not `{ ...peer.state }` plus three assignments: the spread's clone gets a
+  // hidden class the assignments then transition, ~40× slower per received update
+  // (docs/BENCHMARKS.md#receive-cost).
+  const user: Record<string, unknown> = {};
+  const state = peer.state;
+  for (const key of Object.keys(state)) setOwn(user, key, state[key]);
   user.connectionId = peer.connectionId;
   user.userId = peer.userId;
   if (peer.info !== undefined) user.info = peer.info;
@@ -75,7 +81,14 @@ export function createOthersStore<P extends object>(selfId: () => string): Other
   /** connectionId → the epoch the server said dropped. */
   const lost = new Map<string, number>();
   let array: readonly User<P>[] = EMPTY;
+  /** Someone entered or left since `array` was built: rebuild it whole. */
   let arrayDirty = false;
+  /**
+   * Only updates since `array` was built: a copy with these users swapped in at `index` is
+   * enough, instead of a pass over the Map (docs/BENCHMARKS.md#receive-cost).
+   */
+  const replaced = new Map<string, User<P>>();
+  const index = new Map<string, number>();
 
   /** Recomputes one connection's visible entry; pushes the app-level event, if any. */
   function refresh(cid: string, events: OthersEvent<P>[], leaveReason: "left" | "expired" | "hidden"): void {
@@ -105,9 +118,12 @@ export function createOthersStore<P extends object>(selfId: () => string): Other
       return;
     }
     const user = toUser<P>(peer, reconnecting);
-    visible.set(cid, { peer, user, reconnecting });
-    arrayDirty = true;
-    events.push({ type: "update", user, previous: before.user });
+    const previous = before.user;
+    before.peer = peer; // same Map entry: `visible`'s order, and so the array's, is unchanged
+    before.user = user;
+    before.reconnecting = reconnecting;
+    if (!arrayDirty) replaced.set(cid, user);
+    events.push({ type: "update", user, previous });
   }
 
   /** Applies a whole-room change; reports one `reset` if anything changed. */
@@ -193,8 +209,20 @@ export function createOthersStore<P extends object>(selfId: () => string): Other
     },
     getOthers() {
       if (arrayDirty) {
-        array = visible.size === 0 ? EMPTY : Object.freeze([...visible.values()].map((v) => v.user));
+        const next: User<P>[] = [];
+        index.clear();
+        for (const [cid, v] of visible) {
+          index.set(cid, next.length);
+          next.push(v.user);
+        }
+        array = next.length === 0 ? EMPTY : Object.freeze(next);
         arrayDirty = false;
+        replaced.clear();
+      } else if (replaced.size > 0) {
+        const next = array.slice();
+        for (const [cid, user] of replaced) next[index.get(cid)!] = user;
+        array = Object.freeze(next);
+        replaced.clear();
       }
       return array;
     },

@@ -17,6 +17,9 @@ import {
 import { createTimerSlot, type Timers } from "./timers.js";
 import type { Occupancy, PresenceError, ViewInput } from "./types.js";
 
+/** The presence field holding `{x, y}` when a view names none (the ready-made cursors read it too). */
+export { DEFAULT_VIEW_FIELD };
+
 /**
  * View changes go out at most this often, ms: the server's view bucket refills at
  * VIEW_RATE_PER_SECOND, so a viewport bound to a 60 Hz pan sends its latest

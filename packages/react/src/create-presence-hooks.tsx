@@ -33,6 +33,7 @@ import {
   useState,
 } from "react";
 import { useSyncExternalStoreWithSelector } from "use-sync-external-store/shim/with-selector";
+import { AnyRoomContext } from "./room-context.js";
 import { shallow } from "./shallow.js";
 
 export interface RoomProviderProps<P extends object> {
@@ -189,7 +190,11 @@ export function createPresenceHooks<P extends object, E extends Json = Json>(): 
         current.leave();
       };
     }, [client, id]);
-    return <RoomContext.Provider value={session.room}>{children}</RoomContext.Provider>;
+    return (
+      <RoomContext.Provider value={session.room}>
+        <AnyRoomContext.Provider value={session.room as Room<object>}>{children}</AnyRoomContext.Provider>
+      </RoomContext.Provider>
+    );
   }
 
   function useRoom(): Room<P> {

@@ -84,7 +84,7 @@ describe("live-cursors demo in two Chromium tabs", () => {
   let a: Page;
   let b: Page;
   let aId: string;
-  const cursorOfA = () => `[data-testid="cursor"][data-connection-id="${aId}"]`;
+  const cursorOfA = () => `.cb-cursor[data-connection-id="${aId}"]`; // <LiveCursors />
 
   it("serves the demo at / and joins both tabs to the room from ?room=", async () => {
     a = await openTab("Alice");
@@ -183,6 +183,60 @@ describe("live-cursors demo in two Chromium tabs", () => {
     await b.locator(cursorOfA()).waitFor();
   });
 
+  it("glides A's cursor in B through intermediate positions between two updates", async () => {
+    const canvasA = (await a.getByTestId("canvas").boundingBox())!;
+    const at = (fx: number) => [canvasA.x + canvasA.width * fx, canvasA.y + canvasA.height / 2] as const;
+    await a.mouse.move(...at(0.1));
+    await b.waitForFunction(
+      (sel) => document.querySelector<HTMLElement>(sel)?.dataset.x?.startsWith("0.1"),
+      cursorOfA(),
+    );
+    await sleep(300); // settled: the next glide takes the longest duration (MAX_GLIDE_MS)
+    // B records where its cursor of A is drawn at every animation frame (left, in % of the canvas).
+    await b.evaluate((sel) => {
+      const drawn: number[] = [];
+      (window as unknown as { __drawn: number[] }).__drawn = drawn;
+      const frame = () => {
+        const el = document.querySelector<HTMLElement>(sel);
+        if (el) drawn.push(Number.parseFloat(el.style.left));
+        if (drawn.length < 120) requestAnimationFrame(frame);
+      };
+      requestAnimationFrame(frame);
+    }, cursorOfA());
+    await a.mouse.move(...at(0.9)); // one jump across the canvas, one update
+    await b.waitForFunction(() =>
+      (window as unknown as { __drawn: number[] }).__drawn.some((x) => x >= 89.9),
+    );
+    const drawn = await b.evaluate(() => (window as unknown as { __drawn: number[] }).__drawn);
+    const between = [...new Set(drawn.filter((x) => x > 12 && x < 88).map((x) => x.toFixed(1)))];
+    console.log(`A's cursor drawn in B between the two updates at (% of width): ${between.join(" ")}`);
+    expect(
+      between.length,
+      `frames drawn: ${drawn.map((x) => x.toFixed(1)).join(" ")}`,
+    ).toBeGreaterThanOrEqual(2);
+  });
+
+  it("shows A once in B's avatar stack while A has two tabs", async () => {
+    // A browser's "Duplicate tab": a second tab of A's context with A's sessionStorage, so the same identity.
+    const stored = await a.evaluate(() => JSON.stringify(Object.entries(sessionStorage)));
+    const a2 = await a.context().newPage();
+    await a2.addInitScript((entries) => {
+      for (const [k, v] of JSON.parse(entries) as [string, string][]) sessionStorage.setItem(k, v);
+    }, stored);
+    await a2.goto(a.url());
+    await a2.getByTestId("status-badge").and(a2.locator('[data-status="connected"]')).waitFor();
+    const a2Id = await a2.evaluate(() => window.__presence!.connectionId);
+    expect(a2Id).not.toBe(aId);
+    await b.locator(`[data-testid="person"][data-connection-id="${a2Id}"]`).waitFor(); // two connections listed…
+    const avatars = b.getByTestId("avatars").getByRole("img", { name: "Alice" });
+    expect(await avatars.count()).toBe(1); // …one avatar
+    expect(await b.getByTestId("avatars").getByRole("list").getAttribute("aria-label")).toBe(
+      "1 other person here",
+    );
+    await a2.close();
+    await b.locator(`[data-testid="person"][data-connection-id="${a2Id}"]`).waitFor({ state: "detached" });
+  });
+
   it("removes A's cursor and entry from B when A's tab closes", async () => {
     const t0 = performance.now();
     await a.close();
@@ -209,7 +263,7 @@ describe("encrypted room in Chromium", () => {
     const canvas = (await a.getByTestId("canvas").boundingBox())!;
     await a.mouse.move(canvas.x + canvas.width * 0.25, canvas.y + canvas.height * 0.75);
     // The cursor is sealed too: Ben draws it only because he decrypts it.
-    const cursorInB = b.locator(`[data-testid="cursor"][data-connection-id="${aId}"]`);
+    const cursorInB = b.locator(`.cb-cursor[data-connection-id="${aId}"]`);
     await cursorInB.waitFor();
     await expect.poll(() => cursorInB.getAttribute("data-x")).toMatch(/^0\.2[45]/);
     const personInB = b.locator(`[data-testid="person"][data-connection-id="${aId}"]`);
@@ -219,7 +273,7 @@ describe("encrypted room in Chromium", () => {
     const personInC = c.locator(`[data-testid="person"][data-connection-id="${aId}"]`);
     await personInC.getByTestId("locked-badge").waitFor();
     expect(await personInC.getAttribute("data-peer-status")).toBe("");
-    expect(await c.locator(`[data-testid="cursor"][data-connection-id="${aId}"]`).count()).toBe(0);
+    expect(await c.locator(`.cb-cursor[data-connection-id="${aId}"]`).count()).toBe(0);
     expect(await c.content()).not.toContain("secret plan");
     mkdirSync(ARTIFACTS, { recursive: true });
     await c.screenshot({ path: resolve(ARTIFACTS, "encrypted-room-without-key.png") });
