@@ -7,6 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { PresenceBus } from "../bus/bus.js";
+import { createWorkerLink, type WorkerLinkOptions } from "../link/worker-link.js";
 import { type AdminOptions, type AdminServer, listenWithAdmin } from "../ops/admin-server.js";
 import { createHttpHandler, displayHost } from "../ops/http.js";
 import { createSilentLogger } from "../ops/logger.js";
@@ -31,6 +32,8 @@ export interface PodRoleOptions {
   readonly defaultMetrics?: boolean;
   /** /metrics on its own server, 404 on `port`; default none (the CLI's: 9464 on 127.0.0.1). */
   readonly admin?: AdminOptions;
+  /** Serve Durable Object edges too (docs/EDGE-WORKERS.md#the-pod-link); default none. */
+  readonly workerLink?: WorkerLinkOptions;
 }
 
 export interface PodRole {
@@ -74,14 +77,16 @@ export async function createPodRole(options: PodRoleOptions): Promise<PodRole> {
     { defaultMetrics: options.defaultMetrics },
   );
   let closing = false;
-  const httpServer = createServer(
-    createHttpHandler({
-      metrics: options.admin ? undefined : metrics,
-      ready: () => !closing,
-      logger,
-      placeholder: false,
-    }),
-  );
+  const http = createHttpHandler({
+    metrics: options.admin ? undefined : metrics,
+    ready: () => !closing,
+    logger,
+    placeholder: false,
+  });
+  const workerLink = options.workerLink && createWorkerLink(pod, options.workerLink, logger);
+  const httpServer = createServer((req, res) => {
+    if (!workerLink?.handle(req, res)) http(req, res);
+  });
   httpServer.on("upgrade", (_req, socket) => socket.destroy());
   httpServer.on("clientError", (_err, socket) => socket.destroy());
   let admin: AdminServer | undefined;
@@ -111,6 +116,7 @@ export async function createPodRole(options: PodRoleOptions): Promise<PodRole> {
     close() {
       closed ??= (async () => {
         closing = true;
+        workerLink?.close();
         await rpc.close();
         const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         httpServer.closeAllConnections();

@@ -1,0 +1,93 @@
+// A whole Workers topology on this machine for the conformance tests
+// (docs/EDGE-WORKERS.md#testing-locally): a real redis-server on a free port, a
+// JWKS, a real pod (the server's pod role, with the Redis bus and the worker
+// link), the Worker bundled and run in workerd by miniflare, and optionally a
+// Node edge over gRPC on the same pod, so rooms can span both kinds of edge.
+// Everything started here is stopped by close(), also after a failed start.
+
+import { Miniflare } from "miniflare";
+import { connectRedisBus, parseRedisUrl } from "../../../server/src/bus/redis/index.js";
+import { createEdgeRole, type EdgeRole } from "../../../server/src/roles/edge-role.js";
+import { createPodRole, type PodRole } from "../../../server/src/roles/pod-role.js";
+import {
+  startTokenAuthority,
+  type TokenAuthority,
+} from "../../../server/src/test-support/presence-processes.js";
+import {
+  freePort,
+  type RedisServer,
+  startRedisServer,
+} from "../../../server/src/test-support/redis-harness.js";
+import { bundleWorker } from "../../scripts/bundle.mjs";
+
+export const LINK_SECRET = "test-link-secret-0123456789abcdef";
+
+export interface DoEdgeCluster {
+  readonly redis: RedisServer;
+  readonly auth: TokenAuthority;
+  readonly pod: PodRole;
+  readonly mf: Miniflare;
+  /** ws://host:port of the Worker, as the SDK takes it. */
+  readonly workerWsUrl: string;
+  /** http://host:port of the Worker. */
+  readonly workerUrl: string;
+  /** A Node edge on the same pod (with `nodeEdge: true`). */
+  readonly nodeEdge: EdgeRole | undefined;
+  close(): Promise<void>;
+}
+
+export interface DoEdgeOptions {
+  readonly nodeEdge?: boolean;
+  /** Extra Worker vars (e.g. GATES). */
+  readonly vars?: Record<string, string>;
+}
+
+export async function startDoEdge(options: DoEdgeOptions = {}): Promise<DoEdgeCluster> {
+  const stops: (() => Promise<unknown>)[] = [];
+  const close = async (): Promise<void> => {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    stops.length = 0;
+  };
+  try {
+    const redis = await startRedisServer();
+    stops.push(() => redis.stop());
+    const auth = await startTokenAuthority();
+    stops.push(() => auth.close());
+    const workerPort = await freePort();
+    const workerUrl = `http://127.0.0.1:${workerPort}`;
+    const podId = `do-pod-${workerPort}`;
+    const pod = await createPodRole({
+      grpcPort: 0,
+      podId,
+      bus: connectRedisBus(parseRedisUrl(redis.url), podId),
+      workerLink: { workerUrl, secret: LINK_SECRET },
+    });
+    stops.push(() => pod.close());
+    const mf = new Miniflare({
+      modules: true,
+      scriptPath: await bundleWorker(),
+      compatibilityDate: "2025-09-01",
+      compatibilityFlags: ["nodejs_compat"],
+      durableObjects: { ROOMS: "PresenceRoom" },
+      bindings: { JWKS_URL: auth.jwksUrl, POD_URL: pod.url, LINK_SECRET, ...options.vars },
+      host: "127.0.0.1",
+      port: workerPort,
+    });
+    stops.push(() => mf.dispose());
+    await mf.ready;
+    let nodeEdge: EdgeRole | undefined;
+    if (options.nodeEdge) {
+      nodeEdge = await createEdgeRole({
+        jwksUrl: auth.jwksUrl,
+        pods: [pod.grpcAddress],
+        port: 0,
+        host: "127.0.0.1",
+      });
+      stops.push(() => (nodeEdge as EdgeRole).close());
+    }
+    return { redis, auth, pod, mf, workerUrl, workerWsUrl: `ws://127.0.0.1:${workerPort}`, nodeEdge, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
