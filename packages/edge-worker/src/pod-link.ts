@@ -60,16 +60,28 @@ export class PodLink {
   }
 
   async #dial(roomId: string): Promise<WorkerSocket> {
+    // The timer is cleared on arrival: a pending timer counts as activity and would
+    // postpone the object's hibernation by its whole length.
     const arrived = new Promise<WorkerSocket>((resolve, reject) => {
-      this.#arrival = { resolve };
-      setTimeout(() => reject(new Error("the pod did not connect back in time")), POD_LINK_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error("the pod did not connect back in time")),
+        POD_LINK_TIMEOUT_MS,
+      );
+      this.#arrival = {
+        resolve: (ws) => {
+          clearTimeout(timer);
+          resolve(ws);
+        },
+      };
     });
     const url = `${this.#env.POD_URL.replace(/\/+$/, "")}${DIAL_PATH_PREFIX}${encodeURIComponent(roomId)}`;
     const res = await fetch(url, {
       method: "POST",
       headers: { authorization: `Bearer ${this.#env.LINK_SECRET}` },
     });
-    if (res.status !== 202) throw new Error(`the pod refused to dial: HTTP ${res.status}`);
+    // Read to the end: an unread body is open I/O, which keeps the object from hibernating.
+    const answer = await res.text();
+    if (res.status !== 202) throw new Error(`the pod refused to dial: HTTP ${res.status} ${answer.trim()}`);
     const ws = await arrived;
     this.send({ type: "attach", roomId });
     return ws;

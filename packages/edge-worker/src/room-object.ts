@@ -82,6 +82,9 @@ export class PresenceRoom {
     this.env = env;
     this.link = new PodLink(state, env, { onEntries: (entries) => this.#fromPod(entries) });
     this.hooks = this.#createHooks();
+    // One line per life of the object: how often rooms are evicted and woken shows
+    // in the Worker's logs (docs/EDGE-WORKERS.md#hibernation).
+    console.log(JSON.stringify({ msg: "room object started", sockets: state.getWebSockets().length }));
   }
 
   async fetch(request: Request): Promise<Response> {

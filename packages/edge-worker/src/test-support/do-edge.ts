@@ -33,6 +33,8 @@ export interface DoEdgeCluster {
   readonly workerUrl: string;
   /** A Node edge on the same pod (with `nodeEdge: true`). */
   readonly nodeEdge: EdgeRole | undefined;
+  /** What the Worker logged (console.log in workerd), line by line. */
+  readonly logs: string[];
   close(): Promise<void>;
 }
 
@@ -63,7 +65,14 @@ export async function startDoEdge(options: DoEdgeOptions = {}): Promise<DoEdgeCl
       workerLink: { workerUrl, secret: LINK_SECRET },
     });
     stops.push(() => pod.close());
+    const logs: string[] = [];
     const mf = new Miniflare({
+      handleRuntimeStdio(stdout, stderr) {
+        for (const stream of [stdout, stderr]) {
+          stream.setEncoding("utf8");
+          stream.on("data", (chunk: string) => logs.push(...chunk.split("\n").filter((l) => l.length > 0)));
+        }
+      },
       modules: true,
       scriptPath: await bundleWorker(),
       compatibilityDate: "2025-09-01",
@@ -85,7 +94,17 @@ export async function startDoEdge(options: DoEdgeOptions = {}): Promise<DoEdgeCl
       });
       stops.push(() => (nodeEdge as EdgeRole).close());
     }
-    return { redis, auth, pod, mf, workerUrl, workerWsUrl: `ws://127.0.0.1:${workerPort}`, nodeEdge, close };
+    return {
+      redis,
+      auth,
+      pod,
+      mf,
+      logs,
+      workerUrl,
+      workerWsUrl: `ws://127.0.0.1:${workerPort}`,
+      nodeEdge,
+      close,
+    };
   } catch (err) {
     await close();
     throw err;
