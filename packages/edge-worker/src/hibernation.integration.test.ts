@@ -2,33 +2,16 @@
 // from memory by workerd (about 10 s without an event) and woken by the next
 // message; identity, epoch, clock and rate-limit state come back from the socket
 // attachments and presence from the pod, so members notice nothing.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { waitConverged } from "../../server/src/test-support/presence-processes.js";
-import { connectTestClient, type TestClient } from "../../server/src/test-support/test-client.js";
-import { type DoEdgeCluster, startDoEdge } from "./test-support/do-edge.js";
+import { useDoEdge } from "./test-support/do-edge.js";
 
 /** workerd evicts an object after about 10 s without events; this much quiet is waited for, ms. */
 const IDLE_FOR_EVICTION_MS = 12_000;
 
-let cluster: DoEdgeCluster;
-const clients: TestClient[] = [];
-beforeAll(async () => {
-  cluster = await startDoEdge();
-});
-afterAll(async () => {
-  for (const c of clients) c.terminate();
-  await cluster?.close();
-});
-
-const starts = () => cluster.logs.filter((l) => l.includes("room object started")).length;
-
-async function join(user: string): Promise<TestClient> {
-  const token = await cluster.auth.sign({ sub: user, room: "sleepy", info: { name: user } });
-  const client = connectTestClient({ url: cluster.workerWsUrl, room: "sleepy", token });
-  clients.push(client);
-  await client.ready;
-  return client;
-}
+const suite = useDoEdge();
+const starts = () => suite.cluster.logs.filter((l) => l.includes("room object started")).length;
+const join = (user: string) => suite.join("sleepy", user);
 
 describe("a hibernating room", () => {
   it("is evicted when quiet and wakes with its members' state intact", async () => {

@@ -6,6 +6,7 @@
 // Everything started here is stopped by close(), also after a failed start.
 
 import { Miniflare } from "miniflare";
+import { afterAll, beforeAll } from "vitest";
 import { connectRedisBus, parseRedisUrl } from "../../../server/src/bus/redis/index.js";
 import { createEdgeRole, type EdgeRole } from "../../../server/src/roles/edge-role.js";
 import { createPodRole, type PodRole } from "../../../server/src/roles/pod-role.js";
@@ -18,6 +19,11 @@ import {
   type RedisServer,
   startRedisServer,
 } from "../../../server/src/test-support/redis-harness.js";
+import {
+  connectTestClient,
+  type TestClient,
+  type TestClientOptions,
+} from "../../../server/src/test-support/test-client.js";
 import { bundleWorker } from "../../scripts/bundle.mjs";
 
 export const LINK_SECRET = "test-link-secret-0123456789abcdef";
@@ -109,4 +115,50 @@ export async function startDoEdge(options: DoEdgeOptions = {}): Promise<DoEdgeCl
     await close();
     throw err;
   }
+}
+
+export interface DoEdgeSuite {
+  readonly cluster: DoEdgeCluster;
+  /** Connects `user` to `room` on the Worker (or on `url`) and waits for the join snapshot; closed after the suite. */
+  join(
+    room: string,
+    user: string,
+    extra?: Partial<TestClientOptions> & { readonly url?: string },
+  ): Promise<TestClient>;
+  /** Connects without waiting (refusals). */
+  open(options: Omit<TestClientOptions, "url"> & { readonly url?: string }): TestClient;
+}
+
+/** Starts a cluster before the file's tests and stops it, and every client opened through it, after them. */
+export function useDoEdge(options: DoEdgeOptions = {}): DoEdgeSuite {
+  let cluster: DoEdgeCluster | undefined;
+  const clients: TestClient[] = [];
+  beforeAll(async () => {
+    cluster = await startDoEdge(options);
+  });
+  afterAll(async () => {
+    for (const c of clients) c.terminate();
+    await cluster?.close();
+  });
+  const open: DoEdgeSuite["open"] = (o) => {
+    const client = connectTestClient({ ...o, url: o.url ?? suite.cluster.workerWsUrl });
+    clients.push(client);
+    return client;
+  };
+  const suite: DoEdgeSuite = {
+    get cluster() {
+      if (!cluster) throw new Error("the cluster is not started (use the suite inside tests)");
+      return cluster;
+    },
+    open,
+    async join(room, user, extra = {}) {
+      const token = extra.token ?? (await suite.cluster.auth.sign({ sub: user, room, info: { name: user } }));
+      const client = open({ room, token, ...extra });
+      await client.ready.catch((err: Error) => {
+        throw new Error(`${err.message}; errors: ${JSON.stringify(client.errors)}`);
+      });
+      return client;
+    },
+  };
+  return suite;
 }
