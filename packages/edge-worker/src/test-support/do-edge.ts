@@ -7,9 +7,6 @@
 
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll } from "vitest";
-import { connectRedisBus, parseRedisUrl } from "../../../server/src/bus/redis/index.js";
-import { createEdgeRole, type EdgeRole } from "../../../server/src/roles/edge-role.js";
-import { createPodRole, type PodRole } from "../../../server/src/roles/pod-role.js";
 import {
   startTokenAuthority,
   type TokenAuthority,
@@ -19,6 +16,7 @@ import {
   type RedisServer,
   startRedisServer,
 } from "../../../server/src/test-support/redis-harness.js";
+import { type RoleProcess, startRole } from "../../../server/src/test-support/split-processes.js";
 import {
   connectTestClient,
   type TestClient,
@@ -31,14 +29,15 @@ export const LINK_SECRET = "test-link-secret-0123456789abcdef";
 export interface DoEdgeCluster {
   readonly redis: RedisServer;
   readonly auth: TokenAuthority;
-  readonly pod: PodRole;
+  /** A real `collabblocks pod` process serving the Worker (and the Node edge). */
+  readonly pod: RoleProcess;
   readonly mf: Miniflare;
   /** ws://host:port of the Worker, as the SDK takes it. */
   readonly workerWsUrl: string;
   /** http://host:port of the Worker. */
   readonly workerUrl: string;
-  /** A Node edge on the same pod (with `nodeEdge: true`). */
-  readonly nodeEdge: EdgeRole | undefined;
+  /** A real `collabblocks edge` process on the same pod (with `nodeEdge: true`). */
+  readonly nodeEdge: RoleProcess | undefined;
   /** What the Worker logged (console.log in workerd), line by line. */
   readonly logs: string[];
   close(): Promise<void>;
@@ -63,14 +62,12 @@ export async function startDoEdge(options: DoEdgeOptions = {}): Promise<DoEdgeCl
     stops.push(() => auth.close());
     const workerPort = await freePort();
     const workerUrl = `http://127.0.0.1:${workerPort}`;
-    const podId = `do-pod-${workerPort}`;
-    const pod = await createPodRole({
-      grpcPort: 0,
-      podId,
-      bus: connectRedisBus(parseRedisUrl(redis.url), podId),
-      workerLink: { workerUrl, secret: LINK_SECRET },
-    });
-    stops.push(() => pod.close());
+    const grpcPort = await freePort();
+    const pod = await startRole("pod", `do-pod-${workerPort}`, [
+      ...["--grpc-port", String(grpcPort), "--redis", redis.url],
+      ...["--worker-url", workerUrl, "--worker-link-secret", LINK_SECRET],
+    ]);
+    stops.push(() => pod.stop());
     const logs: string[] = [];
     const mf = new Miniflare({
       handleRuntimeStdio(stdout, stderr) {
@@ -90,15 +87,12 @@ export async function startDoEdge(options: DoEdgeOptions = {}): Promise<DoEdgeCl
     });
     stops.push(() => mf.dispose());
     await mf.ready;
-    let nodeEdge: EdgeRole | undefined;
+    let nodeEdge: RoleProcess | undefined;
     if (options.nodeEdge) {
-      nodeEdge = await createEdgeRole({
-        jwksUrl: auth.jwksUrl,
-        pods: [pod.grpcAddress],
-        port: 0,
-        host: "127.0.0.1",
-      });
-      stops.push(() => (nodeEdge as EdgeRole).close());
+      const args = ["--jwks-url", auth.jwksUrl, "--pods", `127.0.0.1:${grpcPort}`];
+      const edge = await startRole("edge", `node-edge-${workerPort}`, args);
+      nodeEdge = edge;
+      stops.push(() => edge.stop());
     }
     return {
       redis,

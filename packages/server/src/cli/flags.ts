@@ -65,6 +65,8 @@ export interface CliConfig {
   readonly grpcPort: number;
   /** `edge`: host:port of every pod (`--pods`). */
   readonly pods: readonly string[] | undefined;
+  /** `pod`: the Workers edge it serves too (`--worker-url` + `--worker-link-secret`, docs/EDGE-WORKERS.md#the-pod-link). */
+  readonly workerLink: { readonly workerUrl: string; readonly secret: string } | undefined;
   /** Rollout gates: JSON file re-read on SIGHUP and when it changes (`--gates-file`). */
   readonly gatesFile: string | undefined;
   /** Rollout gates: plans always allowed (`--allow-plans`); undefined = plans not gated by flag. */
@@ -83,6 +85,27 @@ export interface CliConfig {
   readonly insecureDevPublic: boolean;
   /** Origins besides loopback ones that may call the dev token endpoint (`--dev-allow-origin`). */
   readonly devAllowOrigins: readonly string[];
+}
+
+/** Smallest Workers link secret, characters: it is all that guards the pod's dial endpoint. */
+const MIN_LINK_SECRET_LENGTH = 32;
+
+/** `--worker-url` and `--worker-link-secret` come together, on a pod only (docs/EDGE-WORKERS.md#the-pod-link). */
+function parseWorkerLink(
+  cmd: string,
+  url: unknown,
+  secret: unknown,
+): { readonly workerUrl: string; readonly secret: string } | undefined {
+  if (url === undefined && secret === undefined) return undefined;
+  if (cmd !== "pod") throw new Error("--worker-url and --worker-link-secret are for `collabblocks pod`");
+  if (typeof url !== "string" || typeof secret !== "string") {
+    throw new Error("give --worker-url and --worker-link-secret together");
+  }
+  if (!/^https?:\/\/[^/]+/.test(url)) throw new Error("--worker-url must be an http(s) URL");
+  if (secret.length < MIN_LINK_SECRET_LENGTH) {
+    throw new Error(`--worker-link-secret must have at least ${MIN_LINK_SECRET_LENGTH} characters`);
+  }
+  return { workerUrl: url, secret };
 }
 
 /** `switch`: a boolean flag that takes no value (`--name`, or `--name=true|false`; env `1`/`true`). */
@@ -257,6 +280,16 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "pods",
     kind: "string",
     help: "edge: host:port,… of the pods' gRPC ports (rooms go to live pods by rendezvous hashing)",
+  },
+  {
+    name: "worker-url",
+    kind: "string",
+    help: "pod: base http(s) URL of the Workers edge (packages/edge-worker) whose rooms may ask this pod to connect",
+  },
+  {
+    name: "worker-link-secret",
+    kind: "string",
+    help: "pod: shared secret of the Workers link, the Worker's LINK_SECRET (set it in the environment)",
   },
   {
     name: "gates-file",
@@ -508,6 +541,7 @@ export function parseCli(
           : undefined;
     const podId = values.get("pod-id") as string | undefined;
     if (podId !== undefined) checkPodId(podId);
+    const workerLink = parseWorkerLink(cmd, values.get("worker-url"), values.get("worker-link-secret"));
     const edgeOnly = [
       "large-room-threshold",
       "max-conns-per-user",
@@ -587,6 +621,7 @@ export function parseCli(
         podId,
         grpcPort: get("grpc-port"),
         pods,
+        workerLink,
         gatesFile: values.get("gates-file") as string | undefined,
         allowPlans: list("allow-plans"),
         allowOrgs: list("allow-orgs"),
