@@ -12,7 +12,10 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const CLI = path.join(ROOT, "packages/server/dist/cli/main.js");
 const PEERS = path.join(ROOT, "bench/peers");
 
-export const TARGET_NAMES = ["ours", "ws-naive", "ws-tick", "socketio", "yws"];
+export const TARGET_NAMES = ["ours", "ws-naive", "ws-tick", "socketio", "yws", "do-edge"];
+/** Targets run when --targets is not given: do-edge (workerd on this machine) is asked for by name. */
+export const DEFAULT_TARGETS = TARGET_NAMES.filter((t) => t !== "do-edge");
+const DO_EDGE = path.join(ROOT, "packages/edge-worker/scripts/serve-local.mjs");
 
 /** A free TCP port on 127.0.0.1 (for processes that cannot report the one they bound). */
 export function freePort() {
@@ -154,8 +157,68 @@ const ours = {
   },
 };
 
+/**
+ * Ours, with the edge as a Durable Object per room in workerd (miniflare, on this
+ * machine: its latency is workerd's here, not Cloudflare's network; docs/EDGE-WORKERS.md).
+ * One token issuer (not measured), one pod with the worker link, one miniflare process.
+ */
+const doEdge = {
+  name: "do-edge",
+  protocol: "ours",
+  needsRedis: () => true,
+  async start({ processes, cpus, redisUrl, generatorCpus }) {
+    if (!existsSync(CLI)) throw new NotAvailableError(`${path.relative(ROOT, CLI)} missing: npm run build`);
+    if (processes > 1) throw new NotAvailableError("do-edge runs one workerd (one object per room)");
+    const secret = `bench-link-secret-${process.pid}-0123456789abcdef`;
+    const [issuer] = await startAll([
+      { args: [CLI, "dev", "--port", "0"], cpus: generatorCpus, label: "do-edge token issuer" },
+    ]);
+    const stopAll = (list) => Promise.all(list.map((p) => p.stop()));
+    const started = [issuer];
+    try {
+      const workerPort = await freePort();
+      const link = ["--worker-url", `http://127.0.0.1:${workerPort}`];
+      const [pod] = await startAll([
+        {
+          args: [
+            CLI,
+            "pod",
+            "--port",
+            "0",
+            "--grpc-port",
+            "0",
+            "--admin-port",
+            "0",
+            "--redis",
+            redisUrl,
+            ...link,
+          ],
+          env: { COLLABBLOCKS_WORKER_LINK_SECRET: secret, COLLABBLOCKS_LOG_LEVEL: "warn" },
+          cpus,
+          label: "do-edge pod",
+        },
+      ]);
+      started.push(pod);
+      const jwks = new URL("/.well-known/jwks.json", issuer.url).href;
+      const [worker] = await startAll([
+        {
+          args: [DO_EDGE, "--port", String(workerPort), "--jwks-url", jwks, "--pod-url", pod.url],
+          env: { LINK_SECRET: secret },
+          cpus,
+          label: "do-edge workerd",
+        },
+      ]);
+      return { servers: [worker], measured: [worker, pod], tokenUrl: issuer.url, extra: [issuer, pod] };
+    } catch (err) {
+      await stopAll(started);
+      throw err;
+    }
+  },
+};
+
 export const TARGETS = {
   ours,
+  "do-edge": doEdge,
   "ws-naive": singleProcessPeer("ws-naive", "ws-naive-server.mjs"),
   "ws-tick": singleProcessPeer("ws-tick", "ws-tick-server.mjs"),
   socketio,

@@ -5,6 +5,7 @@
 // Node edge over gRPC on the same pod, so rooms can span both kinds of edge.
 // Everything started here is stopped by close(), also after a failed start.
 
+import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll } from "vitest";
 import {
@@ -70,7 +71,7 @@ export async function startDoEdge(options: DoEdgeOptions = {}): Promise<DoEdgeCl
     stops.push(() => pod.stop());
     const logs: string[] = [];
     const mf = new Miniflare({
-      handleRuntimeStdio(stdout, stderr) {
+      handleRuntimeStdio(stdout: Readable, stderr: Readable) {
         for (const stream of [stdout, stderr]) {
           stream.setEncoding("utf8");
           stream.on("data", (chunk: string) => logs.push(...chunk.split("\n").filter((l) => l.length > 0)));
