@@ -40,6 +40,12 @@ export interface SocketAttachment {
   readonly rttLastAt: number;
 }
 
+/** Who a connection is: from the token and admission at join, from the attachment after a wake. */
+export type ConnectionIdentity = Pick<
+  SocketAttachment,
+  "connectionId" | "userId" | "info" | "plan" | "org" | "tokenExp" | "epoch"
+>;
+
 const bucket = (b: Bucket): Bucket => ({ tokens: b.tokens, at: b.at });
 
 /** The attachment of a connection, as of now. */

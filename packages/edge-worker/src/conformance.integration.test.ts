@@ -183,7 +183,7 @@ describe("the Durable Object edge with a Node edge on the same pod", () => {
       await suite.join("mixed", "mia", { url: nodeUrl }),
     ];
     const all = [...onDo, ...onNode];
-    all.forEach((c, i) => c.update({ status: `member-${i}`, cursor: { x: i / 10, y: 0.5 } }));
+    for (const [i, c] of all.entries()) c.update({ status: `member-${i}`, cursor: { x: i / 10, y: 0.5 } });
     await waitConverged(all, all, 10_000, "mixed room");
     onDo[0]!.update({ cursor: { x: 0.9, y: 0.9 } });
     onNode[0]!.update({ cursor: { x: 0.1, y: 0.1 } });

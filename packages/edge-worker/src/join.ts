@@ -3,44 +3,55 @@
 // the upgrade, then an ERROR and the code's close), load the room from the pod,
 // admit (id, epoch, replacement, room full), then WELCOME, the join snapshot, and
 // the enter (at once for a reconnect, deferred for a fresh connection).
-import { ERRORS, type ErrorCode, WS_SUBPROTOCOL } from "@collabblocks/protocol";
+import {
+  type BatchEntry,
+  ERRORS,
+  type ErrorCode,
+  type PresenceData,
+  type PresenceReplica,
+  WS_SUBPROTOCOL,
+} from "@collabblocks/protocol";
 import {
   admit,
   type Connection,
-  createTokenVerifier,
   deriveConnectionId,
   ENTER_DEFER_MS,
+  type EndMode,
   errorFrame,
-  gateRefusal,
   isDerivedConnectionId,
   type KnownConnection,
   parseConnectUrl,
-  type TokenVerifier,
   welcomeFrame,
 } from "@collabblocks/server/portable";
-import { infoFits, MAX_INFO_BYTES } from "./attachment.js";
-import { DO_HEARTBEAT_MS, type Env, gatesOf, MAX_ROOM_CONNECTIONS } from "./config.js";
-import type { PresenceRoom } from "./room-object.js";
-import { newWebSocketPair, upgradeResponse, type WorkerSocket } from "./workers-types.js";
+import { type ConnectionIdentity, infoFits, MAX_INFO_BYTES } from "./attachment.js";
+import { DO_HEARTBEAT_MS, type Env, MAX_ROOM_CONNECTIONS } from "./config.js";
+import { verifierFor } from "./verifier.js";
+import {
+  type DurableObjectState,
+  newWebSocketPair,
+  upgradeResponse,
+  type WorkerSocket,
+} from "./workers-types.js";
 
 /** Storage key of what the room remembers of a connection id (its user and last epoch). */
 const knownKey = (connectionId: string) => `known/${connectionId}`;
 
-// One verifier per isolate and JWKS URL: jose's cache of the JWKS (10 min, refetch on
-// an unknown kid) then serves every room object of the isolate, as one Node edge's does.
-let cached: { readonly url: string; readonly verifier: TokenVerifier } | undefined;
-
-export function verifierFor(env: Env, _room?: PresenceRoom): TokenVerifier {
-  if (cached === undefined || cached.url !== env.JWKS_URL) {
-    cached = {
-      url: env.JWKS_URL,
-      verifier: createTokenVerifier({
-        keys: { jwksUrl: env.JWKS_URL },
-        authorize: (claims) => gateRefusal(gatesOf(env), claims),
-      }),
-    };
-  }
-  return cached.verifier;
+/** What a join needs of the room object (room-object.ts), named here so that the object can import the join. */
+export interface JoinableRoom {
+  readonly env: Env;
+  readonly state: DurableObjectState;
+  readonly replica: PresenceReplica;
+  remember(roomId: string): Promise<void>;
+  loaded(): Promise<void>;
+  connections(): Connection[];
+  end(conn: Connection, mode: EndMode, code?: ErrorCode, message?: string): void;
+  newConnection(ws: WorkerSocket, who: ConnectionIdentity, state: PresenceData): Connection;
+  accept(ws: WorkerSocket): void;
+  sendSnapshot(conn: Connection, syncId: number): void;
+  deferEnter(conn: Connection, ms: number): void;
+  publish(entry: BatchEntry): void;
+  save(conn: Connection): void;
+  armAlarm(): Promise<void>;
 }
 
 /** Upgrades, then sends a fatal ERROR and closes with its code (the Node edge's refusal after upgrade). */
@@ -61,7 +72,7 @@ function randomId(): string {
 }
 
 /** Joins a socket to `room`; without one (the Worker found no valid room id) only the refusal remains. */
-export async function join(room: PresenceRoom | undefined, request: Request): Promise<Response> {
+export async function join(room: JoinableRoom | undefined, request: Request): Promise<Response> {
   if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
     return new Response("expected a WebSocket upgrade\n", { status: 426 });
   }

@@ -20,21 +20,31 @@ import {
   type Connection,
   type ConnectionHooks,
   createConnection,
+  createFlushScheduler,
   drainQueue,
   ENTER_DEFER_MS,
   type EndMode,
   type EntryQueue,
   enqueueEntry,
   errorFrame,
+  type FlushTimers,
   handleMessage,
   LINK_PATH_PREFIX,
   leaveEntry,
   sameSecret,
 } from "@collabblocks/server/portable";
-import { attachmentOf, restoreInto, type SocketAttachment } from "./attachment.js";
-import { type Env, GHOST_GRACE_MS, POD_REDIAL_MS, SILENT_SOCKET_MS } from "./config.js";
-import { join, verifierFor } from "./join.js";
+import { attachmentOf, type ConnectionIdentity, restoreInto, type SocketAttachment } from "./attachment.js";
+import {
+  type Env,
+  GHOST_GRACE_MS,
+  MODELLED_WRITE_MS,
+  POD_REDIAL_MS,
+  SILENT_SOCKET_MS,
+  TICK_MS,
+} from "./config.js";
+import { join } from "./join.js";
 import { POD_TAG, PodLink } from "./pod-link.js";
+import { verifierFor } from "./verifier.js";
 import {
   type DurableObjectState,
   newWebSocketPair,
@@ -42,16 +52,18 @@ import {
   type WorkerSocket,
 } from "./workers-types.js";
 
-/** Who a connection is: from the token and admission at join, from the attachment after a wake. */
-type ConnectionIdentity = Pick<
-  SocketAttachment,
-  "connectionId" | "userId" | "info" | "plan" | "org" | "tokenExp" | "epoch"
->;
-
 /** Tag of client sockets. */
 const CLIENT_TAG = "client";
 /** Storage key of the room's id (an object woken by a message does not know its name otherwise). */
 const ROOM_ID_KEY = "roomId";
+
+/** workerd has no setImmediate without nodejs_compat's; a 0 ms timeout runs after the current event. */
+const WORKERS_FLUSH_TIMERS: FlushTimers = {
+  setImmediate: (fn) => setTimeout(fn, 0),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearImmediate: (h) => clearTimeout(h as number),
+  clearTimeout: (h) => clearTimeout(h as number),
+};
 
 const workersClock = {
   now: () => Date.now(),
@@ -74,7 +86,15 @@ export class PresenceRoom {
   readonly #joinedAt = new Map<Connection, number>();
   readonly #pending: EntryQueue = new Map();
   #outbound: BatchEntry[] = [];
-  #flushScheduled = false;
+  /** Socket writes by flushes so far: the flush scheduler's modelled cost (MODELLED_WRITE_MS). */
+  #writes = 0;
+  readonly #flusher = createFlushScheduler({
+    tickMs: TICK_MS,
+    now: () => Date.now(),
+    cpuNow: () => this.#writes * MODELLED_WRITE_MS,
+    timers: WORKERS_FLUSH_TIMERS,
+    flush: () => this.#flush(),
+  });
   #redials = 0;
 
   constructor(state: DurableObjectState, env: Env) {
@@ -223,22 +243,21 @@ export class PresenceRoom {
 
   /**
    * All entries waiting go out as one BATCH frame, encoded once for every socket,
-   * and the object's own as one write to the pod (docs/ARCHITECTURE.md#the-edge).
-   * The flush runs after the current event: messages the runtime delivers together
-   * share it.
+   * and the object's own as one write to the pod (docs/ARCHITECTURE.md#the-edge),
+   * on the Node edge's adaptive schedule: after the current event in a small room,
+   * spaced up to TICK_MS apart as the room's flushes get expensive.
    */
   #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    setTimeout(() => this.#flush(), 0);
+    this.#flusher.request();
   }
 
   #flush(): void {
-    this.#flushScheduled = false;
     const entries = drainQueue(this.#pending);
     if (entries.length > 0) {
       const frame = encode({ type: MessageType.BATCH, entries });
-      for (const ws of this.state.getWebSockets(CLIENT_TAG)) ws.send(frame);
+      const sockets = this.state.getWebSockets(CLIENT_TAG);
+      for (const ws of sockets) ws.send(frame);
+      this.#writes += sockets.length;
     }
     if (this.#outbound.length > 0 && this.roomId !== undefined) {
       this.link.send({ type: "write", roomId: this.roomId, entries: this.#outbound });
@@ -299,7 +318,7 @@ export class PresenceRoom {
     setTimeout(() => {
       if (this.state.getWebSockets(CLIENT_TAG).some((ws) => this.connectionOf(ws)?.ended === undefined))
         return;
-      this.#flush();
+      this.#flusher.flushNow();
       if (this.roomId !== undefined) this.link.release(this.roomId);
       this.#loaded = undefined;
     }, GHOST_GRACE_MS + 100);
@@ -315,7 +334,7 @@ export class PresenceRoom {
       sendError: (conn, code, message) => reply(conn, errorFrame(code, message)),
       fail: (conn, code, message, mode) => this.end(conn, mode, code, message),
       renew: (conn, token) => {
-        verifierFor(this.env, this)
+        verifierFor(this.env)
           .verify(token, this.roomId ?? "")
           .then((result) => {
             if (conn.ended !== undefined) return;

@@ -18,6 +18,7 @@ export {
   handleMessage,
   leaveEntry,
 } from "./edge/connection.js";
+export { createFlushScheduler, type FlushTimers } from "./edge/flush-scheduler.js";
 export { deriveConnectionId, isDerivedConnectionId } from "./edge/identity.js";
 export type { KnownConnection } from "./edge/known-connections.js";
 export { welcomeFrame } from "./edge/welcome.js";

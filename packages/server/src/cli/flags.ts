@@ -90,6 +90,19 @@ export interface CliConfig {
 /** Smallest Workers link secret, characters: it is all that guards the pod's dial endpoint. */
 const MIN_LINK_SECRET_LENGTH = 32;
 
+/** `--pod-id`, checked, and a pod's Workers link. */
+function podFlags(
+  cmd: string,
+  values: ReadonlyMap<string, number | string>,
+): Pick<CliConfig, "podId" | "workerLink"> {
+  const podId = values.get("pod-id") as string | undefined;
+  if (podId !== undefined) checkPodId(podId);
+  return {
+    podId,
+    workerLink: parseWorkerLink(cmd, values.get("worker-url"), values.get("worker-link-secret")),
+  };
+}
+
 /** `--worker-url` and `--worker-link-secret` come together, on a pod only (docs/EDGE-WORKERS.md#the-pod-link). */
 function parseWorkerLink(
   cmd: string,
@@ -539,9 +552,7 @@ export function parseCli(
         : redisCluster !== undefined
           ? parseClusterNodes(redisCluster)
           : undefined;
-    const podId = values.get("pod-id") as string | undefined;
-    if (podId !== undefined) checkPodId(podId);
-    const workerLink = parseWorkerLink(cmd, values.get("worker-url"), values.get("worker-link-secret"));
+    const { podId, workerLink } = podFlags(cmd, values);
     const edgeOnly = [
       "large-room-threshold",
       "max-conns-per-user",
