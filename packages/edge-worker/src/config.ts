@@ -62,3 +62,12 @@ export const TICK_MS = 16;
  * per-message flushes delivered nothing at 1 000 sockets × 50 senders).
  */
 export const MODELLED_WRITE_MS = 0.005;
+
+/**
+ * The stall monitor (the Node edge's limits/stall-monitor.ts: a timer that fires late
+ * while the object is behind, whose lateness widens the patch bucket so a backlog
+ * handled in one bunch is not blamed on clients) runs only while patches arrive and
+ * stops this long after the last one, ms: its 50 ms timer would keep a quiet room
+ * from hibernating.
+ */
+export const STALL_MONITOR_IDLE_MS = 1000;

@@ -21,6 +21,7 @@ import {
   type ConnectionHooks,
   createConnection,
   createFlushScheduler,
+  createStallMonitor,
   drainQueue,
   ENTER_DEFER_MS,
   type EndMode,
@@ -31,6 +32,7 @@ import {
   handleMessage,
   LINK_PATH_PREFIX,
   leaveEntry,
+  type StallMonitor,
   sameSecret,
 } from "@collabblocks/server/portable";
 import { attachmentOf, type ConnectionIdentity, restoreInto, type SocketAttachment } from "./attachment.js";
@@ -40,6 +42,7 @@ import {
   MODELLED_WRITE_MS,
   POD_REDIAL_MS,
   SILENT_SOCKET_MS,
+  STALL_MONITOR_IDLE_MS,
   TICK_MS,
 } from "./config.js";
 import { join } from "./join.js";
@@ -96,6 +99,8 @@ export class PresenceRoom {
     flush: () => this.#flush(),
   });
   #redials = 0;
+  #stalls: StallMonitor | undefined;
+  #lastPatchAt = 0;
 
   constructor(state: DurableObjectState, env: Env) {
     this.state = state;
@@ -329,7 +334,7 @@ export class PresenceRoom {
     return {
       now: () => Date.now(),
       clock: workersClock,
-      stallMs: () => 0,
+      stallMs: () => this.#stallMs(),
       reply,
       sendError: (conn, code, message) => reply(conn, errorFrame(code, message)),
       fail: (conn, code, message, mode) => this.end(conn, mode, code, message),
@@ -354,6 +359,22 @@ export class PresenceRoom {
       onAccepted: () => {},
       onRateLimited: () => {},
     };
+  }
+
+  /** How late the object recently ran (the Node edge's stall allowance), monitoring only while patches arrive. */
+  #stallMs(): number {
+    this.#lastPatchAt = Date.now();
+    this.#stalls ??= createStallMonitor({
+      now: () => Date.now(),
+      setInterval: (tick, ms) =>
+        setInterval(() => {
+          if (Date.now() - this.#lastPatchAt <= STALL_MONITOR_IDLE_MS) return tick();
+          this.#stalls?.stop();
+          this.#stalls = undefined;
+        }, ms),
+      clearInterval: (h) => clearInterval(h as number),
+    });
+    return this.#stalls.recentStallMs();
   }
 
   /** The next alarm: the earliest token expiry or silent-socket check. */

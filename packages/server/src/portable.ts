@@ -23,6 +23,7 @@ export { deriveConnectionId, isDerivedConnectionId } from "./edge/identity.js";
 export type { KnownConnection } from "./edge/known-connections.js";
 export { welcomeFrame } from "./edge/welcome.js";
 export { drainQueue, type EntryQueue, enqueueEntry } from "./limits/coalesce.js";
+export { createStallMonitor, type StallMonitor } from "./limits/stall-monitor.js";
 export type { EdgeFrame, PodFrame } from "./link/frames.js";
 export {
   DIAL_PATH_PREFIX,
