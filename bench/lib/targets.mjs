@@ -2,7 +2,7 @@
 // protocol the generator speaks to it. A target that cannot run a given shape
 // (e.g. a single-process peer asked for 2 processes, or a server mode not built
 // yet) throws NotAvailableError with the reason, and the report says so.
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -157,6 +157,23 @@ const ours = {
   },
 };
 
+/** Pids whose parent is `pid` (workerd under the miniflare launcher), so their CPU and memory are measured. */
+function childPids(pid) {
+  const out = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "latin1");
+      // Fields after the command's closing parenthesis: state, ppid, …
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) out.push(Number(name));
+    } catch {
+      // The process ended while we looked: it is nobody's child any more.
+    }
+  }
+  return out;
+}
+
 /**
  * Ours, with the edge as a Durable Object per room in workerd (miniflare, on this
  * machine: its latency is workerd's here, not Cloudflare's network; docs/EDGE-WORKERS.md).
@@ -208,7 +225,14 @@ const doEdge = {
           label: "do-edge workerd",
         },
       ]);
-      return { servers: [worker], measured: [worker, pod], tokenUrl: issuer.url, extra: [issuer, pod] };
+      // workerd runs under the launcher and stops with it: measured, never stopped on its own.
+      const workerd = childPids(worker.pid).map((pid) => ({ pid, stop: async () => {} }));
+      return {
+        servers: [worker],
+        measured: [worker, ...workerd, pod],
+        tokenUrl: issuer.url,
+        extra: [issuer, pod],
+      };
     } catch (err) {
       await stopAll(started);
       throw err;
