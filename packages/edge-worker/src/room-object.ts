@@ -141,16 +141,23 @@ export class PresenceRoom {
     this.#merge(peers);
   }
 
-  /** Takes the pod's snapshot; the object's own connections keep what it holds for them. */
+  /**
+   * Takes the pod's snapshot; the object's own connections keep what it holds for
+   * them (nothing after a wake: then the pod's copy, written before the room went
+   * quiet, is theirs), and connections built before the merge get their state.
+   */
   #merge(peers: readonly PeerState[]): void {
     const own = new Map<string, PeerState>();
-    for (const conn of this.connections()) {
-      const p = this.replica.get(conn.connectionId);
+    for (const ws of this.state.getWebSockets(CLIENT_TAG)) {
+      const id = (ws.deserializeAttachment() as SocketAttachment | null)?.connectionId;
+      const p = id === undefined ? undefined : this.replica.get(id);
       if (p) own.set(p.connectionId, p);
     }
     for (const p of [...this.replica.peers()]) this.replica.forget(p.connectionId);
     for (const p of peers) this.replica.put(own.get(p.connectionId) ?? p);
     for (const p of own.values()) if (!this.replica.get(p.connectionId)) this.replica.put(p);
+    for (const conn of this.#conns.values())
+      conn.state = this.replica.get(conn.connectionId)?.state ?? conn.state;
   }
 
   /** Every live client connection, rebuilt from attachments after a wake. */
@@ -404,10 +411,25 @@ export class PresenceRoom {
       // Not awaited: the snapshot that loads the room arrives on this socket too. An
       // update before it meets an empty replica (gaps are resynced; the load overwrites).
       this.loaded().catch(() => {});
-      this.link.receive(data);
+      try {
+        this.link.receive(data);
+      } catch (err) {
+        // A frame the pod should never send: dropped, and said so in the Worker's logs.
+        console.warn(
+          JSON.stringify({ msg: "malformed pod link frame dropped", err: (err as Error).message }),
+        );
+      }
       return;
     }
-    await this.loaded();
+    try {
+      await this.loaded();
+    } catch (err) {
+      // Woken without a reachable pod: the client reconnects with backoff (PROTOCOL.md §7).
+      const conn = this.connectionOf(ws);
+      if (conn)
+        this.end(conn, "ghost", "UNAVAILABLE", `the pod tier is unreachable: ${(err as Error).message}`);
+      return;
+    }
     const conn = this.connectionOf(ws);
     if (!conn) return;
     const size = typeof data === "string" ? data.length : data.byteLength;
