@@ -163,6 +163,18 @@ describe("the Durable Object edge: token attacks", () => {
     });
   }
 
+  it("refuses the pod link path without the link secret", async () => {
+    const ws = new WebSocket(`${suite.cluster.workerWsUrl}/v1/link/auth`);
+    // The refused handshake ends in an error event: expected, the status is what is checked.
+    ws.on("error", () => {});
+    const status = await new Promise<number>((resolve) => {
+      ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on("open", () => resolve(101));
+    });
+    ws.terminate();
+    expect(status).toBe(401);
+  });
+
   it("refuses a bad room id with INVALID_ROOM and a missing token with INVALID_TOKEN", async () => {
     await refusedWith(suite.open({ room: "bad room!", token: "x" }), "INVALID_ROOM", 4000);
     const ws = new WebSocket(`${suite.cluster.workerWsUrl}/v1/rooms/auth`);
