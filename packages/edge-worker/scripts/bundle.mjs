@@ -7,10 +7,11 @@ import { build } from "esbuild";
 
 export const WORKER_BUNDLE = fileURLToPath(new URL("../dist/worker.js", import.meta.url));
 
-export async function bundleWorker() {
+/** @param {string} outfile where to write it (tests running side by side each take their own). */
+export async function bundleWorker(outfile = WORKER_BUNDLE) {
   await build({
     entryPoints: [fileURLToPath(new URL("../src/index.ts", import.meta.url))],
-    outfile: WORKER_BUNDLE,
+    outfile,
     bundle: true,
     format: "esm",
     platform: "neutral",
@@ -20,7 +21,7 @@ export async function bundleWorker() {
     external: ["node:*"],
     logLevel: "warning",
   });
-  return WORKER_BUNDLE;
+  return outfile;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await bundleWorker();

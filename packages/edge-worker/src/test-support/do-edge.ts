@@ -5,6 +5,7 @@
 // Node edge over gRPC on the same pod, so rooms can span both kinds of edge.
 // Everything started here is stopped by close(), also after a failed start.
 
+import { rm } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll } from "vitest";
@@ -23,7 +24,7 @@ import {
   type TestClient,
   type TestClientOptions,
 } from "../../../server/src/test-support/test-client.js";
-import { bundleWorker } from "../../scripts/bundle.mjs";
+import { bundleWorker, WORKER_BUNDLE } from "../../scripts/bundle.mjs";
 
 export const LINK_SECRET = "test-link-secret-0123456789abcdef";
 
@@ -69,6 +70,10 @@ export async function startDoEdge(options: DoEdgeOptions = {}): Promise<DoEdgeCl
       ...["--worker-url", workerUrl, "--worker-link-secret", LINK_SECRET],
     ]);
     stops.push(() => pod.stop());
+    // Test files run side by side: each bundles to its own file (inside the package:
+    // workerd refuses module paths that leave its starting directory).
+    const bundlePath = WORKER_BUNDLE.replace(/\.js$/, `-${workerPort}.js`);
+    stops.push(() => rm(bundlePath, { force: true }));
     const logs: string[] = [];
     const mf = new Miniflare({
       handleRuntimeStdio(stdout: Readable, stderr: Readable) {
@@ -78,7 +83,7 @@ export async function startDoEdge(options: DoEdgeOptions = {}): Promise<DoEdgeCl
         }
       },
       modules: true,
-      scriptPath: await bundleWorker(),
+      scriptPath: await bundleWorker(bundlePath),
       compatibilityDate: "2025-09-01",
       compatibilityFlags: ["nodejs_compat"],
       durableObjects: { ROOMS: "PresenceRoom" },
