@@ -31,8 +31,10 @@ export const LINK_SECRET = "test-link-secret-0123456789abcdef";
 export interface DoEdgeCluster {
   readonly redis: RedisServer;
   readonly auth: TokenAuthority;
-  /** A real `collabblocks pod` process serving the Worker (and the Node edge). */
+  /** A real `collabblocks pod` process serving the Worker (and the Node edge); a new one after restartPod(). */
   readonly pod: RoleProcess;
+  /** Stops the pod (SIGTERM) and starts it again on the same ports, as a rolling restart does. */
+  restartPod(): Promise<void>;
   readonly mf: Miniflare;
   /** ws://host:port of the Worker, as the SDK takes it. */
   readonly workerWsUrl: string;
@@ -65,10 +67,11 @@ export async function startDoEdge(options: DoEdgeOptions = {}): Promise<DoEdgeCl
     const workerPort = await freePort();
     const workerUrl = `http://127.0.0.1:${workerPort}`;
     const grpcPort = await freePort();
-    const pod = await startRole("pod", `do-pod-${workerPort}`, [
+    const podArgs = [
       ...["--grpc-port", String(grpcPort), "--redis", redis.url],
       ...["--worker-url", workerUrl, "--worker-link-secret", LINK_SECRET],
-    ]);
+    ];
+    let pod = await startRole("pod", `do-pod-${workerPort}`, podArgs);
     stops.push(() => pod.stop());
     // Test files run side by side: each bundles to its own file (inside the package:
     // workerd refuses module paths that leave its starting directory).
@@ -100,10 +103,18 @@ export async function startDoEdge(options: DoEdgeOptions = {}): Promise<DoEdgeCl
       nodeEdge = edge;
       stops.push(() => edge.stop());
     }
+    const podPort = new URL(pod.url).port;
     return {
       redis,
       auth,
-      pod,
+      get pod() {
+        return pod;
+      },
+      async restartPod() {
+        await pod.stop();
+        // The last --port wins: the Worker's POD_URL names this one.
+        pod = await startRole("pod", `do-pod-${workerPort}-again`, [...podArgs, "--port", podPort]);
+      },
       mf,
       logs,
       workerUrl,
