@@ -13,7 +13,6 @@ import {
   MessageType,
   type PeerState,
   PresenceReplica,
-  RTT_BUCKETS_MS,
 } from "@collabblocks/protocol";
 import {
   announce,
@@ -21,18 +20,15 @@ import {
   type ConnectionHooks,
   createConnection,
   createFlushScheduler,
-  createStallMonitor,
   drainQueue,
   ENTER_DEFER_MS,
   type EndMode,
   type EntryQueue,
   enqueueEntry,
   errorFrame,
-  type FlushTimers,
   handleMessage,
   LINK_PATH_PREFIX,
   leaveEntry,
-  type StallMonitor,
   sameSecret,
 } from "@collabblocks/server/portable";
 import { attachmentOf, type ConnectionIdentity, restoreInto, type SocketAttachment } from "./attachment.js";
@@ -42,12 +38,11 @@ import {
   MODELLED_WRITE_MS,
   POD_REDIAL_MS,
   SILENT_SOCKET_MS,
-  STALL_MONITOR_IDLE_MS,
   TICK_MS,
 } from "./config.js";
+import { createHooks, WORKERS_CLOCK, WORKERS_FLUSH_TIMERS } from "./hooks.js";
 import { join } from "./join.js";
 import { POD_TAG, PodLink } from "./pod-link.js";
-import { verifierFor } from "./verifier.js";
 import {
   type DurableObjectState,
   newWebSocketPair,
@@ -59,22 +54,6 @@ import {
 const CLIENT_TAG = "client";
 /** Storage key of the room's id (an object woken by a message does not know its name otherwise). */
 const ROOM_ID_KEY = "roomId";
-
-/** workerd has no setImmediate without nodejs_compat's; a 0 ms timeout runs after the current event. */
-const WORKERS_FLUSH_TIMERS: FlushTimers = {
-  setImmediate: (fn) => setTimeout(fn, 0),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearImmediate: (h) => clearTimeout(h as number),
-  clearTimeout: (h) => clearTimeout(h as number),
-};
-
-const workersClock = {
-  now: () => Date.now(),
-  setTimeout: (cb: () => void, ms: number) => setTimeout(cb, ms),
-  clearTimeout: (h: unknown) => clearTimeout(h as number),
-  setInterval: (cb: () => void, ms: number) => setInterval(cb, ms),
-  clearInterval: (h: unknown) => clearInterval(h as number),
-};
 
 export class PresenceRoom {
   readonly state: DurableObjectState;
@@ -99,14 +78,12 @@ export class PresenceRoom {
     flush: () => this.#flush(),
   });
   #redials = 0;
-  #stalls: StallMonitor | undefined;
-  #lastPatchAt = 0;
 
   constructor(state: DurableObjectState, env: Env) {
     this.state = state;
     this.env = env;
     this.link = new PodLink(state, env, { onEntries: (entries) => this.#fromPod(entries) });
-    this.hooks = this.#createHooks();
+    this.hooks = createHooks(this);
     // One line per life of the object: how often rooms are evicted and woken shows
     // in the Worker's logs (docs/EDGE-WORKERS.md#hibernation).
     console.log(JSON.stringify({ msg: "room object started", sockets: state.getWebSockets().length }));
@@ -202,7 +179,7 @@ export class PresenceRoom {
   /** Announces a fresh connection after ENTER_DEFER_MS unless its first patch did (connection.ts). */
   deferEnter(conn: Connection, ms: number): void {
     conn.enterTimer = setTimeout(() => {
-      announce(conn, workersClock);
+      announce(conn, WORKERS_CLOCK);
       this.save(conn);
     }, ms);
   }
@@ -334,54 +311,6 @@ export class PresenceRoom {
       if (this.roomId !== undefined) this.link.release(this.roomId);
       this.#loaded = undefined;
     }, GHOST_GRACE_MS + 100);
-  }
-
-  #createHooks(): ConnectionHooks {
-    const reply = (conn: Connection, frame: Uint8Array) => (conn.ws as unknown as WorkerSocket).send(frame);
-    return {
-      now: () => Date.now(),
-      clock: workersClock,
-      stallMs: () => this.#stallMs(),
-      reply,
-      sendError: (conn, code, message) => reply(conn, errorFrame(code, message)),
-      fail: (conn, code, message, mode) => this.end(conn, mode, code, message),
-      renew: (conn, token) => {
-        verifierFor(this.env)
-          .verify(token, this.roomId ?? "")
-          .then((result) => {
-            if (conn.ended !== undefined) return;
-            if (!result.ok) this.end(conn, "ghost", result.code, `renewal refused: ${result.message}`);
-            else if (result.claims.sub !== conn.userId)
-              this.end(conn, "ghost", "FORBIDDEN", "renewal is for another user");
-            else {
-              conn.tokenExp = result.claims.exp;
-              conn.plan = result.claims.plan;
-              conn.org = result.claims.org;
-              this.save(conn);
-              void this.armAlarm();
-            }
-          });
-      },
-      observeRtt: (counts) => counts.length === RTT_BUCKETS_MS.length + 1,
-      onAccepted: () => {},
-      onRateLimited: () => {},
-    };
-  }
-
-  /** How late the object recently ran (the Node edge's stall allowance), monitoring only while patches arrive. */
-  #stallMs(): number {
-    this.#lastPatchAt = Date.now();
-    this.#stalls ??= createStallMonitor({
-      now: () => Date.now(),
-      setInterval: (tick, ms) =>
-        setInterval(() => {
-          if (Date.now() - this.#lastPatchAt <= STALL_MONITOR_IDLE_MS) return tick();
-          this.#stalls?.stop();
-          this.#stalls = undefined;
-        }, ms),
-      clearInterval: (h) => clearInterval(h as number),
-    });
-    return this.#stalls.recentStallMs();
   }
 
   /** The next alarm: the earliest token expiry or silent-socket check. */
