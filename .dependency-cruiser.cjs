@@ -1,6 +1,6 @@
 // Import directions (CONTRIBUTING.md "Imports flow one way"), checked in `npm test`
 // by checks/imports.test.ts:
-//   protocol ← client ← react ← demo;  protocol ← server.
+//   protocol ← client ← react ← demo;  protocol ← server;  protocol, server/portable ← edge-worker.
 // Inside the server, the roles (roles/) compose the parts and the CLI (cli/) starts
 // the roles; no part imports a role or the CLI, and no role imports the CLI.
 const PARTS = "(edge|pod|bus|link|rpc|ops|limits|rollout|views|dev)";
@@ -61,6 +61,14 @@ module.exports = {
       severity: "error",
       from: { path: `${SERVER}roles/`, pathNot: TEST },
       to: { path: `${SERVER}cli/` },
+    },
+    {
+      name: "edge-worker-imports-only-portable-server",
+      severity: "error",
+      comment:
+        "The Worker runs in workerd: of the server it imports only src/portable.ts, the parts without Node-only modules (docs/EDGE-WORKERS.md#what-the-do-edge-reuses).",
+      from: { path: "^packages/edge-worker/", pathNot: TEST },
+      to: { path: "^packages/(server|client|react)/|^apps/", pathNot: "^packages/server/src/portable[.]ts$" },
     },
     {
       name: "no-test-code-in-product",

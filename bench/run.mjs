@@ -13,7 +13,7 @@ import { pinning, pinPid } from "./lib/proc-stats.mjs";
 import { htmlReport } from "./lib/report-html.mjs";
 import { runTarget } from "./lib/run-target.mjs";
 import { expandScenario, P95_BOUND_MS, SWEEP_MAX_LOSS } from "./lib/scenarios.mjs";
-import { OPTIONAL_TARGETS, TARGET_NAMES } from "./lib/targets.mjs";
+import { DEFAULT_TARGETS, OPTIONAL_TARGETS, TARGET_NAMES } from "./lib/targets.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const USAGE = `usage: npm run bench -- --scenario S1|S2|S3|S4|S5|L1 [flags]
@@ -22,7 +22,7 @@ const USAGE = `usage: npm run bench -- --scenario S1|S2|S3|S4|S5|L1 [flags]
   --mode dev|redis|split (dev)                            how ours runs (2+ processes: redis unless split)
   --url http://host:port                                  measure a running ours (dev token endpoint needed)
   --targets ours,ws-naive,ws-tick,socketio,yws (all)      --out DIR (bench/results)
-                         also ours-e2ee (only when named): ours with sealed cursors
+                         also, only when named: ours-e2ee (ours with sealed cursors), do-edge (the Workers edge in workerd)
   --probes N (100)       connections that decode every frame and time each update
   --tick-ms N (16)       tick of ours and of the ws-tick peer      --workers N   generator processes
   --connect-timeout S (300)  a run whose clients have not all joined by then is reported as failed
@@ -42,7 +42,7 @@ function parseFlags(argv) {
       warmup: { type: "string", default: "2" },
       mode: { type: "string", default: "dev" },
       url: { type: "string" },
-      targets: { type: "string", default: TARGET_NAMES.join(",") },
+      targets: { type: "string", default: DEFAULT_TARGETS.join(",") },
       out: { type: "string", default: path.join(HERE, "results") },
       probes: { type: "string", default: "100" },
       "tick-ms": { type: "string", default: "16" },

@@ -54,6 +54,8 @@ describe("import directions", () => {
         'import { z } from "../../client/src/index.js";\nexport const p = z;\n',
       "packages/client/src/index.ts":
         'import { p } from "../../protocol/src/index.js";\nexport const z = p;\n',
+      "packages/edge-worker/src/index.ts":
+        'import { y } from "../../server/src/cli/other.js";\nexport const w = y;\n',
     };
     for (const [path, text] of Object.entries(files)) {
       mkdirSync(dirname(join(dir, path)), { recursive: true });
@@ -66,6 +68,7 @@ describe("import directions", () => {
         "roles-import-no-cli",
         "protocol-imports-no-package",
         "no-circular",
+        "edge-worker-imports-only-portable-server",
       ]),
     );
   });

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { COMMANDS } from "../packages/server/src/cli/flag-spec.js";
+import { FLAGS } from "../packages/server/src/cli/flags.js";
 import { PRESENCE_METRICS } from "./metrics.js";
 import { readRules } from "./promql.js";
 
@@ -23,16 +25,7 @@ const anchors = new Set(lines.filter((l) => /^#{1,6} /.test(l)).map((l) => slug(
 
 /** Flag names and commands as the CLI defines them (read from source: the CLI module runs on import). */
 function cliDefinitions(): { flags: string[]; commands: string[] } {
-  const source = readFileSync(`${repoRoot}packages/server/src/cli/flags.ts`, "utf8");
-  const table = source.slice(
-    source.indexOf("export const FLAGS"),
-    source.indexOf("];", source.indexOf("export const FLAGS")),
-  );
-  const flags = [...table.matchAll(/name: "([a-z][a-z0-9-]*)"/g)].map((m) => m[1]!);
-  const commands = [
-    ...(/export const COMMANDS[^=]*= \[([^\]]*)\]/.exec(source)?.[1] ?? "").matchAll(/"([a-z]+)"/g),
-  ].map((m) => m[1]!);
-  return { flags, commands };
+  return { flags: FLAGS.map((f) => f.name), commands: [...COMMANDS] };
 }
 
 describe("docs/OPERATIONS.md", () => {

@@ -2,7 +2,7 @@
 // protocol the generator speaks to it. A target that cannot run a given shape
 // (e.g. a single-process peer asked for 2 processes, or a server mode not built
 // yet) throws NotAvailableError with the reason, and the report says so.
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,8 +13,14 @@ const CLI = path.join(ROOT, "packages/server/dist/cli/main.js");
 const PEERS = path.join(ROOT, "bench/peers");
 
 export const TARGET_NAMES = ["ours", "ws-naive", "ws-tick", "socketio", "yws"];
-/** Targets run only when named in --targets: ours with end-to-end encrypted cursors. */
-export const OPTIONAL_TARGETS = ["ours-e2ee"];
+/**
+ * Targets run only when named in --targets: ours with end-to-end encrypted cursors, and
+ * do-edge (the edge as a Durable Object in workerd on this machine).
+ */
+export const OPTIONAL_TARGETS = ["ours-e2ee", "do-edge"];
+/** Targets run when --targets is not given. */
+export const DEFAULT_TARGETS = TARGET_NAMES;
+const DO_EDGE = path.join(ROOT, "packages/edge-worker/scripts/serve-local.mjs");
 
 /** A free TCP port on 127.0.0.1 (for processes that cannot report the one they bound). */
 export function freePort() {
@@ -156,9 +162,93 @@ const ours = {
   },
 };
 
+/** Pids whose parent is `pid` (workerd under the miniflare launcher), so their CPU and memory are measured. */
+function childPids(pid) {
+  const out = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "latin1");
+      // Fields after the command's closing parenthesis: state, ppid, …
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) out.push(Number(name));
+    } catch {
+      // The process ended while we looked: it is nobody's child any more.
+    }
+  }
+  return out;
+}
+
+/**
+ * Ours, with the edge as a Durable Object per room in workerd (miniflare, on this
+ * machine: its latency is workerd's here, not Cloudflare's network; docs/EDGE-WORKERS.md).
+ * One token issuer (not measured), one pod with the worker link, one miniflare process.
+ */
+const doEdge = {
+  name: "do-edge",
+  protocol: "ours",
+  needsRedis: () => true,
+  async start({ processes, cpus, redisUrl, generatorCpus }) {
+    if (!existsSync(CLI)) throw new NotAvailableError(`${path.relative(ROOT, CLI)} missing: npm run build`);
+    if (processes > 1) throw new NotAvailableError("do-edge runs one workerd (one object per room)");
+    const secret = `bench-link-secret-${process.pid}-0123456789abcdef`;
+    const [issuer] = await startAll([
+      { args: [CLI, "dev", "--port", "0"], cpus: generatorCpus, label: "do-edge token issuer" },
+    ]);
+    const stopAll = (list) => Promise.all(list.map((p) => p.stop()));
+    const started = [issuer];
+    try {
+      const workerPort = await freePort();
+      const link = ["--worker-url", `http://127.0.0.1:${workerPort}`];
+      const [pod] = await startAll([
+        {
+          args: [
+            CLI,
+            "pod",
+            "--port",
+            "0",
+            "--grpc-port",
+            "0",
+            "--admin-port",
+            "0",
+            "--redis",
+            redisUrl,
+            ...link,
+          ],
+          env: { COLLABBLOCKS_WORKER_LINK_SECRET: secret, COLLABBLOCKS_LOG_LEVEL: "warn" },
+          cpus,
+          label: "do-edge pod",
+        },
+      ]);
+      started.push(pod);
+      const jwks = new URL("/.well-known/jwks.json", issuer.url).href;
+      const [worker] = await startAll([
+        {
+          args: [DO_EDGE, "--port", String(workerPort), "--jwks-url", jwks, "--pod-url", pod.url],
+          env: { LINK_SECRET: secret },
+          cpus,
+          label: "do-edge workerd",
+        },
+      ]);
+      // workerd runs under the launcher and stops with it: measured, never stopped on its own.
+      const workerd = childPids(worker.pid).map((pid) => ({ pid, stop: async () => {} }));
+      return {
+        servers: [worker],
+        measured: [worker, ...workerd, pod],
+        tokenUrl: issuer.url,
+        extra: [issuer, pod],
+      };
+    } catch (err) {
+      await stopAll(started);
+      throw err;
+    }
+  },
+};
+
 export const TARGETS = {
   ours,
   "ours-e2ee": { ...ours, name: "ours-e2ee", protocol: "ours-e2ee" },
+  "do-edge": doEdge,
   "ws-naive": singleProcessPeer("ws-naive", "ws-naive-server.mjs"),
   "ws-tick": singleProcessPeer("ws-tick", "ws-tick-server.mjs"),
   socketio,

@@ -73,6 +73,28 @@ export function readPodId(values: FlagValues): string | undefined {
   return podId;
 }
 
+/** Smallest Workers link secret, characters: it is all that guards the pod's dial endpoint. */
+const MIN_LINK_SECRET_LENGTH = 32;
+
+/** `--worker-url` and `--worker-link-secret` come together, on a pod only (docs/EDGE-WORKERS.md#the-pod-link). */
+export function readWorkerLink(
+  command: Command,
+  values: FlagValues,
+): { readonly workerUrl: string; readonly secret: string } | undefined {
+  const url = values.get("worker-url");
+  const secret = values.get("worker-link-secret");
+  if (url === undefined && secret === undefined) return undefined;
+  if (command !== "pod") throw new Error("--worker-url and --worker-link-secret are for `collabblocks pod`");
+  if (typeof url !== "string" || typeof secret !== "string") {
+    throw new Error("give --worker-url and --worker-link-secret together");
+  }
+  if (!/^https?:\/\/[^/]+/.test(url)) throw new Error("--worker-url must be an http(s) URL");
+  if (secret.length < MIN_LINK_SECRET_LENGTH) {
+    throw new Error(`--worker-link-secret must have at least ${MIN_LINK_SECRET_LENGTH} characters`);
+  }
+  return { workerUrl: url, secret };
+}
+
 export function checkEdgeOnly(command: Command, values: FlagValues): void {
   const podGiven = EDGE_ONLY_FLAGS.find((name) => values.has(name));
   if (command === "pod" && podGiven !== undefined) {

@@ -207,4 +207,29 @@ describe("parseCli", () => {
       parseCli(["edge", ...jwks, "--pods", "a:1", "--admin-port", "public", "--admin-host", "::"], {}),
     ).toMatchObject({ kind: "error", message: /--admin-host needs --admin-port N/ });
   });
+
+  it("takes the Workers link on a pod only, URL and secret together (docs/EDGE-WORKERS.md#the-pod-link)", () => {
+    const secret = "s".repeat(32);
+    const pod = (args: string[], env: Record<string, string> = {}) =>
+      parseCli(["pod", "--redis", "redis://127.0.0.1:6399", ...args], env);
+    expect(
+      pod(["--worker-url", "https://presence.example.workers.dev"], {
+        COLLABBLOCKS_WORKER_LINK_SECRET: secret,
+      }),
+    ).toMatchObject({
+      kind: "run",
+      config: { workerLink: { workerUrl: "https://presence.example.workers.dev", secret } },
+    });
+    expect(pod([])).toMatchObject({ kind: "run", config: { workerLink: undefined } });
+    expect(pod(["--worker-url", "https://w.example"])).toMatchObject({ kind: "error", message: /together/ });
+    expect(pod(["--worker-url", "ftp://w", "--worker-link-secret", secret])).toMatchObject({ kind: "error" });
+    expect(pod(["--worker-url", "https://w.example", "--worker-link-secret", "short"])).toMatchObject({
+      kind: "error",
+      message: /at least 32/,
+    });
+    expect(parseCli(["dev", "--worker-url", "https://w.example"], {})).toMatchObject({
+      kind: "error",
+      message: /collabblocks pod/,
+    });
+  });
 });

@@ -30,6 +30,7 @@ import {
   readJwksUrl,
   readLogLevel,
   readPodId,
+  readWorkerLink,
   readPods,
   readRedis,
   readShadowTo,
@@ -81,6 +82,8 @@ export interface CliConfig {
   readonly grpcPort: number;
   /** `edge`: host:port of every pod (`--pods`). */
   readonly pods: readonly string[] | undefined;
+  /** `pod`: the Workers edge it serves too (`--worker-url` + `--worker-link-secret`, docs/EDGE-WORKERS.md#the-pod-link). */
+  readonly workerLink: { readonly workerUrl: string; readonly secret: string } | undefined;
   /** Rollout gates: JSON file re-read on SIGHUP and when it changes (`--gates-file`). */
   readonly gatesFile: string | undefined;
   /** Rollout gates: plans always allowed (`--allow-plans`); undefined = plans not gated by flag. */
@@ -249,6 +252,16 @@ export const FLAGS: readonly FlagSpec[] = [
     help: "edge: host:port,… of the pods' gRPC ports (rooms go to live pods by rendezvous hashing)",
   },
   {
+    name: "worker-url",
+    kind: "string",
+    help: "pod: base http(s) URL of the Workers edge (packages/edge-worker) whose rooms may ask this pod to connect",
+  },
+  {
+    name: "worker-link-secret",
+    kind: "string",
+    help: "pod: shared secret of the Workers link, the Worker's LINK_SECRET (set it in the environment)",
+  },
+  {
     name: "gates-file",
     kind: "string",
     help: 'rollout gates, JSON {"plans":[…],"orgs":[…],"mode":"any"|"all"}; re-read on SIGHUP and on change',
@@ -362,6 +375,7 @@ function toConfig(
   const pods = readPods(cmd, values);
   const redis = readRedis(values);
   const podId = readPodId(values);
+  const workerLink = readWorkerLink(cmd, values);
   checkEdgeOnly(cmd, values);
   const shadowTo = readShadowTo(values);
   const { insecureDevPublic, devAllowOrigins } = readDevFlags(cmd, values, get, env);
@@ -394,6 +408,7 @@ function toConfig(
     staticDir: values.get("static-dir") as string | undefined,
     redis,
     podId,
+    workerLink,
     grpcPort: get("grpc-port"),
     pods,
     gatesFile: values.get("gates-file") as string | undefined,

@@ -85,6 +85,7 @@ export async function startSplitRole(config: CliConfig, deps: SplitRoleDeps): Pr
         bus: deps.bus,
         logger,
         admin: adminFromCli(config),
+        workerLink: config.workerLink,
       });
     } catch (err) {
       // grpc-js reports a taken port as "No address added out of total 1 resolved".

@@ -3,7 +3,7 @@
 // see decided by the mode — a leave now, nothing, or a ghost that expires after
 // the grace period unless a reconnect takes it over. Token expiry ends it too.
 import { assertNever, type ErrorCode, MessageType } from "@collabblocks/protocol";
-import type { Connection, EndMode } from "./connection.js";
+import { type Connection, type EndMode, leaveEntry } from "./connection.js";
 import type { EdgeContext } from "./edge-context.js";
 import { relayEvent } from "./room-events.js";
 import { closeWithError } from "./socket-refusal.js";
@@ -27,14 +27,7 @@ export function endConnection(
   conn.enterTimer = undefined;
   if (code !== undefined) closeWithError(ctx.options.metrics, conn.ws, code, message ?? code);
   const { room } = conn;
-  const leaveOf = (reason: "left" | "expired") =>
-    ({
-      kind: "leave",
-      connectionId: conn.connectionId,
-      epoch: conn.epoch,
-      clock: conn.clock,
-      reason,
-    }) as const;
+  const leaveOf = (reason: "left" | "expired") => leaveEntry(conn, reason);
   switch (mode) {
     case "left":
     case "expired":

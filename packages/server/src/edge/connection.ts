@@ -12,6 +12,7 @@ import {
   type ErrorCode,
   encode,
   type Json,
+  type LeaveEntry,
   MAX_INBOUND_FRAME_BYTES,
   MessageType,
   type Patch,
@@ -71,6 +72,11 @@ export function announce(conn: Connection, clock: Pick<Clock, "clearTimeout">): 
     clock: conn.clock,
     state: conn.state,
   });
+}
+
+/** The leave entry of a connection at its current version. */
+export function leaveEntry(conn: Connection, reason: "left" | "expired"): LeaveEntry {
+  return { kind: "leave", connectionId: conn.connectionId, epoch: conn.epoch, clock: conn.clock, reason };
 }
 
 /** Other messages (ping, auth, RTT reports): generous, only stops floods. */

@@ -4,19 +4,7 @@
 // refuses with a typed error and leaves the room as it was.
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import {
-  decodeViewParam,
-  encode,
-  MAX_INBOUND_FRAME_BYTES,
-  MAX_META_BYTES,
-  MAX_STATE_BYTES,
-  MessageType,
-  ProtocolError,
-  RATE_BURST,
-  RATE_PER_SECOND,
-  RTT_BUCKETS_MS,
-  type ViewSpec,
-} from "@collabblocks/protocol";
+import { decodeViewParam, ProtocolError, type ViewSpec } from "@collabblocks/protocol";
 import type { WebSocket } from "ws";
 import { type Admission, admit } from "./admission.js";
 import type { TokenClaims } from "./auth.js";
@@ -38,6 +26,7 @@ import { deriveConnectionId, isDerivedConnectionId } from "./identity.js";
 import type { Liveness } from "./liveness.js";
 import { refuseSocket } from "./socket-refusal.js";
 import { writeFrame } from "./socket-writes.js";
+import { welcomeFrame } from "./welcome.js";
 
 export interface JoinParts {
   readonly ctx: EdgeContext;
@@ -186,7 +175,7 @@ function enter(
   ctx.joined.add(ws);
   parts.liveness.assign(conn);
   armExpiry(ctx, conn);
-  writeFrame(ws, welcomeFrame(ctx, conn, claims.exp));
+  writeFrame(ws, welcomeFrame(conn, claims.exp, ctx.heartbeatMs, ctx.clock.now()));
   const view = joinView(ws, viewParam);
   // A connection the room holds no state for is announced with its first patch.
   const deferred = peer === undefined;
@@ -195,26 +184,6 @@ function enter(
   room.join(conn, { kind: "enter", connectionId, userId, info, epoch, clock: 0, state }, deferred, view);
   ctx.options.observer?.entered(conn);
   return conn;
-}
-
-function welcomeFrame(ctx: EdgeContext, conn: Connection, tokenExp: number): Uint8Array {
-  return encode({
-    type: MessageType.WELCOME,
-    connectionId: conn.connectionId,
-    userId: conn.userId,
-    epoch: conn.epoch,
-    serverTime: ctx.clock.now(),
-    tokenExp,
-    limits: {
-      ratePerSecond: RATE_PER_SECOND,
-      burst: RATE_BURST,
-      maxStateBytes: MAX_STATE_BYTES,
-      maxMetaBytes: MAX_META_BYTES,
-      maxFrameBytes: MAX_INBOUND_FRAME_BYTES,
-      heartbeatMs: ctx.heartbeatMs,
-    },
-    rttBuckets: RTT_BUCKETS_MS,
-  });
 }
 
 /**

@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { msgpackrBackend, useMsgpack } from "@collabblocks/protocol";
 import type { Logger } from "pino";
 import type { PresenceBus } from "../bus/bus.js";
+import { createWorkerLink, type WorkerLinkOptions } from "../link/worker-link.js";
 import { type AdminOptions, type AdminServer, listenWithAdmin } from "../ops/admin-server.js";
 import { type Clock, systemClock } from "../ops/clock.js";
 import { createHttpHandler, displayHost } from "../ops/http.js";
@@ -35,6 +36,8 @@ export interface PodRoleOptions {
   readonly admin?: AdminOptions;
   /** Time of the pod and its gRPC server (CONTRIBUTING.md "Time"); default the system clock. */
   readonly clock?: Clock;
+  /** Serve Durable Object edges too (docs/EDGE-WORKERS.md#the-pod-link); default none. */
+  readonly workerLink?: WorkerLinkOptions;
 }
 
 export interface PodRole {
@@ -81,14 +84,16 @@ export async function createPodRole(options: PodRoleOptions): Promise<PodRole> {
     { defaultMetrics: options.defaultMetrics },
   );
   let closing = false;
-  const httpServer = createServer(
-    createHttpHandler({
-      metrics: options.admin ? undefined : metrics,
-      ready: () => !closing,
-      logger,
-      placeholder: false,
-    }),
-  );
+  const http = createHttpHandler({
+    metrics: options.admin ? undefined : metrics,
+    ready: () => !closing,
+    logger,
+    placeholder: false,
+  });
+  const workerLink = options.workerLink && createWorkerLink(pod, options.workerLink, logger);
+  const httpServer = createServer((req, res) => {
+    if (!workerLink?.handle(req, res)) http(req, res);
+  });
   httpServer.on("upgrade", (_req, socket) => socket.destroy());
   httpServer.on("clientError", (_err, socket) => socket.destroy());
   let admin: AdminServer | undefined;
@@ -118,6 +123,7 @@ export async function createPodRole(options: PodRoleOptions): Promise<PodRole> {
     close() {
       closed ??= (async () => {
         closing = true;
+        workerLink?.close();
         await rpc.close();
         const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         httpServer.closeAllConnections();

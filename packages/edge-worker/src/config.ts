@@ -1,0 +1,73 @@
+// The Worker's configuration (docs/EDGE-WORKERS.md#configuration): wrangler.toml
+// [vars] and secrets arrive as `env`; this file names them, gives their defaults
+// and the constants of the Durable Object edge, each defined once.
+
+import { buildGates, type Gates, parseGatesJson } from "@collabblocks/server/portable";
+import type { DurableObjectNamespace } from "./workers-types.js";
+
+export interface Env {
+  /** The Durable Object namespace of rooms (wrangler.toml [[durable_objects.bindings]]). */
+  readonly ROOMS: DurableObjectNamespace;
+  /** JWKS URL of the token issuer (the Node edge's `--jwks-url`). */
+  readonly JWKS_URL: string;
+  /** Base URL of the pod's HTTP port, which serves the dial endpoint (`collabblocks pod --port`). */
+  readonly POD_URL: string;
+  /** Shared with the pod's `--worker-link-secret` (a wrangler secret). */
+  readonly LINK_SECRET: string;
+  /** Rollout gates as the Node edge's gates file, JSON (docs/OPERATIONS.md#rollout-procedure); default open. */
+  readonly GATES?: string;
+}
+
+/**
+ * The heartbeat the welcome advertises, ms. The SDK pings at this interval and the
+ * object answers each PING itself (a PONG carries the server's time, so the runtime's
+ * fixed auto-response cannot), which wakes it: at the Node edge's 2 000 ms an object
+ * with a member would never stay idle long enough (about 10 s) to hibernate. At
+ * 30 s an idle room sleeps between pings. Rejected: 2 000 ms (no hibernation);
+ * more than 30 s (a dead client's entry would linger for minutes).
+ */
+export const DO_HEARTBEAT_MS = 30_000;
+/** A socket silent for this long (two heartbeats) is ended as expired by the sweep alarm, ms. */
+export const SILENT_SOCKET_MS = 2 * DO_HEARTBEAT_MS;
+/** How long a join waits for the pod to connect back and answer the room's snapshot, ms. */
+export const POD_LINK_TIMEOUT_MS = 5_000;
+/** Re-dial delays after the pod link dropped, ms (the Node edge's re-open loop, docs/ARCHITECTURE.md#the-grpc-link-protopresenceproto-rpc). */
+export const POD_REDIAL_MS: readonly number[] = [100, 250, 500, 1000, 2000];
+/** Most connections in one room (the Node edge's `--max-room-connections` default). */
+export const MAX_ROOM_CONNECTIONS = 10_000;
+/** Largest per-socket attachment the runtime keeps, bytes (a Workers limit). */
+export const MAX_ATTACHMENT_BYTES = 2048;
+
+let cachedGates: { readonly text: string | undefined; readonly gates: Gates } | undefined;
+
+/** The gates of GATES, parsed once per isolate; a bad GATES throws (a deploy error, not a client's). */
+export function gatesOf(env: Env): Gates {
+  if (cachedGates === undefined || cachedGates.text !== env.GATES) {
+    cachedGates = { text: env.GATES, gates: buildGates(env.GATES ? parseGatesJson(env.GATES) : {}) };
+  }
+  return cachedGates.gates;
+}
+
+/** A socket dropped without a close frame stays visible this long before it expires, ms (the Node edge's 2 heartbeats of 2 s). */
+export const GHOST_GRACE_MS = 4_000;
+
+/** Longest wait between an update and the flush carrying it, ms (the Node edge's `--tick-ms` default). */
+export const TICK_MS = 16;
+/**
+ * Modelled cost of one socket write in a flush, ms. workerd stops the clocks while
+ * code runs (a Spectre mitigation), so the object cannot measure its flushes as the
+ * Node edge does (edge/flush-scheduler.ts): it counts writes and charges each this
+ * much, the Node edge's measured ~5 µs per write on loopback. A 1 000-socket room
+ * then flushes about every 10 ms instead of after every message (measured here:
+ * per-message flushes delivered nothing at 1 000 sockets × 50 senders).
+ */
+export const MODELLED_WRITE_MS = 0.005;
+
+/**
+ * The stall monitor (the Node edge's limits/stall-monitor.ts: a timer that fires late
+ * while the object is behind, whose lateness widens the patch bucket so a backlog
+ * handled in one bunch is not blamed on clients) runs only while patches arrive and
+ * stops this long after the last one, ms: its 50 ms timer would keep a quiet room
+ * from hibernating.
+ */
+export const STALL_MONITOR_IDLE_MS = 1000;

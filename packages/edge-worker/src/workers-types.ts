@@ -1,0 +1,54 @@
+// The few Workers runtime APIs this package uses, typed locally. The package is
+// type-checked with the rest of the repo, whose Node typings (@types/node) clash
+// with @cloudflare/workers-types' globals (Response, WebSocket, …); these
+// declarations describe only what the runtime provides and what the code calls
+// (docs/EDGE-WORKERS.md#configuration).
+
+/** A WebSocket accepted with the Hibernation API (`state.acceptWebSocket`). */
+export interface WorkerSocket {
+  send(data: ArrayBuffer | ArrayBufferView | string): void;
+  close(code?: number, reason?: string): void;
+  serializeAttachment(value: unknown): void;
+  deserializeAttachment(): unknown;
+  readonly readyState: number;
+  /** Takes the socket without hibernation (refusals: an ERROR and a close). */
+  accept(): void;
+}
+
+export interface DurableObjectStorage {
+  get<T>(key: string): Promise<T | undefined>;
+  put(key: string, value: unknown): Promise<void>;
+  getAlarm(): Promise<number | null>;
+  setAlarm(at: number): Promise<void>;
+}
+
+export interface DurableObjectState {
+  acceptWebSocket(ws: WorkerSocket, tags?: string[]): void;
+  getWebSockets(tag?: string): WorkerSocket[];
+  getTags(ws: WorkerSocket): string[];
+  readonly storage: DurableObjectStorage;
+  blockConcurrencyWhile<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export interface DurableObjectStub {
+  fetch(request: Request): Promise<Response>;
+}
+
+export interface DurableObjectNamespace {
+  idFromName(name: string): unknown;
+  get(id: unknown): DurableObjectStub;
+}
+
+/** `new WebSocketPair()`: [client end, server end]. */
+export function newWebSocketPair(): [WorkerSocket, WorkerSocket] {
+  const Pair = (globalThis as unknown as { WebSocketPair: new () => Record<0 | 1, WorkerSocket> })
+    .WebSocketPair;
+  const pair = new Pair();
+  return [pair[0], pair[1]];
+}
+
+/** A 101 response handing the client end to the runtime (a Workers-only ResponseInit field). */
+export function upgradeResponse(client: WorkerSocket, protocol: string | undefined): Response {
+  const headers = protocol ? { "sec-websocket-protocol": protocol } : undefined;
+  return new Response(null, { status: 101, webSocket: client, headers } as ResponseInit);
+}
