@@ -207,6 +207,31 @@ describe("the Durable Object edge with a Node edge on the same pod", () => {
   });
 });
 
+describe("broadcast events and lost peers across both kinds of edge (PROTOCOL.md §9)", () => {
+  it("relays EVENT both ways through the pod and tells the other edge when a DO member drops", async () => {
+    const nodeUrl = suite.cluster.nodeEdge!.wsUrl;
+    const onDo = await suite.join("events", "nina", { rev: 2 });
+    const onNode = await suite.join("events", "otto", { url: nodeUrl, rev: 2 });
+    const oldOnDo = await suite.join("events", "pia"); // revision 1: never sent EVENT
+    await waitConverged([onDo, onNode], [onDo, onNode, oldOnDo], 10_000, "events room");
+    onDo.send({ type: MessageType.BROADCAST, event: { emoji: "🎉" } });
+    onNode.send({ type: MessageType.BROADCAST, event: { follow: "otto" } });
+    await onNode.waitFor(
+      () => onNode.broadcasts.length === 1,
+      10_000,
+      "the DO member's event at the Node edge",
+    );
+    await onDo.waitFor(() => onDo.broadcasts.length === 1, 10_000, "the Node member's event at the DO edge");
+    expect(onNode.broadcasts[0]).toMatchObject({ userId: "nina", event: { emoji: "🎉" } });
+    expect(onDo.broadcasts[0]).toMatchObject({ userId: "otto", event: { follow: "otto" } });
+    expect(oldOnDo.broadcasts).toEqual([]);
+    const cid = onDo.welcome?.connectionId;
+    onDo.terminate(); // no close frame: a ghost for the grace window
+    await onNode.waitFor(() => onNode.lostPeers.length === 1, 10_000, "PEER_LOST from the DO edge");
+    expect(onNode.lostPeers[0]).toMatchObject({ type: MessageType.PEER_LOST, connectionId: cid });
+  });
+});
+
 describe("the unchanged SDK against the Durable Object edge", () => {
   it("connects, sees the others and follows their updates", async () => {
     const peer = await suite.join("sdk", "nina");
