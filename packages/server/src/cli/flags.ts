@@ -30,11 +30,11 @@ import {
   readJwksUrl,
   readLogLevel,
   readPodId,
-  readWorkerLink,
   readPods,
   readRedis,
   readShadowTo,
   readTrustedProxies,
+  readWorkerLink,
 } from "./flag-rules.js";
 import { type Command, describeDefault, envName, type FlagSpec } from "./flag-spec.js";
 import { type FlagValues, flagGetter, readArgv, readEnv, type ValueOf } from "./flag-values.js";

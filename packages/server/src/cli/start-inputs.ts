@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { connectRedisBus, createErrorThrottle, type RedisBus } from "../bus/redis/index.js";
 import { parseCidrList, splitCidrText } from "../limits/ip-filter.js";
+import { systemClock } from "../ops/clock.js";
 import type { CliConfig } from "./flags.js";
 
 /** How long start-up waits for Redis before serving locally (and syncing once it answers), ms. */
@@ -58,7 +59,7 @@ export async function connectBus(
   const report = createErrorThrottle((err, context, suppressed) =>
     logger.warn({ err: (err as Error)?.message ?? String(err), context, suppressed }, "redis bus error"),
   );
-  const bus = connectRedisBus(config.redis, podId, report);
+  const bus = connectRedisBus(config.redis, podId, report, systemClock);
   if (!(await bus.whenConnected(REDIS_CONNECT_WAIT_MS))) {
     logger.warn({ redis: config.redis.kind }, "redis not reachable yet; serving locally until it answers");
   }

@@ -31,6 +31,7 @@ type EdgeTunables = Pick<
   | "denyIps"
   | "heartbeatMs"
   | "ghostGraceMs"
+  | "clock"
 >;
 
 /** The options of an edge, whatever the mode (the CLI flags of docs/OPERATIONS.md#running-modes map onto these). */
@@ -113,7 +114,7 @@ export async function createEdgeServer(
     { defaultMetrics: options.defaultMetrics },
   );
   const shadow = options.shadow
-    ? createShadowMirror(options.shadow, { stats: metrics.stats, logger })
+    ? createShadowMirror(options.shadow, { stats: metrics.stats, logger, clock: options.clock })
     : undefined;
   edge = createEdge({
     link,
@@ -131,6 +132,7 @@ export async function createEdgeServer(
     denyIps: options.denyIps,
     heartbeatMs: options.heartbeatMs,
     ghostGraceMs: options.ghostGraceMs,
+    clock: options.clock,
     joinTimeoutMs: options.handshakeTimeoutMs,
     observer: shadow,
   });
