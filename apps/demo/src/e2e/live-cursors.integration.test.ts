@@ -13,6 +13,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIG_ROOM_CAP } from "../big-room.js";
 import "../probe.js"; // declares window.__presence
+import { startTcpProxy } from "../../../../packages/server/src/test-support/redis-harness.js";
 import { launchChromium } from "./chromium.js";
 import { type DevServer, startDevServer } from "./dev-server-process.js";
 
@@ -34,7 +35,7 @@ const pageErrors: string[] = [];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function openTab(name: string, room = ROOM, fragment = ""): Promise<Page> {
+async function openTab(name: string, room = ROOM, fragment = "", base = server!.url): Promise<Page> {
   const context = await browser!.newContext({ viewport: VIEWPORT });
   contexts.push(context);
   const page = await context.newPage();
@@ -42,7 +43,7 @@ async function openTab(name: string, room = ROOM, fragment = ""): Promise<Page> 
   page.on("console", (msg) => {
     if (msg.type() === "error") pageErrors.push(`${name} console: ${msg.text()}`);
   });
-  await page.goto(`${server!.url}/?room=${room}&name=${name}${fragment}`);
+  await page.goto(`${base}/?room=${room}&name=${name}${fragment}`);
   await page.getByTestId("status-badge").and(page.locator('[data-status="connected"]')).waitFor();
   return page;
 }
@@ -247,6 +248,35 @@ describe("live-cursors demo in two Chromium tabs", () => {
     expect(await b.getByTestId("status-badge").getAttribute("data-status")).toBe("connected");
     expect(pageErrors).toEqual([]);
   });
+});
+
+describe("a peer that drops, in Chromium", () => {
+  it("shows its cursor faded while it is reconnecting (PEER_LOST), then live again when it is back", async () => {
+    // Ann reaches the server through a TCP proxy: resetting it drops her socket without a
+    // close frame (a lost network, a killed process), and holding it keeps her away a while.
+    const proxy = await startTcpProxy(Number(new URL(server!.url).port));
+    try {
+      const room = `${ROOM}-lost`;
+      const ann = await openTab("Ann", room, "", `http://127.0.0.1:${proxy.port}`);
+      const bea = await openTab("Bea", room);
+      const annId = (await ann.evaluate(() => window.__presence!.connectionId))!;
+      const canvas = (await ann.getByTestId("canvas").boundingBox())!;
+      await ann.mouse.move(canvas.x + canvas.width * 0.4, canvas.y + canvas.height * 0.4);
+      const cursor = `.cb-cursor[data-connection-id="${annId}"]`;
+      await bea.locator(`${cursor}:not([data-reconnecting])`).waitFor();
+      proxy.blackhole();
+      proxy.resetAll();
+      const faded = bea.locator(`${cursor}[data-reconnecting]`);
+      await faded.waitFor({ timeout: 5000 }); // within the grace window (4 s)
+      expect(Number(await faded.evaluate((el) => getComputedStyle(el).opacity))).toBeLessThan(0.5);
+      proxy.heal(); // Ann's SDK reconnects with the same identity: back, not re-entered
+      await bea.locator(`${cursor}:not([data-reconnecting])`).waitFor({ timeout: 15_000 });
+      for (const page of [ann, bea]) await page.close();
+    } finally {
+      await proxy.close();
+    }
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 });
 
 describe("encrypted room in Chromium", () => {
