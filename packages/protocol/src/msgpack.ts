@@ -2,8 +2,9 @@
 // interchangeable (msgpack.test.ts holds them to it): the compact one of this
 // package (msgpack-pack.ts, msgpack-unpack.ts), the default, small enough for the
 // SDK's bundle budget (packages/client/README.md#install-and-module-formats); and msgpackr
-// (msgpack-msgpackr.ts), faster on the server's hot path, which the server's roles
-// select with useMsgpack at start. Browsers never load msgpackr: nothing the SDK
+// (msgpack-msgpackr.ts), the field's library and 1.3× faster at decoding the small
+// client frames that are the server's inbound hot path (docs/BENCHMARKS.md#msgpack-the-sdks-compact-codec-and-msgpackr),
+// which the server's roles select with useMsgpack at start. Browsers never load msgpackr: nothing the SDK
 // imports references it, and the package has no side effects.
 import { pack, packedSize } from "./msgpack-pack.js";
 import { unpackMultiple } from "./msgpack-unpack.js";
