@@ -14,6 +14,9 @@ export function verifierFor(env: Env): TokenVerifier {
       verifier: createTokenVerifier({
         keys: { jwksUrl: env.JWKS_URL },
         authorize: (claims) => gateRefusal(gatesOf(env), claims),
+        // Workers Logs keep console output: a throw while checking claims is a bug to see there.
+        onError: (err) =>
+          console.error(JSON.stringify({ msg: "token claims check threw", err: String(err) })),
       }),
     };
   }

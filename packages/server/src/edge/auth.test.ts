@@ -148,6 +148,23 @@ describe("token verification", () => {
     expect(await v.verify(await signToken(key), "room-1")).toMatchObject({ ok: false, code: "UNAVAILABLE" });
   });
 
+  it("refuses as UNAVAILABLE, not as an unreachable JWKS, when the policy gate throws, and reports the error", async () => {
+    const seen: unknown[] = [];
+    const v = createTokenVerifier({
+      keys: { jwksUrl: jwks.url },
+      authorize: () => {
+        throw new TypeError("bug in the app's gate");
+      },
+      onError: (err) => seen.push(err),
+    });
+    expect(await v.verify(await signToken(key), "room-1")).toEqual({
+      ok: false,
+      code: "UNAVAILABLE",
+      message: "the server could not check the token's claims",
+    });
+    expect(seen).toEqual([new TypeError("bug in the app's gate")]);
+  });
+
   it("applies an extra policy gate", async () => {
     const v = createTokenVerifier({
       keys: { jwksUrl: jwks.url },

@@ -47,6 +47,8 @@ export interface TokenVerifierOptions {
   readonly now?: () => number;
   /** Extra gate after verification (plans/orgs rollout): return a code to refuse. */
   readonly authorize?: (claims: TokenClaims) => ErrorCode | undefined;
+  /** A check of verified claims threw (a bug, e.g. in `authorize`): logged by the caller, refused as UNAVAILABLE. */
+  readonly onError?: (err: unknown) => void;
 }
 
 const refuse = (code: ErrorCode, message: string): VerifyResult => ({ ok: false, code, message });
@@ -110,16 +112,24 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       return jwks?.staleUses ?? 0;
     },
     async verify(token, roomId) {
+      let payload: JWTPayload;
       try {
-        const { payload } = await jwtVerify(token, getKey, {
+        ({ payload } = await jwtVerify(token, getKey, {
           algorithms: ["ES256"],
           clockTolerance: TOKEN_LEEWAY_S,
           requiredClaims: ["sub", "room", "iat", "exp", "plan"],
           currentDate: new Date(now()),
-        });
-        return check(payload, roomId);
+        }));
       } catch (err) {
         return codeForError(err);
+      }
+      // Outside jose's try: a throw here is our bug (or the app's authorize), not an
+      // unreachable JWKS, and must not be reported as one.
+      try {
+        return check(payload, roomId);
+      } catch (err) {
+        options.onError?.(err);
+        return refuse("UNAVAILABLE", "the server could not check the token's claims");
       }
     },
   };

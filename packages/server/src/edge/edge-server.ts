@@ -101,7 +101,11 @@ export async function createEdgeServer(
   deps: EdgeServerDeps,
 ): Promise<EdgeServer> {
   const { link, logger, sources } = deps;
-  const verifier = createTokenVerifier({ keys: deps.keys, authorize: options.authorize });
+  const verifier = createTokenVerifier({
+    keys: deps.keys,
+    authorize: options.authorize,
+    onError: (err) => logger.error({ err }, "checking a verified token's claims threw"),
+  });
   let edge: Edge | undefined;
   const metrics = createMetrics(
     {
