@@ -95,6 +95,24 @@ export interface EdgeServer {
   close(): Promise<void>;
 }
 
+/** The edge's tunables out of the server's options (EdgeTunables lists them). */
+function tunables(o: EdgeServerOptions): EdgeTunables {
+  return {
+    tickMs: o.tickMs,
+    flushCpuShare: o.flushCpuShare,
+    maxRoomConnections: o.maxRoomConnections,
+    maxConnsPerIp: o.maxConnsPerIp,
+    maxConnsPerUser: o.maxConnsPerUser,
+    trustedProxies: o.trustedProxies,
+    allowedOrigins: o.allowedOrigins,
+    largeRoomThreshold: o.largeRoomThreshold,
+    denyIps: o.denyIps,
+    heartbeatMs: o.heartbeatMs,
+    ghostGraceMs: o.ghostGraceMs,
+    clock: o.clock,
+  };
+}
+
 /** Starts an edge and listens; /readyz is 200 while listening, not closing and the link is ready. */
 export async function createEdgeServer(
   options: EdgeServerOptions,
@@ -125,18 +143,7 @@ export async function createEdgeServer(
     verifier,
     metrics,
     logger,
-    tickMs: options.tickMs,
-    flushCpuShare: options.flushCpuShare,
-    maxRoomConnections: options.maxRoomConnections,
-    maxConnsPerIp: options.maxConnsPerIp,
-    maxConnsPerUser: options.maxConnsPerUser,
-    trustedProxies: options.trustedProxies,
-    allowedOrigins: options.allowedOrigins,
-    largeRoomThreshold: options.largeRoomThreshold,
-    denyIps: options.denyIps,
-    heartbeatMs: options.heartbeatMs,
-    ghostGraceMs: options.ghostGraceMs,
-    clock: options.clock,
+    ...tunables(options),
     joinTimeoutMs: options.handshakeTimeoutMs,
     observer: shadow,
   });
