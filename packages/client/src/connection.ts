@@ -22,6 +22,7 @@ import {
   encode,
   MessageType,
   type OccupancyMessage,
+  PROTOCOL_REVISION,
   ProtocolError,
   RECONNECT_BACKOFF,
   type RelayedMessage,
@@ -79,9 +80,6 @@ export type ConnectionState =
 
 /** A close without a (recognised) ERROR gets plain backoff. */
 export type ClosePolicy = Exclude<RetryPolicy, "none"> | "backoff";
-
-/** The protocol revision this SDK reads (PROTOCOL.md §1 `rev`). */
-export const PROTOCOL_REVISION = 2;
 
 export interface ConnectionHandlers {
   status(status: Status): void;

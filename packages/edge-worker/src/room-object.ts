@@ -28,9 +28,11 @@ import {
   type EntryQueue,
   enqueueEntry,
   errorFrame,
+  eventOf,
   handleMessage,
   LINK_PATH_PREFIX,
   leaveEntry,
+  peerLostOf,
   sameSecret,
 } from "@collabblocks/server/portable";
 import { attachmentOf, type ConnectionIdentity, restoreInto, type SocketAttachment } from "./attachment.js";
@@ -157,12 +159,7 @@ export class PresenceRoom {
 
   /** A connection's accepted BROADCAST: to this object's members, and through the pod to every other edge. */
   broadcast(conn: Connection, event: Json): void {
-    const message = {
-      type: MessageType.EVENT,
-      connectionId: conn.connectionId,
-      userId: conn.userId,
-      event,
-    } as const;
+    const message = eventOf(conn, event);
     this.relayEvent(message);
     if (this.roomId !== undefined) this.link.send({ type: "event", roomId: this.roomId, event: message });
   }
@@ -324,11 +321,7 @@ export class PresenceRoom {
     if (mode === "ghost" && announced) {
       // Visible for a grace period: a reconnect with the same id takes the entry over without flicker;
       // peers of revision 2 are told it is reconnecting (PEER_LOST, PROTOCOL.md §9).
-      const lost = {
-        type: MessageType.PEER_LOST,
-        connectionId: conn.connectionId,
-        epoch: conn.epoch,
-      } as const;
+      const lost = peerLostOf(conn);
       this.relayEvent(lost);
       if (this.roomId !== undefined) this.link.send({ type: "event", roomId: this.roomId, event: lost });
       setTimeout(() => {

@@ -56,6 +56,7 @@ export {
   type PeerState,
   type PingMessage,
   type PongMessage,
+  PROTOCOL_REVISION,
   type RelayedMessage,
   type RttReportMessage,
   type ServerMessage,

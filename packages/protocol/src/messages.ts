@@ -7,6 +7,9 @@ import type { Json } from "./json.js";
 import type { PresenceData } from "./presence-types.js";
 import type { ViewSpec } from "./view.js";
 
+/** The highest protocol revision (PROTOCOL.md §1 `rev`): 2 adds EVENT and PEER_LOST (§9). */
+export const PROTOCOL_REVISION = 2;
+
 export const MessageType = {
   WELCOME: 1,
   ERROR: 2,

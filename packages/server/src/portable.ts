@@ -15,8 +15,10 @@ export {
   ENTER_DEFER_MS,
   type EndMode,
   errorFrame,
+  eventOf,
   handleMessage,
   leaveEntry,
+  peerLostOf,
 } from "./edge/connection.js";
 export { createFlushScheduler, type FlushTimers } from "./edge/flush-scheduler.js";
 export { deriveConnectionId, isDerivedConnectionId } from "./edge/identity.js";

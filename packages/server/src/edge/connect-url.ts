@@ -5,6 +5,7 @@ import {
   isValidConnectionId,
   isValidIdentityKey,
   isValidRoomId,
+  PROTOCOL_REVISION,
   tokenFromSubprotocols,
 } from "@collabblocks/protocol";
 
@@ -29,9 +30,6 @@ export type ConnectRequest =
       readonly rev: number;
     }
   | { readonly ok: false; readonly code: "INVALID_ROOM" | "INVALID_TOKEN"; readonly message: string };
-
-/** The highest protocol revision this server speaks (PROTOCOL.md §1 `rev`; 2 adds EVENT, §9). */
-export const PROTOCOL_REVISION = 2;
 
 /** `rev` as a number: 1 when absent or not a number, the highest known when above it. */
 function revision(text: string | null): number {

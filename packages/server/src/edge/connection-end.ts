@@ -2,8 +2,8 @@
 // once, with a fatal ERROR and close when a code is given, and with what peers
 // see decided by the mode — a leave now, nothing, or a ghost that expires after
 // the grace period unless a reconnect takes it over. Token expiry ends it too.
-import { assertNever, type ErrorCode, MessageType } from "@collabblocks/protocol";
-import { type Connection, type EndMode, leaveEntry } from "./connection.js";
+import { assertNever, type ErrorCode } from "@collabblocks/protocol";
+import { type Connection, type EndMode, leaveEntry, peerLostOf } from "./connection.js";
 import type { EdgeContext } from "./edge-context.js";
 import { relayEvent } from "./room-events.js";
 import { closeWithError } from "./socket-refusal.js";
@@ -41,11 +41,7 @@ export function endConnection(
       // Keep the entry visible for a grace period: a reconnect takes it over without flicker.
       // Peers of revision 2 are told it is reconnecting (PEER_LOST, PROTOCOL.md §9).
       if (announced) {
-        const lost = {
-          type: MessageType.PEER_LOST,
-          connectionId: conn.connectionId,
-          epoch: conn.epoch,
-        } as const;
+        const lost = peerLostOf(conn);
         relayEvent(room, lost, ctx.options.metrics.stats);
         ctx.options.link.event(room.roomId, lost);
       }

@@ -3,10 +3,10 @@
 // per edge, built from its context.
 import { createStallMonitor } from "../limits/stall-monitor.js";
 import type { ConnectionHooks } from "./connection.js";
-import { errorFrame } from "./connection.js";
+import { errorFrame, eventOf } from "./connection.js";
 import { armExpiry, endConnection } from "./connection-end.js";
 import type { EdgeContext } from "./edge-context.js";
-import { eventFrom, relayEvent } from "./room-events.js";
+import { relayEvent } from "./room-events.js";
 import { writeReply } from "./socket-writes.js";
 
 export interface EdgeHooks {
@@ -58,7 +58,7 @@ export function createConnectionHooks(ctx: EdgeContext): EdgeHooks {
       metrics.stats.rateLimited++;
     },
     broadcast(conn, event) {
-      const message = eventFrom(conn, event);
+      const message = eventOf(conn, event);
       relayEvent(conn.room, message, metrics.stats);
       ctx.options.link.event(conn.room.roomId, message);
     },

@@ -10,12 +10,14 @@ import {
   decodeClientMessage,
   ERRORS,
   type ErrorCode,
+  type EventMessage,
   encode,
   type Json,
   type LeaveEntry,
   MAX_INBOUND_FRAME_BYTES,
   MessageType,
   type Patch,
+  type PeerLostMessage,
   type PresenceData,
   ProtocolError,
   RATE_BURST,
@@ -72,6 +74,16 @@ export function announce(conn: Connection, clock: Pick<Clock, "clearTimeout">): 
     clock: conn.clock,
     state: conn.state,
   });
+}
+
+/** The EVENT a connection's accepted BROADCAST becomes (PROTOCOL.md §9). */
+export function eventOf(conn: Connection, event: Json): EventMessage {
+  return { type: MessageType.EVENT, connectionId: conn.connectionId, userId: conn.userId, event };
+}
+
+/** The PEER_LOST of a connection that dropped without a goodbye (PROTOCOL.md §9). */
+export function peerLostOf(conn: Connection): PeerLostMessage {
+  return { type: MessageType.PEER_LOST, connectionId: conn.connectionId, epoch: conn.epoch };
 }
 
 /** The leave entry of a connection at its current version. */

@@ -3,22 +3,11 @@
 // encoded once per room and written as a reply: a socket that is behind (more than
 // 32 KB unsent, socket-writes.ts) loses it rather than queue it — a late reaction
 // is worth less than a live cursor.
-import {
-  type EventMessage,
-  encode,
-  type Json,
-  MessageType,
-  type RelayedMessage,
-} from "@collabblocks/protocol";
+import { encode, type RelayedMessage } from "@collabblocks/protocol";
 import type { ServerStats } from "../ops/metrics.js";
 import type { Connection } from "./connection.js";
 import type { EdgeRoom } from "./edge-room.js";
 import { writeReply } from "./socket-writes.js";
-
-/** The EVENT a connection's BROADCAST becomes. */
-export function eventFrom(conn: Connection, event: Json): EventMessage {
-  return { type: MessageType.EVENT, connectionId: conn.connectionId, userId: conn.userId, event };
-}
 
 /**
  * Writes an EVENT or PEER_LOST to every local member of revision ≥ 2 but the connection it
