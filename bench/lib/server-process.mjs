@@ -41,10 +41,12 @@ export function trackChild(child) {
  */
 export function startServer({ args, env = {}, cpus = null, label }) {
   const pin = pinning();
+  // BENCH_SERVER_ARGS: extra node flags for every server process (e.g. "--cpu-prof"), to profile it.
+  const nodeArgs = [...(process.env.BENCH_SERVER_ARGS?.split(" ").filter(Boolean) ?? []), ...args];
   const [cmd, argv] =
     pin.enabled && cpus !== null
-      ? [pin.taskset, ["-c", cpus, process.execPath, ...args]]
-      : [process.execPath, args];
+      ? [pin.taskset, ["-c", cpus, process.execPath, ...nodeArgs]]
+      : [process.execPath, nodeArgs];
   const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   trackChild(child);
   let stderr = "";
