@@ -115,7 +115,7 @@ function createRoomParts<M extends RoomMember>(options: EdgeRoomOptions<M>) {
   });
   const snapshots = createMemberSnapshots({ replica, views, stats, now, onSent: occupancy.snapshotSent });
   const slow = createSlowMembers({ members, snapshots, stats, now, clock: options.clock ?? systemClock });
-  const fanout = createRoomFanout({ members, views, slow, stats });
+  const fanout = createRoomFanout({ members, views, slow, stats, rider: occupancy.rider });
   const outbox = createRoomOutbox({
     ...options,
     replica,

@@ -107,7 +107,7 @@ describe("flush scheduler", () => {
     expect(s.intervalMs).toBe(10);
   });
 
-  it("never waits longer than one tick however expensive a flush is", () => {
+  it("never waits longer than one tick while a flush costs less than the tick", () => {
     const time = createFakeTime();
     const s = schedulerOn(time, () => time.advance(10), 0.1); // 10 ms at share 0.1 would mean 100 ms spacing
     s.request();
@@ -115,6 +115,16 @@ describe("flush scheduler", () => {
     expect(s.intervalMs).toBe(16);
     s.request();
     expect(time.pending().timeouts).toEqual([6]);
+  });
+
+  it("keeps a flush dearer than the tick to its share instead of flushing back to back", () => {
+    const time = createFakeTime();
+    const s = schedulerOn(time, () => time.advance(40), 0.5); // 10 000 sockets that see everyone ≈ 40+ ms
+    s.request();
+    time.runImmediates();
+    expect(s.intervalMs).toBe(80);
+    s.request();
+    expect(time.pending().timeouts).toEqual([40]); // started 40 ms ago: the loop keeps the next 40 ms
   });
 
   it("flushes at once when the spacing has already passed", () => {

@@ -10,8 +10,12 @@
 // get sub-millisecond delivery however close together their updates arrive. Once
 // flushing would exceed the share, flush starts are spaced `cost / cpuShare`
 // apart (1 000 sockets, ~5 ms per flush → one flush per 10 ms carrying every
-// update of those 10 ms), and no update ever waits more than `tickMs` (default
-// 16 ms). Rejected: a fixed tick (adds up to 16 ms to every small room; see the
+// update of those 10 ms), and no update waits more than `tickMs` (default
+// 16 ms) — unless one flush alone costs more than the tick (10 000 sockets
+// that see everyone, ~100 ms): such a room cannot keep the tick, and flushing
+// it back to back starved everything else on the event loop (S3's 10 000 joins
+// took 145 s with 88 % of the core in its flushes), so its flushes start
+// cost / cpuShare apart and the rest of the loop keeps its half. Rejected: a fixed tick (adds up to 16 ms to every small room; see the
 // the design's first measurements), naive per-update forwarding (saturates at 1 000 sockets
 // × 50 senders), and spacing by cost alone (delays bursts in cheap rooms).
 
@@ -89,7 +93,8 @@ export function createFlushScheduler(options: FlushSchedulerOptions): FlushSched
   let handle: unknown;
   let kind: "none" | "immediate" | "timeout" = "none";
 
-  const interval = (): number => Math.min(tickMs, cost / share);
+  // A flush dearer than the tick cannot keep it: it keeps to its share instead.
+  const interval = (): number => (cost > tickMs ? cost / share : Math.min(tickMs, cost / share));
   const loadAt = (t: number): number => (busy * Math.exp(-(t - busyAt) / LOAD_WINDOW_MS)) / LOAD_WINDOW_MS;
 
   const run = (): void => {
@@ -126,7 +131,7 @@ export function createFlushScheduler(options: FlushSchedulerOptions): FlushSched
         handle = timers.setImmediate(run);
       } else {
         kind = "timeout";
-        handle = timers.setTimeout(run, Math.min(wait, tickMs));
+        handle = timers.setTimeout(run, Math.min(wait, interval()));
       }
     },
     flushNow() {

@@ -25,7 +25,7 @@ import type { EdgeRoom } from "./edge-room.js";
 import { deriveConnectionId, isDerivedConnectionId } from "./identity.js";
 import type { Liveness } from "./liveness.js";
 import { refuseSocket } from "./socket-refusal.js";
-import { writeFrame } from "./socket-writes.js";
+import { corked, writeFrame } from "./socket-writes.js";
 import { welcomeFrame } from "./welcome.js";
 
 export interface JoinParts {
@@ -175,13 +175,16 @@ function enter(
   ctx.joined.add(ws);
   parts.liveness.assign(conn);
   armExpiry(ctx, conn);
-  writeFrame(ws, welcomeFrame(conn, claims.exp, ctx.heartbeatMs, ctx.clock.now()));
-  const view = joinView(ws, viewParam);
-  // A connection the room holds no state for is announced with its first patch.
-  const deferred = peer === undefined;
-  if (deferred) conn.enterTimer = ctx.clock.setTimeout(() => announce(conn, ctx.clock), ENTER_DEFER_MS);
-  const { userId, info, state } = conn;
-  room.join(conn, { kind: "enter", connectionId, userId, info, epoch, clock: 0, state }, deferred, view);
+  // WELCOME, the join snapshot and its OCCUPANCY leave in one syscall.
+  corked(ws, () => {
+    writeFrame(ws, welcomeFrame(conn, claims.exp, ctx.heartbeatMs, ctx.clock.now()));
+    const view = joinView(ws, viewParam);
+    // A connection the room holds no state for is announced with its first patch.
+    const deferred = peer === undefined;
+    if (deferred) conn.enterTimer = ctx.clock.setTimeout(() => announce(conn, ctx.clock), ENTER_DEFER_MS);
+    const { userId, info, state } = conn;
+    room.join(conn, { kind: "enter", connectionId, userId, info, epoch, clock: 0, state }, deferred, view);
+  });
   ctx.options.observer?.entered(conn);
   return conn;
 }

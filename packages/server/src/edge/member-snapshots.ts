@@ -10,7 +10,7 @@ import type { ServerStats } from "../ops/metrics.js";
 import type { RoomViews } from "../views/room-views.js";
 import { type RoomMember, sendToMember } from "./room-member.js";
 import { createSnapshotCache, encodeSnapshotFrames } from "./snapshot-frames.js";
-import { keepsUp } from "./socket-writes.js";
+import { corked, keepsUp } from "./socket-writes.js";
 
 export interface MemberSnapshotsOptions<M extends RoomMember> {
   readonly replica: PresenceReplica;
@@ -50,9 +50,12 @@ export function createMemberSnapshots<M extends RoomMember>(
               syncId,
             );
       spendTokens(member.snapshotBytes, SNAPSHOT_BYTES, now(), bytes);
-      for (const frame of frames) sendToMember(stats, member, frame, 0);
-      stats.snapshotChunks += chunks;
-      options.onSent(member);
+      // The chunks, SNAPSHOT_DONE and the OCCUPANCY that follows leave in one syscall.
+      corked(member.ws, () => {
+        for (const frame of frames) sendToMember(stats, member, frame, 0);
+        stats.snapshotChunks += chunks;
+        options.onSent(member);
+      });
     },
   };
 }

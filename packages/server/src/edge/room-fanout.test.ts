@@ -4,13 +4,13 @@ import { batchEntries, roomFixture, updateEntry } from "../test-support/fake-roo
 import { createMemberSnapshots } from "./member-snapshots.js";
 import { createRoomFanout } from "./room-fanout.js";
 import { createSlowMembers } from "./slow-members.js";
-import { BACKPRESSURE_BYTES } from "./socket-writes.js";
+import { BACKPRESSURE_BYTES, type Framed, preframe } from "./socket-writes.js";
 
-function setup() {
+function setup(riders = new Map<string, Framed>()) {
   const f = roomFixture();
   const snapshots = createMemberSnapshots({ ...f, now: f.clock.now, onSent: () => {} });
   const slow = createSlowMembers({ ...f, snapshots, now: f.clock.now });
-  const fanout = createRoomFanout({ ...f, slow });
+  const fanout = createRoomFanout({ ...f, slow, rider: (m) => riders.get(m.connectionId) });
   return { ...f, fanout, slow };
 }
 
@@ -70,5 +70,23 @@ describe("room fan-out", () => {
     expect(f.frames).toHaveLength(0);
     expect(f.member.snapshotDue).toBe(0);
     expect(f.member.lag?.size).toBe(0);
+  });
+
+  it("writes a filtered member's owed OCCUPANCY in the same write as its batch", () => {
+    const occupancy = preframe(Uint8Array.of(0x94, 120, 3, 2, 0));
+    const { add, fanout, stats } = setup(new Map([["f1", occupancy]]));
+    const f1 = add("f1", FILTERED);
+    const f2 = add("f2", FILTERED);
+    const e = updateEntry("m", 1, { x: 1 });
+    fanout.filtered(
+      new Map([
+        ["f1", [e]],
+        ["f2", [e]],
+      ]),
+    );
+    expect(f1.frames).toHaveLength(2);
+    expect(f1.frames[1]).toBe(occupancy.payload);
+    expect(f2.frames).toHaveLength(1);
+    expect(stats.framesOut).toBe(3);
   });
 });

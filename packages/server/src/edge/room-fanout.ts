@@ -18,13 +18,15 @@ import type { ServerStats } from "../ops/metrics.js";
 import type { RoomViews } from "../views/room-views.js";
 import { type RoomMember, sendToMember } from "./room-member.js";
 import type { SlowMembers } from "./slow-members.js";
-import { keepsUp, writeFrame } from "./socket-writes.js";
+import { type Framed, keepsUp, preframe, writeFramed } from "./socket-writes.js";
 
 export interface RoomFanoutOptions<M extends RoomMember> {
   readonly members: ReadonlyMap<string, M>;
   readonly views: RoomViews;
   readonly slow: SlowMembers<M>;
   readonly stats: ServerStats;
+  /** The OCCUPANCY a filtered member is owed, to ride in its batch's write (occupancy-notifier.ts). */
+  readonly rider: (member: M) => Framed | undefined;
 }
 
 export interface RoomFanout {
@@ -48,7 +50,7 @@ export function createRoomFanout<M extends RoomMember>(options: RoomFanoutOption
     shared(entries) {
       const everyone = views.everyone();
       if (everyone.size === 0) return;
-      const frame = encode({ type: MessageType.BATCH, entries });
+      const frame = preframe(encode({ type: MessageType.BATCH, entries }));
       let sent = 0;
       // Without filtered members (small rooms) walk the members directly: no lookup per socket.
       const walkAll = everyone.size >= members.size;
@@ -60,11 +62,11 @@ export function createRoomFanout<M extends RoomMember>(options: RoomFanoutOption
           if (m.snapshotDue === undefined) for (const e of entries) enqueueEntry(m.lag, e);
           continue;
         }
-        writeFrame(m.ws, frame);
+        writeFramed(m.ws, frame);
         sent++;
       }
       stats.framesOut += sent;
-      stats.bytesOut += sent * frame.length;
+      stats.bytesOut += sent * frame.payload.length;
       stats.updatesOut += sent * entries.length;
     },
     filtered: (routed) => writeFiltered(options, routed),
@@ -82,7 +84,7 @@ function writeFiltered<M extends RoomMember>(
 ): void {
   const { members, slow, stats } = options;
   const bytes = new Map<ClientBatchEntry, { readonly index: number; readonly data: Uint8Array }>();
-  const frames = new Map<string, Uint8Array>();
+  const frames = new Map<string, Framed>();
   for (const [cid, entries] of routed) {
     const m = members.get(cid);
     if (m === undefined) continue;
@@ -102,9 +104,9 @@ function writeFiltered<M extends RoomMember>(
     const key = parts.map((p) => p.index).join(",");
     let frame = frames.get(key);
     if (frame === undefined) {
-      frame = batchFrameFromEntries(parts.map((p) => p.data));
+      frame = preframe(batchFrameFromEntries(parts.map((p) => p.data)));
       frames.set(key, frame);
     }
-    sendToMember(stats, m, frame, entries.length);
+    sendToMember(stats, m, frame, entries.length, options.rider(m));
   }
 }

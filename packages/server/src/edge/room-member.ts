@@ -6,7 +6,7 @@ import type { WebSocket } from "ws";
 import type { EntryQueue } from "../limits/coalesce.js";
 import type { TokenBucket } from "../limits/token-bucket.js";
 import type { ServerStats } from "../ops/metrics.js";
-import { writeFrame } from "./socket-writes.js";
+import { type Framed, writeFrame, writeFramed } from "./socket-writes.js";
 
 /** What the room needs from a local connection. */
 export interface RoomMember {
@@ -21,15 +21,24 @@ export interface RoomMember {
   readonly snapshotBytes: TokenBucket;
 }
 
-/** Writes one room frame (batch or snapshot part) carrying `entries` updates to the member, counted. */
+/**
+ * Writes one room frame (batch or snapshot part) carrying `entries` updates to
+ * the member, counted: a frame written once (a Uint8Array) through ws, a frame
+ * shared by many sockets pre-framed, with the OCCUPANCY the member is owed
+ * riding in the same write.
+ */
 export function sendToMember(
   stats: ServerStats,
   member: RoomMember,
-  frame: Uint8Array,
+  frame: Framed | Uint8Array,
   entries: number,
+  rider?: Framed,
 ): void {
-  writeFrame(member.ws, frame);
-  stats.framesOut++;
-  stats.bytesOut += frame.length;
+  const payload = frame instanceof Uint8Array ? frame : frame.payload;
+  if (frame instanceof Uint8Array) writeFrame(member.ws, frame);
+  else writeFramed(member.ws, frame, rider);
+  const riding = frame instanceof Uint8Array ? undefined : rider;
+  stats.framesOut += riding === undefined ? 1 : 2;
+  stats.bytesOut += payload.length + (riding?.payload.length ?? 0);
   stats.updatesOut += entries;
 }

@@ -26,7 +26,7 @@ function setup() {
   });
   const snapshots = createMemberSnapshots({ ...f, now, onSent: occupancy.snapshotSent });
   const slow = createSlowMembers({ ...f, snapshots, now });
-  const fanout = createRoomFanout({ ...f, slow });
+  const fanout = createRoomFanout({ ...f, slow, rider: occupancy.rider });
   const outbox = createRoomOutbox({
     ...f,
     fanout,

@@ -1,8 +1,9 @@
 // A room's outbox (docs/ARCHITECTURE.md#the-edge): every change of the room's
 // replica is queued here, coalesced per connection, and leaves at the next flush
 // — whose timing is the flush scheduler's (flush-scheduler.ts). A flush routes
-// the entries through the views, writes them (room-fanout.ts), owes a snapshot
-// to members whose kind of view changed, and runs a due occupancy pass.
+// the entries through the views, runs a due occupancy pass (whose numbers ride
+// in the batches), writes them (room-fanout.ts) and owes a snapshot to members
+// whose kind of view changed.
 import type { BatchEntry, PresenceReplica } from "@collabblocks/protocol";
 import { drainQueue, type EntryQueue, enqueueEntry } from "../limits/coalesce.js";
 import type { RoomViews } from "../views/room-views.js";
@@ -49,12 +50,14 @@ export function createRoomOutbox<M extends RoomMember>(options: RoomOutboxOption
     viewsPending = false;
     const entries = pending === 0 ? [] : drainQueue(queue);
     pending = 0;
-    fanout.filtered(views.route(entries));
+    const routed = views.route(entries);
+    // A due occupancy pass first: what it owes rides in this flush's batches.
+    occupancy.flush();
+    fanout.filtered(routed);
     for (const cid of views.takeSnapshotRequests()) {
       const m = members.get(cid);
       if (m !== undefined) slow.owe(m, 0);
     }
-    occupancy.flush();
     if (entries.length > 0) fanout.shared(entries);
   };
 
