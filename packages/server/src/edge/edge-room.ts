@@ -181,7 +181,7 @@ export function createEdgeRoom<M extends RoomMember>(options: EdgeRoomOptions<M>
     close() {
       if (closed) return;
       closed = true;
-      outbox.scheduler.cancel();
+      outbox.close();
       occupancy.close();
       slow.close();
       sync.close();

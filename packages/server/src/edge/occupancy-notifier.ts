@@ -68,26 +68,16 @@ export interface OccupancyNotifier<M extends OccupancyMember> {
   close(): void;
 }
 
-export function createOccupancyNotifier<M extends OccupancyMember>(
-  options: OccupancyNotifierOptions<M>,
-): OccupancyNotifier<M> {
-  const { views, members, now } = options;
-  const timers = options.timers ?? NODE_TIMERS;
+/**
+ * Each member's last numbers sent, and the OCCUPANCY frames of one pass, framed
+ * once per distinct (connections, users, omitted) however many members get them.
+ */
+function createOccupancyFrames(views: RoomViews) {
   const lastSent = new Map<string, string>();
-  /** Members a pass found owing, not yet written: they ride their next batch until settleAt. */
-  const owed = new Set<string>();
   let frames = new Map<string, Framed>();
-  let due = false;
-  let lastPass = Number.NEGATIVE_INFINITY;
-  let settleAt = Number.POSITIVE_INFINITY;
-  let timer: unknown;
-  let timerAt = Number.POSITIVE_INFINITY;
-
-  const wants = (cid: string): boolean => !views.isEveryone(cid);
-
   /** The frame the member should be sent now, or undefined when its last numbers still hold. */
   function frameFor(cid: string): { key: string; frame: Framed } | undefined {
-    if (!wants(cid)) {
+    if (views.isEveryone(cid)) {
       lastSent.delete(cid);
       return undefined;
     }
@@ -101,6 +91,28 @@ export function createOccupancyNotifier<M extends OccupancyMember>(
     }
     return { key, frame };
   }
+  return {
+    lastSent,
+    frameFor,
+    resetFrames: () => {
+      frames = new Map();
+    },
+  };
+}
+
+export function createOccupancyNotifier<M extends OccupancyMember>(
+  options: OccupancyNotifierOptions<M>,
+): OccupancyNotifier<M> {
+  const { views, members, now } = options;
+  const timers = options.timers ?? NODE_TIMERS;
+  const { lastSent, frameFor, resetFrames } = createOccupancyFrames(views);
+  /** Members a pass found owing, not yet written: they ride their next batch until settleAt. */
+  const owed = new Set<string>();
+  let due = false;
+  let lastPass = Number.NEGATIVE_INFINITY;
+  let settleAt = Number.POSITIVE_INFINITY;
+  let timer: unknown;
+  let timerAt = Number.POSITIVE_INFINITY;
 
   function sendTo(member: M): void {
     const next = frameFor(member.connectionId);
@@ -161,8 +173,8 @@ export function createOccupancyNotifier<M extends OccupancyMember>(
       if (wait > 0) return wakeAt(t + wait);
       due = false;
       lastPass = t;
-      frames = new Map();
-      for (const m of members.values()) if (wants(m.connectionId)) owed.add(m.connectionId);
+      resetFrames();
+      for (const m of members.values()) if (!views.isEveryone(m.connectionId)) owed.add(m.connectionId);
       settleAt = t + occupancyInterval(members.size);
       wakeAt(settleAt);
     },

@@ -7,13 +7,15 @@ import {
   roomFixture,
   updateEntry,
 } from "../test-support/fake-room-member.js";
+import { LARGE_ROOM_ARRIVAL_MS } from "../views/room-views.js";
 import { createMemberSnapshots } from "./member-snapshots.js";
 import { createOccupancyNotifier } from "./occupancy-notifier.js";
 import { createRoomFanout } from "./room-fanout.js";
 import { createRoomOutbox } from "./room-outbox.js";
 import { createSlowMembers } from "./slow-members.js";
 
-function setup() {
+/** `occupancyWakes: false` keeps OCCUPANCY's own timer from flushing, to see what else wakes the room. */
+function setup(occupancyWakes = true) {
   const f = roomFixture(2);
   const manual = manualFlushTimers();
   const now = f.clock.now;
@@ -22,7 +24,7 @@ function setup() {
     now,
     timers: manual.timers,
     send: () => true,
-    requestFlush: () => outbox.requestViews(),
+    requestFlush: () => (occupancyWakes ? outbox.requestViews() : undefined),
   });
   const snapshots = createMemberSnapshots({ ...f, now, onSent: occupancy.snapshotSent });
   const slow = createSlowMembers({ ...f, snapshots, now });
@@ -76,5 +78,27 @@ describe("room outbox", () => {
     expect(outbox.scheduler.scheduled).toBe(true);
     flush();
     expect(outbox.scheduler.flushes).toBe(1);
+  });
+
+  it("routes again once waiting view work is due, with nothing else happening (large-room arrivals)", async () => {
+    const { add, change, flush, clock } = setup(false);
+    const window = { x0: 0, y0: 0, x1: 100, y1: 100 };
+    const v = add("v", { everyone: false, rect: window, field: "cursor", pinned: [], cap: 10, roster: 0 });
+    add("b");
+    add("c"); // three members: above the threshold of 2, the room is large
+    flush();
+    change(updateEntry("b", 1, { cursor: { x: 1, y: 1 } }));
+    flush(); // the first arrival: at once
+    change(updateEntry("c", 1, { cursor: { x: 2, y: 2 } }));
+    flush(); // within LARGE_ROOM_ARRIVAL_MS: waits, and a wake-up is armed
+    const entered = () =>
+      batchEntries(v)
+        .filter((e) => e.kind === "enter")
+        .map((e) => e.connectionId);
+    expect(entered()).toEqual(["b"]);
+    await clock.advance(LARGE_ROOM_ARRIVAL_MS);
+    flush(); // the wake-up asks for a flush
+    flush(); // which routes c in
+    expect(entered()).toEqual(["b", "c"]);
   });
 });

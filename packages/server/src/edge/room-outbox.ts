@@ -6,8 +6,13 @@
 // whose kind of view changed.
 import type { BatchEntry, PresenceReplica } from "@collabblocks/protocol";
 import { drainQueue, type EntryQueue, enqueueEntry } from "../limits/coalesce.js";
-import type { RoomViews } from "../views/room-views.js";
-import { createFlushScheduler, type FlushScheduler, type FlushTimers } from "./flush-scheduler.js";
+import { LARGE_ROOM_ARRIVAL_MS, type RoomViews } from "../views/room-views.js";
+import {
+  createFlushScheduler,
+  type FlushScheduler,
+  type FlushTimers,
+  NODE_TIMERS,
+} from "./flush-scheduler.js";
 import type { MemberSnapshots } from "./member-snapshots.js";
 import type { OccupancyNotifier } from "./occupancy-notifier.js";
 import type { RoomFanout } from "./room-fanout.js";
@@ -37,6 +42,8 @@ export interface RoomOutbox {
   /** Entries queued for the next flush. */
   readonly pending: number;
   readonly scheduler: FlushScheduler;
+  /** Cancels the scheduled flush and the views' wake-up (the room closed). */
+  close(): void;
 }
 
 export function createRoomOutbox<M extends RoomMember>(options: RoomOutboxOptions<M>): RoomOutbox {
@@ -44,6 +51,8 @@ export function createRoomOutbox<M extends RoomMember>(options: RoomOutboxOption
   const queue: EntryQueue = new Map();
   let pending = 0;
   let viewsPending = false;
+  const timers = options.timers ?? NODE_TIMERS;
+  let viewsTimer: unknown;
 
   const flush = (): void => {
     if (pending === 0 && !viewsPending) return;
@@ -59,6 +68,14 @@ export function createRoomOutbox<M extends RoomMember>(options: RoomOutboxOption
       if (m !== undefined) slow.owe(m, 0);
     }
     if (entries.length > 0) fanout.shared(entries);
+    // Arrivals and re-selections spaced out: route again once they are due, even in a quiet room.
+    if (views.waiting() && viewsTimer === undefined) {
+      viewsTimer = timers.setTimeout(() => {
+        viewsTimer = undefined;
+        viewsPending = true;
+        scheduler.request();
+      }, LARGE_ROOM_ARRIVAL_MS);
+    }
   };
 
   const scheduler = createFlushScheduler({
@@ -85,5 +102,10 @@ export function createRoomOutbox<M extends RoomMember>(options: RoomOutboxOption
       return pending;
     },
     scheduler,
+    close() {
+      scheduler.cancel();
+      if (viewsTimer !== undefined) timers.clearTimeout(viewsTimer);
+      viewsTimer = undefined;
+    },
   };
 }

@@ -10,7 +10,7 @@ import {
 } from "@collabblocks/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createRoomViews, RESELECT_MS, type RoomViews } from "./room-views.js";
+import { createRoomViews, LARGE_ROOM_ARRIVAL_MS, RESELECT_MS, type RoomViews } from "./room-views.js";
 
 // A room driven through RoomViews the way an edge room drives it: the room's
 // replica applies each entry, views observe it, and at each flush the shared
@@ -114,6 +114,18 @@ function createHarness(): Harness {
     },
   };
   return h;
+}
+
+/** A window from (0, 0) to (side, side) on `cursor`, nothing pinned, no roster. */
+function squareView(side: number, cap: number): ViewSpec {
+  return {
+    everyone: false,
+    rect: { x0: 0, y0: 0, x1: side, y1: side },
+    field: "cursor",
+    pinned: [],
+    cap,
+    roster: 0,
+  };
 }
 
 function idsOf(replica: PresenceReplica): string[] {
@@ -263,14 +275,7 @@ describe("createRoomViews", () => {
     h.join(cids[0] as string, "u0", null, true);
     h.join(cids[1] as string, "u1", { x: 50, y: 50 }, false);
     const me = cids[0] as string;
-    h.setView(me, {
-      everyone: false,
-      rect: { x0: 0, y0: 0, x1: 100, y1: 100 },
-      field: "cursor",
-      pinned: [],
-      cap: 10,
-      roster: 0,
-    });
+    h.setView(me, squareView(100, 10));
     h.flush();
     expect(h.views.holds(me)?.has(cids[1] as string)).toBe(true);
     h.move(cids[1] as string, { x: 105, y: 50 }); // inside the 10 % margin
@@ -298,6 +303,38 @@ describe("createRoomViews", () => {
     h.flush();
     expect(h.views.large).toBe(false);
     expect(h.views.isEveryone(me)).toBe(true);
+    checkConvergence(h);
+  });
+
+  it("in a large room takes newcomers into a window at most once per LARGE_ROOM_ARRIVAL_MS, the first at once", () => {
+    const h = createHarness();
+    const me = cids[0] as string;
+    h.join(me, "u0", null, true);
+    for (let i = 1; i <= THRESHOLD + 1; i++) h.join(cids[i] as string, `u${i}`, { x: 500, y: 500 }, false);
+    h.flush();
+    h.setView(me, squareView(100, 10));
+    h.flush();
+    expect(h.views.large).toBe(true);
+    const a = cids[1] as string;
+    const b = cids[2] as string;
+    const c = cids[3] as string;
+    h.move(a, { x: 10, y: 10 });
+    h.flush(); // the first arrival: at once
+    expect(h.views.holds(me)?.has(a)).toBe(true);
+    h.time += 10;
+    h.move(b, { x: 20, y: 20 });
+    h.move(c, { x: 30, y: 30 });
+    h.flush(); // within the interval: waiting
+    expect(h.views.holds(me)?.has(b)).toBe(false);
+    expect(h.views.waiting()).toBe(true);
+    h.move(c, { x: 300, y: 300 }); // left the window before its pass: never entered
+    h.time += LARGE_ROOM_ARRIVAL_MS;
+    h.flush();
+    expect(h.views.holds(me)?.has(b)).toBe(true);
+    expect(h.views.holds(me)?.has(c)).toBe(false);
+    expect(h.views.waiting()).toBe(false);
+    h.move(a, { x: 11, y: 11 }); // held: its updates are never delayed
+    h.flush();
     checkConvergence(h);
   });
 });

@@ -23,7 +23,7 @@ import {
   type ViewsState,
 } from "./views-state.js";
 
-export { LARGE_ROOM_RESELECT_MS, RESELECT_MS } from "./view-routing.js";
+export { LARGE_ROOM_ARRIVAL_MS, LARGE_ROOM_RESELECT_MS, RESELECT_MS } from "./view-routing.js";
 export type { RoomViewsOptions } from "./views-state.js";
 
 /** A large room turns small again only at or below this share of the threshold (no flapping). */
@@ -55,6 +55,11 @@ export interface RoomViews {
   takeSnapshotRequests(): string[];
   /** At a flush: the entries each filtered connection gets (absent = nothing). */
   route(entries: readonly BatchEntry[]): Map<string, ClientBatchEntry[]>;
+  /**
+   * Is view work waiting for time to pass (arrivals or re-selections spaced out)?
+   * The room then routes again within LARGE_ROOM_ARRIVAL_MS even if nothing else happens.
+   */
+  waiting(): boolean;
   occupancy(cid: string): Occupancy;
   /** What a filtered connection holds (tests, diagnostics); undefined for everyone-viewers. */
   holds(cid: string): ReadonlySet<string> | undefined;
@@ -89,6 +94,7 @@ export function createRoomViews(options: RoomViewsOptions): RoomViews {
       holdings.dropAll(v);
       viewers.delete(cid);
       dirty.delete(v);
+      s.arriving.delete(v);
       snapshotRequests.delete(cid);
     },
     setView(cid, declared) {
@@ -114,6 +120,7 @@ export function createRoomViews(options: RoomViewsOptions): RoomViews {
       return list;
     },
     route: router.route,
+    waiting: () => s.arriving.size > 0 || dirty.size > 0,
     holds(cid) {
       const v = viewers.get(cid);
       return v?.view === undefined ? undefined : new Set([...v.always, ...v.window]);

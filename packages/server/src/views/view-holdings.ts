@@ -18,6 +18,10 @@ export interface Viewer {
   omitted: number;
   /** When it was last selected (−∞: never, or a declared change waiting). */
   lastSelect: number;
+  /** Members that came into its window in a large room, entered at its next arrivals pass (view-routing.ts). */
+  readonly arrivals: Set<string>;
+  /** When its last arrivals pass ran (−∞: never). */
+  lastArrivals: number;
 }
 
 export function createViewer(cid: string, declared: ViewSpec | undefined): Viewer {
@@ -29,6 +33,8 @@ export function createViewer(cid: string, declared: ViewSpec | undefined): Viewe
     window: new Set(),
     omitted: 0,
     lastSelect: Number.NEGATIVE_INFINITY,
+    arrivals: new Set(),
+    lastArrivals: Number.NEGATIVE_INFINITY,
   };
 }
 

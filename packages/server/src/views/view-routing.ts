@@ -4,6 +4,14 @@
 // is offered only to the viewers that hold its member or may want it
 // (interest-index.ts), so routing costs O(interested connections), not O(room).
 // Viewers over their cap are re-selected here too, spaced by RESELECT_MS.
+//
+// In a large room, a member coming into a viewer's window is not entered at once:
+// it waits for the viewer's next arrivals pass, at most one per
+// LARGE_ROOM_ARRIVAL_MS (the first at once). A join storm in a room of 10 000
+// otherwise cost a frame per join per viewer whose window held the joiner — in
+// L1, 413 000 single-entry frames for 10 000 joins, most of the 28 s they took
+// (docs/BENCHMARKS.md, L1). Members already held, self, pinned users and the
+// roster are never delayed.
 import type { BatchEntry, ClientBatchEntry, ViewSpec } from "@collabblocks/protocol";
 import { entryOf } from "./map-entry.js";
 import { inWindow, isAlways } from "./select-view.js";
@@ -17,6 +25,8 @@ export const RESELECT_MS = 250;
  * arrivals keep asking for re-selection (12 % of the core in L1's profile at 250 ms).
  */
 export const LARGE_ROOM_RESELECT_MS = 1000;
+/** In a large room, a viewer's window takes in newcomers at most this often, ms (PROTOCOL.md §8). */
+export const LARGE_ROOM_ARRIVAL_MS = 250;
 
 /**
  * Entries made for viewers during one route — enters (the member's current state)
@@ -43,6 +53,14 @@ export function createViewRouter(s: ViewsState): ViewRouter {
       if (s.interest.everyone.size === s.viewers.size && s.dirty.size === 0) return out;
       for (const e of entries) offer(made, e, out);
       const t = s.options.now();
+      for (const v of [...s.arriving]) {
+        if (v.view === undefined || s.snapshotRequests.has(v.cid)) {
+          v.arrivals.clear();
+          s.arriving.delete(v);
+        } else if (t - v.lastArrivals >= LARGE_ROOM_ARRIVAL_MS) {
+          admitArrivals(made, v, v.view, listOf(out, v.cid), t);
+        }
+      }
       const spacing = s.large ? LARGE_ROOM_RESELECT_MS : RESELECT_MS;
       for (const v of [...s.dirty]) {
         if (v.view === undefined || s.snapshotRequests.has(v.cid)) continue;
@@ -116,6 +134,11 @@ function decide(made: Made, v: Viewer, view: ViewSpec, e: BatchEntry, out: Clien
     return;
   }
   if (!always && !win) return;
+  if (!always && made.s.large) {
+    v.arrivals.add(cid); // entered at the viewer's next arrivals pass
+    made.s.arriving.add(v);
+    return;
+  }
   if (always || v.window.size < view.cap) {
     const enter = enterOf(made, cid);
     if (enter === undefined) return;
@@ -124,6 +147,28 @@ function decide(made: Made, v: Viewer, view: ViewSpec, e: BatchEntry, out: Clien
     return;
   }
   made.s.dirty.add(v); // over its cap: re-selected soon (the most recently active win)
+}
+
+/**
+ * Enters the viewer's waiting arrivals that are still in its window, up to its
+ * cap; past the cap the viewer is re-selected (the most recently active win).
+ */
+function admitArrivals(made: Made, v: Viewer, view: ViewSpec, out: ClientBatchEntry[], t: number): void {
+  const { s } = made;
+  for (const cid of v.arrivals) {
+    if (v.always.has(cid) || v.window.has(cid) || !inWindow(view, cid, false, s.select)) continue;
+    if (v.window.size >= view.cap) {
+      s.dirty.add(v);
+      break;
+    }
+    const enter = enterOf(made, cid);
+    if (enter === undefined) continue;
+    out.push(enter);
+    s.holdings.hold(v, cid, false);
+  }
+  v.arrivals.clear();
+  v.lastArrivals = t;
+  s.arriving.delete(v);
 }
 
 /** Selects the viewer afresh: hides what it no longer holds, enters what it newly holds. */

@@ -27,6 +27,8 @@ export interface ViewsState {
   readonly dirty: Set<Viewer>;
   /** Viewers whose kind of view changed (everyone ⇄ filtered): a snapshot replaces what they hold. */
   readonly snapshotRequests: Set<string>;
+  /** Viewers with arrivals waiting for their next arrivals pass (large rooms, view-routing.ts). */
+  readonly arriving: Set<Viewer>;
   /** Above the threshold (until the room shrinks to SMALL_AGAIN_FRACTION of it). */
   large: boolean;
 }
@@ -42,6 +44,7 @@ export function createViewsState(options: RoomViewsOptions): ViewsState {
     interest: createInterestIndex(members),
     dirty: new Set(),
     snapshotRequests: new Set(),
+    arriving: new Set(),
     large: false,
   };
 }
@@ -63,6 +66,9 @@ export function select(s: ViewsState, v: Viewer, view: ViewSpec): Selection {
   const selection = selectView(view, v.cid, v.window, s.select);
   v.omitted = selection.omitted;
   s.dirty.delete(v);
+  // A selection takes in whatever had arrived.
+  v.arrivals.clear();
+  s.arriving.delete(v);
   v.lastSelect = s.options.now();
   return selection;
 }
