@@ -1,4 +1,5 @@
 // Tables of a bench result, as Markdown (stdout, the .md file, docs/BENCHMARKS.md).
+import { sliceTable } from "./format-slice.mjs";
 
 const fix = (v, d = 1) => (v === null || v === undefined || Number.isNaN(v) ? "–" : v.toFixed(d));
 const ms = (v) => (v === null || v === undefined ? "–" : v < 10 ? v.toFixed(2) : v.toFixed(0));
@@ -171,6 +172,8 @@ export function markdownReport(result) {
     if (ratios) out.push(ratios, "");
   }
   if (result.sweep) out.push("## Sweep", "", sweepTable(result.sweep), "");
+  const slices = sliceTable(result);
+  if (slices) out.push("## Slices: the measured edge and the bare-ws write loop", "", slices, "");
   return out.join("\n");
 }
 

@@ -5,9 +5,12 @@
 import { fork } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { cpuTimes, memory, pinning, pinPid, sumCpuUs, sumRss } from "./proc-stats.mjs";
+import { startProfiles, stopProfiles } from "./cpu-profile.mjs";
+import { flameFromProfile } from "./flame-graph.mjs";
+import { cpuList, cpusBusyUs, cpuTimes, memory, pinning, pinPid, sumCpuUs, sumRss } from "./proc-stats.mjs";
 import { startRedis } from "./redis.mjs";
 import { NotAvailableError, trackChild } from "./server-process.mjs";
+import { slicePlan, startSyntheticEdge } from "./slice.mjs";
 import { summarize } from "./summary.mjs";
 import { TARGETS } from "./targets.mjs";
 
@@ -121,13 +124,22 @@ function createWorker(pin) {
 
 /**
  * @param {{target: string, run: object, opts: object, log: (s: string) => void}} p
- *   run: {label, conns, senders, hz, rooms, processes}; opts: {mode, tickMs, warmupS, durationS, probes, url, workers}
+ *   run: {label, conns, senders, hz, rooms, processes, slice?, roomSize?};
+ *   opts: {mode, tickMs, warmupS, durationS, probes, url, workers, cpuProf, out}
+ *   run.slice (S3slice): one split-mode edge on the server core holds `conns` of a room of
+ *   `roomSize`; the pod, its Redis and the synthetic edge (the rest of the room) run on the
+ *   generator's cores, and only the edge is the measured server (slice.mjs).
  */
 export async function runTarget({ target: name, run, opts, log }) {
   const target = TARGETS[name];
   const pin = pinning();
-  const mode = name.startsWith("ours") ? oursMode(opts.mode, run.processes) : null;
+  const plan = run.slice ? slicePlan(run) : null;
+  const mode = plan ? "split" : name.startsWith("ours") ? oursMode(opts.mode, run.processes) : null;
   const result = { target: name, run, mode, pinned: pin.enabled };
+  if (plan && (name !== "ours" || opts.url))
+    return { ...result, status: "unavailable", reason: "the slice scenario runs ours' split mode only" };
+  // The slice's pod and Redis stand for other machines: off the measured edge's core.
+  const sideCpus = plan ? pin.generatorCpus : pin.serverCpus;
   let redis = null;
   let started = null;
   const workers = [];
@@ -135,11 +147,14 @@ export async function runTarget({ target: name, run, opts, log }) {
     if (opts.url) {
       started = externalServer(name, opts.url);
     } else {
-      if (target.needsRedis({ processes: run.processes, mode })) redis = await startRedis(pin.serverCpus);
+      if (target.needsRedis({ processes: run.processes, mode })) redis = await startRedis(sideCpus);
       started = await target.start({
         processes: run.processes,
         cpus: pin.serverCpus,
         generatorCpus: pin.generatorCpus,
+        podCpus: sideCpus,
+        inspect: opts.cpuProf === true,
+        floor: run.floor,
         mode,
         redisUrl: redis?.url,
         tickMs: opts.tickMs,
@@ -150,13 +165,21 @@ export async function runTarget({ target: name, run, opts, log }) {
     if (err instanceof NotAvailableError) return { ...result, status: "unavailable", reason: err.message };
     throw err;
   }
-  const serverPids = started.measured.map((s) => s.pid).filter(Boolean);
+  const serverPids = (plan ? started.servers : started.measured).map((s) => s.pid).filter(Boolean);
   const allPids = redis ? [...serverPids, redis.pid] : serverPids;
+  // Processes on the server's core: its busy time beyond theirs is interference.
+  const coreMates = plan ? serverPids : allPids;
+  let synthetic = null;
   try {
     await sleep(SETTLE_MS);
     const rssIdle = sumRss(serverPids);
     const clock = createClock();
-    const specs = planConnections({ ...run, probes: opts.probes }, started.servers);
+    if (plan) {
+      synthetic = await startSyntheticEdge({ pin, base: clock.base, pod: started.podAddress, room: "bench-0", plan });
+      log(`  ${name}: synthetic edge holds ${plan.remoteMembers} members (${plan.remoteSenders} senders) on the pod`);
+    }
+    const senders = plan ? plan.localSenders : run.senders;
+    const specs = planConnections({ ...run, senders, probes: opts.probes }, started.servers);
     const nWorkers =
       opts.workers ?? Math.min(MAX_WORKERS, Math.max(1, Math.ceil(run.conns / CONNS_PER_WORKER)));
     for (let i = 0; i < nWorkers; i++) workers.push(createWorker(pin));
@@ -203,27 +226,35 @@ export async function runTarget({ target: name, run, opts, log }) {
     const sendStartUs = clock.nowUs() + START_LEAD_US;
     const windowStartUs = sendStartUs + opts.warmupS * 1e6;
     const windowEndUs = windowStartUs + opts.durationS * 1e6;
-    for (const w of workers) w.send({ type: "start", sendStartUs, windowStartUs, windowEndUs, hz: run.hz });
+    const startMsg = { type: "start", sendStartUs, windowStartUs, windowEndUs, hz: run.hz };
+    for (const w of workers) w.send(startMsg);
+    synthetic?.send(startMsg);
     await sleep((windowStartUs - clock.nowUs()) / 1000);
+    const profiling = opts.cpuProf ? await startProfiles(started.measured) : [];
     const serverCore = pin.enabled ? Number(pin.serverCpus) : null;
     // The generator's CPU is read from /proc at the same instants as the servers' (a
     // busy worker's own timers would fire late and stretch its window).
     const workerPids = workers.map((w) => w.pid);
-    const cpu0 = {
+    const podPids = plan ? started.pods.map((p) => p.pid) : [];
+    const readCpu = () => ({
       generator: sumCpuUs(workerPids),
       server: sumCpuUs(serverPids),
       all: sumCpuUs(allPids),
+      mates: sumCpuUs(coreMates),
+      pod: sumCpuUs(podPids),
+      synthetic: synthetic ? sumCpuUs([synthetic.pid]) : 0,
+      generatorCores: cpusBusyUs(cpuList(pin.generatorCpus)),
       core: serverCore === null ? null : cpuTimes(serverCore),
       at: clock.nowUs(),
-    };
+    });
+    const cpu0 = readCpu();
     await sleep((windowEndUs - clock.nowUs()) / 1000);
-    const cpu1 = {
-      generator: sumCpuUs(workerPids),
-      server: sumCpuUs(serverPids),
-      all: sumCpuUs(allPids),
-      core: serverCore === null ? null : cpuTimes(serverCore),
-      at: clock.nowUs(),
-    };
+    const cpu1 = readCpu();
+    const profiles = await stopProfiles(
+      profiling,
+      path.join(opts.out ?? ".", "cpu-prof"),
+      `${run.label}-${name}-${new Date().toISOString()}`.replace(/[^\w.-]+/g, "_"),
+    );
     const rssEnd = sumRss(serverPids);
     const hwm = serverPids.reduce((s, pid) => s + (memory(pid)?.hwm ?? 0), 0);
 
@@ -242,6 +273,8 @@ export async function runTarget({ target: name, run, opts, log }) {
     const reports = (await Promise.all(workers.map((w) => w.request({ type: "report" }, "report")))).map(
       (r) => r.report,
     );
+    const remote = synthetic ? (await synthetic.request({ type: "report" }, "report")).report : null;
+    const windowCores = (key) => (cpu1[key] - cpu0[key]) / (cpu1.at - cpu0.at);
     return {
       ...result,
       status: "ok",
@@ -255,7 +288,10 @@ export async function runTarget({ target: name, run, opts, log }) {
         redisCpuUs: redis ? cpu1.all - cpu0.all - (cpu1.server - cpu0.server) : null,
         // Busy time of the server core not spent in the measured processes (or Redis).
         foreignCpuUs:
-          cpu0.core === null || opts.url ? null : cpu1.core.busyUs - cpu0.core.busyUs - (cpu1.all - cpu0.all),
+          cpu0.core === null || opts.url
+            ? null
+            : cpu1.core.busyUs - cpu0.core.busyUs - (cpu1.mates - cpu0.mates),
+        remoteSends: remote ? { room: remote.room, sends: remote.sends } : null,
         softirqCpuUs: cpu0.core === null || opts.url ? null : cpu1.core.softirqUs - cpu0.core.softirqUs,
         serverProcesses: serverPids.length,
         serverCoresAvailable: pin.enabled ? 1 : pin.cores,
@@ -267,8 +303,22 @@ export async function runTarget({ target: name, run, opts, log }) {
         workers: workers.length,
         workersPinned: workers.every((w) => w.pinned),
       }),
+      ...(plan && {
+        slice: {
+          ...plan,
+          remoteSends: remote.sends,
+          remoteReceived: remote.received,
+          podCores: windowCores("pod"),
+          syntheticCores: windowCores("synthetic"),
+          generatorCoresBusy: windowCores("generatorCores"),
+        },
+      }),
+      ...(profiles.length > 0 && {
+        profiles: profiles.map((p) => ({ label: p.label, file: p.file, flame: flameFromProfile(p.profile) })),
+      }),
     };
   } finally {
+    await synthetic?.close();
     await Promise.all(workers.map((w) => w.close()));
     const all = new Set([...started.servers, ...(started.extra ?? []), ...started.measured]);
     await Promise.all([...all].map((s) => s.stop?.()));

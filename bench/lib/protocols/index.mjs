@@ -13,6 +13,7 @@
 import { ours } from "./ours.mjs";
 import { oursE2ee } from "./ours-e2ee.mjs";
 import { socketio } from "./socketio.mjs";
+import { wsFloor } from "./ws-floor.mjs";
 import { createWsJsonProtocol } from "./ws-json.mjs";
 import { yws } from "./yws.mjs";
 
@@ -23,4 +24,5 @@ export const PROTOCOLS = {
   "ws-tick": createWsJsonProtocol("ws-tick"),
   socketio,
   yws,
+  "ws-floor": wsFloor,
 };
