@@ -62,9 +62,17 @@ export function flameFromProfile(profile, { minShare = MIN_BOX_SHARE, top = TOP_
   // two profiles of the same code look alike.
   const place = (node, d, x) => {
     const total = totals.get(node.id);
-    if (samples === 0 || total / samples < minShare) return;
+    if (total === 0 || total / samples < minShare) return;
     const frame = node.callFrame;
-    boxes.push({ name: nameOf(frame), where: whereOf(frame), depth: d, x: x / samples, w: total / samples, self: hits.get(node.id) ?? 0, total });
+    boxes.push({
+      name: nameOf(frame),
+      where: whereOf(frame),
+      depth: d,
+      x: x / samples,
+      w: total / samples,
+      self: hits.get(node.id) ?? 0,
+      total,
+    });
     depth = Math.max(depth, d);
     const kids = (node.children ?? []).map((c) => byId.get(c));
     kids.sort((a, b) => nameOf(a.callFrame).localeCompare(nameOf(b.callFrame)));

@@ -28,6 +28,8 @@ export const SLICE_COLUMNS = [
   ["p50 ms", ({ r }) => msCell(r.latency, "p50Ms")],
   ["p95 ms", ({ r }) => msCell(r.latency, "p95Ms")],
   ["p99 ms", ({ r }) => msCell(r.latency, "p99Ms")],
+  // Only the updates of the synthetic edge's senders: client → pod → this edge → client.
+  ["p95 via pod ms", ({ r }) => msCell(r.latencyViaPod, "p95Ms")],
   ["frames/s", ({ r }) => kilo(r.framesPerS)],
   ["B/frame", ({ r }) => fix(r.wire.bytesPerFrame, 0)],
   ["edge cores", ({ r }) => fix(r.server.cores)],

@@ -89,6 +89,10 @@ export function notesOf(r) {
     notes.push(`server core saturated (${fix(coreBusy, 2)} busy: server + softirq + other)`);
   if (r.generator.cores > 0.85)
     notes.push(`generator near saturation (${fix(r.generator.cores, 2)} cores): figures are a lower bound`);
+  if (r.slice && r.slice.generatorCoresBusy > SATURATED)
+    notes.push(
+      `the generator's CPUs were saturated (${fix(r.slice.generatorCoresBusy, 2)} busy: load processes, pod, Redis, synthetic edge): latency is an upper bound`,
+    );
   if (r.server.redisCpuUs !== null)
     notes.push(`Redis CPU ${fix(r.server.redisCpuUs / 1000 / r.windowS, 0)} ms/s (not in server cores)`);
   if (r.server.foreignCores !== null && r.server.foreignCores > FOREIGN_CORES_WARNING)

@@ -37,6 +37,8 @@ const state = {
   windowStartUs: Number.POSITIVE_INFINITY,
   windowEndUs: Number.POSITIVE_INFINITY,
   latency: hdr.build(HISTOGRAM_OPTS),
+  // The slice scenario: updates of the synthetic edge's senders, which came through the pod.
+  latencyViaPod: hdr.build(HISTOGRAM_OPTS),
   ack: hdr.build(HISTOGRAM_OPTS),
   sendLag: hdr.build(HISTOGRAM_OPTS),
   // received during the window, all connections
@@ -73,7 +75,7 @@ const sink = {
     state.seen += n;
     if (inWindow(nowUs())) state.updates += n;
   },
-  update(_conn, tUs, n) {
+  update(_conn, tUs, n, viaPod = false) {
     const now = nowUs();
     state.seen += n;
     if (inWindow(now)) {
@@ -84,6 +86,7 @@ const sink = {
       state.probeDelivered += n;
       // A coalesced update delivers its n patches at once (the earlier ones superseded).
       state.latency.recordValueWithCount(Math.max(1, Math.round(now - tUs)), n);
+      if (viaPod) state.latencyViaPod.recordValueWithCount(Math.max(1, Math.round(now - tUs)), n);
     }
   },
   ack(_conn, tUs) {
@@ -254,6 +257,7 @@ function report() {
     errors: state.errors,
     unexpectedCloses: state.unexpectedCloses,
     latency: hdr.encodeIntoCompressedBase64(state.latency),
+    latencyViaPod: hdr.encodeIntoCompressedBase64(state.latencyViaPod),
     ack: hdr.encodeIntoCompressedBase64(state.ack),
     sendLag: hdr.encodeIntoCompressedBase64(state.sendLag),
   };

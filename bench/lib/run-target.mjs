@@ -175,8 +175,16 @@ export async function runTarget({ target: name, run, opts, log }) {
     const rssIdle = sumRss(serverPids);
     const clock = createClock();
     if (plan) {
-      synthetic = await startSyntheticEdge({ pin, base: clock.base, pod: started.podAddress, room: "bench-0", plan });
-      log(`  ${name}: synthetic edge holds ${plan.remoteMembers} members (${plan.remoteSenders} senders) on the pod`);
+      synthetic = await startSyntheticEdge({
+        pin,
+        base: clock.base,
+        pod: started.podAddress,
+        room: "bench-0",
+        plan,
+      });
+      log(
+        `  ${name}: synthetic edge holds ${plan.remoteMembers} members (${plan.remoteSenders} senders) on the pod`,
+      );
     }
     const senders = plan ? plan.localSenders : run.senders;
     const specs = planConnections({ ...run, senders, probes: opts.probes }, started.servers);

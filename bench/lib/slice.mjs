@@ -97,5 +97,9 @@ export function edgeCoresFor(results) {
   const passing = results.filter((r) => r.slice && sliceMeets(r));
   if (passing.length === 0) return null;
   const best = passing.reduce((a, b) => (b.slice.slice > a.slice.slice ? b : a));
-  return { roomSize: best.slice.roomSize, slice: best.slice.slice, cores: best.slice.roomSize / best.slice.slice };
+  return {
+    roomSize: best.slice.roomSize,
+    slice: best.slice.slice,
+    cores: best.slice.roomSize / best.slice.slice,
+  };
 }

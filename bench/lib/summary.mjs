@@ -125,6 +125,7 @@ export function summarize(m) {
   const frames = sum((r) => r.frames);
   const latency = mergeHistograms(reports.map((r) => r.latency));
   const ack = mergeHistograms(reports.map((r) => r.ack));
+  const viaPod = mergeHistograms(reports.map((r) => r.latencyViaPod));
   const sendLag = mergeHistograms(reports.map((r) => r.sendLag));
   const errors = {};
   for (const r of reports) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
@@ -157,6 +158,8 @@ export function summarize(m) {
     patchesPerEntry,
     latency: latencyFigures(latency, Math.max(0, probeExpected - probeDelivered), m.drainS * 1000),
     ackRtt: latencyFigures(ack),
+    // Delivered updates of senders on the synthetic edge (the slice scenario): through the pod.
+    latencyViaPod: latencyFigures(viaPod),
     sendLagP99Ms: sendLag.totalCount ? sendLag.getValueAtPercentile(99) / 1000 : null,
     server: {
       processes: m.serverProcesses,

@@ -12,6 +12,7 @@
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createSendSchedule } from "./send-schedule.mjs";
+import { SYNTHETIC_PREFIX, syntheticId } from "./synthetic-ids.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const GRPC_LINK = path.join(ROOT, "packages/server/dist/rpc/grpc-link.js");
@@ -41,9 +42,6 @@ const state = {
   // Entries the pod forwarded from the measured edge (its real senders and joins), all time.
   received: 0,
 };
-
-/** A connection id of a real edge's length (22 characters), so entries weigh what real ones do. */
-export const syntheticId = (i) => `syn${String(i).padStart(19, "0")}`;
 
 async function until(what, ok) {
   const deadline = Date.now() + ATTACH_TIMEOUT_MS;
@@ -78,7 +76,7 @@ async function attach({ pod, room, members, senders, edgeId }) {
         {
           kind: "enter",
           connectionId: m.connectionId,
-          userId: `bench-syn-${m.connectionId.slice(3)}`,
+          userId: `bench-${m.connectionId}`,
           info: undefined,
           epoch: m.epoch,
           clock: 0,
@@ -91,7 +89,7 @@ async function attach({ pod, room, members, senders, edgeId }) {
   // The pod's snapshot counts every member once it applied them all (and the measured edge's, if any).
   await until("the pod does not hold every member", async () => {
     const peers = await link.syncRequest(room);
-    return peers.filter((p) => p.connectionId.startsWith("syn")).length >= members;
+    return peers.filter((p) => p.connectionId.startsWith(SYNTHETIC_PREFIX)).length >= members;
   });
 }
 

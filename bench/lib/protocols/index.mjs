@@ -7,7 +7,7 @@
 //                        bench itself adds; `sizing`, when set, is the protocol sized instead)
 //   onMessage(conn, opcode, payload, sink)
 // and reports through the sink: ready(conn), cheap(conn, n) (n updates counted
-// without decoding), update(conn, tUs, n) (a probe decoded an update of another
+// without decoding), update(conn, tUs, n, viaPod) (a probe decoded an update of another
 // sender sent at tUs covering n patches), ack(conn, tUs) (its own update came
 // back), error(conn, code). `sink.measuring` says whether probes should decode.
 import { ours } from "./ours.mjs";
