@@ -17,6 +17,8 @@ import { expandScenario, P95_BOUND_MS, SWEEP_MAX_LOSS } from "./lib/scenarios.mj
 import { DEFAULT_TARGETS, OPTIONAL_TARGETS, TARGET_NAMES } from "./lib/targets.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** Probes when neither --probes nor the scenario says. */
+const DEFAULT_PROBES = 100;
 const USAGE = `usage: npm run bench -- --scenario S1|S2|S3|S3slice|S4|S5|L1 [flags]
   --conns N --senders N --hz N --rooms N --processes N   override the scenario's load shape
   --duration S (10)  --warmup S (2)                       measured window and warm-up, seconds
@@ -24,7 +26,7 @@ const USAGE = `usage: npm run bench -- --scenario S1|S2|S3|S3slice|S4|S5|L1 [fla
   --url http://host:port                                  measure a running ours (dev token endpoint needed)
   --targets ours,ws-naive,ws-tick,socketio,yws (all)      --out DIR (bench/results)
                          also, only when named: ours-e2ee (ours with sealed cursors), do-edge (the Workers edge in workerd)
-  --probes N (100)       connections that decode every frame and time each update
+  --probes N (100; S3slice 20)  connections that decode every frame and time each update
   --tick-ms N (16)       tick of ours and of the ws-tick peer      --workers N   generator processes
   --connect-timeout S (300)  a run whose clients have not all joined by then is reported as failed
   --repeat N (1)         run every target N times, interleaved; report each target's fastest run (lowest p95)
@@ -49,7 +51,7 @@ function parseFlags(argv) {
       url: { type: "string" },
       targets: { type: "string", default: DEFAULT_TARGETS.join(",") },
       out: { type: "string", default: path.join(HERE, "results") },
-      probes: { type: "string", default: "100" },
+      probes: { type: "string" },
       "tick-ms": { type: "string", default: "16" },
       workers: { type: "string" },
       "connect-timeout": { type: "string", default: "300" },
@@ -185,6 +187,7 @@ function fastestRun(runs) {
 async function main() {
   const opts = parseFlags(process.argv.slice(2));
   const scenario = expandScenario(opts.scenario, opts.overrides);
+  opts.probes ??= scenario.probes ?? DEFAULT_PROBES;
   if (scenario.targets !== null) opts.targets = opts.targets.filter((t) => scenario.targets.includes(t));
   const pin = pinning();
   pinPid(process.pid, pin.generatorCpus, pin); // the coordinator is part of the generator

@@ -2,15 +2,13 @@
 // connections, sends the senders' cursor updates on schedule, reads every frame,
 // and reports counts and HDR histograms over IPC.
 //
-// Time: every process computes `nowUs()` from process.hrtime() minus the same
-// base the coordinator passed in. hrtime is CLOCK_MONOTONIC, shared by all
-// processes of one machine, so a send timestamp taken here and a receive
-// timestamp taken in another process subtract to the true latency.
+// Time: shared-clock.mjs, from the base the coordinator passed in.
 import * as hdr from "hdr-histogram-js";
 import { HISTOGRAM_OPTS } from "./histogram-opts.mjs";
 import { PROTOCOLS } from "./protocols/index.mjs";
 import { connectRaw } from "./raw-ws.mjs";
 import { createSendSchedule } from "./send-schedule.mjs";
+import { nowUs, setClockBase } from "./shared-clock.mjs";
 
 /** Connections being prepared or upgraded at once in one process. */
 const CONNECT_CONCURRENCY = 64;
@@ -22,13 +20,6 @@ const CONNECT_CONCURRENCY = 64;
 const READY_TIMEOUT_MS = 180_000;
 /** Connect progress report interval, ms. */
 const PROGRESS_MS = 10_000;
-
-let baseS = 0;
-let baseNs = 0;
-function nowUs() {
-  const [s, ns] = process.hrtime();
-  return (s - baseS) * 1e6 + (ns - baseNs) / 1e3;
-}
 
 const state = {
   protocol: null,
@@ -266,7 +257,7 @@ function report() {
 process.on("message", async (msg) => {
   switch (msg.type) {
     case "init": {
-      [baseS, baseNs] = msg.base;
+      setClockBase(msg.base);
       state.protocol = PROTOCOLS[msg.protocol];
       const result = await connectAll(msg.conns, msg.ctx, msg.deadlineMs);
       process.send({ type: "connected", ...result });

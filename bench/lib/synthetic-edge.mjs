@@ -12,6 +12,7 @@
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createSendSchedule } from "./send-schedule.mjs";
+import { nowUs, setClockBase } from "./shared-clock.mjs";
 import { SYNTHETIC_PREFIX, syntheticId } from "./synthetic-ids.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -22,12 +23,6 @@ const ENTERS_PER_TURN = 500;
 const ATTACH_TIMEOUT_MS = 30_000;
 const POLL_MS = 50;
 
-let baseS = 0;
-let baseNs = 0;
-function nowUs() {
-  const [s, ns] = process.hrtime();
-  return (s - baseS) * 1e6 + (ns - baseNs) / 1e3;
-}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const turn = () => new Promise((r) => setImmediate(r));
 
@@ -126,7 +121,7 @@ function start({ sendStartUs, windowStartUs, windowEndUs, hz }) {
 process.on("message", async (msg) => {
   switch (msg.type) {
     case "init":
-      [baseS, baseNs] = msg.base;
+      setClockBase(msg.base);
       try {
         await attach(msg);
         process.send({ type: "attached", ok: true });
