@@ -138,30 +138,12 @@ export async function runTarget({ target: name, run, opts, log }) {
   const result = { target: name, run, mode, pinned: pin.enabled };
   if (plan && (name !== "ours" || opts.url))
     return { ...result, status: "unavailable", reason: "the slice scenario runs ours' split mode only" };
-  // The slice's pod and Redis stand for other machines: off the measured edge's core.
-  const sideCpus = plan ? pin.generatorCpus : pin.serverCpus;
   let redis = null;
   let started = null;
   const workers = [];
   try {
-    if (opts.url) {
-      started = externalServer(name, opts.url);
-    } else {
-      if (target.needsRedis({ processes: run.processes, mode })) redis = await startRedis(sideCpus);
-      started = await target.start({
-        processes: run.processes,
-        cpus: pin.serverCpus,
-        generatorCpus: pin.generatorCpus,
-        podCpus: sideCpus,
-        inspect: opts.cpuProf === true,
-        floor: run.floor,
-        mode,
-        redisUrl: redis?.url,
-        tickMs: opts.tickMs,
-      });
-    }
+    ({ redis, started } = await startTarget({ name, target, run, opts, pin, mode, plan }));
   } catch (err) {
-    await redis?.stop();
     if (err instanceof NotAvailableError) return { ...result, status: "unavailable", reason: err.message };
     throw err;
   }
@@ -191,36 +173,17 @@ export async function runTarget({ target: name, run, opts, log }) {
     const nWorkers =
       opts.workers ?? Math.min(MAX_WORKERS, Math.max(1, Math.ceil(run.conns / CONNS_PER_WORKER)));
     for (let i = 0; i < nWorkers; i++) workers.push(createWorker(pin));
-    const t0 = Date.now();
-    const progressLog = setInterval(() => {
-      const ok = workers.reduce((sum, w) => sum + w.progress.ok, 0);
-      log(`  ${name}: ${ok}/${run.conns} joined after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-    }, 10_000);
-    const connected = await Promise.all(
-      workers.map((w, i) =>
-        w.request(
-          {
-            type: "init",
-            protocol: target.protocol,
-            base: clock.base,
-            conns: specs.filter((_, j) => j % nWorkers === i),
-            ctx: { tokenUrl: started.tokenUrl },
-            deadlineMs: t0 + opts.connectTimeoutS * 1000,
-          },
-          "connected",
-        ),
-      ),
-    );
-    clearInterval(progressLog);
-    const ok = connected.reduce((s, c) => s + c.ok, 0);
-    const failed = connected.reduce((s, c) => s + c.failed, 0);
-    const connectS = (Date.now() - t0) / 1000;
-    log(
-      `  ${name}: ${ok}/${run.conns} connected in ${connectS.toFixed(1)} s${failed ? ` (${failed} failed: ${connected.find((c) => c.firstError)?.firstError})` : ""}`,
-    );
+    const { ok, failed, connectS, firstError } = await connectAll({
+      workers,
+      specs,
+      protocol: target.protocol,
+      base: clock.base,
+      tokenUrl: started.tokenUrl,
+      connectTimeoutS: opts.connectTimeoutS,
+      say: (s) => log(`  ${name}: ${s}`),
+    });
     // Measuring a partly joined room would report a different scenario: say so instead.
     if (ok < run.conns * MIN_JOINED) {
-      const firstError = connected.find((c) => c.firstError)?.firstError;
       return {
         ...result,
         status: "failed",
@@ -239,21 +202,13 @@ export async function runTarget({ target: name, run, opts, log }) {
     synthetic?.send(startMsg);
     await sleep((windowStartUs - clock.nowUs()) / 1000);
     const profiling = opts.cpuProf ? await startProfiles(started.measured) : [];
-    const serverCore = pin.enabled ? Number(pin.serverCpus) : null;
-    // The generator's CPU is read from /proc at the same instants as the servers' (a
-    // busy worker's own timers would fire late and stretch its window).
-    const workerPids = workers.map((w) => w.pid);
-    const podPids = plan ? started.pods.map((p) => p.pid) : [];
-    const readCpu = () => ({
-      generator: sumCpuUs(workerPids),
-      server: sumCpuUs(serverPids),
-      all: sumCpuUs(allPids),
-      mates: sumCpuUs(coreMates),
-      pod: sumCpuUs(podPids),
-      synthetic: synthetic ? sumCpuUs([synthetic.pid]) : 0,
-      generatorCores: cpusBusyUs(cpuList(pin.generatorCpus)),
-      core: serverCore === null ? null : cpuTimes(serverCore),
-      at: clock.nowUs(),
+    const readCpu = cpuReader(pin, clock, {
+      generator: workers.map((w) => w.pid),
+      server: serverPids,
+      all: allPids,
+      mates: coreMates,
+      pod: plan ? started.pods.map((p) => p.pid) : [],
+      synthetic: synthetic ? [synthetic.pid] : [],
     });
     const cpu0 = readCpu();
     await sleep((windowEndUs - clock.nowUs()) / 1000);
@@ -266,18 +221,7 @@ export async function runTarget({ target: name, run, opts, log }) {
     const rssEnd = sumRss(serverPids);
     const hwm = serverPids.reduce((s, pid) => s + (memory(pid)?.hwm ?? 0), 0);
 
-    const drainStart = Date.now();
-    let last = -1;
-    let quiet = 0;
-    while (Date.now() - drainStart < DRAIN_MAX_MS && quiet < 2) {
-      await sleep(DRAIN_POLL_MS);
-      const seen = (
-        await Promise.all(workers.map((w) => w.request({ type: "progress" }, "progress")))
-      ).reduce((s, p) => s + p.seen, 0);
-      quiet = seen === last ? quiet + 1 : 0;
-      last = seen;
-    }
-    const drainS = (Date.now() - drainStart) / 1000;
+    const drainS = await drain(workers);
     const reports = (await Promise.all(workers.map((w) => w.request({ type: "report" }, "report")))).map(
       (r) => r.report,
     );
@@ -290,17 +234,8 @@ export async function runTarget({ target: name, run, opts, log }) {
         run,
         reports,
         windowUs: windowEndUs - windowStartUs,
-        cpuWindowUs: cpu1.at - cpu0.at,
-        serverCpuUs: opts.url ? null : cpu1.server - cpu0.server,
-        generatorCpuUs: cpu1.generator - cpu0.generator,
-        redisCpuUs: redis ? cpu1.all - cpu0.all - (cpu1.server - cpu0.server) : null,
-        // Busy time of the server core not spent in the measured processes (or Redis).
-        foreignCpuUs:
-          cpu0.core === null || opts.url
-            ? null
-            : cpu1.core.busyUs - cpu0.core.busyUs - (cpu1.mates - cpu0.mates),
+        ...cpuFigures(cpu0, cpu1, { external: Boolean(opts.url), redis: redis !== null }),
         remoteSends: remote ? { room: remote.room, sends: remote.sends } : null,
-        softirqCpuUs: cpu0.core === null || opts.url ? null : cpu1.core.softirqUs - cpu0.core.softirqUs,
         serverProcesses: serverPids.length,
         serverCoresAvailable: pin.enabled ? 1 : pin.cores,
         rss: opts.url ? null : { idle: rssIdle, loaded: rssLoaded, end: rssEnd, hwm },
@@ -311,16 +246,7 @@ export async function runTarget({ target: name, run, opts, log }) {
         workers: workers.length,
         workersPinned: workers.every((w) => w.pinned),
       }),
-      ...(plan && {
-        slice: {
-          ...plan,
-          remoteSends: remote.sends,
-          remoteReceived: remote.received,
-          podCores: windowCores("pod"),
-          syntheticCores: windowCores("synthetic"),
-          generatorCoresBusy: windowCores("generatorCores"),
-        },
-      }),
+      ...(plan && { slice: sliceFigures(plan, remote, windowCores) }),
       ...(profiles.length > 0 && {
         profiles: profiles.map((p) => ({ label: p.label, file: p.file, flame: flameFromProfile(p.profile) })),
       }),
@@ -332,6 +258,127 @@ export async function runTarget({ target: name, run, opts, log }) {
     await Promise.all([...all].map((s) => s.stop?.()));
     await redis?.stop();
   }
+}
+
+/** Starts a target's server processes (and Redis when it needs it); stops what started if one fails. */
+async function startTarget({ name, target, run, opts, pin, mode, plan }) {
+  if (opts.url) return { redis: null, started: externalServer(name, opts.url) };
+  // The slice's pod and Redis stand for other machines: off the measured edge's core.
+  const sideCpus = plan ? pin.generatorCpus : pin.serverCpus;
+  const redis = target.needsRedis({ processes: run.processes, mode }) ? await startRedis(sideCpus) : null;
+  try {
+    const started = await target.start({
+      processes: run.processes,
+      cpus: pin.serverCpus,
+      generatorCpus: pin.generatorCpus,
+      podCpus: sideCpus,
+      inspect: opts.cpuProf === true,
+      floor: run.floor,
+      mode,
+      redisUrl: redis?.url,
+      tickMs: opts.tickMs,
+    });
+    return { redis, started };
+  } catch (err) {
+    await redis?.stop();
+    throw err;
+  }
+}
+
+/**
+ * Has every worker open its share of the connections; logs progress every 10 s.
+ * Returns how many joined, failed and how long it took.
+ */
+async function connectAll({ workers, specs, protocol, base, tokenUrl, connectTimeoutS, say }) {
+  const t0 = Date.now();
+  const progressLog = setInterval(() => {
+    const ok = workers.reduce((sum, w) => sum + w.progress.ok, 0);
+    say(`${ok}/${specs.length} joined after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  }, 10_000);
+  const connected = await Promise.all(
+    workers.map((w, i) =>
+      w.request(
+        {
+          type: "init",
+          protocol,
+          base,
+          conns: specs.filter((_, j) => j % workers.length === i),
+          ctx: { tokenUrl },
+          deadlineMs: t0 + connectTimeoutS * 1000,
+        },
+        "connected",
+      ),
+    ),
+  ).finally(() => clearInterval(progressLog));
+  const ok = connected.reduce((s, c) => s + c.ok, 0);
+  const failed = connected.reduce((s, c) => s + c.failed, 0);
+  const connectS = (Date.now() - t0) / 1000;
+  const firstError = connected.find((c) => c.firstError)?.firstError;
+  say(
+    `${ok}/${specs.length} connected in ${connectS.toFixed(1)} s${failed ? ` (${failed} failed: ${firstError})` : ""}`,
+  );
+  return { ok, failed, connectS, firstError };
+}
+
+/**
+ * Reads CPU time of each group of pids, the generator's CPUs' busy time and the server
+ * core's, at one instant. The generator's CPU is read from /proc at the same instants as
+ * the servers' (a busy worker's own timers would fire late and stretch its window).
+ */
+function cpuReader(pin, clock, groups) {
+  const serverCore = pin.enabled ? Number(pin.serverCpus) : null;
+  const generatorCpus = cpuList(pin.generatorCpus);
+  return () => {
+    const out = {};
+    for (const [key, pids] of Object.entries(groups)) out[key] = sumCpuUs(pids);
+    out.generatorCores = cpusBusyUs(generatorCpus);
+    out.core = serverCore === null ? null : cpuTimes(serverCore);
+    out.at = clock.nowUs();
+    return out;
+  };
+}
+
+/** The window's CPU figures for summarize(), from two cpuReader() readings. */
+function cpuFigures(cpu0, cpu1, { external, redis }) {
+  const core = cpu0.core !== null && !external;
+  return {
+    cpuWindowUs: cpu1.at - cpu0.at,
+    serverCpuUs: external ? null : cpu1.server - cpu0.server,
+    generatorCpuUs: cpu1.generator - cpu0.generator,
+    redisCpuUs: redis ? cpu1.all - cpu0.all - (cpu1.server - cpu0.server) : null,
+    // Busy time of the server core not spent in the processes pinned to it (measured ones, Redis).
+    foreignCpuUs: core ? cpu1.core.busyUs - cpu0.core.busyUs - (cpu1.mates - cpu0.mates) : null,
+    softirqCpuUs: core ? cpu1.core.softirqUs - cpu0.core.softirqUs : null,
+  };
+}
+
+/** Waits until nothing new arrived for two polls, or DRAIN_MAX_MS; returns the drain's seconds. */
+async function drain(workers) {
+  const drainStart = Date.now();
+  let last = -1;
+  let quiet = 0;
+  while (Date.now() - drainStart < DRAIN_MAX_MS && quiet < 2) {
+    await sleep(DRAIN_POLL_MS);
+    const seen = (await Promise.all(workers.map((w) => w.request({ type: "progress" }, "progress")))).reduce(
+      (s, p) => s + p.seen,
+      0,
+    );
+    quiet = seen === last ? quiet + 1 : 0;
+    last = seen;
+  }
+  return (Date.now() - drainStart) / 1000;
+}
+
+/** The slice scenario's own figures: the plan, the synthetic edge's report, the side processes' cores. */
+function sliceFigures(plan, remote, windowCores) {
+  return {
+    ...plan,
+    remoteSends: remote.sends,
+    remoteReceived: remote.received,
+    podCores: windowCores("pod"),
+    syntheticCores: windowCores("synthetic"),
+    generatorCoresBusy: windowCores("generatorCores"),
+  };
 }
 
 function oursMode(mode, processes) {
