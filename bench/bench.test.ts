@@ -178,6 +178,24 @@ describe("the load benchmark", () => {
     60_000,
   );
 
+  it("rejects a slice as large as the room, and --slice on another scenario, with exit code 2", async () => {
+    const big = await runBench([
+      "--scenario",
+      "S3slice",
+      "--slice",
+      "100",
+      "--room-size",
+      "100",
+      "--out",
+      out,
+    ]);
+    expect(big.code).toBe(2);
+    expect(big.stderr).toContain("a slice (100) must be smaller than the room (100)");
+    const other = await runBench(["--scenario", "S2", "--slice", "100", "--out", out]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain("--slice and --room-size apply to S3slice only, not S2");
+  });
+
   it("rejects an unknown scenario with exit code 2", async () => {
     const { code, stderr } = await runBench(["--scenario", "S9", "--out", out]);
     expect(code).toBe(2);

@@ -87,12 +87,19 @@ export function expandScenario(requested, overrides) {
     out.rooms = Math.min(out.rooms, out.conns);
     return out;
   };
+  const sliced = scenario.runs.some((r) => r.slice);
+  if (!sliced && (overrides.slices !== undefined || overrides.roomSize !== undefined))
+    throw new RangeError(`--slice and --room-size apply to S3slice only, not ${name}`);
   // An explicit --hz or --processes narrows the scenario to that one shape.
   let runs = scenario.runs.map(pick);
   // --slice N,M,…: one slice run per size, smallest first.
-  if (overrides.slices !== undefined && scenario.runs.some((r) => r.slice)) {
-    runs = overrides.slices.map((n) => ({ ...runs[0], conns: n, label: `${runs[0].label} ${n}` }));
-  } else if (runs[0]?.slice) runs = runs.map((r) => ({ ...r, label: `${r.label} ${r.conns}` }));
+  if (sliced) {
+    const sizes = overrides.slices ?? runs.map((r) => r.conns);
+    runs = sizes.map((n) => ({ ...runs[0], conns: n, label: `${runs[0].label} ${n}` }));
+    const tooBig = runs.find((r) => r.conns >= r.roomSize);
+    if (tooBig)
+      throw new RangeError(`a slice (${tooBig.conns}) must be smaller than the room (${tooBig.roomSize})`);
+  }
   if (overrides.processes !== undefined)
     runs = runs.filter((r, i, all) => all.findIndex((o) => o.processes === r.processes) === i);
   const sweep = scenario.sweep && overrides.hz === undefined ? scenario.sweep : null;
