@@ -25,6 +25,28 @@ interface TargetResult {
   server: { cpuUs: number | null; rssPerConnBytes: number | null };
   wire: { bytesPerDeliveredUpdate: number | null };
 }
+interface SliceTargetResult extends TargetResult {
+  slice: {
+    roomSize: number;
+    slice: number;
+    remoteMembers: number;
+    localSenders: number;
+    remoteSenders: number;
+    remoteSends: number;
+    remoteReceived: number;
+    podCores: number;
+    generatorCoresBusy: number;
+  };
+  deliveredRatio: number | null;
+  probe: { delivered: number };
+  latencyViaPod: { count: number } | null;
+  server: TargetResult["server"] & { cores: number | null; cpuUsPerFrame: number | null };
+  generator: { cores: number };
+  profiles?: { label: string; flame: { boxes: unknown[] } }[];
+}
+interface SliceResult {
+  runs: { results: SliceTargetResult[]; floor?: SliceTargetResult }[];
+}
 interface BenchResult {
   runs: { results: TargetResult[] }[];
 }
@@ -85,6 +107,93 @@ describe("the load benchmark", () => {
     expect(html).toContain("<svg");
     expect(html).not.toMatch(/<script|src="http/);
     expect(readFileSync(done.md, "utf8")).toContain("| target |");
+  });
+
+  // The slice pipeline (docs/BENCHMARKS.md#s3-slice): a split-mode edge holding 20 of a room of 60,
+  // the synthetic edge on the pod link holding the other 40 (4 of the 6 senders), the bare-ws
+  // floor after it, and --cpu-prof's window profiles drawn in the HTML. No timing asserted.
+  it.skipIf(!SERVER_BUILT)(
+    "runs a tiny slice end to end: the pod path delivers, and the report has the slice figures, the floor and the profiles",
+    async () => {
+      const { code, stdout, stderr } = await runBench([
+        "--scenario",
+        "s3slice",
+        "--slice",
+        "20",
+        "--room-size",
+        "60",
+        "--senders",
+        "6",
+        "--probes",
+        "5",
+        "--duration",
+        "1",
+        "--warmup",
+        "0",
+        "--cpu-prof",
+        "--out",
+        out,
+      ]);
+      expect(code, stderr).toBe(0);
+      const done = JSON.parse(stdout.trim().split("\n").pop() ?? "{}");
+      const result = JSON.parse(readFileSync(done.json, "utf8")) as SliceResult;
+      const run = result.runs[0]!;
+      const r = run.results[0]!;
+      expect(r.status, r.reason).toBe("ok");
+      expect(r.connected).toBe(20);
+      expect(r.slice).toMatchObject({
+        roomSize: 60,
+        slice: 20,
+        remoteMembers: 40,
+        localSenders: 2,
+        remoteSenders: 4,
+      });
+      // The synthetic edge's updates reached the slice's probes through the pod, and the
+      // measured edge's reached the synthetic edge.
+      expect(r.slice.remoteSends).toBeGreaterThan(0);
+      expect(r.latencyViaPod?.count).toBeGreaterThan(0);
+      expect(r.slice.remoteReceived).toBeGreaterThan(0);
+      expect(r.probe.delivered).toBeGreaterThan(0);
+      expect(r.deliveredRatio).toBeGreaterThan(0);
+      for (const v of [
+        r.server.cores,
+        r.server.cpuUsPerFrame,
+        r.generator.cores,
+        r.slice.podCores,
+        r.slice.generatorCoresBusy,
+      ])
+        expect(v).toEqual(expect.any(Number));
+      expect(r.latency?.count).toBeGreaterThan(0);
+      expect(run.floor?.status, run.floor?.reason).toBe("ok");
+      expect(run.floor?.server.cpuUsPerFrame).toBeGreaterThan(0);
+      expect(r.profiles?.map((p) => p.label)).toEqual(["ours edge#0", "ours pod"]);
+      expect(r.profiles?.[0]?.flame.boxes.length).toBeGreaterThan(0);
+      const md = readFileSync(done.md, "utf8");
+      expect(md).toContain("edge cores for 60 connections per room");
+      expect(md).toContain("ws floor µs/frame");
+      const html = readFileSync(done.html, "utf8");
+      expect(html).toContain("CPU profile of the window: ours — ours edge#0");
+      expect(html).not.toMatch(/<script|src="http/);
+    },
+    60_000,
+  );
+
+  it("rejects a slice as large as the room, and --slice on another scenario, with exit code 2", async () => {
+    const big = await runBench([
+      "--scenario",
+      "S3slice",
+      "--slice",
+      "100",
+      "--room-size",
+      "100",
+      "--out",
+      out,
+    ]);
+    expect(big.code).toBe(2);
+    expect(big.stderr).toContain("a slice (100) must be smaller than the room (100)");
+    const other = await runBench(["--scenario", "S2", "--slice", "100", "--out", out]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain("--slice and --room-size apply to S3slice only, not S2");
   });
 
   it("rejects an unknown scenario with exit code 2", async () => {

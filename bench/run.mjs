@@ -9,6 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { markdownReport, ratioTable, summaryTable, sweepTable } from "./lib/format.mjs";
+import { sliceTable } from "./lib/format-slice.mjs";
 import { pinning, pinPid } from "./lib/proc-stats.mjs";
 import { htmlReport } from "./lib/report-html.mjs";
 import { runTarget } from "./lib/run-target.mjs";
@@ -16,17 +17,23 @@ import { expandScenario, P95_BOUND_MS, SWEEP_MAX_LOSS } from "./lib/scenarios.mj
 import { DEFAULT_TARGETS, OPTIONAL_TARGETS, TARGET_NAMES } from "./lib/targets.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const USAGE = `usage: npm run bench -- --scenario S1|S2|S3|S4|S5|L1 [flags]
+/** Probes when neither --probes nor the scenario says. */
+const DEFAULT_PROBES = 100;
+const USAGE = `usage: npm run bench -- --scenario S1|S2|S3|S3slice|S4|S5|L1 [flags]
   --conns N --senders N --hz N --rooms N --processes N   override the scenario's load shape
   --duration S (10)  --warmup S (2)                       measured window and warm-up, seconds
   --mode dev|redis|split (dev)                            how ours runs (2+ processes: redis unless split)
   --url http://host:port                                  measure a running ours (dev token endpoint needed)
   --targets ours,ws-naive,ws-tick,socketio,yws (all)      --out DIR (bench/results)
                          also, only when named: ours-e2ee (ours with sealed cursors), do-edge (the Workers edge in workerd)
-  --probes N (100)       connections that decode every frame and time each update
+  --probes N (100; S3slice 20)  connections that decode every frame and time each update
   --tick-ms N (16)       tick of ours and of the ws-tick peer      --workers N   generator processes
   --connect-timeout S (300)  a run whose clients have not all joined by then is reported as failed
-  --repeat N (1)         run every target N times, interleaved; report each target's fastest run (lowest p95)`;
+  --repeat N (1)         run every target N times, interleaved; report each target's fastest run (lowest p95)
+  --slice N,M,… (2500)   S3slice: connections on the measured edge, one run per size
+  --room-size N (10000)  S3slice: members of the room (the rest are on the synthetic edge)
+  --no-floor             S3slice: skip the bare-ws write-loop floor after each slice
+  --cpu-prof             profile the measured servers during the window (.cpuprofile + flame graph in the HTML)`;
 
 function parseFlags(argv) {
   const { values } = parseArgs({
@@ -44,11 +51,15 @@ function parseFlags(argv) {
       url: { type: "string" },
       targets: { type: "string", default: DEFAULT_TARGETS.join(",") },
       out: { type: "string", default: path.join(HERE, "results") },
-      probes: { type: "string", default: "100" },
+      probes: { type: "string" },
       "tick-ms": { type: "string", default: "16" },
       workers: { type: "string" },
       "connect-timeout": { type: "string", default: "300" },
       repeat: { type: "string", default: "1" },
+      slice: { type: "string" },
+      "room-size": { type: "string" },
+      "no-floor": { type: "boolean", default: false },
+      "cpu-prof": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
@@ -71,15 +82,20 @@ function parseFlags(argv) {
   for (const t of targets)
     if (!TARGET_NAMES.includes(t) && !OPTIONAL_TARGETS.includes(t))
       throw new RangeError(`unknown target ${t} (${[...TARGET_NAMES, ...OPTIONAL_TARGETS].join(", ")})`);
+  const slices = values.slice?.split(",").map((v) => int("slice", v.trim(), 2));
   return {
-    scenario: values.scenario.toUpperCase(),
+    scenario: values.scenario,
     overrides: {
       conns: int("conns", values.conns, 2),
       senders: int("senders", values.senders),
       hz: int("hz", values.hz, 0.1),
       rooms: int("rooms", values.rooms),
       processes: int("processes", values.processes),
+      roomSize: int("room-size", values["room-size"], 3),
+      slices: slices?.sort((a, b) => a - b),
     },
+    floor: !values["no-floor"],
+    cpuProf: values["cpu-prof"],
     durationS: int("duration", values.duration),
     warmupS: int("warmup", values.warmup, 0),
     mode: values.mode,
@@ -110,7 +126,11 @@ const log = (s) => process.stderr.write(`${s}\n`);
 async function runOne(target, run, opts) {
   log(`${run.label} @ ${run.hz} Hz — ${target}`);
   const r = await runTarget({ target, run, opts, log });
-  if (r.status === "ok") {
+  if (r.status === "ok" && run.floor) {
+    log(
+      `  ${r.framesPerS.toFixed(0)} frames/s of ${run.floor.frameBytes.toFixed(0)} B, ${r.server.cpuUsPerFrame?.toFixed(2)} µs CPU/frame, server ${r.server.cores?.toFixed(2)} cores`,
+    );
+  } else if (r.status === "ok") {
     log(
       `  p95 ${r.latency?.p95Ms == null ? "beyond the drain" : `${r.latency.p95Ms.toFixed(2)} ms`}, delivered ${((r.deliveredRatio ?? 1 - (r.probe.lossRatio ?? 1) ?? 0) * 100).toFixed(1)} %${r.join ? `, join snapshot ${r.join.snapshotBytesMean.toFixed(0)} B mean / ${r.join.snapshotBytesMax} B max` : ""}, server ${r.server.cores?.toFixed(2)} cores, generator ${r.generator.cores.toFixed(2)} cores`,
     );
@@ -118,6 +138,25 @@ async function runOne(target, run, opts) {
     log(`  ${r.status}: ${r.reason}`);
   }
   return r;
+}
+
+/**
+ * The bare-`ws` write loop with a slice run's frames: as many sockets, the same
+ * frames per socket per second, the same mean frame size (docs/BENCHMARKS.md#s3-slice).
+ */
+async function floorOf(run, results, opts) {
+  const r = results.find((x) => x.slice && x.status === "ok");
+  if (r === undefined || !(r.framesPerS > 0) || !r.wire.bytesPerFrame) return null;
+  const shape = {
+    label: `${run.label} ws floor`,
+    conns: r.connected,
+    senders: 0,
+    hz: run.hz,
+    rooms: 1,
+    processes: 1,
+    floor: { frameBytes: r.wire.bytesPerFrame, perSocketHz: r.framesPerS / r.connected },
+  };
+  return runOne("ws-floor", shape, opts);
 }
 
 /**
@@ -148,6 +187,7 @@ function fastestRun(runs) {
 async function main() {
   const opts = parseFlags(process.argv.slice(2));
   const scenario = expandScenario(opts.scenario, opts.overrides);
+  opts.probes ??= scenario.probes ?? DEFAULT_PROBES;
   if (scenario.targets !== null) opts.targets = opts.targets.filter((t) => scenario.targets.includes(t));
   const pin = pinning();
   pinPid(process.pid, pin.generatorCpus, pin); // the coordinator is part of the generator
@@ -202,7 +242,8 @@ async function main() {
         for (const target of opts.targets) byTarget.get(target).push(await runOne(target, run, opts));
       }
       const results = opts.targets.map((t) => fastestRun(byTarget.get(t)));
-      result.runs.push({ label: run.label, run, results });
+      const floor = scenario.floor && opts.floor ? await floorOf(run, results, opts) : null;
+      result.runs.push({ label: run.label, run, results, ...(floor && { floor }) });
     }
   }
   mkdirSync(opts.out, { recursive: true });
@@ -216,6 +257,8 @@ async function main() {
     if (ratios) log(`\n${ratios}`);
   }
   if (result.sweep) log(`\n${sweepTable(result.sweep)}`);
+  const slices = sliceTable(result);
+  if (slices) log(`\n${slices}`);
   process.stdout.write(
     `${JSON.stringify({ event: "bench-done", json: `${stem}.json`, html: `${stem}.html`, md: `${stem}.md` })}\n`,
   );

@@ -1,4 +1,5 @@
 // Tables of a bench result, as Markdown (stdout, the .md file, docs/BENCHMARKS.md).
+import { sliceTable } from "./format-slice.mjs";
 
 const fix = (v, d = 1) => (v === null || v === undefined || Number.isNaN(v) ? "–" : v.toFixed(d));
 const ms = (v) => (v === null || v === undefined ? "–" : v < 10 ? v.toFixed(2) : v.toFixed(0));
@@ -88,6 +89,10 @@ export function notesOf(r) {
     notes.push(`server core saturated (${fix(coreBusy, 2)} busy: server + softirq + other)`);
   if (r.generator.cores > 0.85)
     notes.push(`generator near saturation (${fix(r.generator.cores, 2)} cores): figures are a lower bound`);
+  if (r.slice && r.slice.generatorCoresBusy > SATURATED)
+    notes.push(
+      `the generator's CPUs were saturated (${fix(r.slice.generatorCoresBusy, 2)} busy: load processes, pod, Redis, synthetic edge): latency is an upper bound`,
+    );
   if (r.server.redisCpuUs !== null)
     notes.push(`Redis CPU ${fix(r.server.redisCpuUs / 1000 / r.windowS, 0)} ms/s (not in server cores)`);
   if (r.server.foreignCores !== null && r.server.foreignCores > FOREIGN_CORES_WARNING)
@@ -171,6 +176,8 @@ export function markdownReport(result) {
     if (ratios) out.push(ratios, "");
   }
   if (result.sweep) out.push("## Sweep", "", sweepTable(result.sweep), "");
+  const slices = sliceTable(result);
+  if (slices) out.push("## Slices: the measured edge and the bare-ws write loop", "", slices, "");
   return out.join("\n");
 }
 

@@ -2,15 +2,13 @@
 // connections, sends the senders' cursor updates on schedule, reads every frame,
 // and reports counts and HDR histograms over IPC.
 //
-// Time: every process computes `nowUs()` from process.hrtime() minus the same
-// base the coordinator passed in. hrtime is CLOCK_MONOTONIC, shared by all
-// processes of one machine, so a send timestamp taken here and a receive
-// timestamp taken in another process subtract to the true latency.
+// Time: shared-clock.mjs, from the base the coordinator passed in.
 import * as hdr from "hdr-histogram-js";
 import { HISTOGRAM_OPTS } from "./histogram-opts.mjs";
 import { PROTOCOLS } from "./protocols/index.mjs";
 import { connectRaw } from "./raw-ws.mjs";
 import { createSendSchedule } from "./send-schedule.mjs";
+import { nowUs, setClockBase } from "./shared-clock.mjs";
 
 /** Connections being prepared or upgraded at once in one process. */
 const CONNECT_CONCURRENCY = 64;
@@ -23,13 +21,6 @@ const READY_TIMEOUT_MS = 180_000;
 /** Connect progress report interval, ms. */
 const PROGRESS_MS = 10_000;
 
-let baseS = 0;
-let baseNs = 0;
-function nowUs() {
-  const [s, ns] = process.hrtime();
-  return (s - baseS) * 1e6 + (ns - baseNs) / 1e3;
-}
-
 const state = {
   protocol: null,
   conns: [],
@@ -37,6 +28,8 @@ const state = {
   windowStartUs: Number.POSITIVE_INFINITY,
   windowEndUs: Number.POSITIVE_INFINITY,
   latency: hdr.build(HISTOGRAM_OPTS),
+  // The slice scenario: updates of the synthetic edge's senders, which came through the pod.
+  latencyViaPod: hdr.build(HISTOGRAM_OPTS),
   ack: hdr.build(HISTOGRAM_OPTS),
   sendLag: hdr.build(HISTOGRAM_OPTS),
   // received during the window, all connections
@@ -73,7 +66,7 @@ const sink = {
     state.seen += n;
     if (inWindow(nowUs())) state.updates += n;
   },
-  update(_conn, tUs, n) {
+  update(_conn, tUs, n, viaPod = false) {
     const now = nowUs();
     state.seen += n;
     if (inWindow(now)) {
@@ -84,6 +77,7 @@ const sink = {
       state.probeDelivered += n;
       // A coalesced update delivers its n patches at once (the earlier ones superseded).
       state.latency.recordValueWithCount(Math.max(1, Math.round(now - tUs)), n);
+      if (viaPod) state.latencyViaPod.recordValueWithCount(Math.max(1, Math.round(now - tUs)), n);
     }
   },
   ack(_conn, tUs) {
@@ -254,6 +248,7 @@ function report() {
     errors: state.errors,
     unexpectedCloses: state.unexpectedCloses,
     latency: hdr.encodeIntoCompressedBase64(state.latency),
+    latencyViaPod: hdr.encodeIntoCompressedBase64(state.latencyViaPod),
     ack: hdr.encodeIntoCompressedBase64(state.ack),
     sendLag: hdr.encodeIntoCompressedBase64(state.sendLag),
   };
@@ -262,7 +257,7 @@ function report() {
 process.on("message", async (msg) => {
   switch (msg.type) {
     case "init": {
-      [baseS, baseNs] = msg.base;
+      setClockBase(msg.base);
       state.protocol = PROTOCOLS[msg.protocol];
       const result = await connectAll(msg.conns, msg.ctx, msg.deadlineMs);
       process.send({ type: "connected", ...result });

@@ -97,3 +97,20 @@ export function cpuTimes(cpu) {
     return null;
   }
 }
+
+/** CPU numbers of a taskset list ("1", "1-3", "0,2"). */
+export function cpuList(spec) {
+  if (spec === null) return [];
+  return spec.split(",").flatMap((part) => {
+    const [lo, hi = lo] = part.split("-").map(Number);
+    return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+  });
+}
+
+/** Busy time (user + nice + system + irq + steal + softirq) of a set of CPUs since boot, µs. */
+export function cpusBusyUs(cpus) {
+  return cpus.reduce((sum, cpu) => {
+    const t = cpuTimes(cpu);
+    return sum + (t === null ? 0 : t.busyUs + t.softirqUs);
+  }, 0);
+}

@@ -1,7 +1,9 @@
 // The self-contained HTML report: tables plus inline-SVG latency plots (CDF on
 // a log latency axis, and log-binned histograms), no scripts or external assets,
 // so the file can be mailed or attached to an issue as is.
+import { flameSvg, topTable } from "./flame-svg.mjs";
 import { machineLine, notesOf, ratioRows, SUMMARY_COLUMNS, sweepTable } from "./format.mjs";
+import { edgeCoresLine, SLICE_COLUMNS, sliceRuns } from "./format-slice.mjs";
 
 const COLORS = {
   ours: "#d6336c",
@@ -133,7 +135,25 @@ function runSection(run) {
     `<div class="grid"><figure>${cdfChart(ok)}</figure><figure>${cdfChart(ok, true)}</figure></div>`,
   );
   parts.push("<h3>Latency histograms</h3>", `<div class="grid">${ok.map(histogramChart).join("")}</div>`);
+  parts.push(...[...ok, ...(run.floor?.status === "ok" ? [run.floor] : [])].flatMap(profileParts));
   return `<section>${parts.join("\n")}</section>`;
+}
+
+/** The measured window's CPU profile of each server process of a target (--cpu-prof). */
+function profileParts(r) {
+  return (r.profiles ?? []).map(
+    (p) =>
+      `<h3>CPU profile of the window: ${esc(r.target)} — ${esc(p.label)}</h3><p><code>${esc(p.file)}</code></p>${flameSvg(p.flame, `${r.target} ${p.label}`)}${topTable(p.flame)}`,
+  );
+}
+
+function sliceSection(result) {
+  const rows = sliceRuns(result);
+  if (rows.length === 0) return "";
+  return `<section><h2>Slices: the measured edge and the bare-ws write loop</h2>${htmlTable(
+    SLICE_COLUMNS.map(([h]) => h),
+    rows.map((x) => SLICE_COLUMNS.map(([, f]) => f(x))),
+  )}<p><strong>${esc(edgeCoresLine(result))}</strong></p></section>`;
 }
 
 export function htmlReport(result) {
@@ -152,6 +172,7 @@ td:first-child,th:first-child{text-align:left}th{background:#f4f4f4}
 <h1>${esc(result.scenario)}: ${esc(result.description)}</h1>
 <p>${esc(machineLine(result))}</p>
 <p>Command: <code>${esc(result.command)}</code></p>
+${sliceSection(result)}
 ${result.runs.map(runSection).join("\n")}
 ${sweep}
 </body></html>

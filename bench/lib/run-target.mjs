@@ -5,9 +5,12 @@
 import { fork } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { cpuTimes, memory, pinning, pinPid, sumCpuUs, sumRss } from "./proc-stats.mjs";
+import { startProfiles, stopProfiles } from "./cpu-profile.mjs";
+import { flameFromProfile } from "./flame-graph.mjs";
+import { cpuList, cpusBusyUs, cpuTimes, memory, pinning, pinPid, sumCpuUs, sumRss } from "./proc-stats.mjs";
 import { startRedis } from "./redis.mjs";
 import { NotAvailableError, trackChild } from "./server-process.mjs";
+import { slicePlan, startSyntheticEdge } from "./slice.mjs";
 import { summarize } from "./summary.mjs";
 import { TARGETS } from "./targets.mjs";
 
@@ -121,75 +124,66 @@ function createWorker(pin) {
 
 /**
  * @param {{target: string, run: object, opts: object, log: (s: string) => void}} p
- *   run: {label, conns, senders, hz, rooms, processes}; opts: {mode, tickMs, warmupS, durationS, probes, url, workers}
+ *   run: {label, conns, senders, hz, rooms, processes, slice?, roomSize?};
+ *   opts: {mode, tickMs, warmupS, durationS, probes, url, workers, cpuProf, out}
+ *   run.slice (S3slice): one split-mode edge on the server core holds `conns` of a room of
+ *   `roomSize`; the pod, its Redis and the synthetic edge (the rest of the room) run on the
+ *   generator's cores, and only the edge is the measured server (slice.mjs).
  */
 export async function runTarget({ target: name, run, opts, log }) {
   const target = TARGETS[name];
   const pin = pinning();
-  const mode = name.startsWith("ours") ? oursMode(opts.mode, run.processes) : null;
+  const plan = run.slice ? slicePlan(run) : null;
+  const mode = plan ? "split" : name.startsWith("ours") ? oursMode(opts.mode, run.processes) : null;
   const result = { target: name, run, mode, pinned: pin.enabled };
+  if (plan && (name !== "ours" || opts.url))
+    return { ...result, status: "unavailable", reason: "the slice scenario runs ours' split mode only" };
   let redis = null;
   let started = null;
   const workers = [];
   try {
-    if (opts.url) {
-      started = externalServer(name, opts.url);
-    } else {
-      if (target.needsRedis({ processes: run.processes, mode })) redis = await startRedis(pin.serverCpus);
-      started = await target.start({
-        processes: run.processes,
-        cpus: pin.serverCpus,
-        generatorCpus: pin.generatorCpus,
-        mode,
-        redisUrl: redis?.url,
-        tickMs: opts.tickMs,
-      });
-    }
+    ({ redis, started } = await startTarget({ name, target, run, opts, pin, mode, plan }));
   } catch (err) {
-    await redis?.stop();
     if (err instanceof NotAvailableError) return { ...result, status: "unavailable", reason: err.message };
     throw err;
   }
-  const serverPids = started.measured.map((s) => s.pid).filter(Boolean);
+  const serverPids = (plan ? started.servers : started.measured).map((s) => s.pid).filter(Boolean);
   const allPids = redis ? [...serverPids, redis.pid] : serverPids;
+  // Processes on the server's core: its busy time beyond theirs is interference.
+  const coreMates = plan ? serverPids : allPids;
+  let synthetic = null;
   try {
     await sleep(SETTLE_MS);
     const rssIdle = sumRss(serverPids);
     const clock = createClock();
-    const specs = planConnections({ ...run, probes: opts.probes }, started.servers);
+    if (plan) {
+      synthetic = await startSyntheticEdge({
+        pin,
+        base: clock.base,
+        pod: started.podAddress,
+        room: "bench-0",
+        plan,
+      });
+      log(
+        `  ${name}: synthetic edge holds ${plan.remoteMembers} members (${plan.remoteSenders} senders) on the pod`,
+      );
+    }
+    const senders = plan ? plan.localSenders : run.senders;
+    const specs = planConnections({ ...run, senders, probes: opts.probes }, started.servers);
     const nWorkers =
       opts.workers ?? Math.min(MAX_WORKERS, Math.max(1, Math.ceil(run.conns / CONNS_PER_WORKER)));
     for (let i = 0; i < nWorkers; i++) workers.push(createWorker(pin));
-    const t0 = Date.now();
-    const progressLog = setInterval(() => {
-      const ok = workers.reduce((sum, w) => sum + w.progress.ok, 0);
-      log(`  ${name}: ${ok}/${run.conns} joined after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-    }, 10_000);
-    const connected = await Promise.all(
-      workers.map((w, i) =>
-        w.request(
-          {
-            type: "init",
-            protocol: target.protocol,
-            base: clock.base,
-            conns: specs.filter((_, j) => j % nWorkers === i),
-            ctx: { tokenUrl: started.tokenUrl },
-            deadlineMs: t0 + opts.connectTimeoutS * 1000,
-          },
-          "connected",
-        ),
-      ),
-    );
-    clearInterval(progressLog);
-    const ok = connected.reduce((s, c) => s + c.ok, 0);
-    const failed = connected.reduce((s, c) => s + c.failed, 0);
-    const connectS = (Date.now() - t0) / 1000;
-    log(
-      `  ${name}: ${ok}/${run.conns} connected in ${connectS.toFixed(1)} s${failed ? ` (${failed} failed: ${connected.find((c) => c.firstError)?.firstError})` : ""}`,
-    );
+    const { ok, failed, connectS, firstError } = await connectAll({
+      workers,
+      specs,
+      protocol: target.protocol,
+      base: clock.base,
+      tokenUrl: started.tokenUrl,
+      connectTimeoutS: opts.connectTimeoutS,
+      say: (s) => log(`  ${name}: ${s}`),
+    });
     // Measuring a partly joined room would report a different scenario: say so instead.
     if (ok < run.conns * MIN_JOINED) {
-      const firstError = connected.find((c) => c.firstError)?.firstError;
       return {
         ...result,
         status: "failed",
@@ -203,45 +197,36 @@ export async function runTarget({ target: name, run, opts, log }) {
     const sendStartUs = clock.nowUs() + START_LEAD_US;
     const windowStartUs = sendStartUs + opts.warmupS * 1e6;
     const windowEndUs = windowStartUs + opts.durationS * 1e6;
-    for (const w of workers) w.send({ type: "start", sendStartUs, windowStartUs, windowEndUs, hz: run.hz });
+    const startMsg = { type: "start", sendStartUs, windowStartUs, windowEndUs, hz: run.hz };
+    for (const w of workers) w.send(startMsg);
+    synthetic?.send(startMsg);
     await sleep((windowStartUs - clock.nowUs()) / 1000);
-    const serverCore = pin.enabled ? Number(pin.serverCpus) : null;
-    // The generator's CPU is read from /proc at the same instants as the servers' (a
-    // busy worker's own timers would fire late and stretch its window).
-    const workerPids = workers.map((w) => w.pid);
-    const cpu0 = {
-      generator: sumCpuUs(workerPids),
-      server: sumCpuUs(serverPids),
-      all: sumCpuUs(allPids),
-      core: serverCore === null ? null : cpuTimes(serverCore),
-      at: clock.nowUs(),
-    };
+    const profiling = opts.cpuProf ? await startProfiles(started.measured) : [];
+    const readCpu = cpuReader(pin, clock, {
+      generator: workers.map((w) => w.pid),
+      server: serverPids,
+      all: allPids,
+      mates: coreMates,
+      pod: plan ? started.pods.map((p) => p.pid) : [],
+      synthetic: synthetic ? [synthetic.pid] : [],
+    });
+    const cpu0 = readCpu();
     await sleep((windowEndUs - clock.nowUs()) / 1000);
-    const cpu1 = {
-      generator: sumCpuUs(workerPids),
-      server: sumCpuUs(serverPids),
-      all: sumCpuUs(allPids),
-      core: serverCore === null ? null : cpuTimes(serverCore),
-      at: clock.nowUs(),
-    };
+    const cpu1 = readCpu();
+    const profiles = await stopProfiles(
+      profiling,
+      path.join(opts.out ?? ".", "cpu-prof"),
+      `${run.label}-${name}-${new Date().toISOString()}`.replace(/[^\w.-]+/g, "_"),
+    );
     const rssEnd = sumRss(serverPids);
     const hwm = serverPids.reduce((s, pid) => s + (memory(pid)?.hwm ?? 0), 0);
 
-    const drainStart = Date.now();
-    let last = -1;
-    let quiet = 0;
-    while (Date.now() - drainStart < DRAIN_MAX_MS && quiet < 2) {
-      await sleep(DRAIN_POLL_MS);
-      const seen = (
-        await Promise.all(workers.map((w) => w.request({ type: "progress" }, "progress")))
-      ).reduce((s, p) => s + p.seen, 0);
-      quiet = seen === last ? quiet + 1 : 0;
-      last = seen;
-    }
-    const drainS = (Date.now() - drainStart) / 1000;
+    const drainS = await drain(workers);
     const reports = (await Promise.all(workers.map((w) => w.request({ type: "report" }, "report")))).map(
       (r) => r.report,
     );
+    const remote = synthetic ? (await synthetic.request({ type: "report" }, "report")).report : null;
+    const windowCores = (key) => (cpu1[key] - cpu0[key]) / (cpu1.at - cpu0.at);
     return {
       ...result,
       status: "ok",
@@ -249,14 +234,8 @@ export async function runTarget({ target: name, run, opts, log }) {
         run,
         reports,
         windowUs: windowEndUs - windowStartUs,
-        cpuWindowUs: cpu1.at - cpu0.at,
-        serverCpuUs: opts.url ? null : cpu1.server - cpu0.server,
-        generatorCpuUs: cpu1.generator - cpu0.generator,
-        redisCpuUs: redis ? cpu1.all - cpu0.all - (cpu1.server - cpu0.server) : null,
-        // Busy time of the server core not spent in the measured processes (or Redis).
-        foreignCpuUs:
-          cpu0.core === null || opts.url ? null : cpu1.core.busyUs - cpu0.core.busyUs - (cpu1.all - cpu0.all),
-        softirqCpuUs: cpu0.core === null || opts.url ? null : cpu1.core.softirqUs - cpu0.core.softirqUs,
+        ...cpuFigures(cpu0, cpu1, { external: Boolean(opts.url), redis: redis !== null }),
+        remoteSends: remote ? { room: remote.room, sends: remote.sends } : null,
         serverProcesses: serverPids.length,
         serverCoresAvailable: pin.enabled ? 1 : pin.cores,
         rss: opts.url ? null : { idle: rssIdle, loaded: rssLoaded, end: rssEnd, hwm },
@@ -267,13 +246,139 @@ export async function runTarget({ target: name, run, opts, log }) {
         workers: workers.length,
         workersPinned: workers.every((w) => w.pinned),
       }),
+      ...(plan && { slice: sliceFigures(plan, remote, windowCores) }),
+      ...(profiles.length > 0 && {
+        profiles: profiles.map((p) => ({ label: p.label, file: p.file, flame: flameFromProfile(p.profile) })),
+      }),
     };
   } finally {
+    await synthetic?.close();
     await Promise.all(workers.map((w) => w.close()));
     const all = new Set([...started.servers, ...(started.extra ?? []), ...started.measured]);
     await Promise.all([...all].map((s) => s.stop?.()));
     await redis?.stop();
   }
+}
+
+/** Starts a target's server processes (and Redis when it needs it); stops what started if one fails. */
+async function startTarget({ name, target, run, opts, pin, mode, plan }) {
+  if (opts.url) return { redis: null, started: externalServer(name, opts.url) };
+  // The slice's pod and Redis stand for other machines: off the measured edge's core.
+  const sideCpus = plan ? pin.generatorCpus : pin.serverCpus;
+  const redis = target.needsRedis({ processes: run.processes, mode }) ? await startRedis(sideCpus) : null;
+  try {
+    const started = await target.start({
+      processes: run.processes,
+      cpus: pin.serverCpus,
+      generatorCpus: pin.generatorCpus,
+      podCpus: sideCpus,
+      inspect: opts.cpuProf === true,
+      floor: run.floor,
+      mode,
+      redisUrl: redis?.url,
+      tickMs: opts.tickMs,
+    });
+    return { redis, started };
+  } catch (err) {
+    await redis?.stop();
+    throw err;
+  }
+}
+
+/**
+ * Has every worker open its share of the connections; logs progress every 10 s.
+ * Returns how many joined, failed and how long it took.
+ */
+async function connectAll({ workers, specs, protocol, base, tokenUrl, connectTimeoutS, say }) {
+  const t0 = Date.now();
+  const progressLog = setInterval(() => {
+    const ok = workers.reduce((sum, w) => sum + w.progress.ok, 0);
+    say(`${ok}/${specs.length} joined after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  }, 10_000);
+  const connected = await Promise.all(
+    workers.map((w, i) =>
+      w.request(
+        {
+          type: "init",
+          protocol,
+          base,
+          conns: specs.filter((_, j) => j % workers.length === i),
+          ctx: { tokenUrl },
+          deadlineMs: t0 + connectTimeoutS * 1000,
+        },
+        "connected",
+      ),
+    ),
+  ).finally(() => clearInterval(progressLog));
+  const ok = connected.reduce((s, c) => s + c.ok, 0);
+  const failed = connected.reduce((s, c) => s + c.failed, 0);
+  const connectS = (Date.now() - t0) / 1000;
+  const firstError = connected.find((c) => c.firstError)?.firstError;
+  say(
+    `${ok}/${specs.length} connected in ${connectS.toFixed(1)} s${failed ? ` (${failed} failed: ${firstError})` : ""}`,
+  );
+  return { ok, failed, connectS, firstError };
+}
+
+/**
+ * Reads CPU time of each group of pids, the generator's CPUs' busy time and the server
+ * core's, at one instant. The generator's CPU is read from /proc at the same instants as
+ * the servers' (a busy worker's own timers would fire late and stretch its window).
+ */
+function cpuReader(pin, clock, groups) {
+  const serverCore = pin.enabled ? Number(pin.serverCpus) : null;
+  const generatorCpus = cpuList(pin.generatorCpus);
+  return () => {
+    const out = {};
+    for (const [key, pids] of Object.entries(groups)) out[key] = sumCpuUs(pids);
+    out.generatorCores = cpusBusyUs(generatorCpus);
+    out.core = serverCore === null ? null : cpuTimes(serverCore);
+    out.at = clock.nowUs();
+    return out;
+  };
+}
+
+/** The window's CPU figures for summarize(), from two cpuReader() readings. */
+function cpuFigures(cpu0, cpu1, { external, redis }) {
+  const core = cpu0.core !== null && !external;
+  return {
+    cpuWindowUs: cpu1.at - cpu0.at,
+    serverCpuUs: external ? null : cpu1.server - cpu0.server,
+    generatorCpuUs: cpu1.generator - cpu0.generator,
+    redisCpuUs: redis ? cpu1.all - cpu0.all - (cpu1.server - cpu0.server) : null,
+    // Busy time of the server core not spent in the processes pinned to it (measured ones, Redis).
+    foreignCpuUs: core ? cpu1.core.busyUs - cpu0.core.busyUs - (cpu1.mates - cpu0.mates) : null,
+    softirqCpuUs: core ? cpu1.core.softirqUs - cpu0.core.softirqUs : null,
+  };
+}
+
+/** Waits until nothing new arrived for two polls, or DRAIN_MAX_MS; returns the drain's seconds. */
+async function drain(workers) {
+  const drainStart = Date.now();
+  let last = -1;
+  let quiet = 0;
+  while (Date.now() - drainStart < DRAIN_MAX_MS && quiet < 2) {
+    await sleep(DRAIN_POLL_MS);
+    const seen = (await Promise.all(workers.map((w) => w.request({ type: "progress" }, "progress")))).reduce(
+      (s, p) => s + p.seen,
+      0,
+    );
+    quiet = seen === last ? quiet + 1 : 0;
+    last = seen;
+  }
+  return (Date.now() - drainStart) / 1000;
+}
+
+/** The slice scenario's own figures: the plan, the synthetic edge's report, the side processes' cores. */
+function sliceFigures(plan, remote, windowCores) {
+  return {
+    ...plan,
+    remoteSends: remote.sends,
+    remoteReceived: remote.received,
+    podCores: windowCores("pod"),
+    syntheticCores: windowCores("synthetic"),
+    generatorCoresBusy: windowCores("generatorCores"),
+  };
 }
 
 function oursMode(mode, processes) {

@@ -28,6 +28,29 @@ export const SCENARIOS = {
       { label: "S3 2 processes", conns: 10000, senders: 50, hz: 20, rooms: 1, processes: 2, seeAll: true },
     ],
   },
+  S3slice: {
+    description:
+      "S3's room of 10 000 (50 senders @ 20 Hz, everyone sees everyone), one edge process on one core holding a slice of it; the rest of the room reaches it through the pod from a synthetic edge",
+    targets: ["ours"],
+    // After ours: a bare `ws` server writing ours' frames (size and rate) to as many sockets.
+    floor: true,
+    // The generator's one core also runs the pod, Redis and the synthetic edge here: 100
+    // probes decoding ~60 frames/s each saturated it (p95 47 → 30 ms at a 1 000 slice with 20).
+    probes: 20,
+    runs: [
+      {
+        label: "S3slice",
+        conns: 2500,
+        roomSize: 10000,
+        senders: 50,
+        hz: 20,
+        rooms: 1,
+        processes: 1,
+        seeAll: true,
+        slice: true,
+      },
+    ],
+  },
   S4: {
     description: "two server processes + Redis, S2's load (1 000 connections, 50 senders @ 20 Hz)",
     runs: [{ label: "S4", conns: 1000, senders: 50, hz: 20, rooms: 1, processes: 2 }],
@@ -49,22 +72,44 @@ export const SCENARIOS = {
 };
 
 /** The runs of a scenario with the command-line overrides applied. */
-export function expandScenario(name, overrides) {
+export function expandScenario(requested, overrides) {
+  // Names are matched without case (`--scenario s3slice`), and reported as written here.
+  const name = Object.keys(SCENARIOS).find((k) => k.toUpperCase() === requested.toUpperCase());
   const scenario = SCENARIOS[name];
-  if (scenario === undefined) throw new RangeError(`unknown scenario ${name} (S1–S5, L1)`);
+  if (scenario === undefined) throw new RangeError(`unknown scenario ${requested} (S1–S5, S3slice, L1)`);
   const pick = (run) => {
     const out = { ...run };
-    for (const key of ["conns", "senders", "rooms", "processes", "hz"]) {
+    for (const key of ["conns", "senders", "rooms", "processes", "hz", "roomSize"]) {
       if (overrides[key] !== undefined) out[key] = overrides[key];
     }
-    out.senders = Math.min(out.senders, out.conns);
+    // A slice's senders are the whole room's (slice.mjs spreads them over the edges).
+    out.senders = Math.min(out.senders, out.roomSize ?? out.conns);
     out.rooms = Math.min(out.rooms, out.conns);
     return out;
   };
+  const sliced = scenario.runs.some((r) => r.slice);
+  if (!sliced && (overrides.slices !== undefined || overrides.roomSize !== undefined))
+    throw new RangeError(`--slice and --room-size apply to S3slice only, not ${name}`);
   // An explicit --hz or --processes narrows the scenario to that one shape.
   let runs = scenario.runs.map(pick);
+  // --slice N,M,…: one slice run per size, smallest first.
+  if (sliced) {
+    const sizes = overrides.slices ?? runs.map((r) => r.conns);
+    runs = sizes.map((n) => ({ ...runs[0], conns: n, label: `${runs[0].label} ${n}` }));
+    const tooBig = runs.find((r) => r.conns >= r.roomSize);
+    if (tooBig)
+      throw new RangeError(`a slice (${tooBig.conns}) must be smaller than the room (${tooBig.roomSize})`);
+  }
   if (overrides.processes !== undefined)
     runs = runs.filter((r, i, all) => all.findIndex((o) => o.processes === r.processes) === i);
   const sweep = scenario.sweep && overrides.hz === undefined ? scenario.sweep : null;
-  return { name, description: scenario.description, runs, sweep, targets: scenario.targets ?? null };
+  return {
+    name,
+    description: scenario.description,
+    runs,
+    sweep,
+    targets: scenario.targets ?? null,
+    floor: scenario.floor === true,
+    probes: scenario.probes ?? null,
+  };
 }

@@ -36,13 +36,19 @@ export function trackChild(child) {
 }
 
 /**
- * @param {{args: string[], env?: object, cpus?: string|null, label: string}} opts
+ * @param {{args: string[], env?: object, cpus?: string|null, label: string, inspect?: boolean}} opts
  *   args: node arguments (script first). cpus: taskset CPU list, null = not pinned.
+ *   inspect: open the inspector on a free loopback port (`--cpu-prof` of the bench profiles
+ *   the measured window through it, cpu-profile.mjs); its URL is `inspectorUrl`.
  */
-export function startServer({ args, env = {}, cpus = null, label }) {
+export function startServer({ args, env = {}, cpus = null, label, inspect = false }) {
   const pin = pinning();
   // BENCH_SERVER_ARGS: extra node flags for every server process (e.g. "--cpu-prof"), to profile it.
-  const nodeArgs = [...(process.env.BENCH_SERVER_ARGS?.split(" ").filter(Boolean) ?? []), ...args];
+  const nodeArgs = [
+    ...(process.env.BENCH_SERVER_ARGS?.split(" ").filter(Boolean) ?? []),
+    ...(inspect ? ["--inspect=127.0.0.1:0"] : []),
+    ...args,
+  ];
   const [cmd, argv] =
     pin.enabled && cpus !== null
       ? [pin.taskset, ["-c", cpus, process.execPath, ...nodeArgs]]
@@ -89,6 +95,7 @@ export function startServer({ args, env = {}, cpus = null, label }) {
           host: url.hostname,
           port: Number(url.port),
           label,
+          inspectorUrl: inspect ? (/Debugger listening on (ws:\/\/\S+)/.exec(stderr)?.[1] ?? null) : null,
           stderr: () => stderr,
           stop: () => stopChild(child),
         });

@@ -103,11 +103,19 @@ export function summarize(m) {
   // Every client of a room should get every update of every other client of that room.
   let expected = 0;
   for (const [room, n] of sendsByRoom) expected += n * ((roomSize.get(room) ?? 1) - 1);
+  // The slice scenario: updates of the room's members on the synthetic edge, which every
+  // measured connection (none of them the sender) should get.
+  const remote = m.remoteSends ?? null;
+  if (remote !== null) {
+    expected += remote.sends * (roomSize.get(remote.room) ?? 0);
+    sendsByRoom.set(remote.room, (sendsByRoom.get(remote.room) ?? 0) + remote.sends);
+  }
   let probeExpected = -sum((r) => r.probeOwnSends);
   for (const [room, probes] of probesByRoom) probeExpected += probes * (sendsByRoom.get(room) ?? 0);
   const probeDelivered = sum((r) => r.probeDelivered);
 
-  const sends = sum((r) => r.sends);
+  const localSends = sum((r) => r.sends);
+  const sends = localSends + (remote?.sends ?? 0);
   // Connections that count without decoding see entries; a coalesced entry of ours covers
   // several patches. Scale their count by the probes' patches per entry (exactly 1 for the peers).
   const probeEntries = sum((r) => r.probeEntries);
@@ -117,6 +125,7 @@ export function summarize(m) {
   const frames = sum((r) => r.frames);
   const latency = mergeHistograms(reports.map((r) => r.latency));
   const ack = mergeHistograms(reports.map((r) => r.ack));
+  const viaPod = mergeHistograms(reports.map((r) => r.latencyViaPod));
   const sendLag = mergeHistograms(reports.map((r) => r.sendLag));
   const errors = {};
   for (const r of reports) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
@@ -149,6 +158,8 @@ export function summarize(m) {
     patchesPerEntry,
     latency: latencyFigures(latency, Math.max(0, probeExpected - probeDelivered), m.drainS * 1000),
     ackRtt: latencyFigures(ack),
+    // Delivered updates of senders on the synthetic edge (the slice scenario): through the pod.
+    latencyViaPod: latencyFigures(viaPod),
     sendLagP99Ms: sendLag.totalCount ? sendLag.getValueAtPercentile(99) / 1000 : null,
     server: {
       processes: m.serverProcesses,
@@ -180,7 +191,11 @@ export function summarize(m) {
       ),
       bytesPerSentUpdate: perUnit(
         sum((r) => r.sendBytes),
-        sends,
+        localSends,
+      ),
+      bytesPerFrame: perUnit(
+        sum((r) => r.bytes),
+        frames,
       ),
       updatesPerFrame: perUnit(updates, frames),
     },

@@ -50,11 +50,11 @@ function singleProcessPeer(name, script, extraArgs = []) {
     name,
     protocol: name,
     needsRedis: () => false,
-    async start({ processes, cpus, tickMs }) {
+    async start({ processes, cpus, tickMs, inspect = false }) {
       if (processes > 1)
         throw new NotAvailableError(`${name} has no cross-process fan-out (single process only)`);
       const args = [path.join(PEERS, script), "--port", "0", "--tick-ms", String(tickMs), ...extraArgs];
-      const servers = await startAll([{ args, cpus, label: name }]);
+      const servers = await startAll([{ args, cpus, label: name, inspect }]);
       return { servers, measured: servers, tokenUrl: null };
     },
   };
@@ -64,11 +64,11 @@ const socketio = {
   name: "socketio",
   protocol: "socketio",
   needsRedis: ({ processes }) => processes > 1,
-  async start({ processes, cpus, redisUrl }) {
+  async start({ processes, cpus, redisUrl, inspect = false }) {
     const args = [path.join(PEERS, "socketio-server.mjs"), "--port", "0"];
     if (processes > 1) args.push("--redis", redisUrl);
     const servers = await startAll(
-      Array.from({ length: processes }, (_, i) => ({ args, cpus, label: `socketio#${i}` })),
+      Array.from({ length: processes }, (_, i) => ({ args, cpus, label: `socketio#${i}`, inspect })),
     );
     return { servers, measured: servers, tokenUrl: null };
   },
@@ -84,7 +84,7 @@ const ours = {
   name: "ours",
   protocol: "ours",
   needsRedis: ({ mode }) => mode !== "dev",
-  async start({ processes, cpus, mode, redisUrl, tickMs, generatorCpus }) {
+  async start({ processes, cpus, mode, redisUrl, tickMs, generatorCpus, podCpus = cpus, inspect = false }) {
     if (!existsSync(CLI)) throw new NotAvailableError(`${path.relative(ROOT, CLI)} missing: npm run build`);
     // Per-connection info logs would be measured as server work the peers do not do.
     // The load generator is one address opening thousands of sockets for few users:
@@ -105,7 +105,7 @@ const ours = {
     if (mode === "dev") {
       if (processes > 1) throw new NotAvailableError("dev mode is one process: use --mode redis or split");
       const servers = await startAll([
-        { args: [CLI, "dev", "--port", "0", ...tick], cpus, label: "ours dev" },
+        { args: [CLI, "dev", "--port", "0", ...tick], cpus, label: "ours dev", inspect },
       ]);
       return { servers, measured: servers, tokenUrl: servers[0].url };
     }
@@ -121,6 +121,7 @@ const ours = {
             args: [CLI, "serve", "--port", "0", "--jwks-url", jwks, "--redis", redisUrl, ...tick, ...admin],
             cpus,
             label: `ours serve#${i}`,
+            inspect,
           })),
         );
         return { servers: measured, measured, tokenUrl: issuer.url, extra: [issuer] };
@@ -129,8 +130,9 @@ const ours = {
       const pods = await startAll([
         {
           args: [CLI, "pod", "--port", "0", "--grpc-port", String(grpcPort), "--redis", redisUrl, ...admin],
-          cpus,
+          cpus: podCpus,
           label: "ours pod",
+          inspect,
         },
       ]);
       const edges = await startAll(
@@ -149,12 +151,20 @@ const ours = {
           ],
           cpus,
           label: `ours edge#${i}`,
+          inspect,
         })),
       ).catch(async (err) => {
         await Promise.all(pods.map((p) => p.stop()));
         throw err;
       });
-      return { servers: edges, measured: [...edges, ...pods], tokenUrl: issuer.url, extra: [issuer] };
+      return {
+        servers: edges,
+        measured: [...edges, ...pods],
+        pods,
+        podAddress: `127.0.0.1:${grpcPort}`,
+        tokenUrl: issuer.url,
+        extra: [issuer],
+      };
     } catch (err) {
       await issuer.stop();
       throw err;
@@ -245,7 +255,31 @@ const doEdge = {
   },
 };
 
+/**
+ * The write-loop floor of the slice scenario: never named in --targets, run by the
+ * coordinator after a slice run with that run's frame size and per-socket rate (`floor`).
+ */
+const wsFloor = {
+  name: "ws-floor",
+  protocol: "ws-floor",
+  needsRedis: () => false,
+  async start({ cpus, floor, inspect = false }) {
+    const args = [
+      path.join(PEERS, "ws-floor-server.mjs"),
+      "--port",
+      "0",
+      "--frame-bytes",
+      String(Math.round(floor.frameBytes)),
+      "--hz",
+      String(floor.perSocketHz),
+    ];
+    const servers = await startAll([{ args, cpus, label: "ws-floor", inspect }]);
+    return { servers, measured: servers, tokenUrl: null };
+  },
+};
+
 export const TARGETS = {
+  "ws-floor": wsFloor,
   ours,
   "ours-e2ee": { ...ours, name: "ours-e2ee", protocol: "ours-e2ee" },
   "do-edge": doEdge,

@@ -7,12 +7,13 @@
 //                        bench itself adds; `sizing`, when set, is the protocol sized instead)
 //   onMessage(conn, opcode, payload, sink)
 // and reports through the sink: ready(conn), cheap(conn, n) (n updates counted
-// without decoding), update(conn, tUs, n) (a probe decoded an update of another
+// without decoding), update(conn, tUs, n, viaPod) (a probe decoded an update of another
 // sender sent at tUs covering n patches), ack(conn, tUs) (its own update came
 // back), error(conn, code). `sink.measuring` says whether probes should decode.
 import { ours } from "./ours.mjs";
 import { oursE2ee } from "./ours-e2ee.mjs";
 import { socketio } from "./socketio.mjs";
+import { wsFloor } from "./ws-floor.mjs";
 import { createWsJsonProtocol } from "./ws-json.mjs";
 import { yws } from "./yws.mjs";
 
@@ -23,4 +24,5 @@ export const PROTOCOLS = {
   "ws-tick": createWsJsonProtocol("ws-tick"),
   socketio,
   yws,
+  "ws-floor": wsFloor,
 };

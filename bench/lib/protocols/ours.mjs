@@ -9,6 +9,7 @@
 import http from "node:http";
 import { encode, encodeViewParam, MessageType } from "@collabblocks/protocol";
 import { Packr, Unpackr } from "msgpackr";
+import { isSynthetic } from "../synthetic-ids.mjs";
 import { countOccurrences } from "./count.mjs";
 
 // Trusted input (our own server): plain objects are the fastest decode.
@@ -112,8 +113,8 @@ export const ours = {
   },
   binary: true,
   /** A probe decoded another sender's update entry `e`, sent at `t`, covering `n` patches (ours-e2ee opens it first). */
-  deliver(conn, _e, t, n, sink) {
-    sink.update(conn, t, n);
+  deliver(conn, e, t, n, sink) {
+    sink.update(conn, t, n, isSynthetic(e[1]));
   },
   onMessage(conn, _opcode, payload, sink) {
     const type = peekType(payload);
@@ -152,7 +153,7 @@ export const ours = {
           if (cid === conn.self || k === undefined || k.epoch !== e[3] || e[4] <= k.clock) continue;
           const n = e[4] - k.clock;
           k.clock = e[4];
-          if (typeof e[5]?.t === "number") sink.update(conn, e[5].t, n);
+          if (typeof e[5]?.t === "number") sink.update(conn, e[5].t, n, isSynthetic(cid));
         }
         return;
       }
