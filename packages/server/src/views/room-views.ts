@@ -49,6 +49,8 @@ export interface RoomViews {
   isEveryone(cid: string): boolean;
   /** The connections that see everyone (served by the shared frame), without scanning the room. */
   everyone(): ReadonlySet<string>;
+  /** Does every connection see everyone (no filtered one: small rooms without views)? */
+  allEveryone(): boolean;
   /** What a join or resync snapshot holds for this connection; resets what it holds to that. */
   snapshotFor(cid: string): "everyone" | readonly string[];
   /** Connections whose kind of view changed (threshold crossed): they need a fresh snapshot. */
@@ -113,6 +115,7 @@ export function createRoomViews(options: RoomViewsOptions): RoomViews {
     },
     isEveryone: (cid) => viewers.get(cid)?.view === undefined,
     everyone: () => interest.everyone,
+    allEveryone: () => interest.everyone.size === viewers.size,
     snapshotFor: (cid) => snapshotFor(s, cid),
     takeSnapshotRequests() {
       const list = [...snapshotRequests];
