@@ -24,6 +24,8 @@ export {
   roomEntries,
   unpackValue,
 } from "./codec.js";
+export { type AliasSource, encodeBatchEntryRev3, encodePeerRev3 } from "./compact-encode.js";
+export { type AliasedConnection, EntryAliasTable } from "./entry-aliases.js";
 export {
   ERRORS,
   type ErrorCode,
@@ -36,6 +38,7 @@ export { validateEvent } from "./event.js";
 export { isPlainObject, type Json, type JsonObject, jsonEqual, setOwn } from "./json.js";
 export * from "./limits.js";
 export {
+  ALIAS_REVISION,
   type AuthMessage,
   assertNever,
   type BatchEntry,

@@ -5,17 +5,11 @@
 // socket that is behind is skipped (slow-members.ts): it coalesces a private
 // backlog, or, when filtered, is owed a snapshot of its view once drained.
 // The shared frame is the hot path: nothing is allocated per member there.
-import {
-  type BatchEntry,
-  batchFrameFromEntries,
-  type ClientBatchEntry,
-  encode,
-  encodeBatchEntry,
-  MessageType,
-} from "@collabblocks/protocol";
+import { type BatchEntry, batchFrameFromEntries, type ClientBatchEntry } from "@collabblocks/protocol";
 import { enqueueEntry } from "../limits/coalesce.js";
 import type { ServerStats } from "../ops/metrics.js";
 import type { RoomViews } from "../views/room-views.js";
+import { type EntryAliases, readsAliases } from "./entry-aliases.js";
 import { type RoomMember, sendToMember } from "./room-member.js";
 import type { SlowMembers } from "./slow-members.js";
 import { keepsUp, writeFrame } from "./socket-writes.js";
@@ -25,6 +19,8 @@ export interface RoomFanoutOptions<M extends RoomMember> {
   readonly views: RoomViews;
   readonly slow: SlowMembers<M>;
   readonly stats: ServerStats;
+  /** Encodes entries for each member's revision (revision 3: aliases, PROTOCOL.md §4). */
+  readonly aliases: EntryAliases;
 }
 
 export interface RoomFanout {
@@ -35,7 +31,7 @@ export interface RoomFanout {
 }
 
 export function createRoomFanout<M extends RoomMember>(options: RoomFanoutOptions<M>): RoomFanout {
-  const { members, views, slow, stats } = options;
+  const { members, views, slow, stats, aliases } = options;
 
   function* everyoneMembers(cids: ReadonlySet<string>): Generator<M> {
     for (const cid of cids) {
@@ -48,8 +44,9 @@ export function createRoomFanout<M extends RoomMember>(options: RoomFanoutOption
     shared(entries) {
       const everyone = views.everyone();
       if (everyone.size === 0) return;
-      const frame = encode({ type: MessageType.BATCH, entries });
+      const frames = aliases.batchFrames(entries);
       let sent = 0;
+      let bytes = 0;
       // Without filtered members (small rooms) walk the members directly: no lookup per socket.
       const walkAll = everyone.size >= members.size;
       const targets = walkAll ? members.values() : everyoneMembers(everyone);
@@ -60,11 +57,13 @@ export function createRoomFanout<M extends RoomMember>(options: RoomFanoutOption
           if (m.snapshotDue === undefined) for (const e of entries) enqueueEntry(m.lag, e);
           continue;
         }
+        const frame = frames.frameFor(m.rev);
         writeFrame(m.ws, frame);
         sent++;
+        bytes += frame.length;
       }
       stats.framesOut += sent;
-      stats.bytesOut += sent * frame.length;
+      stats.bytesOut += bytes;
       stats.updatesOut += sent * entries.length;
     },
     filtered: (routed) => writeFiltered(options, routed),
@@ -80,8 +79,9 @@ function writeFiltered<M extends RoomMember>(
   options: RoomFanoutOptions<M>,
   routed: ReadonlyMap<string, ClientBatchEntry[]>,
 ): void {
-  const { members, slow, stats } = options;
-  const bytes = new Map<ClientBatchEntry, { readonly index: number; readonly data: Uint8Array }>();
+  const { members, slow, stats, aliases } = options;
+  // Per revision kind (0: revision 1–2 bytes, 1: revision 3's aliases), each entry encoded once.
+  const encoded = [0, 1].map(() => new Map<ClientBatchEntry, { readonly index: number; readonly data: Uint8Array }>());
   const frames = new Map<string, Uint8Array>();
   for (const [cid, entries] of routed) {
     const m = members.get(cid);
@@ -91,15 +91,17 @@ function writeFiltered<M extends RoomMember>(
       m.snapshotDue ??= 0;
       continue;
     }
+    const kind = readsAliases(m.rev) ? 1 : 0;
+    const bytes = encoded[kind] as Map<ClientBatchEntry, { readonly index: number; readonly data: Uint8Array }>;
     const parts = entries.map((e) => {
       let b = bytes.get(e);
       if (b === undefined) {
-        b = { index: bytes.size, data: encodeBatchEntry(e) };
+        b = { index: bytes.size, data: aliases.entryBytes(e, m.rev) };
         bytes.set(e, b);
       }
       return b;
     });
-    const key = parts.map((p) => p.index).join(",");
+    const key = `${kind}:${parts.map((p) => p.index).join(",")}`;
     let frame = frames.get(key);
     if (frame === undefined) {
       frame = batchFrameFromEntries(parts.map((p) => p.data));

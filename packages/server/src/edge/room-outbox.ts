@@ -6,6 +6,7 @@
 import type { BatchEntry, PresenceReplica } from "@collabblocks/protocol";
 import { drainQueue, type EntryQueue, enqueueEntry } from "../limits/coalesce.js";
 import type { RoomViews } from "../views/room-views.js";
+import type { EntryAliases } from "./entry-aliases.js";
 import { createFlushScheduler, type FlushScheduler, type FlushTimers } from "./flush-scheduler.js";
 import type { MemberSnapshots } from "./member-snapshots.js";
 import type { OccupancyNotifier } from "./occupancy-notifier.js";
@@ -15,6 +16,8 @@ import type { SlowMembers } from "./slow-members.js";
 
 export interface RoomOutboxOptions<M extends RoomMember> {
   readonly replica: PresenceReplica;
+  /** The room's entry aliases (revision-3 members): told when each flush is over. */
+  readonly aliases: EntryAliases;
   readonly members: ReadonlyMap<string, M>;
   readonly views: RoomViews;
   readonly fanout: RoomFanout;
@@ -56,6 +59,7 @@ export function createRoomOutbox<M extends RoomMember>(options: RoomOutboxOption
     }
     occupancy.flush();
     if (entries.length > 0) fanout.shared(entries);
+    options.aliases.flushed();
   };
 
   const scheduler = createFlushScheduler({
