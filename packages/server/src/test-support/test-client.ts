@@ -7,6 +7,7 @@ import {
   assertNever,
   type ClientMessage,
   decodeServerMessage,
+  EntryAliasTable,
   type ErrorMessage,
   type EventMessage,
   encode,
@@ -267,9 +268,11 @@ export function connectTestClient(options: TestClientOptions): TestClient {
     }
   };
 
+  // From revision 3 entries name connections by alias (PROTOCOL.md §4): decoded as the SDK does.
+  const aliases = (options.rev ?? 1) >= 3 ? new EntryAliasTable() : undefined;
   ws.on("message", (data: Buffer) => {
     client.bytesReceived += data.length;
-    const msg = decodeServerMessage(data);
+    const msg = decodeServerMessage(data, undefined, aliases);
     if (options.record) client.messages.push(msg);
     options.onMessage?.(msg, performance.now());
     onServerMessage(msg);
