@@ -15,8 +15,8 @@ import {
   type BatchMessage,
   backoffDelay,
   type ClientMessage,
+  createEntryAliasTable,
   decodeServerMessage,
-  EntryAliasTable,
   retryDelay as delayForHint,
   ERRORS,
   type ErrorCode,
@@ -175,7 +175,7 @@ export function createConnection(options: ConnectionOptions): Connection {
   let needFreshToken = false;
   let fatalCode: ErrorCode | undefined;
   /** The current socket's entry aliases (PROTOCOL.md §4 "Revision 3"): replaced with each socket. */
-  let aliases = new EntryAliasTable();
+  let aliases = createEntryAliasTable();
   let identityKey = options.identityKey;
   let lastEpoch = 0;
   let serverOffset = 0; // server clock − local clock, ms
@@ -265,7 +265,7 @@ export function createConnection(options: ConnectionOptions): Connection {
     }
     socket.binaryType = "arraybuffer";
     fatalCode = undefined;
-    aliases = new EntryAliasTable(); // aliases are per socket: a new one is told them afresh
+    aliases = createEntryAliasTable(); // aliases are per socket: a new one is told them afresh
     setState({ kind: "opening", socket });
     connectSlot.start(CONNECT_TIMEOUT_MS, () => abandon(socket));
     socket.onmessage = (event: MessageEventLike) => onFrame(socket, event.data);

@@ -21,20 +21,27 @@ import { enterTestRoom } from "./test-support/room-harness.js";
 function aliases(): AliasSource {
   const byId = new Map<string, number>();
   return {
-    announce: (cid) => byId.get(cid) ?? (byId.set(cid, byId.size), byId.size - 1),
+    announce(cid) {
+      if (!byId.has(cid)) byId.set(cid, byId.size);
+      return byId.get(cid) as number;
+    },
     lookup: (cid) => byId.get(cid),
   };
 }
 
 function deliverSnapshot(socket: FakeSocket, source: AliasSource, syncId: number, peers: PeerState[]): void {
   const prefix = encode({ type: MessageType.SNAPSHOT_CHUNK, syncId, entries: [] }).subarray(0, -1);
-  const body = batchFrameFromEntries(peers.map((p) => encodePeerRev3(p, source.announce(p.connectionId, p.epoch))));
+  const body = batchFrameFromEntries(
+    peers.map((p) => encodePeerRev3(p, source.announce(p.connectionId, p.epoch))),
+  );
   socket.deliverData(Uint8Array.from([...prefix, ...body.subarray(2)]).buffer);
   socket.deliver({ type: MessageType.SNAPSHOT_DONE, syncId, total: peers.length });
 }
 
 function deliverBatch(socket: FakeSocket, source: AliasSource, entries: ClientBatchEntry[]): void {
-  socket.deliverData(batchFrameFromEntries(entries.map((e) => encodeBatchEntryRev3(e, source))).slice().buffer);
+  socket.deliverData(
+    batchFrameFromEntries(entries.map((e) => encodeBatchEntryRev3(e, source))).slice().buffer,
+  );
 }
 
 const move = (cid: string, clock: number, x: number, y: number): ClientBatchEntry => ({
@@ -48,12 +55,19 @@ const move = (cid: string, clock: number, x: number, y: number): ClientBatchEntr
 });
 
 /** Joins over revision 3: WELCOME, then a snapshot whose peers carry aliases. */
-async function joinRev3(t: Awaited<ReturnType<typeof enterTestRoom>>, source: AliasSource, others: PeerState[]) {
+async function joinRev3(
+  t: Awaited<ReturnType<typeof enterTestRoom>>,
+  source: AliasSource,
+  others: PeerState[],
+) {
   const socket = t.net.last();
   const welcome = welcomeFor(socket);
   socket.accept();
   socket.deliver(welcome);
-  deliverSnapshot(socket, source, 0, [...others, peer(welcome.connectionId, {}, { epoch: welcome.epoch, userId: "me" })]);
+  deliverSnapshot(socket, source, 0, [
+    ...others,
+    peer(welcome.connectionId, {}, { epoch: welcome.epoch, userId: "me" }),
+  ]);
   await t.clock.settle();
   return socket;
 }

@@ -9,6 +9,9 @@
 // number); every decoded value is then walked and checked, and any failure — the
 // decoder's own RangeErrors and truncation errors included — becomes a
 // ProtocolError("MALFORMED_MESSAGE").
+
+import { expandAliased } from "./compact-decode.js";
+import type { EntryAliasTable } from "./entry-aliases.js";
 import { ERRORS, isErrorCode } from "./errors.js";
 import type { Json } from "./json.js";
 import {
@@ -23,8 +26,6 @@ import {
   type ServerMessage,
   type WelcomeLimits,
 } from "./messages.js";
-import { aliasedEntryFromWire } from "./compact-decode.js";
-import type { EntryAliasTable } from "./entry-aliases.js";
 import { msgpack } from "./msgpack.js";
 import type { PresenceData } from "./presence-types.js";
 import { stateFromWire, stateToWire, valueFromWire } from "./state-codec.js";
@@ -232,8 +233,7 @@ function peerFromWire(v: unknown, aliases?: EntryAliasTable): PeerState {
     clock: uint(field(e, 4), "clock"),
     state: state(field(e, 5)),
   };
-  if (aliases !== undefined && e.length > 6)
-    aliases.learnFromSnapshot(uint(e[6], "alias"), peer.connectionId, peer.epoch);
+  if (e.length > 6) aliases?.learn(e[6], peer.connectionId, peer.epoch, true);
   return peer;
 }
 
@@ -245,9 +245,9 @@ function entryFromWire(v: unknown): BatchEntry {
 
 /** A BATCH entry; with a revision-3 table, alias shapes too (PROTOCOL.md §4 "Revision 3"). */
 function clientEntryFromWire(v: unknown, aliases?: EntryAliasTable): ClientBatchEntry {
-  const e = arr(v, "batch entry");
+  let e = arr(v, "batch entry");
+  if (aliases && typeof e[1] === "number") e = expandAliased(e, aliases);
   const kind = field(e, 0);
-  if (aliases !== undefined && typeof field(e, 1) === "number") return aliasedEntryFromWire(e, aliases);
   const connectionId = str(field(e, 1), "connectionId", 128);
   switch (kind) {
     case ENTRY_ENTER: {
@@ -260,7 +260,7 @@ function clientEntryFromWire(v: unknown, aliases?: EntryAliasTable): ClientBatch
         clock: uint(field(e, 5), "clock"),
         state: state(field(e, 6)),
       };
-      if (aliases !== undefined && e.length > 7) aliases.learn(uint(e[7], "alias"), connectionId, enter.epoch);
+      if (e.length > 7) aliases?.learn(e[7], connectionId, enter.epoch);
       return enter;
     }
     case ENTRY_UPDATE: {

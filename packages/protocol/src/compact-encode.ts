@@ -37,8 +37,10 @@ function position(value: Json | undefined): { x: number; y: number } | undefined
 function writeNumber(out: number[], n: number): void {
   const view = new DataView(new ArrayBuffer(8));
   if (Number.isInteger(n) && n >= -0x80000000 && n <= 0xffffffff) {
-    if (n >= 0 && n < 0x80) out.push(n); // positive fixint; -0 too
-    else if (n < 0 && n >= -32) out.push(n & 0xff); // negative fixint
+    if (n >= 0 && n < 0x80)
+      out.push(n); // positive fixint; -0 too
+    else if (n < 0 && n >= -32)
+      out.push(n & 0xff); // negative fixint
     else if (n >= 0) {
       const [tag, size] = n < 0x100 ? [0xcc, 1] : n < 0x10000 ? [0xcd, 2] : [0xce, 4];
       out.push(tag);

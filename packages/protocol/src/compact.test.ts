@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { batchFrameFromEntries, decodeServerMessage, encode, encodeBatchEntry } from "./codec.js";
 import { type AliasSource, encodeBatchEntryRev3, encodePeerRev3 } from "./compact-encode.js";
-import { EntryAliasTable } from "./entry-aliases.js";
+import { createEntryAliasTable } from "./entry-aliases.js";
 import { ProtocolError } from "./errors.js";
 import type { ClientBatchEntry, PeerState, ServerMessage } from "./messages.js";
 import { MessageType } from "./messages.js";
@@ -71,9 +71,17 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       t: fc.option(fc.nat(), { nil: undefined }),
     }),
   },
-  fc.record({ op: fc.constant("update" as const), c: fc.nat(2), set: wireState, del: fc.subarray(["a", "status"]) }),
+  fc.record({
+    op: fc.constant("update" as const),
+    c: fc.nat(2),
+    set: wireState,
+    del: fc.subarray(["a", "status"]),
+  }),
   fc.record({ op: fc.constant("leave" as const), c: fc.nat(2), expired: fc.boolean() }),
-  fc.record({ op: fc.constantFrom("hide" as const, "flush" as const, "resync" as const, "forget" as const), c: fc.nat(2) }),
+  fc.record({
+    op: fc.constantFrom("hide" as const, "flush" as const, "resync" as const, "forget" as const),
+    c: fc.nat(2),
+  }),
 );
 
 interface Sender {
@@ -108,7 +116,11 @@ function play(ops: readonly Op[]): { rev2: Uint8Array[]; rev3: Uint8Array[] } {
     } else if ((o.op === "move" || o.op === "update") && s?.held) {
       const clock = s.peer.clock + (o.op === "move" ? o.span : 1);
       const set: PresenceData =
-        o.op === "update" ? o.set : o.t === undefined ? { cursor: { x: o.x, y: o.y } } : { cursor: { x: o.x, y: o.y }, t: o.t };
+        o.op === "update"
+          ? o.set
+          : o.t === undefined
+            ? { cursor: { x: o.x, y: o.y } }
+            : { cursor: { x: o.x, y: o.y }, t: o.t };
       const del = o.op === "update" ? o.del.filter((k) => !Object.hasOwn(set, k)) : [];
       const base = o.op === "move" ? clock - o.span : s.peer.clock;
       s.peer = { ...s.peer, clock, state: { ...s.peer.state, ...set } };
@@ -134,7 +146,12 @@ function play(ops: readonly Op[]): { rev2: Uint8Array[]; rev3: Uint8Array[] } {
       const half = Math.ceil(peers.length / 2);
       for (const part of [peers.slice(0, half), peers.slice(half)]) {
         rev2.push(encode({ type: MessageType.SNAPSHOT_CHUNK, syncId, entries: part }));
-        rev3.push(chunkFrame(syncId, part.map((p) => encodePeerRev3(p, source.announce(p.connectionId, p.epoch)))));
+        rev3.push(
+          chunkFrame(
+            syncId,
+            part.map((p) => encodePeerRev3(p, source.announce(p.connectionId, p.epoch))),
+          ),
+        );
       }
       const done = encode({ type: MessageType.SNAPSHOT_DONE, syncId, total: peers.length });
       rev2.push(done);
@@ -164,12 +181,13 @@ describe("revision 3: aliases and compact moves", () => {
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 120 }), (ops) => {
         const { rev2, rev3 } = play(ops);
-        const table = new EntryAliasTable();
+        const table = createEntryAliasTable();
         const plain = rev2.map((f) => decodeServerMessage(f));
         const aliased = rev3.map((f) => decodeServerMessage(f, undefined, table));
         expect(aliased).toEqual(plain);
         expect(replicaOf(aliased)).toEqual(replicaOf(plain));
-        for (let i = 0; i < rev2.length; i++) expect(rev3[i]!.length).toBeLessThanOrEqual(rev2[i]!.length + 2 * 2);
+        for (let i = 0; i < rev2.length; i++)
+          expect(rev3[i]!.length).toBeLessThanOrEqual(rev2[i]!.length + 2 * 2);
       }),
       { numRuns: 300 },
     );
@@ -209,7 +227,15 @@ describe("revision 3: aliases and compact moves", () => {
     const move = (x: number, y: number) =>
       Buffer.from(
         encodeBatchEntryRev3(
-          { kind: "update", connectionId: "c0-aaaaaaaaaaaaaaaa", epoch: 1, base: 6, clock: 7, set: { cursor: { x, y } }, del: [] },
+          {
+            kind: "update",
+            connectionId: "c0-aaaaaaaaaaaaaaaa",
+            epoch: 1,
+            base: 6,
+            clock: 7,
+            set: { cursor: { x, y } },
+            del: [],
+          },
           source,
         ),
       ).toString("hex");
@@ -234,21 +260,25 @@ describe("revision 3: aliases and compact moves", () => {
       del: [],
     };
     const frame = batchFrameFromEntries([encodeBatchEntryRev3(update, source)]);
-    expect(() => decodeServerMessage(frame, undefined, new EntryAliasTable())).toThrow(ProtocolError);
+    expect(() => decodeServerMessage(frame, undefined, createEntryAliasTable())).toThrow(ProtocolError);
     // Without a table (a revision-2 reader) an alias is not a connection id either.
     expect(() => decodeServerMessage(frame)).toThrow(/connectionId is not a string/);
-    const table = new EntryAliasTable();
+    const table = createEntryAliasTable();
     table.learn(0, "c0-aaaaaaaaaaaaaaaa", 1);
-    expect(decodeServerMessage(frame, undefined, table)).toEqual({ type: MessageType.BATCH, entries: [update] });
+    expect(decodeServerMessage(frame, undefined, table)).toEqual({
+      type: MessageType.BATCH,
+      entries: [update],
+    });
   });
 
   it("refuses a move that repeats the cursor in its other fields, or a move at clock 0", () => {
-    const table = new EntryAliasTable();
+    const table = createEntryAliasTable();
     table.learn(0, "c0-aaaaaaaaaaaaaaaa", 1);
     const bad = [
       "92659196040001000081a6637572736f72c0", // [4, 0, 1, 0, 0, {"cursor": nil}]
       "926591950400000000", // clock 0
     ];
-    for (const hex of bad) expect(() => decodeServerMessage(Buffer.from(hex, "hex"), undefined, table)).toThrow(ProtocolError);
+    for (const hex of bad)
+      expect(() => decodeServerMessage(Buffer.from(hex, "hex"), undefined, table)).toThrow(ProtocolError);
   });
 });

@@ -7,7 +7,7 @@
 // never wrong; a missing one is MALFORMED_MESSAGE, which the SDK answers with a
 // resync like any other corrupt input. One table per socket: a new socket starts
 // empty.
-import { malformed } from "./wire-fields.js";
+import { malformed, uint } from "./wire-fields.js";
 
 /** What an alias stands for: one connection at one epoch. */
 export interface AliasedConnection {
@@ -15,42 +15,33 @@ export interface AliasedConnection {
   readonly epoch: number;
 }
 
-export class EntryAliasTable {
-  private live = new Map<number, AliasedConnection>();
-  /** Aliases of the snapshot being received (its chunks), made the table at SNAPSHOT_DONE. */
-  private incoming: Map<number, AliasedConnection> | undefined;
-
-  /** An enter entry announced `alias`. */
-  learn(alias: number, connectionId: string, epoch: number): void {
-    this.live.set(alias, { connectionId, epoch });
-  }
-
-  /** A snapshot chunk's peer announced `alias`. */
-  learnFromSnapshot(alias: number, connectionId: string, epoch: number): void {
-    this.learn(alias, connectionId, epoch);
-    (this.incoming ??= new Map()).set(alias, { connectionId, epoch });
-  }
-
+export interface EntryAliasTable {
+  /** An enter entry (or, `inSnapshot`, a snapshot peer) announced `alias` (checked: an unsigned integer). */
+  learn(alias: unknown, connectionId: string, epoch: number, inSnapshot?: boolean): void;
   /** SNAPSHOT_DONE: the table is now exactly the aliases that snapshot announced. */
-  snapshotDone(): void {
-    this.live = this.incoming ?? new Map();
-    this.incoming = undefined;
-  }
-
+  snapshotDone(): void;
   /** The connection an entry's alias names; MALFORMED_MESSAGE when this socket was never told it. */
-  resolve(alias: number): AliasedConnection {
-    const c = this.live.get(alias);
-    if (c === undefined) malformed(`unknown alias ${alias}`);
-    return c;
-  }
-
+  resolve(alias: number): AliasedConnection;
   /** A leave or hide named `alias`: the server announces the connection again before naming it again. */
-  forget(alias: number): void {
-    this.live.delete(alias);
-  }
+  forget(alias: number): void;
+}
 
-  /** Aliases known (tests, diagnostics). */
-  get size(): number {
-    return this.live.size;
-  }
+/** A socket's empty table (a closure, not a class: the SDK's bundle budget). */
+export function createEntryAliasTable(): EntryAliasTable {
+  let live = new Map<number, AliasedConnection>();
+  let incoming = new Map<number, AliasedConnection>(); // the snapshot being received
+  return {
+    learn(alias, connectionId, epoch, inSnapshot) {
+      const a = uint(alias, "alias");
+      const c = { connectionId, epoch };
+      live.set(a, c);
+      if (inSnapshot) incoming.set(a, c);
+    },
+    snapshotDone() {
+      live = incoming;
+      incoming = new Map();
+    },
+    resolve: (alias) => live.get(alias) ?? malformed("unknown alias"),
+    forget: (alias) => live.delete(alias),
+  };
 }

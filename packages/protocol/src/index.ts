@@ -25,7 +25,7 @@ export {
   unpackValue,
 } from "./codec.js";
 export { type AliasSource, encodeBatchEntryRev3, encodePeerRev3 } from "./compact-encode.js";
-export { type AliasedConnection, EntryAliasTable } from "./entry-aliases.js";
+export { type AliasedConnection, createEntryAliasTable, type EntryAliasTable } from "./entry-aliases.js";
 export {
   ERRORS,
   type ErrorCode,

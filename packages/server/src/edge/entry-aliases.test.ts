@@ -129,7 +129,13 @@ describe("entry aliases: an edge room with revision-2 and revision-3 members", (
       flush();
     }
     room.publish(update(sender.member.connectionId, 21, { status: "away" }));
-    room.remove(sender.member, { kind: "leave", connectionId: sender.member.connectionId, epoch: 1, clock: 21, reason: "left" });
+    room.remove(sender.member, {
+      kind: "leave",
+      connectionId: sender.member.connectionId,
+      epoch: 1,
+      clock: 21,
+      reason: "left",
+    });
     flush();
     expect(batchEntries(now)).toEqual(batchEntries(old));
     expect(batchEntries(now).map((e) => e.kind)).toEqual([...Array(20).fill("update"), "leave"]); // the status update coalesced into the leave
@@ -186,7 +192,11 @@ describe("entry aliases: an edge room with revision-2 and revision-3 members", (
     flush();
     slow.ws.bufferedAmount = 0;
     await clock.advance(20);
-    expect(batchEntries(slow).at(-1)).toMatchObject({ connectionId: a.member.connectionId, base: 0, clock: 1 });
+    expect(batchEntries(slow).at(-1)).toMatchObject({
+      connectionId: a.member.connectionId,
+      base: 0,
+      clock: 1,
+    });
     room.close();
   });
 });

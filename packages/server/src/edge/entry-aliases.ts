@@ -90,7 +90,8 @@ export function createEntryAliases(held: HeldConnections): EntryAliases {
       return {
         frameFor(rev) {
           const i = readsAliases(rev) ? 1 : 0;
-          return (frames[i] ??= aliases.batchFrame(entries, rev));
+          frames[i] ??= aliases.batchFrame(entries, rev);
+          return frames[i];
         },
       };
     },
@@ -107,7 +108,8 @@ export function createEntryAliases(held: HeldConnections): EntryAliases {
       const gone = (cid: string): boolean => held.get(cid)?.epoch !== byId.get(cid)?.epoch;
       for (const cid of leaving) if (gone(cid)) byId.delete(cid);
       leaving.clear();
-      if (byId.size > 2 * held.size + SWEEP_SLACK) for (const cid of byId.keys()) if (gone(cid)) byId.delete(cid);
+      if (byId.size > 2 * held.size + SWEEP_SLACK)
+        for (const cid of byId.keys()) if (gone(cid)) byId.delete(cid);
     },
     get size() {
       return byId.size;

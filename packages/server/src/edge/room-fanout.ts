@@ -81,7 +81,9 @@ function writeFiltered<M extends RoomMember>(
 ): void {
   const { members, slow, stats, aliases } = options;
   // Per revision kind (0: revision 1–2 bytes, 1: revision 3's aliases), each entry encoded once.
-  const encoded = [0, 1].map(() => new Map<ClientBatchEntry, { readonly index: number; readonly data: Uint8Array }>());
+  const encoded = [0, 1].map(
+    () => new Map<ClientBatchEntry, { readonly index: number; readonly data: Uint8Array }>(),
+  );
   const frames = new Map<string, Uint8Array>();
   for (const [cid, entries] of routed) {
     const m = members.get(cid);
@@ -92,7 +94,10 @@ function writeFiltered<M extends RoomMember>(
       continue;
     }
     const kind = readsAliases(m.rev) ? 1 : 0;
-    const bytes = encoded[kind] as Map<ClientBatchEntry, { readonly index: number; readonly data: Uint8Array }>;
+    const bytes = encoded[kind] as Map<
+      ClientBatchEntry,
+      { readonly index: number; readonly data: Uint8Array }
+    >;
     const parts = entries.map((e) => {
       let b = bytes.get(e);
       if (b === undefined) {

@@ -7,8 +7,8 @@
 import {
   type BatchEntry,
   type ClientBatchEntry,
+  createEntryAliasTable,
   decodeServerMessage,
-  EntryAliasTable,
   MessageType,
   type PresenceData,
   PresenceReplica,
@@ -38,7 +38,7 @@ export interface FakeRoomMember {
 export function fakeRoomMember(connectionId: string, now = 0, rev?: number): FakeRoomMember {
   const received: ServerMessage[] = [];
   const frames: Uint8Array[] = [];
-  const aliases = readsAliases(rev) ? new EntryAliasTable() : undefined;
+  const aliases = readsAliases(rev) ? createEntryAliasTable() : undefined;
   const ws = {
     readyState: 1,
     OPEN: 1,

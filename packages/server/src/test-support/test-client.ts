@@ -6,8 +6,8 @@ import {
   applyPatch,
   assertNever,
   type ClientMessage,
+  createEntryAliasTable,
   decodeServerMessage,
-  EntryAliasTable,
   type ErrorMessage,
   type EventMessage,
   encode,
@@ -269,7 +269,7 @@ export function connectTestClient(options: TestClientOptions): TestClient {
   };
 
   // From revision 3 entries name connections by alias (PROTOCOL.md §4): decoded as the SDK does.
-  const aliases = (options.rev ?? 1) >= 3 ? new EntryAliasTable() : undefined;
+  const aliases = (options.rev ?? 1) >= 3 ? createEntryAliasTable() : undefined;
   ws.on("message", (data: Buffer) => {
     client.bytesReceived += data.length;
     const msg = decodeServerMessage(data, undefined, aliases);
