@@ -2,47 +2,16 @@
 // socket's alias table is filled by snapshots and enters, compact moves land in
 // getOthers() like any update, an alias the socket was never told is corrupt input
 // answered with a resync, and a new socket starts with an empty table.
-import {
-  type AliasSource,
-  batchFrameFromEntries,
-  type ClientBatchEntry,
-  encode,
-  encodeBatchEntryRev3,
-  encodePeerRev3,
-  MessageType,
-  type PeerState,
-} from "@collabblocks/protocol";
+import { type ClientBatchEntry, MessageType } from "@collabblocks/protocol";
 import { describe, expect, it } from "vitest";
-import { ALICE, BOB, peer, welcomeFor } from "./test-support/fake-server.js";
-import type { FakeSocket } from "./test-support/fake-socket.js";
+import { ALICE, BOB, peer } from "./test-support/fake-server.js";
+import {
+  aliasTable as aliases,
+  deliverBatchRev3 as deliverBatch,
+  deliverSnapshotRev3 as deliverSnapshot,
+  joinRev3,
+} from "./test-support/rev3-server.js";
 import { enterTestRoom } from "./test-support/room-harness.js";
-
-/** A server's alias table: one alias per connection id (one epoch in these tests). */
-function aliases(): AliasSource {
-  const byId = new Map<string, number>();
-  return {
-    announce(cid) {
-      if (!byId.has(cid)) byId.set(cid, byId.size);
-      return byId.get(cid) as number;
-    },
-    lookup: (cid) => byId.get(cid),
-  };
-}
-
-function deliverSnapshot(socket: FakeSocket, source: AliasSource, syncId: number, peers: PeerState[]): void {
-  const prefix = encode({ type: MessageType.SNAPSHOT_CHUNK, syncId, entries: [] }).subarray(0, -1);
-  const body = batchFrameFromEntries(
-    peers.map((p) => encodePeerRev3(p, source.announce(p.connectionId, p.epoch))),
-  );
-  socket.deliverData(Uint8Array.from([...prefix, ...body.subarray(2)]).buffer);
-  socket.deliver({ type: MessageType.SNAPSHOT_DONE, syncId, total: peers.length });
-}
-
-function deliverBatch(socket: FakeSocket, source: AliasSource, entries: ClientBatchEntry[]): void {
-  socket.deliverData(
-    batchFrameFromEntries(entries.map((e) => encodeBatchEntryRev3(e, source))).slice().buffer,
-  );
-}
 
 const move = (cid: string, clock: number, x: number, y: number): ClientBatchEntry => ({
   kind: "update",
@@ -53,24 +22,6 @@ const move = (cid: string, clock: number, x: number, y: number): ClientBatchEntr
   set: { cursor: { x, y } },
   del: [],
 });
-
-/** Joins over revision 3: WELCOME, then a snapshot whose peers carry aliases. */
-async function joinRev3(
-  t: Awaited<ReturnType<typeof enterTestRoom>>,
-  source: AliasSource,
-  others: PeerState[],
-) {
-  const socket = t.net.last();
-  const welcome = welcomeFor(socket);
-  socket.accept();
-  socket.deliver(welcome);
-  deliverSnapshot(socket, source, 0, [
-    ...others,
-    peer(welcome.connectionId, {}, { epoch: welcome.epoch, userId: "me" }),
-  ]);
-  await t.clock.settle();
-  return socket;
-}
 
 describe("room: revision 3 entries", () => {
   it("applies compact moves and aliased entries of members learnt from the snapshot and from enters", async () => {
