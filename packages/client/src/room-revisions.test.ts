@@ -2,7 +2,12 @@
 // new epochs, server snapshots — an SDK room fed the revision-3 frames (aliases,
 // compact moves; PROTOCOL.md §4) shows the same others as one fed the revision-2
 // frames, and asks for no resync the other does not.
-import { type ClientBatchEntry, MessageType, type PeerState, type PresenceData } from "@collabblocks/protocol";
+import {
+  type ClientBatchEntry,
+  MessageType,
+  type PeerState,
+  type PresenceData,
+} from "@collabblocks/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { join, peer } from "./test-support/fake-server.js";

@@ -21,6 +21,44 @@ export interface AliasSource {
   lookup(connectionId: string, epoch?: number): number | undefined;
 }
 
+/** An edge's aliases: AliasSource and what keeping the table needs (server edge/entry-aliases.ts). */
+export interface AliasAssigner extends AliasSource {
+  /** Forgets a connection's alias (its alias is never handed out again). */
+  drop(connectionId: string): void;
+  /** The epoch a connection's alias stands for, if it has one. */
+  epochOf(connectionId: string): number | undefined;
+  /** Connections holding an alias. */
+  ids(): IterableIterator<string>;
+  readonly size: number;
+}
+
+/**
+ * A room's alias table: a connection (id and epoch) gets the next number of a counter
+ * that never goes back, so an alias is never given to another connection or epoch.
+ */
+export function createAliasAssigner(): AliasAssigner {
+  const byId = new Map<string, { readonly alias: number; readonly epoch: number }>();
+  let next = 0;
+  return {
+    announce(connectionId, epoch) {
+      const a = byId.get(connectionId);
+      if (a !== undefined && a.epoch === epoch) return a.alias;
+      byId.set(connectionId, { alias: next, epoch });
+      return next++;
+    },
+    lookup(connectionId, epoch) {
+      const a = byId.get(connectionId);
+      return a !== undefined && (epoch === undefined || a.epoch === epoch) ? a.alias : undefined;
+    },
+    drop: (connectionId) => byId.delete(connectionId),
+    epochOf: (connectionId) => byId.get(connectionId)?.epoch,
+    ids: () => byId.keys(),
+    get size() {
+      return byId.size;
+    },
+  };
+}
+
 const ENTRY_MOVE = 4;
 const REASON_CODES = { left: 0, expired: 1 } as const;
 

@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { batchFrameFromEntries, decodeServerMessage, encode, encodeBatchEntry } from "./codec.js";
-import { type AliasSource, encodeBatchEntryRev3, encodePeerRev3 } from "./compact-encode.js";
+import { createAliasAssigner, encodeBatchEntryRev3, encodePeerRev3 } from "./compact-encode.js";
 import { createEntryAliasTable } from "./entry-aliases.js";
 import { ProtocolError } from "./errors.js";
 import type { ClientBatchEntry, PeerState, ServerMessage } from "./messages.js";
@@ -15,25 +15,14 @@ import type { PresenceData } from "./presence-types.js";
 import { PresenceReplica } from "./replica.js";
 import { double, wireState } from "./test-arbitraries.js";
 
-/** The edge's table, as the encoder sees it (the server's edge/entry-aliases.ts, without frames). */
-function aliasSource(): AliasSource & { forgetExcept(present: ReadonlySet<string>): void } {
-  const byId = new Map<string, { alias: number; epoch: number }>();
-  let next = 0;
-  return {
-    announce(cid, epoch) {
-      const a = byId.get(cid);
-      if (a?.epoch === epoch) return a.alias;
-      byId.set(cid, { alias: next, epoch });
-      return next++;
+/** The edge's table, as the encoder sees it, and the edge forgetting connections that left. */
+function aliasSource() {
+  const table = createAliasAssigner();
+  return Object.assign(table, {
+    forgetExcept(present: ReadonlySet<string>) {
+      for (const cid of [...table.ids()]) if (!present.has(cid)) table.drop(cid);
     },
-    lookup(cid, epoch) {
-      const a = byId.get(cid);
-      return a !== undefined && (epoch === undefined || a.epoch === epoch) ? a.alias : undefined;
-    },
-    forgetExcept(present) {
-      for (const cid of byId.keys()) if (!present.has(cid)) byId.delete(cid);
-    },
-  };
+  });
 }
 
 function chunkFrame(syncId: number, peers: readonly Uint8Array[]): Uint8Array {

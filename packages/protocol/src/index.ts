@@ -24,7 +24,13 @@ export {
   roomEntries,
   unpackValue,
 } from "./codec.js";
-export { type AliasSource, encodeBatchEntryRev3, encodePeerRev3 } from "./compact-encode.js";
+export {
+  type AliasAssigner,
+  type AliasSource,
+  createAliasAssigner,
+  encodeBatchEntryRev3,
+  encodePeerRev3,
+} from "./compact-encode.js";
 export { type AliasedConnection, createEntryAliasTable, type EntryAliasTable } from "./entry-aliases.js";
 export {
   ERRORS,

@@ -5,6 +5,7 @@ import {
   type AliasSource,
   batchFrameFromEntries,
   type ClientBatchEntry,
+  createAliasAssigner,
   encode,
   encodeBatchEntryRev3,
   encodePeerRev3,
@@ -16,22 +17,7 @@ import type { FakeSocket } from "./fake-socket.js";
 import type { enterTestRoom } from "./room-harness.js";
 
 /** An edge's alias table: a new alias for each connection and epoch, never reused. */
-export function aliasTable(): AliasSource {
-  const byId = new Map<string, { alias: number; epoch: number }>();
-  let next = 0;
-  return {
-    announce(cid, epoch) {
-      const a = byId.get(cid);
-      if (a?.epoch === epoch) return a.alias;
-      byId.set(cid, { alias: next, epoch });
-      return next++;
-    },
-    lookup(cid, epoch) {
-      const a = byId.get(cid);
-      return a !== undefined && (epoch === undefined || a.epoch === epoch) ? a.alias : undefined;
-    },
-  };
-}
+export const aliasTable = createAliasAssigner;
 
 /** A revision-3 snapshot (one chunk and SNAPSHOT_DONE): peers carry their aliases. */
 export function deliverSnapshotRev3(

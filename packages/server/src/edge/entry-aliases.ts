@@ -15,6 +15,7 @@ import {
   type BatchEntry,
   batchFrameFromEntries,
   type ClientBatchEntry,
+  createAliasAssigner,
   encode,
   encodeBatchEntry,
   encodeBatchEntryRev3,
@@ -58,27 +59,18 @@ export function readsAliases(rev: number | undefined): boolean {
 const SWEEP_SLACK = 64;
 
 export function createEntryAliases(held: HeldConnections): EntryAliases {
-  const byId = new Map<string, { readonly alias: number; readonly epoch: number }>();
+  const table = createAliasAssigner();
   const leaving = new Set<string>();
   const peers = new WeakMap<PeerState, { readonly alias: number; readonly bytes: Uint8Array }>();
-  let next = 0;
+  const gone = (cid: string): boolean => held.get(cid)?.epoch !== table.epochOf(cid);
 
   const aliases: EntryAliases = {
-    announce(connectionId, epoch) {
-      const a = byId.get(connectionId);
-      if (a !== undefined && a.epoch === epoch) return a.alias;
-      const alias = next++;
-      byId.set(connectionId, { alias, epoch });
-      return alias;
-    },
-    lookup(connectionId, epoch) {
-      const a = byId.get(connectionId);
-      return a !== undefined && (epoch === undefined || a.epoch === epoch) ? a.alias : undefined;
-    },
+    announce: table.announce,
+    lookup: table.lookup,
     entryBytes(entry, rev) {
       if (!readsAliases(rev)) return encodeBatchEntry(entry);
       if (entry.kind === "leave") leaving.add(entry.connectionId);
-      return encodeBatchEntryRev3(entry, aliases);
+      return encodeBatchEntryRev3(entry, table);
     },
     batchFrame(entries, rev) {
       return readsAliases(rev)
@@ -96,7 +88,7 @@ export function createEntryAliases(held: HeldConnections): EntryAliases {
       };
     },
     peerBytes(peer) {
-      const alias = aliases.announce(peer.connectionId, peer.epoch);
+      const alias = table.announce(peer.connectionId, peer.epoch);
       let cached = peers.get(peer);
       if (cached === undefined || cached.alias !== alias) {
         cached = { alias, bytes: encodePeerRev3(peer, alias) };
@@ -105,14 +97,13 @@ export function createEntryAliases(held: HeldConnections): EntryAliases {
       return cached.bytes;
     },
     flushed() {
-      const gone = (cid: string): boolean => held.get(cid)?.epoch !== byId.get(cid)?.epoch;
-      for (const cid of leaving) if (gone(cid)) byId.delete(cid);
+      for (const cid of leaving) if (gone(cid)) table.drop(cid);
       leaving.clear();
-      if (byId.size > 2 * held.size + SWEEP_SLACK)
-        for (const cid of byId.keys()) if (gone(cid)) byId.delete(cid);
+      if (table.size > 2 * held.size + SWEEP_SLACK)
+        for (const cid of [...table.ids()]) if (gone(cid)) table.drop(cid);
     },
     get size() {
-      return byId.size;
+      return table.size;
     },
   };
   return aliases;
