@@ -1,4 +1,4 @@
-import { decodeServerMessage, MessageType, type ViewSpec } from "@collabblocks/protocol";
+import { decodeServerMessage, encode, MessageType, type ViewSpec } from "@collabblocks/protocol";
 import { describe, expect, it } from "vitest";
 import { createInProcessLink } from "../link/in-process.js";
 import { createMetrics } from "../ops/metrics.js";
@@ -138,6 +138,8 @@ describe("entry aliases: an edge room with revision-2 and revision-3 members", (
     });
     flush();
     expect(batchEntries(now)).toEqual(batchEntries(old));
+    // Revision 2 gets exactly the bytes it always did: each frame is `encode` of what it decodes to.
+    for (const f of old.frames) expect(encode(decodeServerMessage(f))).toEqual(f);
     expect(batchEntries(now).map((e) => e.kind)).toEqual([...Array(20).fill("update"), "leave"]); // the status update coalesced into the leave
     const bytes = (m: typeof old) => m.frames.reduce((n, f) => n + f.length, 0);
     // 20 moves: 3 B of frame + 14 B (alias, clock, two float32) each, against 3 + 50 B.
