@@ -5,6 +5,8 @@
 // socket that is behind is skipped (slow-members.ts): it coalesces a private
 // backlog, or, when filtered, is owed a snapshot of its view once drained.
 // The shared frame is the hot path: nothing is allocated per member there.
+// "Once" is once per protocol revision a member reads: revision-3 members get
+// entries with aliases (entry-aliases.ts, PROTOCOL.md §4), the others revision 2's.
 import { type BatchEntry, batchFrameFromEntries, type ClientBatchEntry } from "@collabblocks/protocol";
 import { enqueueEntry } from "../limits/coalesce.js";
 import type { ServerStats } from "../ops/metrics.js";
