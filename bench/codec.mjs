@@ -3,10 +3,12 @@
 // form) vs JSON, and encode/decode operations per second. No network.
 // Run: npm run bench:codec   (uses the built packages/protocol; `npm run build` first)
 import {
+  batchFrameFromEntries,
   compactMsgpack,
   decodeClientMessage,
   decodeServerMessage,
   encode,
+  encodeBatchEntryRev3,
   MessageType,
   msgpackrBackend,
   useMsgpack,
@@ -48,6 +50,11 @@ const updateBytes = encode(update);
 const batchBytes = encode(batch);
 const updateJson = JSON.stringify(jsonUpdate);
 const batchJson = JSON.stringify(jsonBatch);
+// Revision 3 (PROTOCOL.md §4): the same batch to a client that reads aliases, the 50 senders
+// holding aliases 0–49 (announced earlier), so each entry is a compact move.
+const aliasOf = new Map(entries.map((e, i) => [e.connectionId, i]));
+const aliases = { announce: (id) => aliasOf.get(id), lookup: (id) => aliasOf.get(id) };
+const batchRev3Bytes = batchFrameFromEntries(entries.map((e) => encodeBatchEntryRev3(e, aliases)));
 const result = {
   cursorUpdate: {
     msgpackBytes: updateBytes.length,
@@ -58,6 +65,11 @@ const result = {
     msgpackBytes: +(batchBytes.length / 50).toFixed(1),
     jsonBytes: +(enc.encode(batchJson).length / 50).toFixed(1),
     ratio: +(batchBytes.length / enc.encode(batchJson).length).toFixed(3),
+  },
+  batchOf50PerEntryRev3: {
+    msgpackBytes: +(batchRev3Bytes.length / 50).toFixed(1),
+    jsonBytes: +(enc.encode(batchJson).length / 50).toFixed(1),
+    ratio: +(batchRev3Bytes.length / enc.encode(batchJson).length).toFixed(3),
   },
   // The two MsgPack implementations the codec runs on (protocol msgpack.ts): msgpackr on
   // the server, the compact one in the SDK. They write the same bytes.

@@ -4,8 +4,14 @@
 //
 // Reading: every server frame is a MsgPack array `[type, …]`. The type is peeked
 // from the first bytes; only WELCOME (our connectionId), ERROR, and — on probe
-// connections while measuring — BATCH and snapshot chunks are decoded. Other
-// receivers count a BATCH's entries from its array header, without decoding it.
+// connections — BATCH and snapshot chunks are decoded. Other receivers count a
+// BATCH's entries from its array header, without decoding it.
+//
+// The generator reads protocol revision 3 (`rev=3`, PROTOCOL.md §4 "Revision 3"), as
+// the SDK does: entries name connections by alias and cursor moves are compact.
+// Probes keep the SDK's alias table (learnt from enters and snapshot peers) from
+// their join on; a sender that does not probe decodes batches only until it has
+// seen its own enter, whose alias then marks its own entries (its acks) for counting.
 import http from "node:http";
 import { encode, encodeViewParam, MessageType } from "@collabblocks/protocol";
 import { Packr, Unpackr } from "msgpackr";
@@ -15,7 +21,9 @@ import { countOccurrences } from "./count.mjs";
 // Trusted input (our own server): plain objects are the fastest decode.
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: "number" });
 const packr = new Packr({ useRecords: false });
+const ENTRY_ENTER = 0;
 const ENTRY_UPDATE = 1;
+const ENTRY_MOVE = 4;
 /** Concurrent token requests per worker process (the dev server signs ES256 per request). */
 const TOKEN_CONCURRENCY_AGENT = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
@@ -72,6 +80,48 @@ function sendSoon(conn, set) {
   setImmediate(() => conn.ws?.send(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), true));
 }
 
+/** An alias as MsgPack writes it (positive fixint, uint8, uint16, uint32). */
+function packedUint(n) {
+  if (n < 0x80) return [n];
+  if (n < 0x100) return [0xcc, n];
+  if (n < 0x10000) return [0xcd, n >> 8, n & 0xff];
+  return [0xce, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
+}
+
+/** Learns the aliases of a decoded BATCH's enters; our own also gives the markers of our aliased entries. */
+function learnEnters(conn, entries) {
+  for (const e of entries) {
+    if (e[0] !== ENTRY_ENTER || e.length <= 7) continue;
+    conn.aliases.set(e[7], { cid: e[1], epoch: e[4] });
+    if (e[1] === conn.self) {
+      const a = packedUint(e[7]);
+      // Our move [4, alias, …] with the timestamp (6 elements), without it (5), and our update [1, alias, …].
+      conn.ownAliasMarkers = [
+        [0x96, ENTRY_MOVE],
+        [0x95, ENTRY_MOVE],
+        [0x96, ENTRY_UPDATE],
+      ].map((h) => Buffer.from([...h, ...a]));
+    }
+  }
+}
+
+/** A revision-3 entry as the revision-2 entry it stands for (alias → id and epoch, move → update), or null. */
+function expanded(conn, e) {
+  if (e[0] === ENTRY_ENTER) learnEnters(conn, [e]);
+  if (typeof e[1] !== "number") return e;
+  const a = conn.aliases.get(e[1]);
+  if (a === undefined) return null;
+  if (e[0] === ENTRY_MOVE) return [ENTRY_UPDATE, a.cid, a.epoch, e[2] - 1, e[2], e[5] ?? {}, []];
+  return [e[0], a.cid, a.epoch, ...e.slice(2)];
+}
+
+/** Our own entries in a BATCH (acks, not deliveries), counted in the bytes. */
+function ownEntries(conn, payload) {
+  let n = conn.ownMarker ? countOccurrences(payload, conn.ownMarker) : 0;
+  for (const m of conn.ownAliasMarkers ?? []) n += countOccurrences(payload, m);
+  return n;
+}
+
 /** Counts the patches an update newly covers for this receiver (coalesced updates cover several). */
 function coveredPatches(known, cid, epoch, base, clock) {
   const k = known.get(cid);
@@ -95,6 +145,8 @@ export const ours = {
     conn.token = token;
     conn.known = new Map();
     conn.self = null;
+    conn.aliases = new Map(); // alias → { cid, epoch } (PROTOCOL.md §4 "Revision 3")
+    conn.ownAliasMarkers = null;
   },
   path(conn) {
     // Views runs (L1) declare the viewport at join: the join snapshot holds only it.
@@ -103,7 +155,7 @@ export const ours = {
       rect !== null || conn.seeAll
         ? `&view=${encodeViewParam({ everyone: !rect, rect, field: "cursor", pinned: [], cap: 100, roster: 0 })}`
         : "";
-    return `/v1/rooms/${encodeURIComponent(conn.room)}?token=${encodeURIComponent(conn.token)}${view}`;
+    return `/v1/rooms/${encodeURIComponent(conn.room)}?token=${encodeURIComponent(conn.token)}${view}&rev=3`;
   },
   onOpen() {},
   encodeUpdate(_conn, cursor, tUs) {
@@ -121,14 +173,22 @@ export const ours = {
     switch (type) {
       case MessageType.BATCH: {
         if (!(conn.probe && sink.measuring)) {
+          // Probes hold the room's aliases from their join; a sender needs only its own.
+          if (conn.probe || (conn.sender && conn.ownAliasMarkers === null))
+            learnEnters(conn, unpackr.unpack(payload)[1]);
           const head = arrayHeader(payload, 2); // [0x92, 0x65, entries…]
           // A sender's own update comes back in the batch (its ack): not a delivery.
-          const own = conn.sender && conn.ownMarker ? countOccurrences(payload, conn.ownMarker) : 0;
+          const own = conn.sender ? ownEntries(conn, payload) : 0;
           if (head !== null) sink.cheap(conn, head[0] - own);
           return;
         }
-        const [, entries] = unpackr.unpack(payload);
-        for (const e of entries) {
+        const [, raw] = unpackr.unpack(payload);
+        for (const r of raw) {
+          const e = expanded(conn, r);
+          if (e === null) {
+            sink.error(conn, "UNKNOWN_ALIAS");
+            continue;
+          }
           if (e[0] !== ENTRY_UPDATE) continue;
           const cid = e[1];
           const t = e[5]?.t;
@@ -143,10 +203,12 @@ export const ours = {
       }
       case MessageType.SNAPSHOT_CHUNK: {
         if (!sink.measuring) sink.joinSnapshot(conn, payload.length);
+        if (!conn.probe) return;
+        const [, , entries] = unpackr.unpack(payload);
+        for (const e of entries) if (e.length > 6) conn.aliases.set(e[6], { cid: e[0], epoch: e[3] });
         // Join snapshots are skipped; a resync snapshot while measuring (after back-pressure
         // dropped this socket's pending updates) delivers the senders' latest states.
-        if (!(conn.probe && sink.measuring)) return;
-        const [, , entries] = unpackr.unpack(payload);
+        if (!sink.measuring) return;
         for (const e of entries) {
           const cid = e[0];
           const k = conn.known.get(cid);

@@ -15,6 +15,7 @@ import {
   type BatchMessage,
   backoffDelay,
   type ClientMessage,
+  createEntryAliasTable,
   decodeServerMessage,
   retryDelay as delayForHint,
   ERRORS,
@@ -173,6 +174,8 @@ export function createConnection(options: ConnectionOptions): Connection {
   let tokenValidUntil = Number.NEGATIVE_INFINITY; // local clock, ms
   let needFreshToken = false;
   let fatalCode: ErrorCode | undefined;
+  /** The current socket's entry aliases (PROTOCOL.md §4 "Revision 3"): replaced with each socket. */
+  let aliases = createEntryAliasTable();
   let identityKey = options.identityKey;
   let lastEpoch = 0;
   let serverOffset = 0; // server clock − local clock, ms
@@ -247,7 +250,7 @@ export function createConnection(options: ConnectionOptions): Connection {
     const view = options.viewParam?.();
     const declared = view === undefined ? "" : `&view=${view}`;
     // The token travels as a subprotocol (open), not in the URL that proxies log.
-    // rev=2: this SDK reads EVENT (PROTOCOL.md §1, §9).
+    // rev=3: this SDK reads EVENT (PROTOCOL.md §1, §9) and entry aliases with compact moves (§4).
     return `${options.baseUrl}/v1/rooms/${room}?key=${identityKey}&epoch=${lastEpoch}${declared}&rev=${PROTOCOL_REVISION}`;
   }
 
@@ -262,6 +265,7 @@ export function createConnection(options: ConnectionOptions): Connection {
     }
     socket.binaryType = "arraybuffer";
     fatalCode = undefined;
+    aliases = createEntryAliasTable(); // aliases are per socket: a new one is told them afresh
     setState({ kind: "opening", socket });
     connectSlot.start(CONNECT_TIMEOUT_MS, () => abandon(socket));
     socket.onmessage = (event: MessageEventLike) => onFrame(socket, event.data);
@@ -281,7 +285,7 @@ export function createConnection(options: ConnectionOptions): Connection {
     }
     let msg: ReturnType<typeof decodeServerMessage>;
     try {
-      msg = decodeServerMessage(bytes);
+      msg = decodeServerMessage(bytes, undefined, aliases);
     } catch (err) {
       if (err instanceof ProtocolError) handlers.undecodable(err);
       else throw err;

@@ -27,6 +27,12 @@ export interface Env {
  * more than 30 s (a dead client's entry would linger for minutes).
  */
 export const DO_HEARTBEAT_MS = 30_000;
+/**
+ * The highest protocol revision the DO edge speaks (PROTOCOL.md §1 `rev`): 2. It sends no
+ * entry aliases (revision 3, §4), so a client asking for 3 is served as revision 2 — frames
+ * every revision-3 SDK decodes.
+ */
+export const DO_PROTOCOL_REVISION = 2;
 /** A socket silent for this long (two heartbeats) is ended as expired by the sweep alarm, ms. */
 export const SILENT_SOCKET_MS = 2 * DO_HEARTBEAT_MS;
 /** How long a join waits for the pod to connect back and answer the room's snapshot, ms. */

@@ -232,6 +232,23 @@ describe("broadcast events and lost peers across both kinds of edge (PROTOCOL.md
   });
 });
 
+describe("protocol revision 3 across both kinds of edge (PROTOCOL.md §1 `rev`, §4)", () => {
+  it("serves rev=3 on the DO edge as revision 2 and on the Node edge as 3: one room converges, events flow", async () => {
+    const nodeUrl = suite.cluster.nodeEdge!.wsUrl;
+    const onDo = await suite.join("rev3", "quinn", { rev: 3 });
+    const onNode = await suite.join("rev3", "rita", { url: nodeUrl, rev: 3 });
+    for (let i = 1; i <= 5; i++) {
+      onDo.update({ cursor: { x: i / 8, y: 0.5 } });
+      onNode.update({ cursor: { x: 0.25, y: i / 8 } });
+    }
+    await waitConverged([onDo, onNode], [onDo, onNode], 10_000, "revision-3 room");
+    onDo.send({ type: MessageType.BROADCAST, event: { emoji: "👋" } });
+    await onNode.waitFor(() => onNode.broadcasts.length === 1, 10_000, "the DO member's event");
+    expect(onDo.errors).toEqual([]);
+    expect(onNode.errors).toEqual([]);
+  });
+});
+
 describe("the unchanged SDK against the Durable Object edge", () => {
   it("connects, sees the others and follows their updates", async () => {
     const peer = await suite.join("sdk", "nina");

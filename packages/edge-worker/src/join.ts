@@ -24,7 +24,7 @@ import {
   welcomeFrame,
 } from "@collabblocks/server/portable";
 import { type ConnectionIdentity, infoFits, MAX_INFO_BYTES } from "./attachment.js";
-import { DO_HEARTBEAT_MS, type Env, MAX_ROOM_CONNECTIONS } from "./config.js";
+import { DO_HEARTBEAT_MS, DO_PROTOCOL_REVISION, type Env, MAX_ROOM_CONNECTIONS } from "./config.js";
 import { verifierFor } from "./verifier.js";
 import {
   type DurableObjectState,
@@ -127,9 +127,10 @@ export async function join(room: JoinableRoom | undefined, request: Request): Pr
   }
   const [client, server] = newWebSocketPair();
   const { sub: userId, info, plan, org, exp: tokenExp } = claims;
+  const rev = Math.min(parsed.rev, DO_PROTOCOL_REVISION); // served at most the revision this edge speaks
   const conn = room.newConnection(
     server,
-    { connectionId, userId, info, plan, org, tokenExp, epoch, rev: parsed.rev },
+    { connectionId, userId, info, plan, org, tokenExp, epoch, rev },
     peer?.state ?? {},
   );
   room.accept(server);

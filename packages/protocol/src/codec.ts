@@ -9,7 +9,10 @@
 // number); every decoded value is then walked and checked, and any failure — the
 // decoder's own RangeErrors and truncation errors included — becomes a
 // ProtocolError("MALFORMED_MESSAGE").
-import { ERRORS, isErrorCode, ProtocolError } from "./errors.js";
+
+import { expandAliased } from "./compact-decode.js";
+import type { EntryAliasTable } from "./entry-aliases.js";
+import { ERRORS, isErrorCode } from "./errors.js";
 import type { Json } from "./json.js";
 import {
   assertNever,
@@ -27,6 +30,7 @@ import { msgpack } from "./msgpack.js";
 import type { PresenceData } from "./presence-types.js";
 import { stateFromWire, stateToWire, valueFromWire } from "./state-codec.js";
 import { MAX_VIEW_PINNED, type Rect, type ViewSpec } from "./view.js";
+import { arr, field, keys, malformed, num, quote, str, uint } from "./wire-fields.js";
 
 const ENTRY_ENTER = 0;
 const ENTRY_UPDATE = 1;
@@ -37,11 +41,11 @@ const REASONS: readonly LeaveReason[] = ["left", "expired"];
 /** Default bound on a decoded frame (server→client frames; inbound client frames are 4 KB). */
 export const DEFAULT_MAX_DECODE_BYTES = 8 * 1024 * 1024;
 
-function peerToWire(p: PeerState): unknown[] {
+export function peerToWire(p: PeerState): unknown[] {
   return [p.connectionId, p.userId, p.info ?? null, p.epoch, p.clock, stateToWire(p.state)];
 }
 
-function entryToWire(e: ClientBatchEntry): unknown[] {
+export function entryToWire(e: ClientBatchEntry): unknown[] {
   switch (e.kind) {
     case "enter":
       return [ENTRY_ENTER, e.connectionId, e.userId, e.info ?? null, e.epoch, e.clock, stateToWire(e.state)];
@@ -190,24 +194,6 @@ function viewToWire(v: ViewSpec): unknown[] {
 
 // ---- decoding ----
 
-function malformed(message: string): never {
-  throw new ProtocolError("MALFORMED_MESSAGE", message);
-}
-
-/** Longest piece of a peer's input quoted in an error message, characters. */
-const MAX_QUOTED = 64;
-
-/**
- * A peer's value as an error message quotes it: at most MAX_QUOTED characters.
- * An ERROR's message must stay within what decoders accept (a 4 KB frame holding
- * a 4 080-character type made an ERROR the SDK could not decode; found by the
- * live fuzz suite).
- */
-function quote(value: unknown): string {
-  const text = String(value);
-  return text.length <= MAX_QUOTED ? text : `${text.slice(0, MAX_QUOTED)}… (${text.length} characters)`;
-}
-
 /** Exactly one MsgPack value, within the size bound. */
 function unpackOne(bytes: Uint8Array, maxBytes: number): unknown {
   if (!(bytes instanceof Uint8Array)) malformed("frame is not binary");
@@ -229,30 +215,6 @@ function unpack(bytes: Uint8Array, maxBytes: number): unknown[] {
   return frame;
 }
 
-function field(frame: unknown[], i: number): unknown {
-  if (i >= frame.length) malformed(`missing field ${i}`);
-  return frame[i];
-}
-function str(v: unknown, what: string, maxLength = 4096): string {
-  if (typeof v !== "string" || v.length > maxLength) malformed(`${what} is not a string of ≤ ${maxLength}`);
-  return v;
-}
-function uint(v: unknown, what: string): number {
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
-    malformed(`${what} is not an unsigned integer`);
-  return v;
-}
-function num(v: unknown, what: string): number {
-  if (typeof v !== "number" || !Number.isFinite(v)) malformed(`${what} is not a finite number`);
-  return v;
-}
-function arr(v: unknown, what: string, maxLength = 1_000_000): unknown[] {
-  if (!Array.isArray(v) || v.length > maxLength) malformed(`${what} is not an array`);
-  return v;
-}
-function keys(v: unknown): string[] {
-  return arr(v, "delete list", 256).map((k) => str(k, "deleted key", 256));
-}
 function info(v: unknown): Json | undefined {
   return v === null ? undefined : valueFromWire(v);
 }
@@ -260,9 +222,10 @@ function state(v: unknown): PresenceData {
   return stateFromWire(v);
 }
 
-function peerFromWire(v: unknown): PeerState {
+/** A snapshot peer; with a revision-3 table, its trailing alias (element 6) is learnt. */
+function peerFromWire(v: unknown, aliases?: EntryAliasTable): PeerState {
   const e = arr(v, "snapshot entry");
-  return {
+  const peer = {
     connectionId: str(field(e, 0), "connectionId", 128),
     userId: str(field(e, 1), "userId", 256),
     info: info(field(e, 2)),
@@ -270,6 +233,8 @@ function peerFromWire(v: unknown): PeerState {
     clock: uint(field(e, 4), "clock"),
     state: state(field(e, 5)),
   };
+  if (e.length > 6) aliases?.learn(e[6], peer.connectionId, peer.epoch, true);
+  return peer;
 }
 
 function entryFromWire(v: unknown): BatchEntry {
@@ -278,14 +243,16 @@ function entryFromWire(v: unknown): BatchEntry {
   return e;
 }
 
-function clientEntryFromWire(v: unknown): ClientBatchEntry {
-  const e = arr(v, "batch entry");
+/** A BATCH entry; with a revision-3 table, alias shapes too (PROTOCOL.md §4 "Revision 3"). */
+function clientEntryFromWire(v: unknown, aliases?: EntryAliasTable): ClientBatchEntry {
+  let e = arr(v, "batch entry");
+  if (aliases && typeof e[1] === "number") e = expandAliased(e, aliases);
   const kind = field(e, 0);
   const connectionId = str(field(e, 1), "connectionId", 128);
   switch (kind) {
-    case ENTRY_ENTER:
-      return {
-        kind: "enter",
+    case ENTRY_ENTER: {
+      const enter = {
+        kind: "enter" as const,
         connectionId,
         userId: str(field(e, 2), "userId", 256),
         info: info(field(e, 3)),
@@ -293,6 +260,9 @@ function clientEntryFromWire(v: unknown): ClientBatchEntry {
         clock: uint(field(e, 5), "clock"),
         state: state(field(e, 6)),
       };
+      if (e.length > 7) aliases?.learn(e[7], connectionId, enter.epoch);
+      return enter;
+    }
     case ENTRY_UPDATE: {
       const base = uint(field(e, 3), "base");
       const clock = uint(field(e, 4), "clock");
@@ -386,8 +356,17 @@ export function decodeClientMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DE
   }
 }
 
-/** Decodes a frame sent by a server. Throws ProtocolError("MALFORMED_MESSAGE") on anything else. */
-export function decodeServerMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DECODE_BYTES): ServerMessage {
+/**
+ * Decodes a frame sent by a server. Throws ProtocolError("MALFORMED_MESSAGE") on anything else.
+ * @param aliases the socket's alias table: given, the frame may be of revision 3 (entries
+ *   naming connections by alias, compact moves; PROTOCOL.md §4), and the table learns and
+ *   forgets aliases as entries pass. Revision-2 frames decode the same with or without it.
+ */
+export function decodeServerMessage(
+  bytes: Uint8Array,
+  maxBytes = DEFAULT_MAX_DECODE_BYTES,
+  aliases?: EntryAliasTable,
+): ServerMessage {
   const f = unpack(bytes, maxBytes);
   const type = f[0];
   switch (type) {
@@ -413,15 +392,18 @@ export function decodeServerMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DE
     case MessageType.PONG:
       return { type, t: num(field(f, 1), "t"), serverTime: num(field(f, 2), "serverTime") };
     case MessageType.BATCH:
-      return { type, entries: arr(field(f, 1), "entries").map(clientEntryFromWire) };
+      return { type, entries: arr(field(f, 1), "entries").map((e) => clientEntryFromWire(e, aliases)) };
     case MessageType.SNAPSHOT_CHUNK:
       return {
         type,
         syncId: uint(field(f, 1), "syncId"),
-        entries: arr(field(f, 2), "entries").map(peerFromWire),
+        entries: arr(field(f, 2), "entries").map((e) => peerFromWire(e, aliases)),
       };
-    case MessageType.SNAPSHOT_DONE:
-      return { type, syncId: uint(field(f, 1), "syncId"), total: uint(field(f, 2), "total") };
+    case MessageType.SNAPSHOT_DONE: {
+      const done = { type, syncId: uint(field(f, 1), "syncId"), total: uint(field(f, 2), "total") };
+      aliases?.snapshotDone();
+      return done;
+    }
     case MessageType.OCCUPANCY:
       return {
         type,
@@ -456,7 +438,7 @@ export function decodeBatchEntries(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DEC
 
 /** Decodes encodePeers' output. Throws ProtocolError("MALFORMED_MESSAGE") on anything else. */
 export function decodePeers(bytes: Uint8Array, maxBytes = DEFAULT_MAX_DECODE_BYTES): PeerState[] {
-  return arr(unpackOne(bytes, maxBytes), "entries").map(peerFromWire);
+  return arr(unpackOne(bytes, maxBytes), "entries").map((e) => peerFromWire(e));
 }
 
 /** Decodes either direction (tools, tests, PROTOCOL.md examples). */

@@ -25,6 +25,14 @@ export {
   unpackValue,
 } from "./codec.js";
 export {
+  type AliasAssigner,
+  type AliasSource,
+  createAliasAssigner,
+  encodeBatchEntryRev3,
+  encodePeerRev3,
+} from "./compact-encode.js";
+export { type AliasedConnection, createEntryAliasTable, type EntryAliasTable } from "./entry-aliases.js";
+export {
   ERRORS,
   type ErrorCode,
   type ErrorSpec,
@@ -36,6 +44,7 @@ export { validateEvent } from "./event.js";
 export { isPlainObject, type Json, type JsonObject, jsonEqual, setOwn } from "./json.js";
 export * from "./limits.js";
 export {
+  ALIAS_REVISION,
   type AuthMessage,
   assertNever,
   type BatchEntry,

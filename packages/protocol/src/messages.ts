@@ -7,8 +7,14 @@ import type { Json } from "./json.js";
 import type { PresenceData } from "./presence-types.js";
 import type { ViewSpec } from "./view.js";
 
-/** The highest protocol revision (PROTOCOL.md §1 `rev`): 2 adds EVENT and PEER_LOST (§9). */
-export const PROTOCOL_REVISION = 2;
+/**
+ * The highest protocol revision (PROTOCOL.md §1 `rev`): 2 adds EVENT and PEER_LOST (§9);
+ * 3 adds entry aliases and compact moves (§4 "Revision 3").
+ */
+export const PROTOCOL_REVISION = 3;
+
+/** The first revision whose BATCH and snapshot entries carry aliases (PROTOCOL.md §4). */
+export const ALIAS_REVISION = 3;
 
 export const MessageType = {
   WELCOME: 1,

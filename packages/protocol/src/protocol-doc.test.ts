@@ -2,8 +2,12 @@
 // and the error table must match the code's ERRORS.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { decodeAny, encode } from "./codec.js";
+import { batchFrameFromEntries, decodeAny, decodeServerMessage, encode } from "./codec.js";
+import { type AliasSource, encodeBatchEntryRev3, encodePeerRev3 } from "./compact-encode.js";
+import { createEntryAliasTable } from "./entry-aliases.js";
 import { ERRORS } from "./errors.js";
+import { MessageType } from "./messages.js";
+import { msgpack } from "./msgpack.js";
 import { sameValue } from "./test-arbitraries.js";
 
 const doc = readFileSync(new URL("../PROTOCOL.md", import.meta.url), "utf8");
@@ -14,7 +18,44 @@ const examples = [
   json: JSON.parse(m[2]!),
 }));
 
+// Revision-3 examples (§4 "Revision 3"), decoded in document order with one socket's alias table.
+const rev3Examples = [
+  ...doc.matchAll(/```hex rev3\n([\s\S]*?)```\s*\n\s*decodes to\s*\n\s*```json\n([\s\S]*?)```/g),
+].map((m) => ({ hex: m[1]!.replace(/\s+/g, ""), json: JSON.parse(m[2]!) }));
+
+/** The aliases a revision-3 frame announces or names, read from its raw MsgPack: the edge's table for re-encoding. */
+function aliasesIn(bytes: Uint8Array, known: Map<string, number>): AliasSource {
+  const [frame] = msgpack().unpackMultiple(bytes) as [unknown[]];
+  const list = frame[0] === MessageType.BATCH ? (frame[1] as unknown[][]) : (frame[2] as unknown[][]);
+  for (const e of list) {
+    if (frame[0] === MessageType.SNAPSHOT_CHUNK) known.set(e[0] as string, e[6] as number);
+    else if (e[0] === 0) known.set(e[1] as string, e[7] as number);
+  }
+  return { announce: (cid) => known.get(cid) as number, lookup: (cid) => known.get(cid) };
+}
+
 describe("PROTOCOL.md", () => {
+  it("decodes its revision-3 examples, in order, with one alias table, and re-encodes them to the same bytes", () => {
+    expect(rev3Examples.length).toBe(3);
+    const table = createEntryAliasTable();
+    const known = new Map<string, number>();
+    for (const e of rev3Examples) {
+      const bytes = Uint8Array.from(Buffer.from(e.hex, "hex"));
+      const decoded = decodeServerMessage(bytes, undefined, table);
+      expect(sameValue(decoded, e.json)).toBe(true);
+      const source = aliasesIn(bytes, known);
+      let again: Uint8Array;
+      if (decoded.type === MessageType.BATCH) {
+        again = batchFrameFromEntries(decoded.entries.map((x) => encodeBatchEntryRev3(x, source)));
+      } else if (decoded.type === MessageType.SNAPSHOT_CHUNK) {
+        const prefix = encode({ ...decoded, entries: [] }).subarray(0, -1);
+        const peers = decoded.entries.map((p) => encodePeerRev3(p, source.announce(p.connectionId, p.epoch)));
+        again = Buffer.concat([prefix, batchFrameFromEntries(peers).subarray(2)]);
+      } else throw new Error(`no revision-3 example of type ${decoded.type}`);
+      expect(Buffer.from(again).toString("hex")).toBe(e.hex);
+    }
+  });
+
   it("has an example for every message type", () => {
     const types = new Set(examples.map((e) => e.json.type));
     expect([...types].sort((a, b) => a - b)).toEqual([

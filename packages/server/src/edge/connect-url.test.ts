@@ -16,9 +16,8 @@ describe("parseConnectUrl", () => {
 
   it("reads the protocol revision: 1 by default and for junk, clamped to the highest known", () => {
     const rev = (q: string) => (parseConnectUrl(`/v1/rooms/r?token=t${q}`) as { rev: number }).rev;
-    expect([rev(""), rev("&rev=1"), rev("&rev=2"), rev("&rev=9"), rev("&rev=x"), rev("&rev=0")]).toEqual([
-      1, 1, 2, 2, 1, 1,
-    ]);
+    const asked = ["", "&rev=1", "&rev=2", "&rev=3", "&rev=9", "&rev=x", "&rev=0", "&rev=100"];
+    expect(asked.map(rev)).toEqual([1, 1, 2, 3, 3, 1, 1, 1]);
   });
 
   it("percent-decodes the roomId before checking its grammar", () => {

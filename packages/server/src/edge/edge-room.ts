@@ -18,6 +18,7 @@ import type { EdgeLink } from "../link/edge-link.js";
 import { type Clock, systemClock } from "../ops/clock.js";
 import type { ServerStats } from "../ops/metrics.js";
 import { createRoomViews, type RoomViews } from "../views/room-views.js";
+import { createEntryAliases } from "./entry-aliases.js";
 import type { FlushScheduler, FlushTimers } from "./flush-scheduler.js";
 import type { KnownConnection, KnownConnections } from "./known-connections.js";
 import { createMemberSnapshots } from "./member-snapshots.js";
@@ -99,6 +100,7 @@ export interface EdgeRoom<M extends RoomMember = RoomMember> {
 function createRoomParts<M extends RoomMember>(options: EdgeRoomOptions<M>) {
   const { stats, now } = options;
   const replica = new PresenceReplica();
+  const aliases = createEntryAliases(replica);
   const members = new Map<string, M>();
   const views = createRoomViews({
     largeRoomThreshold: options.largeRoomThreshold ?? DEFAULT_LARGE_ROOM_THRESHOLD,
@@ -113,12 +115,21 @@ function createRoomParts<M extends RoomMember>(options: EdgeRoomOptions<M>) {
     send: (m, frame) => sendReply(stats, m, frame),
     requestFlush: () => outbox.requestViews(),
   });
-  const snapshots = createMemberSnapshots({ replica, views, stats, now, onSent: occupancy.snapshotSent });
-  const slow = createSlowMembers({ members, snapshots, stats, now, clock: options.clock ?? systemClock });
-  const fanout = createRoomFanout({ members, views, slow, stats, rider: occupancy.rider });
+  const snapshots = createMemberSnapshots({
+    replica,
+    aliases,
+    views,
+    stats,
+    now,
+    onSent: occupancy.snapshotSent,
+  });
+  const clock = options.clock ?? systemClock;
+  const slow = createSlowMembers({ members, snapshots, aliases, stats, now, clock });
+  const fanout = createRoomFanout({ members, views, slow, stats, aliases, rider: occupancy.rider });
   const outbox = createRoomOutbox({
     ...options,
     replica,
+    aliases,
     members,
     views,
     fanout,

@@ -8,12 +8,15 @@ import { SNAPSHOT_BYTES } from "../limits/snapshot-budget.js";
 import { spendTokens } from "../limits/token-bucket.js";
 import type { ServerStats } from "../ops/metrics.js";
 import type { RoomViews } from "../views/room-views.js";
+import { type EntryAliases, readsAliases } from "./entry-aliases.js";
 import { type RoomMember, sendToMember } from "./room-member.js";
 import { createSnapshotCache, encodeSnapshotFrames } from "./snapshot-frames.js";
 import { corked, keepsUp } from "./socket-writes.js";
 
 export interface MemberSnapshotsOptions<M extends RoomMember> {
   readonly replica: PresenceReplica;
+  /** Revision-3 members' peers carry aliases (entry-aliases.ts). */
+  readonly aliases: EntryAliases;
   readonly views: RoomViews;
   readonly stats: ServerStats;
   /** Monotonic clock, ms (the byte budget refills with it). */
@@ -34,20 +37,28 @@ export interface MemberSnapshots<M extends RoomMember> {
 export function createMemberSnapshots<M extends RoomMember>(
   options: MemberSnapshotsOptions<M>,
 ): MemberSnapshots<M> {
-  const { replica, views, stats, now } = options;
+  const { replica, aliases, views, stats, now } = options;
+  // One whole-room cache per encoding: revision 3's peers carry aliases.
   const whole = createSnapshotCache(() => replica.snapshot());
+  const wholeRev3 = createSnapshotCache(() => replica.snapshot(), undefined, aliases.peerBytes);
   return {
-    invalidate: () => whole.invalidate(),
+    invalidate() {
+      whole.invalidate();
+      wholeRev3.invalidate();
+    },
     mayWrite: (member) => keepsUp(member.ws) && spendTokens(member.snapshotBytes, SNAPSHOT_BYTES, now(), 0),
     write(member, syncId) {
       member.snapshotDue = undefined;
       const held = views.snapshotFor(member.connectionId);
+      const rev3 = readsAliases(member.rev);
       const { frames, chunks, bytes } =
         held === "everyone"
-          ? whole.frames(syncId)
+          ? (rev3 ? wholeRev3 : whole).frames(syncId)
           : encodeSnapshotFrames(
               held.map((cid) => replica.get(cid)).filter((p): p is PeerState => p !== undefined),
               syncId,
+              undefined,
+              rev3 ? aliases.peerBytes : undefined,
             );
       spendTokens(member.snapshotBytes, SNAPSHOT_BYTES, now(), bytes);
       // The chunks, SNAPSHOT_DONE and the OCCUPANCY that follows leave in one syscall.

@@ -5,17 +5,13 @@
 // socket that is behind is skipped (slow-members.ts): it coalesces a private
 // backlog, or, when filtered, is owed a snapshot of its view once drained.
 // The shared frame is the hot path: nothing is allocated per member there.
-import {
-  type BatchEntry,
-  batchFrameFromEntries,
-  type ClientBatchEntry,
-  encode,
-  encodeBatchEntry,
-  MessageType,
-} from "@collabblocks/protocol";
+// "Once" is once per protocol revision a member reads: revision-3 members get
+// entries with aliases (entry-aliases.ts, PROTOCOL.md §4), the others revision 2's.
+import { type BatchEntry, batchFrameFromEntries, type ClientBatchEntry } from "@collabblocks/protocol";
 import { enqueueEntry } from "../limits/coalesce.js";
 import type { ServerStats } from "../ops/metrics.js";
 import type { RoomViews } from "../views/room-views.js";
+import { type EntryAliases, readsAliases } from "./entry-aliases.js";
 import { type RoomMember, sendToMember } from "./room-member.js";
 import type { SlowMembers } from "./slow-members.js";
 import { type Framed, keepsUp, preframe, writeFramed } from "./socket-writes.js";
@@ -27,6 +23,8 @@ export interface RoomFanoutOptions<M extends RoomMember> {
   readonly stats: ServerStats;
   /** The OCCUPANCY a filtered member is owed, to ride in its batch's write (occupancy-notifier.ts). */
   readonly rider: (member: M) => Framed | undefined;
+  /** Encodes entries for each member's revision (revision 3: aliases, PROTOCOL.md §4). */
+  readonly aliases: EntryAliases;
 }
 
 export interface RoomFanout {
@@ -37,7 +35,7 @@ export interface RoomFanout {
 }
 
 export function createRoomFanout<M extends RoomMember>(options: RoomFanoutOptions<M>): RoomFanout {
-  const { members, views, slow, stats } = options;
+  const { members, views, slow, stats, aliases } = options;
 
   function* everyoneMembers(cids: ReadonlySet<string>): Generator<M> {
     for (const cid of cids) {
@@ -50,8 +48,11 @@ export function createRoomFanout<M extends RoomMember>(options: RoomFanoutOption
     shared(entries) {
       const everyone = views.everyone();
       if (everyone.size === 0) return;
-      const frame = preframe(encode({ type: MessageType.BATCH, entries }));
+      const frames = aliases.batchFrames(entries);
+      // Framed once per revision kind (0: revision 1–2, 1: aliases), on first use.
+      const framed: (Framed | undefined)[] = [undefined, undefined];
       let sent = 0;
+      let bytes = 0;
       // Mostly everyone: walk the members directly; with no filtered member at all (small
       // rooms without views) nothing is looked up per socket (the S3 slice's profile had 2 %
       // of the edge in that lookup).
@@ -65,11 +66,14 @@ export function createRoomFanout<M extends RoomMember>(options: RoomFanoutOption
           if (m.snapshotDue === undefined) for (const e of entries) enqueueEntry(m.lag, e);
           continue;
         }
+        const kind = readsAliases(m.rev) ? 1 : 0;
+        const frame = (framed[kind] ??= preframe(frames.frameFor(m.rev)));
         writeFramed(m.ws, frame);
         sent++;
+        bytes += frame.payload.length;
       }
       stats.framesOut += sent;
-      stats.bytesOut += sent * frame.payload.length;
+      stats.bytesOut += bytes;
       stats.updatesOut += sent * entries.length;
     },
     filtered: (routed) => writeFiltered(options, routed),
@@ -85,8 +89,11 @@ function writeFiltered<M extends RoomMember>(
   options: RoomFanoutOptions<M>,
   routed: ReadonlyMap<string, ClientBatchEntry[]>,
 ): void {
-  const { members, slow, stats } = options;
-  const bytes = new Map<ClientBatchEntry, { readonly index: number; readonly data: Uint8Array }>();
+  const { members, slow, stats, aliases } = options;
+  // Per revision kind (0: revision 1–2 bytes, 1: revision 3's aliases), each entry encoded once.
+  const encoded = [0, 1].map(
+    () => new Map<ClientBatchEntry, { readonly index: number; readonly data: Uint8Array }>(),
+  );
   const frames = new Map<string, Framed>();
   for (const [cid, entries] of routed) {
     const m = members.get(cid);
@@ -96,15 +103,20 @@ function writeFiltered<M extends RoomMember>(
       m.snapshotDue ??= 0;
       continue;
     }
+    const kind = readsAliases(m.rev) ? 1 : 0;
+    const bytes = encoded[kind] as Map<
+      ClientBatchEntry,
+      { readonly index: number; readonly data: Uint8Array }
+    >;
     const parts = entries.map((e) => {
       let b = bytes.get(e);
       if (b === undefined) {
-        b = { index: bytes.size, data: encodeBatchEntry(e) };
+        b = { index: bytes.size, data: aliases.entryBytes(e, m.rev) };
         bytes.set(e, b);
       }
       return b;
     });
-    const key = parts.map((p) => p.index).join(",");
+    const key = `${kind}:${parts.map((p) => p.index).join(",")}`;
     let frame = frames.get(key);
     if (frame === undefined) {
       frame = preframe(batchFrameFromEntries(parts.map((p) => p.data)));

@@ -12,6 +12,8 @@ import { type Framed, writeFrame, writeFramed } from "./socket-writes.js";
 export interface RoomMember {
   readonly connectionId: string;
   readonly ws: WebSocket;
+  /** Protocol revision the client reads (PROTOCOL.md §1 `rev`); absent: 1. Picks the frames' encoding. */
+  readonly rev?: number;
   /** Private coalesced backlog while the socket is slow; undefined when in step with the room. */
   lag: EntryQueue | undefined;
   lagSince: number;

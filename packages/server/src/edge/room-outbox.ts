@@ -7,6 +7,7 @@
 import type { BatchEntry, PresenceReplica } from "@collabblocks/protocol";
 import { drainQueue, type EntryQueue, enqueueEntry } from "../limits/coalesce.js";
 import { LARGE_ROOM_ARRIVAL_MS, type RoomViews } from "../views/room-views.js";
+import type { EntryAliases } from "./entry-aliases.js";
 import {
   createFlushScheduler,
   type FlushScheduler,
@@ -21,6 +22,8 @@ import type { SlowMembers } from "./slow-members.js";
 
 export interface RoomOutboxOptions<M extends RoomMember> {
   readonly replica: PresenceReplica;
+  /** The room's entry aliases (revision-3 members): told when each flush is over. */
+  readonly aliases: EntryAliases;
   readonly members: ReadonlyMap<string, M>;
   readonly views: RoomViews;
   readonly fanout: RoomFanout;
@@ -68,6 +71,7 @@ export function createRoomOutbox<M extends RoomMember>(options: RoomOutboxOption
       if (m !== undefined) slow.owe(m, 0);
     }
     if (entries.length > 0) fanout.shared(entries);
+    options.aliases.flushed();
     // Arrivals and re-selections spaced out: route again once they are due, even in a quiet room.
     if (views.waiting() && viewsTimer === undefined) {
       viewsTimer = timers.setTimeout(() => {

@@ -6,10 +6,10 @@
 // queued: one per member at most (the latest syncId wins), written when the
 // socket keeps up and the member's snapshot byte budget allows
 // (docs/SECURITY.md#amplification). A slow reader never delays the room.
-import { encode, MessageType } from "@collabblocks/protocol";
 import { drainQueue } from "../limits/coalesce.js";
 import type { Clock, TimerHandle } from "../ops/clock.js";
 import type { ServerStats } from "../ops/metrics.js";
+import type { EntryAliases } from "./entry-aliases.js";
 import type { MemberSnapshots } from "./member-snapshots.js";
 import { type RoomMember, sendToMember } from "./room-member.js";
 import { keepsUp } from "./socket-writes.js";
@@ -22,6 +22,8 @@ export const LAG_POLL_MS = 20;
 export interface SlowMembersOptions<M extends RoomMember> {
   readonly members: ReadonlyMap<string, M>;
   readonly snapshots: MemberSnapshots<M>;
+  /** Encodes a backlog for the member's revision (entry-aliases.ts). */
+  readonly aliases: EntryAliases;
   readonly stats: ServerStats;
   /** Monotonic clock, ms (how old a backlog is). */
   readonly now: () => number;
@@ -116,7 +118,7 @@ function catchUp<M extends RoomMember>(options: SlowMembersOptions<M>, m: M, t: 
   else {
     const entries = drainQueue(lag);
     if (entries.length > 0)
-      sendToMember(stats, m, encode({ type: MessageType.BATCH, entries }), entries.length);
+      sendToMember(stats, m, options.aliases.batchFrame(entries, m.rev), entries.length);
   }
   return true;
 }

@@ -39,7 +39,10 @@ interface ChunkBodies {
   readonly total: number;
 }
 
-function chunkBodies(peers: readonly PeerState[], maxBytes: number): ChunkBodies {
+/** A peer's bytes inside a chunk: revision 2's cached encodePeer, or revision 3's with its alias. */
+type PeerEncoder = (p: PeerState) => Uint8Array;
+
+function chunkBodies(peers: readonly PeerState[], maxBytes: number, peerBytes: PeerEncoder): ChunkBodies {
   // 5 = the largest array header; 10 = the prefix [201, syncId] with the largest syncId.
   const budget = maxBytes - 10 - 5;
   const bodies: Buffer[] = [];
@@ -50,7 +53,7 @@ function chunkBodies(peers: readonly PeerState[], maxBytes: number): ChunkBodies
     bodies.push(Buffer.concat([header, ...parts], header.length + size));
   };
   for (const p of peers) {
-    const bytes = encodedPeer(p);
+    const bytes = peerBytes(p);
     if (parts.length > 0 && size + bytes.length > budget) {
       close();
       parts = [];
@@ -92,8 +95,9 @@ export function encodeSnapshotFrames(
   peers: readonly PeerState[],
   syncId: number,
   maxBytes = MAX_SNAPSHOT_CHUNK_BYTES,
+  peerBytes: PeerEncoder = encodedPeer,
 ): SnapshotFrames {
-  return framesFor(chunkBodies(peers, maxBytes), syncId);
+  return framesFor(chunkBodies(peers, maxBytes, peerBytes), syncId);
 }
 
 /**
@@ -110,6 +114,7 @@ export interface SnapshotCache {
 export function createSnapshotCache(
   peers: () => readonly PeerState[],
   maxBytes = MAX_SNAPSHOT_CHUNK_BYTES,
+  peerBytes: PeerEncoder = encodedPeer,
 ): SnapshotCache {
   let cached: ChunkBodies | undefined;
   return {
@@ -117,7 +122,7 @@ export function createSnapshotCache(
       cached = undefined;
     },
     frames(syncId) {
-      cached ??= chunkBodies(peers(), maxBytes);
+      cached ??= chunkBodies(peers(), maxBytes, peerBytes);
       return framesFor(cached, syncId);
     },
   };

@@ -7,6 +7,7 @@
 import {
   type BatchEntry,
   type ClientBatchEntry,
+  createEntryAliasTable,
   decodeServerMessage,
   MessageType,
   type PresenceData,
@@ -15,6 +16,7 @@ import {
   type ViewSpec,
 } from "@collabblocks/protocol";
 import type { WebSocket } from "ws";
+import { createEntryAliases, readsAliases } from "../edge/entry-aliases.js";
 import type { FlushTimers } from "../edge/flush-scheduler.js";
 import type { RoomMember } from "../edge/room-member.js";
 import { SNAPSHOT_BYTES } from "../limits/snapshot-budget.js";
@@ -32,21 +34,24 @@ export interface FakeRoomMember {
   readonly frames: Uint8Array[];
 }
 
-export function fakeRoomMember(connectionId: string, now = 0): FakeRoomMember {
+/** @param rev the protocol revision the member reads: from 3 its socket decodes with an alias table, as the SDK does. */
+export function fakeRoomMember(connectionId: string, now = 0, rev?: number): FakeRoomMember {
   const received: ServerMessage[] = [];
   const frames: Uint8Array[] = [];
+  const aliases = readsAliases(rev) ? createEntryAliasTable() : undefined;
   const ws = {
     readyState: 1,
     OPEN: 1,
     bufferedAmount: 0,
     send(frame: Uint8Array) {
       frames.push(frame);
-      received.push(decodeServerMessage(frame));
+      received.push(decodeServerMessage(frame, undefined, aliases));
     },
   };
   const member: RoomMember = {
     connectionId,
     ws: ws as unknown as WebSocket,
+    rev,
     lag: undefined,
     lagSince: 0,
     snapshotDue: undefined,
@@ -106,20 +111,21 @@ export function roomFixture(largeRoomThreshold = 100) {
   const clock = createFakeClock();
   const replica = new PresenceReplica();
   const members = new Map<string, RoomMember>();
+  const aliases = createEntryAliases(replica);
   const views = createRoomViews({ largeRoomThreshold, stateOf: (cid) => replica.get(cid), now: clock.now });
   const { stats } = createMetrics(
     { connections: () => 0, rooms: () => 0, backlog: () => 0, evictions: () => 0 },
     { defaultMetrics: false },
   );
   /** A local member that entered the room (replica, views) and is a member, with its fake socket. */
-  const add = (cid: string, view?: ViewSpec): FakeRoomMember => {
+  const add = (cid: string, view?: ViewSpec, rev?: number): FakeRoomMember => {
     const entry = enterEntry(cid);
     replica.apply(entry);
     views.addViewer(cid, view);
     views.observe(entry, replica.get(cid));
-    const m = fakeRoomMember(cid, clock.now());
+    const m = fakeRoomMember(cid, clock.now(), rev);
     members.set(cid, m.member);
     return m;
   };
-  return { clock, replica, members, views, stats, add };
+  return { clock, replica, aliases, members, views, stats, add };
 }

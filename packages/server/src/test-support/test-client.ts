@@ -6,6 +6,7 @@ import {
   applyPatch,
   assertNever,
   type ClientMessage,
+  createEntryAliasTable,
   decodeServerMessage,
   type ErrorMessage,
   type EventMessage,
@@ -267,9 +268,11 @@ export function connectTestClient(options: TestClientOptions): TestClient {
     }
   };
 
+  // From revision 3 entries name connections by alias (PROTOCOL.md §4): decoded as the SDK does.
+  const aliases = (options.rev ?? 1) >= 3 ? createEntryAliasTable() : undefined;
   ws.on("message", (data: Buffer) => {
     client.bytesReceived += data.length;
-    const msg = decodeServerMessage(data);
+    const msg = decodeServerMessage(data, undefined, aliases);
     if (options.record) client.messages.push(msg);
     options.onMessage?.(msg, performance.now());
     onServerMessage(msg);
