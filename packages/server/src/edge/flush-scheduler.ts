@@ -11,8 +11,8 @@
 // flushing would exceed the share, flush starts are spaced `cost / cpuShare`
 // apart (1 000 sockets, ~5 ms per flush → one flush per 10 ms carrying every
 // update of those 10 ms), and no update waits more than `tickMs` (default
-// 16 ms) — unless one flush alone costs more than the tick (10 000 sockets
-// that see everyone, ~100 ms): such a room cannot keep the tick, and flushing
+// 16 ms) — unless one flush alone costs several ticks (10 000 sockets that
+// see everyone, ~100 ms): such a room cannot keep the tick, and flushing
 // it back to back starved everything else on the event loop (S3's 10 000 joins
 // took 145 s with 88 % of the core in its flushes), so its flushes start
 // cost / cpuShare apart and the rest of the loop keeps its half. Rejected: a fixed tick (adds up to 16 ms to every small room; see the
@@ -35,6 +35,15 @@ export const NODE_TIMERS: FlushTimers = {
 
 /** Default share of one core a room's flushes may use before they are spaced out. */
 export const DEFAULT_FLUSH_CPU_SHARE = 0.5;
+/**
+ * A flush that costs more than this many ticks holds the event loop so long
+ * that flushing back to back starves everything else (joins, reads): such a
+ * room's flushes start cost / cpuShare apart instead. Not one tick: a room
+ * whose flushes cost about a tick (L1's 10 000 viewers, ~15 ms) keeps its
+ * tick — spacing it by cost fed back into bigger, dearer flushes (p95 24 →
+ * 136 ms in one L1 run).
+ */
+export const HOG_FLUSH_TICKS = 3;
 /** Weight of the newest measurement in the flush-cost average. */
 const COST_EWMA_ALPHA = 0.2;
 /** Time constant of the load measurement, ms: load is flush time over roughly the last 100 ms. */
@@ -93,8 +102,9 @@ export function createFlushScheduler(options: FlushSchedulerOptions): FlushSched
   let handle: unknown;
   let kind: "none" | "immediate" | "timeout" = "none";
 
-  // A flush dearer than the tick cannot keep it: it keeps to its share instead.
-  const interval = (): number => (cost > tickMs ? cost / share : Math.min(tickMs, cost / share));
+  // A flush dearer than a few ticks cannot keep the tick: it keeps to its share instead.
+  const interval = (): number =>
+    cost > HOG_FLUSH_TICKS * tickMs ? cost / share : Math.min(tickMs, cost / share);
   const loadAt = (t: number): number => (busy * Math.exp(-(t - busyAt) / LOAD_WINDOW_MS)) / LOAD_WINDOW_MS;
 
   const run = (): void => {

@@ -3,7 +3,14 @@
 // the most recently active when more are inside. An entry already held stays
 // while it is inside the window grown by the margin (no flapping on the border).
 // Cost: O(roster + pinned + members in the window), never O(room).
-import { positionOf, type Rect, rectContains, type ViewSpec, withMargin } from "@collabblocks/protocol";
+import {
+  type Point,
+  positionOf,
+  type Rect,
+  rectContains,
+  type ViewSpec,
+  withMargin,
+} from "@collabblocks/protocol";
 import type { RoomMembers } from "./room-members.js";
 
 export interface Selection {
@@ -26,14 +33,59 @@ export interface SelectContext {
   readonly stateOf: (cid: string) => { readonly state: Record<string, unknown> } | undefined;
 }
 
-/** Is `cid` always sent to `viewer` under `view` (self, pinned user, roster)? */
-export function isAlways(view: ViewSpec, viewer: string, cid: string, members: RoomMembers): boolean {
-  if (cid === viewer) return true;
-  const m = members.get(cid);
-  if (m === undefined) return false;
-  if (view.pinned.includes(m.userId)) return true;
-  const rank = members.rosterRank(cid);
-  return rank !== undefined && rank < view.roster;
+/**
+ * What routing needs to know of one member, read once per entry however many
+ * viewers it is offered to (routing costs entries × interested viewers; these
+ * lookups were most of it).
+ */
+export interface MemberFacts {
+  readonly cid: string;
+  readonly userId: string | undefined;
+  readonly rank: number | undefined;
+  readonly state: Record<string, unknown> | undefined;
+  /** Position per field, read on first use. */
+  readonly positions: Map<string, Point | undefined>;
+}
+
+export function memberFacts(cid: string, ctx: SelectContext): MemberFacts {
+  return {
+    cid,
+    userId: ctx.members.get(cid)?.userId,
+    rank: ctx.members.rosterRank(cid),
+    state: ctx.stateOf(cid)?.state,
+    positions: new Map(),
+  };
+}
+
+/** Is the member always sent to `viewer` under `view` (self, pinned user, roster)? */
+export function isAlwaysFor(view: ViewSpec, viewer: string, f: MemberFacts): boolean {
+  if (f.cid === viewer) return true;
+  if (f.userId === undefined) return false;
+  if (view.pinned.length > 0 && view.pinned.includes(f.userId)) return true;
+  return f.rank !== undefined && f.rank < view.roster;
+}
+
+const margins = new WeakMap<Rect, Rect>();
+/** The window grown by the margin, computed once per window. */
+function marginOf(rect: Rect): Rect {
+  let m = margins.get(rect);
+  if (m === undefined) {
+    m = withMargin(rect);
+    margins.set(rect, m);
+  }
+  return m;
+}
+
+/** inWindow from the member's facts. */
+export function inWindowFor(view: ViewSpec, f: MemberFacts, held: boolean): boolean {
+  if (view.rect === null || f.state === undefined) return false;
+  let p = f.positions.get(view.field);
+  if (p === undefined && !f.positions.has(view.field)) {
+    p = positionOf(f.state as never, view.field);
+    f.positions.set(view.field, p);
+  }
+  if (p === undefined) return false;
+  return rectContains(view.rect, p) || (held && rectContains(marginOf(view.rect), p));
 }
 
 /** Inside the window, or held and inside the margin? */

@@ -14,7 +14,7 @@
 // roster are never delayed.
 import type { BatchEntry, ClientBatchEntry, ViewSpec } from "@collabblocks/protocol";
 import { entryOf } from "./map-entry.js";
-import { inWindow, isAlways } from "./select-view.js";
+import { inWindow, inWindowFor, isAlwaysFor, type MemberFacts, memberFacts } from "./select-view.js";
 import type { Viewer } from "./view-holdings.js";
 import { select, type ViewsState } from "./views-state.js";
 
@@ -87,10 +87,11 @@ function offer(made: Made, e: BatchEntry, out: Map<string, ClientBatchEntry[]>):
     s.interest.collect(cid, s.options.stateOf(cid)?.state, interested);
     if (s.viewers.has(cid)) interested.add(cid);
   }
+  const facts = memberFacts(cid, s.select);
   for (const viewer of interested) {
     const v = s.viewers.get(viewer);
     if (v?.view !== undefined && !s.snapshotRequests.has(viewer))
-      decide(made, v, v.view, e, listOf(out, viewer));
+      decide(made, v, v.view, e, facts, listOf(out, viewer));
   }
 }
 
@@ -110,8 +111,15 @@ function hideOf(made: Made, cid: string): ClientBatchEntry {
 }
 
 /** What one viewer gets for one entry, and what it holds after it. */
-function decide(made: Made, v: Viewer, view: ViewSpec, e: BatchEntry, out: ClientBatchEntry[]): void {
-  const { holdings, members } = made.s;
+function decide(
+  made: Made,
+  v: Viewer,
+  view: ViewSpec,
+  e: BatchEntry,
+  facts: MemberFacts,
+  out: ClientBatchEntry[],
+): void {
+  const { holdings } = made.s;
   const cid = e.connectionId;
   const heldAlways = v.always.has(cid);
   const heldWindow = v.window.has(cid);
@@ -120,8 +128,8 @@ function decide(made: Made, v: Viewer, view: ViewSpec, e: BatchEntry, out: Clien
     holdings.drop(v, cid);
     return;
   }
-  const always = isAlways(view, v.cid, cid, members);
-  const win = !always && inWindow(view, cid, heldWindow, made.s.select);
+  const always = isAlwaysFor(view, v.cid, facts);
+  const win = !always && inWindowFor(view, facts, heldWindow);
   if (heldAlways || heldWindow) {
     if (!always && !win) {
       out.push(hideOf(made, cid));
