@@ -11,7 +11,9 @@ export interface Env {
   /** JWKS URL of the token issuer (the Node edge's `--jwks-url`). */
   readonly JWKS_URL: string;
   /** Base URL of the pod's HTTP port, which serves the dial endpoint (`collabblocks pod --port`). */
-  readonly POD_URL: string;
+  readonly POD_URL?: string;
+  /** Several pods' base URLs, comma separated: rooms are placed by rendezvous hashing (podUrlsOf). */
+  readonly POD_URLS?: string;
   /** Shared with the pod's `--worker-link-secret` (a wrangler secret). */
   readonly LINK_SECRET: string;
   /** Rollout gates as the Node edge's gates file, JSON (docs/OPERATIONS.md#rollout-procedure); default open. */
@@ -37,6 +39,21 @@ export const POD_REDIAL_MS: readonly number[] = [100, 250, 500, 1000, 2000];
 export const MAX_ROOM_CONNECTIONS = 10_000;
 /** Largest per-socket attachment the runtime keeps, bytes (a Workers limit). */
 export const MAX_ATTACHMENT_BYTES = 2048;
+
+/**
+ * The pods a room may be linked to, in the configured order: POD_URLS (comma
+ * separated) when set, else POD_URL. The object dials them in the room's rendezvous
+ * order (the Node edge's `--pods` placement, rpc/rendezvous.ts), so every isolate
+ * places a room on the same pod and only a dead pod's rooms move.
+ */
+export function podUrlsOf(env: Env): string[] {
+  const urls = (env.POD_URLS ?? env.POD_URL ?? "")
+    .split(",")
+    .map((u) => u.trim().replace(/\/+$/, ""))
+    .filter((u) => u.length > 0);
+  if (urls.length === 0) throw new Error("neither POD_URLS nor POD_URL is set");
+  return [...new Set(urls)];
+}
 
 let cachedGates: { readonly text: string | undefined; readonly gates: Gates } | undefined;
 

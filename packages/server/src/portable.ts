@@ -35,3 +35,4 @@ export {
   sameSecret,
 } from "./link/ws-frames.js";
 export { buildGates, type Gates, gateRefusal, parseGatesJson } from "./rollout/gates.js";
+export { pickPod, rankPods } from "./rpc/rendezvous.js";

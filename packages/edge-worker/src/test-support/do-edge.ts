@@ -33,6 +33,8 @@ export interface DoEdgeCluster {
   readonly auth: TokenAuthority;
   /** A real `collabblocks pod` process serving the Worker (and the Node edge); a new one after restartPod(). */
   readonly pod: RoleProcess;
+  /** Every pod (`pods` option), the first being `pod`; the Worker's POD_URLS names them all. */
+  readonly pods: readonly RoleProcess[];
   /** Stops the pod (SIGTERM) and starts it again on the same ports, as a rolling restart does. */
   restartPod(): Promise<void>;
   readonly mf: Miniflare;
@@ -51,6 +53,8 @@ export interface DoEdgeOptions {
   readonly nodeEdge?: boolean;
   /** Extra Worker vars (e.g. GATES). */
   readonly vars?: Record<string, string>;
+  /** Pods on the same Redis (default 1); more than one are given to the Worker as POD_URLS. */
+  readonly pods?: number;
 }
 
 export async function startDoEdge(options: DoEdgeOptions = {}): Promise<DoEdgeCluster> {
@@ -73,6 +77,18 @@ export async function startDoEdge(options: DoEdgeOptions = {}): Promise<DoEdgeCl
     ];
     let pod = await startRole("pod", `do-pod-${workerPort}`, podArgs);
     stops.push(() => pod.stop());
+    const others: RoleProcess[] = [];
+    for (let i = 1; i < (options.pods ?? 1); i++) {
+      // Their own gRPC ports: the Node edge (if any) is on the first pod only.
+      const args = [...podArgs, "--grpc-port", String(await freePort())];
+      const other = await startRole("pod", `do-pod-${workerPort}-${i}`, args);
+      others.push(other);
+      stops.push(() => other.stop());
+    }
+    const podUrls =
+      others.length > 0
+        ? { POD_URLS: [pod.url, ...others.map((o) => o.url)].join(",") }
+        : { POD_URL: pod.url };
     // Test files run side by side: each bundles to its own file (inside the package:
     // workerd refuses module paths that leave its starting directory).
     const bundlePath = WORKER_BUNDLE.replace(/\.js$/, `-${workerPort}.js`);
@@ -90,7 +106,7 @@ export async function startDoEdge(options: DoEdgeOptions = {}): Promise<DoEdgeCl
       compatibilityDate: "2025-09-01",
       compatibilityFlags: ["nodejs_compat"],
       durableObjects: { ROOMS: "PresenceRoom" },
-      bindings: { JWKS_URL: auth.jwksUrl, POD_URL: pod.url, LINK_SECRET, ...options.vars },
+      bindings: { JWKS_URL: auth.jwksUrl, ...podUrls, LINK_SECRET, ...options.vars },
       host: "127.0.0.1",
       port: workerPort,
     });
@@ -109,6 +125,9 @@ export async function startDoEdge(options: DoEdgeOptions = {}): Promise<DoEdgeCl
       auth,
       get pod() {
         return pod;
+      },
+      get pods() {
+        return [pod, ...others];
       },
       async restartPod() {
         await pod.stop();
