@@ -2,7 +2,12 @@
 // [vars] and secrets arrive as `env`; this file names them, gives their defaults
 // and the constants of the Durable Object edge, each defined once.
 
-import { buildGates, type Gates, parseGatesJson } from "@collabblocks/server/portable";
+import {
+  buildGates,
+  type Gates,
+  KNOWN_CONNECTION_RETENTION_MS,
+  parseGatesJson,
+} from "@collabblocks/server/portable";
 import type { DurableObjectNamespace } from "./workers-types.js";
 
 export interface Env {
@@ -18,6 +23,18 @@ export interface Env {
   readonly LINK_SECRET: string;
   /** Rollout gates as the Node edge's gates file, JSON (docs/OPERATIONS.md#rollout-procedure); default open. */
   readonly GATES?: string;
+  /** How long `known/{cid}` entries outlive their connection, ms; default KNOWN_CONNECTION_RETENTION_MS (tests shorten it). */
+  readonly KNOWN_RETENTION_MS?: string;
+}
+
+/** The known-connection retention, ms: KNOWN_RETENTION_MS or the edges' default; a bad value throws (a deploy error). */
+export function knownRetentionMsOf(env: Env): number {
+  if (env.KNOWN_RETENTION_MS === undefined || env.KNOWN_RETENTION_MS === "")
+    return KNOWN_CONNECTION_RETENTION_MS;
+  const ms = Number(env.KNOWN_RETENTION_MS);
+  if (!Number.isInteger(ms) || ms <= 0)
+    throw new Error(`KNOWN_RETENTION_MS is not a positive integer: ${env.KNOWN_RETENTION_MS}`);
+  return ms;
 }
 
 /**

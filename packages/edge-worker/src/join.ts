@@ -19,12 +19,12 @@ import {
   type EndMode,
   errorFrame,
   isDerivedConnectionId,
-  type KnownConnection,
   parseConnectUrl,
   welcomeFrame,
 } from "@collabblocks/server/portable";
 import { type ConnectionIdentity, infoFits, MAX_INFO_BYTES } from "./attachment.js";
 import { DO_HEARTBEAT_MS, type Env, MAX_ROOM_CONNECTIONS } from "./config.js";
+import { getKnown, rememberKnown } from "./known-store.js";
 import { verifierFor } from "./verifier.js";
 import {
   type DurableObjectState,
@@ -34,7 +34,6 @@ import {
 } from "./workers-types.js";
 
 /** Storage key of what the room remembers of a connection id (its user and last epoch). */
-const knownKey = (connectionId: string) => `known/${connectionId}`;
 
 /** What a join needs of the room object (room-object.ts), named here so that the object can import the join. */
 export interface JoinableRoom {
@@ -105,8 +104,7 @@ export async function join(room: JoinableRoom | undefined, request: Request): Pr
   }
   const requested =
     parsed.key === undefined ? parsed.connectionId : deriveConnectionId(claims.sub, parsed.key);
-  const known =
-    requested === undefined ? undefined : await room.state.storage.get<KnownConnection>(knownKey(requested));
+  const known = requested === undefined ? undefined : await getKnown(room.state.storage, requested);
   const members = new Map<string, Connection>(room.connections().map((c) => [c.connectionId, c]));
   const admission = admit(
     { replica: room.replica, known: () => known, members },
@@ -133,10 +131,7 @@ export async function join(room: JoinableRoom | undefined, request: Request): Pr
     peer?.state ?? {},
   );
   room.accept(server);
-  await room.state.storage.put(knownKey(connectionId), {
-    userId: claims.sub,
-    epoch,
-  } satisfies KnownConnection);
+  await rememberKnown(room.state.storage, connectionId, { userId: claims.sub, epoch }, Date.now());
   server.send(welcomeFrame(conn, claims.exp, DO_HEARTBEAT_MS, Date.now()));
   room.sendSnapshot(conn, 0);
   if (peer === undefined) room.deferEnter(conn, ENTER_DEFER_MS);

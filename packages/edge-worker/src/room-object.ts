@@ -39,6 +39,7 @@ import { attachmentOf, type ConnectionIdentity, restoreInto, type SocketAttachme
 import {
   type Env,
   GHOST_GRACE_MS,
+  knownRetentionMsOf,
   MODELLED_WRITE_MS,
   POD_REDIAL_MS,
   SILENT_SOCKET_MS,
@@ -46,6 +47,7 @@ import {
 } from "./config.js";
 import { createHooks, WORKERS_CLOCK, WORKERS_FLUSH_TIMERS } from "./hooks.js";
 import { join } from "./join.js";
+import { rememberKnown, sweepKnown } from "./known-store.js";
 import { POD_TAG, PodLink } from "./pod-link.js";
 import {
   type DurableObjectState,
@@ -316,6 +318,8 @@ export class PresenceRoom {
       }
     }
     this.#conns.delete(ws);
+    // A replacing join records the same id itself, at its newer epoch.
+    if (mode !== "replaced") this.#rememberEnded(conn);
     const leave = (reason: "left" | "expired") => leaveEntry(conn, reason);
     if ((mode === "left" || mode === "expired") && announced) this.publish(leave(mode));
     if (mode === "ghost" && announced) {
@@ -345,12 +349,22 @@ export class PresenceRoom {
     }, GHOST_GRACE_MS + 100);
   }
 
-  /** The next alarm: the earliest token expiry or silent-socket check. */
-  async armAlarm(): Promise<void> {
+  /**
+   * The next alarm: the earliest token expiry or silent-socket check while the room
+   * has members, and `knownDue`, when a known-connection entry outlives its retention
+   * (an empty room is woken for that sweep only).
+   */
+  async armAlarm(knownDue?: number): Promise<void> {
+    let at = knownDue ?? Number.POSITIVE_INFINITY;
     const conns = this.connections();
-    if (conns.length === 0) return;
-    let at = Date.now() + SILENT_SOCKET_MS;
+    if (conns.length > 0) at = Math.min(at, Date.now() + SILENT_SOCKET_MS);
     for (const c of conns) at = Math.min(at, c.tokenExp * 1000);
+    await this.#alarmBy(at);
+  }
+
+  /** Makes the alarm fire by `at` at the latest (an earlier one stays). */
+  async #alarmBy(at: number): Promise<void> {
+    if (!Number.isFinite(at)) return;
     const current = await this.state.storage.getAlarm();
     if (current === null || current > at) await this.state.storage.setAlarm(Math.max(at, Date.now() + 10));
   }
@@ -364,7 +378,16 @@ export class PresenceRoom {
       if (conn.tokenExp * 1000 <= now) this.end(conn, "ghost", "TOKEN_EXPIRED", "token expired");
       else if (now - a.lastSeen > SILENT_SOCKET_MS) this.end(conn, "expired");
     }
-    await this.armAlarm();
+    const live = new Set(this.connections().flatMap((c) => (c.ended === undefined ? [c.connectionId] : [])));
+    await this.armAlarm(await sweepKnown(this.state.storage, live, now, knownRetentionMsOf(this.env)));
+  }
+
+  /** A connection ended: its known entry's retention counts from now. */
+  #rememberEnded(conn: Connection): void {
+    const now = Date.now();
+    const stored = rememberKnown(this.state.storage, conn.connectionId, conn, now);
+    // Not armAlarm: its walk over the sockets would rebuild the ending one from its attachment.
+    void stored.then(() => this.#alarmBy(now + knownRetentionMsOf(this.env))).catch(() => {});
   }
 
   async webSocketMessage(ws: WorkerSocket, data: ArrayBuffer | string): Promise<void> {

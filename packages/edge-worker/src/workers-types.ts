@@ -18,6 +18,8 @@ export interface WorkerSocket {
 export interface DurableObjectStorage {
   get<T>(key: string): Promise<T | undefined>;
   put(key: string, value: unknown): Promise<void>;
+  delete(keys: string[]): Promise<number>;
+  list<T>(options: { prefix: string }): Promise<Map<string, T>>;
   getAlarm(): Promise<number | null>;
   setAlarm(at: number): Promise<void>;
 }
