@@ -8,7 +8,7 @@ import {
   KNOWN_CONNECTION_RETENTION_MS,
   parseGatesJson,
 } from "@collabblocks/server/portable";
-import type { DurableObjectNamespace } from "./workers-types.js";
+import type { AnalyticsEngineDataset, DurableObjectNamespace } from "./workers-types.js";
 
 export interface Env {
   /** The Durable Object namespace of rooms (wrangler.toml [[durable_objects.bindings]]). */
@@ -23,6 +23,8 @@ export interface Env {
   readonly LINK_SECRET: string;
   /** Rollout gates as the Node edge's gates file, JSON (docs/OPERATIONS.md#rollout-procedure); default open. */
   readonly GATES?: string;
+  /** Optional Workers Analytics Engine dataset for room events (metrics.ts, docs/EDGE-WORKERS.md#metrics). */
+  readonly METRICS?: AnalyticsEngineDataset;
   /** How long `known/{cid}` entries outlive their connection, ms; default KNOWN_CONNECTION_RETENTION_MS (tests shorten it). */
   readonly KNOWN_RETENTION_MS?: string;
 }

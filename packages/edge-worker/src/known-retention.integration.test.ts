@@ -8,7 +8,16 @@ import { describe, expect, it } from "vitest";
 import { useDoEdge } from "./test-support/do-edge.js";
 
 const RETENTION_MS = 3000;
-const suite = useDoEdge({ vars: { KNOWN_RETENTION_MS: String(RETENTION_MS) } });
+const suite = useDoEdge({ vars: { KNOWN_RETENTION_MS: String(RETENTION_MS) }, recordMetrics: true });
+
+/** The room events the objects wrote to METRICS (metrics.ts), as [event, detail]. */
+function roomEvents(room: string): string[][] {
+  return suite.cluster.logs
+    .filter((l) => l.startsWith('{"metrics":'))
+    .map((l) => (JSON.parse(l) as { metrics: { indexes: string[]; blobs: string[] } }).metrics)
+    .filter((p) => p.indexes[0] === room)
+    .map((p) => p.blobs);
+}
 
 describe("known-connection retention on the Durable Object edge", () => {
   it("keeps identity for a reconnect within the bound and forgets the id after it", async () => {
@@ -37,5 +46,17 @@ describe("known-connection retention on the Durable Object edge", () => {
     expect(late.welcome!.connectionId).toBe(cid);
     // Epochs start over: nothing of ada's entry is left in the object's storage.
     expect(late.welcome!.epoch).toBe(1);
+    // And each of those steps was one data point for the room (metrics.ts), after the
+    // object's start (and one more start if workerd evicted it while the room was empty).
+    const events = roomEvents(room);
+    expect(events[0]).toEqual(["start", ""]);
+    expect(events.filter(([kind]) => kind !== "start")).toEqual([
+      ["join", "pro"],
+      ["end", "left"],
+      ["join", "pro"],
+      ["end", "left"],
+      ["refused", "CONNECTION_ID_TAKEN"],
+      ["join", "pro"],
+    ]);
   }, 30_000);
 });

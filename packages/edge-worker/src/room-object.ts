@@ -48,6 +48,7 @@ import {
 import { createHooks, WORKERS_CLOCK, WORKERS_FLUSH_TIMERS } from "./hooks.js";
 import { join } from "./join.js";
 import { rememberKnown, sweepKnown } from "./known-store.js";
+import { record } from "./metrics.js";
 import { POD_TAG, PodLink } from "./pod-link.js";
 import {
   type DurableObjectState,
@@ -84,6 +85,8 @@ export class PresenceRoom {
     flush: () => this.#flush(),
   });
   #redials = 0;
+  /** The start of this life is recorded (metrics.ts), once the room's id is known. */
+  #started = false;
 
   constructor(state: DurableObjectState, env: Env) {
     this.state = state;
@@ -123,6 +126,13 @@ export class PresenceRoom {
   async #load(): Promise<void> {
     this.roomId ??= await this.state.storage.get<string>(ROOM_ID_KEY);
     if (this.roomId === undefined) throw new Error("room id unknown");
+    if (!this.#started) {
+      this.#started = true;
+      record(this.env.METRICS, this.roomId, {
+        kind: "start",
+        sockets: this.state.getWebSockets(CLIENT_TAG).length,
+      });
+    }
     const peers = await this.link.sync(this.roomId);
     this.#merge(peers);
   }
@@ -318,6 +328,8 @@ export class PresenceRoom {
       }
     }
     this.#conns.delete(ws);
+    const lastedMs = Date.now() - (this.#joinedAt.get(conn) ?? Date.now());
+    record(this.env.METRICS, this.roomId, { kind: "end", mode, lastedMs });
     // A replacing join records the same id itself, at its newer epoch.
     if (mode !== "replaced") this.#rememberEnded(conn);
     const leave = (reason: "left" | "expired") => leaveEntry(conn, reason);
@@ -447,6 +459,7 @@ export class PresenceRoom {
   /** The pod went away: re-dial with backoff, then re-assert our connections and resync (docs/ARCHITECTURE.md#failover-walkthrough). */
   #podLost(): void {
     this.link.lost();
+    record(this.env.METRICS, this.roomId, { kind: "pod-lost" });
     if (this.connections().length === 0 || this.roomId === undefined) return;
     const delay = POD_REDIAL_MS[Math.min(this.#redials, POD_REDIAL_MS.length - 1)]!;
     this.#redials++;

@@ -32,6 +32,11 @@ export interface DurableObjectState {
   blockConcurrencyWhile<T>(fn: () => Promise<T>): Promise<T>;
 }
 
+/** A Workers Analytics Engine dataset binding (metrics.ts). */
+export interface AnalyticsEngineDataset {
+  writeDataPoint(point: { indexes?: string[]; blobs?: string[]; doubles?: number[] }): void;
+}
+
 export interface DurableObjectStub {
   fetch(request: Request): Promise<Response>;
 }

@@ -55,7 +55,18 @@ export interface DoEdgeOptions {
   readonly vars?: Record<string, string>;
   /** Pods on the same Redis (default 1); more than one are given to the Worker as POD_URLS. */
   readonly pods?: number;
+  /**
+   * METRICS logs every data point as a `{"metrics": …}` line in `logs` instead of
+   * miniflare's local Analytics Engine, which drops them (Cloudflare's dataset cannot
+   * run locally; this records what the object hands it).
+   */
+  readonly recordMetrics?: boolean;
 }
+
+/** A wrapped binding with the Analytics Engine dataset's one method, printing each point. */
+const METRICS_RECORDER = `export default function () {
+  return { writeDataPoint(point) { console.log(JSON.stringify({ metrics: point })); } };
+}`;
 
 export async function startDoEdge(options: DoEdgeOptions = {}): Promise<DoEdgeCluster> {
   const stops: (() => Promise<unknown>)[] = [];
@@ -94,6 +105,15 @@ export async function startDoEdge(options: DoEdgeOptions = {}): Promise<DoEdgeCl
     const bundlePath = WORKER_BUNDLE.replace(/\.js$/, `-${workerPort}.js`);
     stops.push(() => rm(bundlePath, { force: true }));
     const logs: string[] = [];
+    const worker = {
+      name: "presence",
+      modules: true,
+      scriptPath: await bundleWorker(bundlePath),
+      compatibilityDate: "2025-09-01",
+      compatibilityFlags: ["nodejs_compat"],
+      durableObjects: { ROOMS: "PresenceRoom" },
+      bindings: { JWKS_URL: auth.jwksUrl, ...podUrls, LINK_SECRET, ...options.vars },
+    };
     const mf = new Miniflare({
       handleRuntimeStdio(stdout: Readable, stderr: Readable) {
         for (const stream of [stdout, stderr]) {
@@ -101,14 +121,15 @@ export async function startDoEdge(options: DoEdgeOptions = {}): Promise<DoEdgeCl
           stream.on("data", (chunk: string) => logs.push(...chunk.split("\n").filter((l) => l.length > 0)));
         }
       },
-      modules: true,
-      scriptPath: await bundleWorker(bundlePath),
-      compatibilityDate: "2025-09-01",
-      compatibilityFlags: ["nodejs_compat"],
-      durableObjects: { ROOMS: "PresenceRoom" },
-      bindings: { JWKS_URL: auth.jwksUrl, ...podUrls, LINK_SECRET, ...options.vars },
       host: "127.0.0.1",
       port: workerPort,
+      workers: options.recordMetrics
+        ? [
+            { ...worker, wrappedBindings: { METRICS: { scriptName: "metrics-recorder" } } },
+            { name: "metrics-recorder", modules: true, script: METRICS_RECORDER },
+          ]
+        : // The room events' dataset (metrics.ts): miniflare's local Analytics Engine accepts and drops the points.
+          [{ ...worker, analyticsEngineDatasets: { METRICS: { dataset: "presence_rooms" } } }],
     });
     stops.push(() => mf.dispose());
     await mf.ready;
