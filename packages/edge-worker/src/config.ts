@@ -2,10 +2,12 @@
 // [vars] and secrets arrive as `env`; this file names them, gives their defaults
 // and the constants of the Durable Object edge, each defined once.
 
+import { HEARTBEAT_MS } from "@collabblocks/protocol";
 import {
   buildGates,
   type Gates,
   KNOWN_CONNECTION_RETENTION_MS,
+  livenessBoundMs,
   parseGatesJson,
 } from "@collabblocks/server/portable";
 import type { AnalyticsEngineDataset, DurableObjectNamespace } from "./workers-types.js";
@@ -25,18 +27,28 @@ export interface Env {
   readonly GATES?: string;
   /** Optional Workers Analytics Engine dataset for room events (metrics.ts, docs/EDGE-WORKERS.md#metrics). */
   readonly METRICS?: AnalyticsEngineDataset;
+  /** The alarm's sweep interval while the room has members, ms; default LIVENESS_SWEEP_MS (tests shorten it). */
+  readonly LIVENESS_SWEEP_MS?: string;
   /** How long `known/{cid}` entries outlive their connection, ms; default KNOWN_CONNECTION_RETENTION_MS (tests shorten it). */
   readonly KNOWN_RETENTION_MS?: string;
 }
 
-/** The known-connection retention, ms: KNOWN_RETENTION_MS or the edges' default; a bad value throws (a deploy error). */
-export function knownRetentionMsOf(env: Env): number {
-  if (env.KNOWN_RETENTION_MS === undefined || env.KNOWN_RETENTION_MS === "")
-    return KNOWN_CONNECTION_RETENTION_MS;
-  const ms = Number(env.KNOWN_RETENTION_MS);
-  if (!Number.isInteger(ms) || ms <= 0)
-    throw new Error(`KNOWN_RETENTION_MS is not a positive integer: ${env.KNOWN_RETENTION_MS}`);
+/** A duration var, ms, or `fallback` when unset; a bad value throws (a deploy error, not a client's). */
+function msVar(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined || text === "") return fallback;
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms <= 0) throw new Error(`${name} is not a positive integer: ${text}`);
   return ms;
+}
+
+/** The known-connection retention, ms: KNOWN_RETENTION_MS or the edges' default. */
+export function knownRetentionMsOf(env: Env): number {
+  return msVar("KNOWN_RETENTION_MS", env.KNOWN_RETENTION_MS, KNOWN_CONNECTION_RETENTION_MS);
+}
+
+/** The alarm's sweep interval, ms: LIVENESS_SWEEP_MS or its default. */
+export function sweepMsOf(env: Env): number {
+  return msVar("LIVENESS_SWEEP_MS", env.LIVENESS_SWEEP_MS, LIVENESS_SWEEP_MS);
 }
 
 /**
@@ -50,6 +62,20 @@ export function knownRetentionMsOf(env: Env): number {
 export const DO_HEARTBEAT_MS = 30_000;
 /** A socket silent for this long (two heartbeats) is ended as expired by the sweep alarm, ms. */
 export const SILENT_SOCKET_MS = 2 * DO_HEARTBEAT_MS;
+/**
+ * The text keepalive the welcome offers, ms (PROTOCOL.md §4 "Keepalive"): the
+ * protocol's heartbeat, as the Node edge pings. The runtime answers each one
+ * without waking the object (setWebSocketAutoResponse), so it costs no duration.
+ */
+export const KEEPALIVE_MS = HEARTBEAT_MS;
+/** A socket that kept alive and then fell silent this long is expired: the Node edge's liveness bound, ms. */
+export const KEEPALIVE_DEAD_MS = livenessBoundMs(KEEPALIVE_MS);
+/**
+ * How often the alarm sweeps a room with members, ms: a socket that stopped its
+ * keepalives is found within KEEPALIVE_DEAD_MS + this. Not shorter: every sweep
+ * wakes the object, which must stay quiet about 10 s to be evicted.
+ */
+export const LIVENESS_SWEEP_MS = DO_HEARTBEAT_MS;
 /** How long a join waits for the pod to connect back and answer the room's snapshot, ms. */
 export const POD_LINK_TIMEOUT_MS = 5_000;
 /** Re-dial delays after the pod link dropped, ms (the Node edge's re-open loop, docs/ARCHITECTURE.md#the-grpc-link-protopresenceproto-rpc). */

@@ -23,7 +23,7 @@ import {
   welcomeFrame,
 } from "@collabblocks/server/portable";
 import { type ConnectionIdentity, infoFits, MAX_INFO_BYTES } from "./attachment.js";
-import { DO_HEARTBEAT_MS, type Env, MAX_ROOM_CONNECTIONS } from "./config.js";
+import { DO_HEARTBEAT_MS, type Env, KEEPALIVE_MS, MAX_ROOM_CONNECTIONS } from "./config.js";
 import { getKnown, rememberKnown } from "./known-store.js";
 import { record } from "./metrics.js";
 import { verifierFor } from "./verifier.js";
@@ -140,7 +140,7 @@ export async function join(room: JoinableRoom | undefined, request: Request): Pr
   room.accept(server);
   record(room.env.METRICS, room.roomId, { kind: "join", plan: plan ?? "" });
   await rememberKnown(room.state.storage, connectionId, { userId: claims.sub, epoch }, Date.now());
-  server.send(welcomeFrame(conn, claims.exp, DO_HEARTBEAT_MS, Date.now()));
+  server.send(welcomeFrame(conn, claims.exp, DO_HEARTBEAT_MS, Date.now(), KEEPALIVE_MS));
   room.sendSnapshot(conn, 0);
   if (peer === undefined) room.deferEnter(conn, ENTER_DEFER_MS);
   else

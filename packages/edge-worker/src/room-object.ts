@@ -10,6 +10,8 @@ import {
   ERRORS,
   encode,
   type Json,
+  KEEPALIVE_PING,
+  KEEPALIVE_PONG,
   MAX_INBOUND_FRAME_BYTES,
   MessageType,
   type PeerState,
@@ -39,10 +41,12 @@ import { attachmentOf, type ConnectionIdentity, restoreInto, type SocketAttachme
 import {
   type Env,
   GHOST_GRACE_MS,
+  KEEPALIVE_DEAD_MS,
   knownRetentionMsOf,
   MODELLED_WRITE_MS,
   POD_REDIAL_MS,
   SILENT_SOCKET_MS,
+  sweepMsOf,
   TICK_MS,
 } from "./config.js";
 import { createHooks, WORKERS_CLOCK, WORKERS_FLUSH_TIMERS } from "./hooks.js";
@@ -52,6 +56,7 @@ import { record } from "./metrics.js";
 import { POD_TAG, PodLink } from "./pod-link.js";
 import {
   type DurableObjectState,
+  newAutoResponsePair,
   newWebSocketPair,
   upgradeResponse,
   type WorkerSocket,
@@ -96,6 +101,9 @@ export class PresenceRoom {
       onEvent: (event) => this.relayEvent(event),
     });
     this.hooks = createHooks(this);
+    // Text keepalives are answered by the runtime, without waking the object; the alarm
+    // reads when each socket was last answered (PROTOCOL.md §4 "Keepalive").
+    state.setWebSocketAutoResponse(newAutoResponsePair(KEEPALIVE_PING, KEEPALIVE_PONG));
     // One line per life of the object: how often rooms are evicted and woken shows
     // in the Worker's logs (docs/EDGE-WORKERS.md#hibernation).
     console.log(JSON.stringify({ msg: "room object started", sockets: state.getWebSockets().length }));
@@ -328,6 +336,13 @@ export class PresenceRoom {
       }
     }
     this.#conns.delete(ws);
+    try {
+      // An ended connection's socket keeps nothing: it is never rebuilt from its
+      // attachment (a late close event, a wake before the runtime dropped it).
+      ws.serializeAttachment(null);
+    } catch {
+      // Already gone: there is nothing to rebuild from.
+    }
     const lastedMs = Date.now() - (this.#joinedAt.get(conn) ?? Date.now());
     record(this.env.METRICS, this.roomId, { kind: "end", mode, lastedMs });
     // A replacing join records the same id itself, at its newer epoch.
@@ -353,8 +368,11 @@ export class PresenceRoom {
     if (left.length > 0 || this.roomId === undefined) return;
     // Flush the leave first: the pod must see it before the link goes.
     setTimeout(() => {
-      if (this.state.getWebSockets(CLIENT_TAG).some((ws) => this.connectionOf(ws)?.ended === undefined))
-        return;
+      const live = (ws: WorkerSocket) => {
+        const conn = this.connectionOf(ws);
+        return conn !== undefined && conn.ended === undefined;
+      };
+      if (this.state.getWebSockets(CLIENT_TAG).some(live)) return;
       this.#flusher.flushNow();
       if (this.roomId !== undefined) this.link.release(this.roomId);
       this.#loaded = undefined;
@@ -369,7 +387,7 @@ export class PresenceRoom {
   async armAlarm(knownDue?: number): Promise<void> {
     let at = knownDue ?? Number.POSITIVE_INFINITY;
     const conns = this.connections();
-    if (conns.length > 0) at = Math.min(at, Date.now() + SILENT_SOCKET_MS);
+    if (conns.length > 0) at = Math.min(at, Date.now() + sweepMsOf(this.env));
     for (const c of conns) at = Math.min(at, c.tokenExp * 1000);
     await this.#alarmBy(at);
   }
@@ -382,16 +400,39 @@ export class PresenceRoom {
   }
 
   async alarm(): Promise<void> {
+    // Woken by the alarm after an eviction, the replica is empty: a leave needs the
+    // room's state to apply to (without it the leave would be dropped as stale).
+    if (this.state.getWebSockets(CLIENT_TAG).length > 0) await this.loaded().catch(() => {});
     const now = Date.now();
     for (const ws of this.state.getWebSockets(CLIENT_TAG)) {
       const conn = this.connectionOf(ws);
       if (!conn) continue;
-      const a = ws.deserializeAttachment() as SocketAttachment;
       if (conn.tokenExp * 1000 <= now) this.end(conn, "ghost", "TOKEN_EXPIRED", "token expired");
-      else if (now - a.lastSeen > SILENT_SOCKET_MS) this.end(conn, "expired");
+      else if (this.#silent(ws, now)) {
+        this.end(conn, "expired");
+        // As the Node edge ends a dead socket: the client, if it is there after all, reconnects.
+        try {
+          ws.close(1001, "no sign of life");
+        } catch {
+          // The runtime closed it meanwhile.
+        }
+      }
     }
     const live = new Set(this.connections().flatMap((c) => (c.ended === undefined ? [c.connectionId] : [])));
     await this.armAlarm(await sweepKnown(this.state.storage, live, now, knownRetentionMsOf(this.env)));
+  }
+
+  /**
+   * Whether a client socket stopped showing life: one that sends text keepalives is
+   * held to the Node edge's bound (KEEPALIVE_DEAD_MS) since its last keepalive or
+   * message; one that never did (an SDK without keepalives) to SILENT_SOCKET_MS since
+   * its last message. Like the Node edge's pongs, neither proves the client reads.
+   */
+  #silent(ws: WorkerSocket, now: number): boolean {
+    const lastSeen = (ws.deserializeAttachment() as SocketAttachment).lastSeen;
+    const keptAlive = this.state.getWebSocketAutoResponseTimestamp(ws)?.getTime();
+    if (keptAlive === undefined) return now - lastSeen > SILENT_SOCKET_MS;
+    return now - Math.max(keptAlive, lastSeen) > KEEPALIVE_DEAD_MS;
   }
 
   /** A connection ended: its known entry's retention counts from now. */

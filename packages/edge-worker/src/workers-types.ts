@@ -28,6 +28,10 @@ export interface DurableObjectState {
   acceptWebSocket(ws: WorkerSocket, tags?: string[]): void;
   getWebSockets(tag?: string): WorkerSocket[];
   getTags(ws: WorkerSocket): string[];
+  /** The runtime answers this text request with this text response without waking the object. */
+  setWebSocketAutoResponse(pair: unknown): void;
+  /** When the runtime last answered the auto-response on this socket (null: never). */
+  getWebSocketAutoResponseTimestamp(ws: WorkerSocket): Date | null;
   readonly storage: DurableObjectStorage;
   blockConcurrencyWhile<T>(fn: () => Promise<T>): Promise<T>;
 }
@@ -44,6 +48,14 @@ export interface DurableObjectStub {
 export interface DurableObjectNamespace {
   idFromName(name: string): unknown;
   get(id: unknown): DurableObjectStub;
+}
+
+/** `new WebSocketRequestResponsePair(request, response)`, for setWebSocketAutoResponse. */
+export function newAutoResponsePair(request: string, response: string): unknown {
+  const Pair = (
+    globalThis as unknown as { WebSocketRequestResponsePair: new (q: string, r: string) => unknown }
+  ).WebSocketRequestResponsePair;
+  return new Pair(request, response);
 }
 
 /** `new WebSocketPair()`: [client end, server end]. */

@@ -23,6 +23,7 @@ export {
 export { createFlushScheduler, type FlushTimers } from "./edge/flush-scheduler.js";
 export { deriveConnectionId, isDerivedConnectionId } from "./edge/identity.js";
 export { KNOWN_CONNECTION_RETENTION_MS, type KnownConnection } from "./edge/known-connections.js";
+export { livenessBoundMs } from "./edge/liveness.js";
 export { welcomeFrame } from "./edge/welcome.js";
 export { drainQueue, type EntryQueue, enqueueEntry } from "./limits/coalesce.js";
 export { createStallMonitor, type StallMonitor } from "./limits/stall-monitor.js";

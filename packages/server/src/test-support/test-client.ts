@@ -70,6 +70,8 @@ export interface TestClient {
   occupancy: OccupancyMessage | undefined;
   /** Bytes of server frames received. */
   bytesReceived: number;
+  /** Text frames received (keepalive answers, PROTOCOL.md §4 "Keepalive"). */
+  readonly textReceived: string[];
   /** Resolves after the join snapshot (SNAPSHOT_DONE 0); rejects if the socket closes first. */
   readonly ready: Promise<void>;
   /** Resolves with the close code and reason. */
@@ -134,6 +136,7 @@ export function connectTestClient(options: TestClientOptions): TestClient {
     occupancy: undefined,
     snapshots: 0,
     bytesReceived: 0,
+    textReceived: [],
     ready,
     closed,
     send(msg) {
@@ -267,8 +270,14 @@ export function connectTestClient(options: TestClientOptions): TestClient {
     }
   };
 
-  ws.on("message", (data: Buffer) => {
+  ws.on("message", (data: Buffer, isBinary: boolean) => {
     client.bytesReceived += data.length;
+    if (!isBinary) {
+      // Text frames are keepalive answers only (PROTOCOL.md §4 "Keepalive").
+      client.textReceived.push(data.toString());
+      for (const w of waiters) w();
+      return;
+    }
     const msg = decodeServerMessage(data);
     if (options.record) client.messages.push(msg);
     options.onMessage?.(msg, performance.now());
