@@ -439,7 +439,7 @@ export class PresenceRoom {
   #rememberEnded(conn: Connection): void {
     const now = Date.now();
     const stored = rememberKnown(this.state.storage, conn.connectionId, conn, now);
-    // Not armAlarm: its walk over the sockets would rebuild the ending one from its attachment.
+    // Only the retention: the sweep and token expiries are armAlarm's, from the members left.
     void stored.then(() => this.#alarmBy(now + knownRetentionMsOf(this.env))).catch(() => {});
   }
 
