@@ -354,11 +354,16 @@ export function createConnection(options: ConnectionOptions): Connection {
 
   /**
    * The text keepalive a server offered (PROTOCOL.md §4 "Keepalive"): the Durable
-   * Object edge's runtime answers it without waking the room, so the server learns
-   * within seconds that this socket is alive while PINGs stay 30 s apart.
+   * Object edge's runtime answers it without waking the room, so each side learns
+   * within seconds that the socket is alive while PINGs stay 30 s apart.
    */
   function keepalive(socket: WebSocketLike, ms: number): void {
     if (socketOf(state) !== socket || socket.readyState !== OPEN) return;
+    // Answered within the interval by a live server: nothing for HEARTBEAT_MISSES + 1 of them is a dead socket.
+    if (timers.now() - lastReceivedAt >= (HEARTBEAT_MISSES + 1) * ms) {
+      abandon(socket);
+      return;
+    }
     try {
       socket.send(KEEPALIVE_PING);
     } catch {
