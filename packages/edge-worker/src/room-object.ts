@@ -28,6 +28,7 @@ import {
   ENTER_DEFER_MS,
   type EndMode,
   type EntryQueue,
+  endModeOfClose,
   enqueueEntry,
   errorFrame,
   eventOf,
@@ -484,8 +485,7 @@ export class PresenceRoom {
     if (this.state.getTags(ws).includes(POD_TAG)) return this.#podLost();
     const conn = this.connectionOf(ws);
     if (!conn) return;
-    // 1005 (no status) and 1006 (dropped) are not a client's clean goodbye: a ghost, as on the Node edge.
-    this.end(conn, code === 1005 || code === 1006 ? "ghost" : "left");
+    this.end(conn, endModeOfClose(code));
     try {
       ws.close(1000, "closed");
     } catch {

@@ -14,6 +14,7 @@ export {
   createConnection,
   ENTER_DEFER_MS,
   type EndMode,
+  endModeOfClose,
   errorFrame,
   eventOf,
   handleMessage,
