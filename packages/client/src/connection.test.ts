@@ -190,6 +190,43 @@ describe("createConnection", () => {
     expect(connection.state.kind).toBe("backoff");
   });
 
+  it("sends the text keepalive a server offers, and takes its answer as a sign of life only", async () => {
+    const { clock, net, connection, log } = setup();
+    connection.connect();
+    await clock.settle();
+    join(net.last(), { welcome: { serverTime: clock.now(), limits: { ...LIMITS, keepaliveMs: 500 } } });
+    const socket = net.last();
+    await clock.advance(1600);
+    expect(socket.textSent).toEqual(["ping", "ping", "ping"]);
+    expect(log.filter((l) => l.startsWith("undecodable"))).toEqual([]);
+    expect(connection.state.kind).toBe("connected");
+  });
+
+  it("abandons a socket whose keepalives go unanswered for three intervals", async () => {
+    const { clock, net, connection, log } = setup();
+    connection.connect();
+    await clock.settle();
+    join(net.last(), {
+      welcome: { serverTime: clock.now(), limits: { ...LIMITS, heartbeatMs: 30_000, keepaliveMs: 500 } },
+    });
+    const socket = net.last();
+    socket.autoPong = false; // the server went away without a close (half-open socket)
+    await clock.advance(1000);
+    expect(connection.state.kind).toBe("connected");
+    await clock.advance(600);
+    expect(socket.closedByClient?.code).toBe(CLOSE_DEAD_SOCKET);
+    expect(log).toContain("lost");
+  });
+
+  it("sends no keepalive to a server that does not offer one", async () => {
+    const { clock, net, connection } = setup();
+    connection.connect();
+    await clock.settle();
+    joinLatest(net, clock);
+    await clock.advance(3 * LIMITS.heartbeatMs);
+    expect(net.last().textSent).toEqual([]);
+  });
+
   it("abandons an attempt that gets no welcome within the connect timeout", async () => {
     const { clock, net, connection } = setup();
     connection.connect();

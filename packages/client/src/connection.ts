@@ -21,6 +21,8 @@ import {
   ERRORS,
   type ErrorCode,
   encode,
+  KEEPALIVE_PING,
+  KEEPALIVE_PONG,
   MessageType,
   type OccupancyMessage,
   PROTOCOL_REVISION,
@@ -160,6 +162,7 @@ export function createConnection(options: ConnectionOptions): Connection {
   const attemptSlot = createTimerSlot(timers);
   const connectSlot = createTimerSlot(timers);
   const heartbeatSlot = createTimerSlot(timers);
+  const keepaliveSlot = createTimerSlot(timers);
   const renewSlot = createTimerSlot(timers);
 
   let state: ConnectionState = { kind: "initial" };
@@ -278,6 +281,7 @@ export function createConnection(options: ConnectionOptions): Connection {
   function onFrame(socket: WebSocketLike, data: unknown): void {
     if (socketOf(state) !== socket) return;
     lastReceivedAt = timers.now();
+    if (data === KEEPALIVE_PONG) return; // a keepalive's answer: it only proves the socket is alive
     const bytes = frameBytes(data);
     if (bytes === null) {
       handlers.undecodable(new ProtocolError("MALFORMED_MESSAGE", "text frame from server"));
@@ -329,6 +333,8 @@ export function createConnection(options: ConnectionOptions): Connection {
     setState({ kind: "joining", socket, welcome });
     heartbeatMs = welcome.limits.heartbeatMs > 0 ? welcome.limits.heartbeatMs : DEFAULT_HEARTBEAT_MS;
     heartbeatSlot.start(heartbeatMs, () => heartbeat(socket));
+    const keepaliveMs = welcome.limits.keepaliveMs ?? 0;
+    if (keepaliveMs > 0) keepaliveSlot.start(keepaliveMs, () => keepalive(socket, keepaliveMs));
     scheduleRenewal();
     handlers.welcome(welcome);
   }
@@ -348,6 +354,26 @@ export function createConnection(options: ConnectionOptions): Connection {
     }
     send({ type: MessageType.PING, t: timers.now() });
     heartbeatSlot.start(heartbeatMs, () => heartbeat(socket));
+  }
+
+  /**
+   * The text keepalive a server offered (PROTOCOL.md §4 "Keepalive"): the Durable
+   * Object edge's runtime answers it without waking the room, so each side learns
+   * within seconds that the socket is alive while PINGs stay 30 s apart.
+   */
+  function keepalive(socket: WebSocketLike, ms: number): void {
+    if (socketOf(state) !== socket || socket.readyState !== OPEN) return;
+    // Answered within the interval by a live server: nothing for HEARTBEAT_MISSES + 1 of them is a dead socket.
+    if (timers.now() - lastReceivedAt >= (HEARTBEAT_MISSES + 1) * ms) {
+      abandon(socket);
+      return;
+    }
+    try {
+      socket.send(KEEPALIVE_PING);
+    } catch {
+      return; // closing: the close event follows
+    }
+    keepaliveSlot.start(ms, () => keepalive(socket, ms));
   }
 
   function scheduleRenewal(): void {
@@ -380,6 +406,7 @@ export function createConnection(options: ConnectionOptions): Connection {
     attemptSlot.clear();
     connectSlot.clear();
     heartbeatSlot.clear();
+    keepaliveSlot.clear();
     renewSlot.clear();
   }
 

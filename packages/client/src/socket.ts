@@ -6,7 +6,8 @@
 export interface WebSocketLike {
   binaryType: string;
   readonly readyState: number;
-  send(data: Uint8Array): void;
+  /** Binary frames, and the text keepalive (PROTOCOL.md §4 "Keepalive"). */
+  send(data: Uint8Array | string): void;
   close(code?: number, reason?: string): void;
   onopen: ((event: never) => unknown) | null;
   onmessage: ((event: never) => unknown) | null;

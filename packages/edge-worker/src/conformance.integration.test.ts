@@ -47,6 +47,17 @@ describe("the Durable Object edge: joining and converging", () => {
     expect(a.others().size).toBe(0);
   });
 
+  it("takes the SDK's dead-socket close (4000) as a drop, as the Node edge does: PEER_LOST, no leave", async () => {
+    const a = await suite.join("drop4000", "alice", { rev: 2 });
+    const b = await suite.join("drop4000", "bob", { rev: 2 });
+    b.update({ status: "here" });
+    await waitConverged([a, b], [a, b], 5000, "two members");
+    await b.close(4000);
+    await a.waitFor(() => a.lostPeers.length === 1, 5000, "PEER_LOST for bob");
+    expect(a.lostPeers[0]).toMatchObject({ connectionId: b.welcome!.connectionId });
+    expect(a.events.filter((e) => e.kind === "leave")).toEqual([]);
+  });
+
   it("keeps an identity across reconnects: same connectionId from the key, a higher epoch, state kept", async () => {
     const key = "k".repeat(22);
     const first = await suite.join("ident", "carol", { key });

@@ -19,12 +19,19 @@ import {
   type EndMode,
   errorFrame,
   isDerivedConnectionId,
-  type KnownConnection,
   parseConnectUrl,
   welcomeFrame,
 } from "@collabblocks/server/portable";
 import { type ConnectionIdentity, infoFits, MAX_INFO_BYTES } from "./attachment.js";
-import { DO_HEARTBEAT_MS, DO_PROTOCOL_REVISION, type Env, MAX_ROOM_CONNECTIONS } from "./config.js";
+import {
+  DO_HEARTBEAT_MS,
+  DO_PROTOCOL_REVISION,
+  type Env,
+  KEEPALIVE_MS,
+  MAX_ROOM_CONNECTIONS,
+} from "./config.js";
+import { getKnown, rememberKnown } from "./known-store.js";
+import { record } from "./metrics.js";
 import { verifierFor } from "./verifier.js";
 import {
   type DurableObjectState,
@@ -34,11 +41,11 @@ import {
 } from "./workers-types.js";
 
 /** Storage key of what the room remembers of a connection id (its user and last epoch). */
-const knownKey = (connectionId: string) => `known/${connectionId}`;
 
 /** What a join needs of the room object (room-object.ts), named here so that the object can import the join. */
 export interface JoinableRoom {
   readonly env: Env;
+  readonly roomId: string | undefined;
   readonly state: DurableObjectState;
   readonly replica: PresenceReplica;
   remember(roomId: string): Promise<void>;
@@ -55,7 +62,7 @@ export interface JoinableRoom {
 }
 
 /** Upgrades, then sends a fatal ERROR and closes with its code (the Node edge's refusal after upgrade). */
-function refuse(code: ErrorCode, message: string, protocol: string | undefined): Response {
+function refusal(code: ErrorCode, message: string, protocol: string | undefined): Response {
   const [client, server] = newWebSocketPair();
   server.accept();
   server.send(errorFrame(code, message));
@@ -80,6 +87,11 @@ export async function join(room: JoinableRoom | undefined, request: Request): Pr
   const offered = request.headers.get("sec-websocket-protocol") ?? undefined;
   // Browsers fail a handshake whose answer names none of the offered subprotocols (PROTOCOL.md §1).
   const protocol = offered?.split(",").some((p) => p.trim() === WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : undefined;
+  // Every refusal below is counted (metrics.ts) under the room's id when it is known.
+  const refuse = (code: ErrorCode, message: string, p: string | undefined): Response => {
+    record(room?.env.METRICS, room?.roomId, { kind: "refused", code });
+    return refusal(code, message, p);
+  };
   const parsed = parseConnectUrl(url.pathname + url.search, offered);
   if (!parsed.ok) return refuse(parsed.code, parsed.message, protocol);
   if (room === undefined) return refuse("INVALID_ROOM", "roomId must match [A-Za-z0-9._:-]{1,128}", protocol);
@@ -105,8 +117,7 @@ export async function join(room: JoinableRoom | undefined, request: Request): Pr
   }
   const requested =
     parsed.key === undefined ? parsed.connectionId : deriveConnectionId(claims.sub, parsed.key);
-  const known =
-    requested === undefined ? undefined : await room.state.storage.get<KnownConnection>(knownKey(requested));
+  const known = requested === undefined ? undefined : await getKnown(room.state.storage, requested);
   const members = new Map<string, Connection>(room.connections().map((c) => [c.connectionId, c]));
   const admission = admit(
     { replica: room.replica, known: () => known, members },
@@ -134,11 +145,9 @@ export async function join(room: JoinableRoom | undefined, request: Request): Pr
     peer?.state ?? {},
   );
   room.accept(server);
-  await room.state.storage.put(knownKey(connectionId), {
-    userId: claims.sub,
-    epoch,
-  } satisfies KnownConnection);
-  server.send(welcomeFrame(conn, claims.exp, DO_HEARTBEAT_MS, Date.now()));
+  record(room.env.METRICS, room.roomId, { kind: "join", plan: plan ?? "" });
+  await rememberKnown(room.state.storage, connectionId, { userId: claims.sub, epoch }, Date.now());
+  server.send(welcomeFrame(conn, claims.exp, DO_HEARTBEAT_MS, Date.now(), KEEPALIVE_MS));
   room.sendSnapshot(conn, 0);
   if (peer === undefined) room.deferEnter(conn, ENTER_DEFER_MS);
   else

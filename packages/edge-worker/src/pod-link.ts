@@ -10,8 +10,9 @@ import {
   decodePodFrame,
   type EdgeFrame,
   encodeEdgeFrame,
+  rankPods,
 } from "@collabblocks/server/portable";
-import { type Env, POD_LINK_TIMEOUT_MS } from "./config.js";
+import { type Env, POD_LINK_TIMEOUT_MS, podUrlsOf } from "./config.js";
 import type { DurableObjectState, WorkerSocket } from "./workers-types.js";
 
 /** Tag of the pod's socket among the object's hibernatable sockets. */
@@ -61,32 +62,48 @@ export class PodLink {
     return this.#dialling;
   }
 
+  /**
+   * Asks the room's pods in rendezvous order to connect back, the owner first; a pod
+   * that cannot be reached, refuses or does not connect back in time hands the room
+   * to the next (docs/EDGE-WORKERS.md#the-pod-link).
+   */
   async #dial(roomId: string): Promise<WorkerSocket> {
-    // The timer is cleared on arrival: a pending timer counts as activity and would
-    // postpone the object's hibernation by its whole length.
+    const failures: string[] = [];
+    for (const pod of rankPods(podUrlsOf(this.#env), roomId)) {
+      try {
+        const ws = await this.#dialOne(pod, roomId);
+        this.send({ type: "attach", roomId });
+        return ws;
+      } catch (err) {
+        failures.push(`${pod}: ${(err as Error).message}`);
+      }
+    }
+    throw new Error(`no pod connected back (${failures.join("; ")})`);
+  }
+
+  async #dialOne(pod: string, roomId: string): Promise<WorkerSocket> {
+    // The timer is cleared on arrival or failure: a pending timer counts as activity
+    // and would postpone the object's hibernation by its whole length.
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const arrived = new Promise<WorkerSocket>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error("the pod did not connect back in time")),
-        POD_LINK_TIMEOUT_MS,
-      );
-      this.#arrival = {
-        resolve: (ws) => {
-          clearTimeout(timer);
-          resolve(ws);
-        },
-      };
+      timer = setTimeout(() => reject(new Error("did not connect back in time")), POD_LINK_TIMEOUT_MS);
+      this.#arrival = { resolve };
     });
-    const url = `${this.#env.POD_URL.replace(/\/+$/, "")}${DIAL_PATH_PREFIX}${encodeURIComponent(roomId)}`;
-    const res = await fetch(url, {
-      method: "POST",
-      headers: { authorization: `Bearer ${this.#env.LINK_SECRET}` },
-    });
-    // Read to the end: an unread body is open I/O, which keeps the object from hibernating.
-    const answer = await res.text();
-    if (res.status !== 202) throw new Error(`the pod refused to dial: HTTP ${res.status} ${answer.trim()}`);
-    const ws = await arrived;
-    this.send({ type: "attach", roomId });
-    return ws;
+    // Awaited only once the pod accepted the dial: a timeout before then is not unhandled.
+    arrived.catch(() => {});
+    try {
+      const res = await fetch(`${pod}${DIAL_PATH_PREFIX}${encodeURIComponent(roomId)}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${this.#env.LINK_SECRET}` },
+      });
+      // Read to the end: an unread body is open I/O, which keeps the object from hibernating.
+      const answer = await res.text();
+      if (res.status !== 202) throw new Error(`refused to dial: HTTP ${res.status} ${answer.trim()}`);
+      return await arrived;
+    } finally {
+      clearTimeout(timer);
+      this.#arrival = undefined;
+    }
   }
 
   /** The pod connected back: take its socket (hibernatable) and wake whoever waits for it. */

@@ -10,6 +10,8 @@ import {
   ERRORS,
   encode,
   type Json,
+  KEEPALIVE_PING,
+  KEEPALIVE_PONG,
   MAX_INBOUND_FRAME_BYTES,
   MessageType,
   type PeerState,
@@ -26,6 +28,7 @@ import {
   ENTER_DEFER_MS,
   type EndMode,
   type EntryQueue,
+  endModeOfClose,
   enqueueEntry,
   errorFrame,
   eventOf,
@@ -39,16 +42,22 @@ import { attachmentOf, type ConnectionIdentity, restoreInto, type SocketAttachme
 import {
   type Env,
   GHOST_GRACE_MS,
+  KEEPALIVE_DEAD_MS,
+  knownRetentionMsOf,
   MODELLED_WRITE_MS,
   POD_REDIAL_MS,
   SILENT_SOCKET_MS,
+  sweepMsOf,
   TICK_MS,
 } from "./config.js";
 import { createHooks, WORKERS_CLOCK, WORKERS_FLUSH_TIMERS } from "./hooks.js";
 import { join } from "./join.js";
+import { rememberKnown, sweepKnown } from "./known-store.js";
+import { record } from "./metrics.js";
 import { POD_TAG, PodLink } from "./pod-link.js";
 import {
   type DurableObjectState,
+  newAutoResponsePair,
   newWebSocketPair,
   upgradeResponse,
   type WorkerSocket,
@@ -82,6 +91,8 @@ export class PresenceRoom {
     flush: () => this.#flush(),
   });
   #redials = 0;
+  /** The start of this life is recorded (metrics.ts), once the room's id is known. */
+  #started = false;
 
   constructor(state: DurableObjectState, env: Env) {
     this.state = state;
@@ -91,6 +102,9 @@ export class PresenceRoom {
       onEvent: (event) => this.relayEvent(event),
     });
     this.hooks = createHooks(this);
+    // Text keepalives are answered by the runtime, without waking the object; the alarm
+    // reads when each socket was last answered (PROTOCOL.md §4 "Keepalive").
+    state.setWebSocketAutoResponse(newAutoResponsePair(KEEPALIVE_PING, KEEPALIVE_PONG));
     // One line per life of the object: how often rooms are evicted and woken shows
     // in the Worker's logs (docs/EDGE-WORKERS.md#hibernation).
     console.log(JSON.stringify({ msg: "room object started", sockets: state.getWebSockets().length }));
@@ -121,6 +135,13 @@ export class PresenceRoom {
   async #load(): Promise<void> {
     this.roomId ??= await this.state.storage.get<string>(ROOM_ID_KEY);
     if (this.roomId === undefined) throw new Error("room id unknown");
+    if (!this.#started) {
+      this.#started = true;
+      record(this.env.METRICS, this.roomId, {
+        kind: "start",
+        sockets: this.state.getWebSockets(CLIENT_TAG).length,
+      });
+    }
     const peers = await this.link.sync(this.roomId);
     this.#merge(peers);
   }
@@ -316,6 +337,17 @@ export class PresenceRoom {
       }
     }
     this.#conns.delete(ws);
+    try {
+      // An ended connection's socket keeps nothing: it is never rebuilt from its
+      // attachment (a late close event, a wake before the runtime dropped it).
+      ws.serializeAttachment(null);
+    } catch {
+      // Already gone: there is nothing to rebuild from.
+    }
+    const lastedMs = Date.now() - (this.#joinedAt.get(conn) ?? Date.now());
+    record(this.env.METRICS, this.roomId, { kind: "end", mode, lastedMs });
+    // A replacing join records the same id itself, at its newer epoch.
+    if (mode !== "replaced") this.#rememberEnded(conn);
     const leave = (reason: "left" | "expired") => leaveEntry(conn, reason);
     if ((mode === "left" || mode === "expired") && announced) this.publish(leave(mode));
     if (mode === "ghost" && announced) {
@@ -337,34 +369,79 @@ export class PresenceRoom {
     if (left.length > 0 || this.roomId === undefined) return;
     // Flush the leave first: the pod must see it before the link goes.
     setTimeout(() => {
-      if (this.state.getWebSockets(CLIENT_TAG).some((ws) => this.connectionOf(ws)?.ended === undefined))
-        return;
+      const live = (ws: WorkerSocket) => {
+        const conn = this.connectionOf(ws);
+        return conn !== undefined && conn.ended === undefined;
+      };
+      if (this.state.getWebSockets(CLIENT_TAG).some(live)) return;
       this.#flusher.flushNow();
       if (this.roomId !== undefined) this.link.release(this.roomId);
       this.#loaded = undefined;
     }, GHOST_GRACE_MS + 100);
   }
 
-  /** The next alarm: the earliest token expiry or silent-socket check. */
-  async armAlarm(): Promise<void> {
+  /**
+   * The next alarm: the earliest token expiry or silent-socket check while the room
+   * has members, and `knownDue`, when a known-connection entry outlives its retention
+   * (an empty room is woken for that sweep only).
+   */
+  async armAlarm(knownDue?: number): Promise<void> {
+    let at = knownDue ?? Number.POSITIVE_INFINITY;
     const conns = this.connections();
-    if (conns.length === 0) return;
-    let at = Date.now() + SILENT_SOCKET_MS;
+    if (conns.length > 0) at = Math.min(at, Date.now() + sweepMsOf(this.env));
     for (const c of conns) at = Math.min(at, c.tokenExp * 1000);
+    await this.#alarmBy(at);
+  }
+
+  /** Makes the alarm fire by `at` at the latest (an earlier one stays). */
+  async #alarmBy(at: number): Promise<void> {
+    if (!Number.isFinite(at)) return;
     const current = await this.state.storage.getAlarm();
     if (current === null || current > at) await this.state.storage.setAlarm(Math.max(at, Date.now() + 10));
   }
 
   async alarm(): Promise<void> {
+    // Woken by the alarm after an eviction, the replica is empty: a leave needs the
+    // room's state to apply to (without it the leave would be dropped as stale).
+    if (this.state.getWebSockets(CLIENT_TAG).length > 0) await this.loaded().catch(() => {});
     const now = Date.now();
     for (const ws of this.state.getWebSockets(CLIENT_TAG)) {
       const conn = this.connectionOf(ws);
       if (!conn) continue;
-      const a = ws.deserializeAttachment() as SocketAttachment;
       if (conn.tokenExp * 1000 <= now) this.end(conn, "ghost", "TOKEN_EXPIRED", "token expired");
-      else if (now - a.lastSeen > SILENT_SOCKET_MS) this.end(conn, "expired");
+      else if (this.#silent(ws, now)) {
+        this.end(conn, "expired");
+        // As the Node edge ends a dead socket: the client, if it is there after all, reconnects.
+        try {
+          ws.close(1001, "no sign of life");
+        } catch {
+          // The runtime closed it meanwhile.
+        }
+      }
     }
-    await this.armAlarm();
+    const live = new Set(this.connections().flatMap((c) => (c.ended === undefined ? [c.connectionId] : [])));
+    await this.armAlarm(await sweepKnown(this.state.storage, live, now, knownRetentionMsOf(this.env)));
+  }
+
+  /**
+   * Whether a client socket stopped showing life: one that sends text keepalives is
+   * held to the Node edge's bound (KEEPALIVE_DEAD_MS) since its last keepalive or
+   * message; one that never did (an SDK without keepalives) to SILENT_SOCKET_MS since
+   * its last message. Like the Node edge's pongs, neither proves the client reads.
+   */
+  #silent(ws: WorkerSocket, now: number): boolean {
+    const lastSeen = (ws.deserializeAttachment() as SocketAttachment).lastSeen;
+    const keptAlive = this.state.getWebSocketAutoResponseTimestamp(ws)?.getTime();
+    if (keptAlive === undefined) return now - lastSeen > SILENT_SOCKET_MS;
+    return now - Math.max(keptAlive, lastSeen) > KEEPALIVE_DEAD_MS;
+  }
+
+  /** A connection ended: its known entry's retention counts from now. */
+  #rememberEnded(conn: Connection): void {
+    const now = Date.now();
+    const stored = rememberKnown(this.state.storage, conn.connectionId, conn, now);
+    // Only the retention: the sweep and token expiries are armAlarm's, from the members left.
+    void stored.then(() => this.#alarmBy(now + knownRetentionMsOf(this.env))).catch(() => {});
   }
 
   async webSocketMessage(ws: WorkerSocket, data: ArrayBuffer | string): Promise<void> {
@@ -408,8 +485,7 @@ export class PresenceRoom {
     if (this.state.getTags(ws).includes(POD_TAG)) return this.#podLost();
     const conn = this.connectionOf(ws);
     if (!conn) return;
-    // 1005 (no status) and 1006 (dropped) are not a client's clean goodbye: a ghost, as on the Node edge.
-    this.end(conn, code === 1005 || code === 1006 ? "ghost" : "left");
+    this.end(conn, endModeOfClose(code));
     try {
       ws.close(1000, "closed");
     } catch {
@@ -424,6 +500,7 @@ export class PresenceRoom {
   /** The pod went away: re-dial with backoff, then re-assert our connections and resync (docs/ARCHITECTURE.md#failover-walkthrough). */
   #podLost(): void {
     this.link.lost();
+    record(this.env.METRICS, this.roomId, { kind: "pod-lost" });
     if (this.connections().length === 0 || this.roomId === undefined) return;
     const delay = POD_REDIAL_MS[Math.min(this.#redials, POD_REDIAL_MS.length - 1)]!;
     this.#redials++;

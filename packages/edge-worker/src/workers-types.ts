@@ -18,6 +18,8 @@ export interface WorkerSocket {
 export interface DurableObjectStorage {
   get<T>(key: string): Promise<T | undefined>;
   put(key: string, value: unknown): Promise<void>;
+  delete(keys: string[]): Promise<number>;
+  list<T>(options: { prefix: string }): Promise<Map<string, T>>;
   getAlarm(): Promise<number | null>;
   setAlarm(at: number): Promise<void>;
 }
@@ -26,8 +28,17 @@ export interface DurableObjectState {
   acceptWebSocket(ws: WorkerSocket, tags?: string[]): void;
   getWebSockets(tag?: string): WorkerSocket[];
   getTags(ws: WorkerSocket): string[];
+  /** The runtime answers this text request with this text response without waking the object. */
+  setWebSocketAutoResponse(pair: unknown): void;
+  /** When the runtime last answered the auto-response on this socket (null: never). */
+  getWebSocketAutoResponseTimestamp(ws: WorkerSocket): Date | null;
   readonly storage: DurableObjectStorage;
   blockConcurrencyWhile<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/** A Workers Analytics Engine dataset binding (metrics.ts). */
+export interface AnalyticsEngineDataset {
+  writeDataPoint(point: { indexes?: string[]; blobs?: string[]; doubles?: number[] }): void;
 }
 
 export interface DurableObjectStub {
@@ -37,6 +48,14 @@ export interface DurableObjectStub {
 export interface DurableObjectNamespace {
   idFromName(name: string): unknown;
   get(id: unknown): DurableObjectStub;
+}
+
+/** `new WebSocketRequestResponsePair(request, response)`, for setWebSocketAutoResponse. */
+export function newAutoResponsePair(request: string, response: string): unknown {
+  const Pair = (
+    globalThis as unknown as { WebSocketRequestResponsePair: new (q: string, r: string) => unknown }
+  ).WebSocketRequestResponsePair;
+  return new Pair(request, response);
 }
 
 /** `new WebSocketPair()`: [client end, server end]. */

@@ -71,7 +71,16 @@ function toWire(msg: Message): unknown[] {
         msg.epoch,
         msg.serverTime,
         msg.tokenExp,
-        [l.ratePerSecond, l.burst, l.maxStateBytes, l.maxMetaBytes, l.maxFrameBytes, l.heartbeatMs],
+        [
+          l.ratePerSecond,
+          l.burst,
+          l.maxStateBytes,
+          l.maxMetaBytes,
+          l.maxFrameBytes,
+          l.heartbeatMs,
+          // Only when offered: decoders of earlier SDKs ignore a trailing limit.
+          ...(l.keepaliveMs === undefined ? [] : [l.keepaliveMs]),
+        ],
         msg.rttBuckets,
       ];
     }
@@ -329,6 +338,7 @@ function limitsFromWire(v: unknown): WelcomeLimits {
     maxMetaBytes: uint(field(l, 3), "maxMetaBytes"),
     maxFrameBytes: uint(field(l, 4), "maxFrameBytes"),
     heartbeatMs: uint(field(l, 5), "heartbeatMs"),
+    ...(l.length > 6 ? { keepaliveMs: uint(l[6], "keepaliveMs") } : {}),
   };
 }
 

@@ -56,6 +56,8 @@ export {
   type ErrorMessage,
   type EventMessage,
   type HideEntry,
+  KEEPALIVE_PING,
+  KEEPALIVE_PONG,
   type LeaveEntry,
   type LeaveReason,
   type Message,

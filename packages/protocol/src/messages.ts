@@ -47,7 +47,18 @@ export interface WelcomeLimits {
   readonly maxFrameBytes: number;
   /** Server ping interval, ms. */
   readonly heartbeatMs: number;
+  /**
+   * Text keepalive interval, ms (PROTOCOL.md §4 "Keepalive"): present when the server
+   * answers the text frame KEEPALIVE_PING with KEEPALIVE_PONG; the SDK then sends one
+   * this often. Absent on servers that ping the client themselves (the Node edge).
+   */
+  readonly keepaliveMs?: number;
 }
+
+/** The keepalive request: a text frame, not a message of §2 (PROTOCOL.md §4 "Keepalive"). */
+export const KEEPALIVE_PING = "ping";
+/** The keepalive answer: a text frame, fixed, so a Durable Object's runtime can send it without waking it. */
+export const KEEPALIVE_PONG = "pong";
 
 // ---- client → server ----
 

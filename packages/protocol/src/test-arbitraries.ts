@@ -135,14 +135,27 @@ export const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
     epoch: uint,
     serverTime: double,
     tokenExp: double,
-    limits: fc.record({
-      ratePerSecond: double,
-      burst: fc.nat(),
-      maxStateBytes: fc.nat(),
-      maxMetaBytes: fc.nat(),
-      maxFrameBytes: fc.nat(),
-      heartbeatMs: fc.nat(),
-    }),
+    limits: fc.record(
+      {
+        ratePerSecond: double,
+        burst: fc.nat(),
+        maxStateBytes: fc.nat(),
+        maxMetaBytes: fc.nat(),
+        maxFrameBytes: fc.nat(),
+        heartbeatMs: fc.nat(),
+        keepaliveMs: fc.nat(),
+      },
+      {
+        requiredKeys: [
+          "ratePerSecond",
+          "burst",
+          "maxStateBytes",
+          "maxMetaBytes",
+          "maxFrameBytes",
+          "heartbeatMs",
+        ],
+      },
+    ),
     rttBuckets: fc.array(double, { maxLength: 16 }),
   }),
   errorCode.chain((code) =>

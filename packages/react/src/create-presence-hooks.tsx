@@ -32,7 +32,7 @@ import {
   useRef,
   useState,
 } from "react";
-import { useSyncExternalStoreWithSelector } from "use-sync-external-store/shim/with-selector";
+import { useSyncExternalStoreWithSelector } from "use-sync-external-store/with-selector";
 import { AnyRoomContext } from "./room-context.js";
 import { shallow } from "./shallow.js";
 

@@ -14,6 +14,7 @@ export {
   createConnection,
   ENTER_DEFER_MS,
   type EndMode,
+  endModeOfClose,
   errorFrame,
   eventOf,
   handleMessage,
@@ -22,7 +23,8 @@ export {
 } from "./edge/connection.js";
 export { createFlushScheduler, type FlushTimers } from "./edge/flush-scheduler.js";
 export { deriveConnectionId, isDerivedConnectionId } from "./edge/identity.js";
-export type { KnownConnection } from "./edge/known-connections.js";
+export { KNOWN_CONNECTION_RETENTION_MS, type KnownConnection } from "./edge/known-connections.js";
+export { livenessBoundMs } from "./edge/liveness.js";
 export { welcomeFrame } from "./edge/welcome.js";
 export { drainQueue, type EntryQueue, enqueueEntry } from "./limits/coalesce.js";
 export { createStallMonitor, type StallMonitor } from "./limits/stall-monitor.js";
@@ -35,3 +37,4 @@ export {
   sameSecret,
 } from "./link/ws-frames.js";
 export { buildGates, type Gates, gateRefusal, parseGatesJson } from "./rollout/gates.js";
+export { pickPod, rankPods } from "./rpc/rendezvous.js";

@@ -5,6 +5,8 @@ import {
   type ClientMessage,
   decodeClientMessage,
   encode,
+  KEEPALIVE_PING,
+  KEEPALIVE_PONG,
   MAX_INBOUND_FRAME_BYTES,
   MessageType,
   type ServerMessage,
@@ -24,6 +26,8 @@ export class FakeSocket implements WebSocketLike {
   readonly url: URL;
   /** Every frame the client sent, decoded. */
   readonly received: ClientMessage[] = [];
+  /** Every text frame the client sent (keepalives). */
+  readonly textSent: string[] = [];
   /** Set when the client closed the socket. */
   closedByClient: { code: number | undefined; reason: string | undefined } | undefined;
   /** Called for each client frame (the fake server's logic). */
@@ -40,8 +44,14 @@ export class FakeSocket implements WebSocketLike {
   }
 
   // ---- client side (what the SDK calls) ----
-  send(data: Uint8Array): void {
+  send(data: Uint8Array | string): void {
     if (this.readyState !== 1) throw new Error("socket is not open");
+    if (typeof data === "string") {
+      // The text keepalive (PROTOCOL.md §4): answered like the Durable Object edge's runtime does.
+      this.textSent.push(data);
+      if (data === KEEPALIVE_PING && this.autoPong) this.deliverData(KEEPALIVE_PONG);
+      return;
+    }
     // Copy into this realm's Uint8Array: under jsdom, Buffers come from Node's realm.
     const message = decodeClientMessage(Uint8Array.from(data), MAX_INBOUND_FRAME_BYTES);
     this.received.push(message);

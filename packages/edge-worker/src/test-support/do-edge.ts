@@ -33,6 +33,8 @@ export interface DoEdgeCluster {
   readonly auth: TokenAuthority;
   /** A real `collabblocks pod` process serving the Worker (and the Node edge); a new one after restartPod(). */
   readonly pod: RoleProcess;
+  /** Every pod (`pods` option), the first being `pod`; the Worker's POD_URLS names them all. */
+  readonly pods: readonly RoleProcess[];
   /** Stops the pod (SIGTERM) and starts it again on the same ports, as a rolling restart does. */
   restartPod(): Promise<void>;
   readonly mf: Miniflare;
@@ -51,7 +53,20 @@ export interface DoEdgeOptions {
   readonly nodeEdge?: boolean;
   /** Extra Worker vars (e.g. GATES). */
   readonly vars?: Record<string, string>;
+  /** Pods on the same Redis (default 1); more than one are given to the Worker as POD_URLS. */
+  readonly pods?: number;
+  /**
+   * METRICS logs every data point as a `{"metrics": …}` line in `logs` instead of
+   * miniflare's local Analytics Engine, which drops them (Cloudflare's dataset cannot
+   * run locally; this records what the object hands it).
+   */
+  readonly recordMetrics?: boolean;
 }
+
+/** A wrapped binding with the Analytics Engine dataset's one method, printing each point. */
+const METRICS_RECORDER = `export default function () {
+  return { writeDataPoint(point) { console.log(JSON.stringify({ metrics: point })); } };
+}`;
 
 export async function startDoEdge(options: DoEdgeOptions = {}): Promise<DoEdgeCluster> {
   const stops: (() => Promise<unknown>)[] = [];
@@ -73,11 +88,32 @@ export async function startDoEdge(options: DoEdgeOptions = {}): Promise<DoEdgeCl
     ];
     let pod = await startRole("pod", `do-pod-${workerPort}`, podArgs);
     stops.push(() => pod.stop());
+    const others: RoleProcess[] = [];
+    for (let i = 1; i < (options.pods ?? 1); i++) {
+      // Their own gRPC ports: the Node edge (if any) is on the first pod only.
+      const args = [...podArgs, "--grpc-port", String(await freePort())];
+      const other = await startRole("pod", `do-pod-${workerPort}-${i}`, args);
+      others.push(other);
+      stops.push(() => other.stop());
+    }
+    const podUrls =
+      others.length > 0
+        ? { POD_URLS: [pod.url, ...others.map((o) => o.url)].join(",") }
+        : { POD_URL: pod.url };
     // Test files run side by side: each bundles to its own file (inside the package:
     // workerd refuses module paths that leave its starting directory).
     const bundlePath = WORKER_BUNDLE.replace(/\.js$/, `-${workerPort}.js`);
     stops.push(() => rm(bundlePath, { force: true }));
     const logs: string[] = [];
+    const worker = {
+      name: "presence",
+      modules: true,
+      scriptPath: await bundleWorker(bundlePath),
+      compatibilityDate: "2025-09-01",
+      compatibilityFlags: ["nodejs_compat"],
+      durableObjects: { ROOMS: "PresenceRoom" },
+      bindings: { JWKS_URL: auth.jwksUrl, ...podUrls, LINK_SECRET, ...options.vars },
+    };
     const mf = new Miniflare({
       handleRuntimeStdio(stdout: Readable, stderr: Readable) {
         for (const stream of [stdout, stderr]) {
@@ -85,14 +121,15 @@ export async function startDoEdge(options: DoEdgeOptions = {}): Promise<DoEdgeCl
           stream.on("data", (chunk: string) => logs.push(...chunk.split("\n").filter((l) => l.length > 0)));
         }
       },
-      modules: true,
-      scriptPath: await bundleWorker(bundlePath),
-      compatibilityDate: "2025-09-01",
-      compatibilityFlags: ["nodejs_compat"],
-      durableObjects: { ROOMS: "PresenceRoom" },
-      bindings: { JWKS_URL: auth.jwksUrl, POD_URL: pod.url, LINK_SECRET, ...options.vars },
       host: "127.0.0.1",
       port: workerPort,
+      workers: options.recordMetrics
+        ? [
+            { ...worker, wrappedBindings: { METRICS: { scriptName: "metrics-recorder" } } },
+            { name: "metrics-recorder", modules: true, script: METRICS_RECORDER },
+          ]
+        : // The room events' dataset (metrics.ts): miniflare's local Analytics Engine accepts and drops the points.
+          [{ ...worker, analyticsEngineDatasets: { METRICS: { dataset: "presence_rooms" } } }],
     });
     stops.push(() => mf.dispose());
     await mf.ready;
@@ -109,6 +146,9 @@ export async function startDoEdge(options: DoEdgeOptions = {}): Promise<DoEdgeCl
       auth,
       get pod() {
         return pod;
+      },
+      get pods() {
+        return [pod, ...others];
       },
       async restartPod() {
         await pod.stop();

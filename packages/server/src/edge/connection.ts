@@ -86,6 +86,17 @@ export function peerLostOf(conn: Connection): PeerLostMessage {
   return { type: MessageType.PEER_LOST, connectionId: conn.connectionId, epoch: conn.epoch };
 }
 
+/**
+ * How a client's close ends its connection, on both edges: only a normal close (1000)
+ * or a page going away (1001) is the client leaving. Anything else — 1005/1006 (no
+ * close frame), or the SDK's 4000 when it abandons a socket it believes dead and
+ * reconnects — is a drop: the entry stays for the grace period so the reconnect
+ * takes it over without a leave/enter flicker.
+ */
+export function endModeOfClose(code: number): "left" | "ghost" {
+  return code === 1000 || code === 1001 ? "left" : "ghost";
+}
+
 /** The leave entry of a connection at its current version. */
 export function leaveEntry(conn: Connection, reason: "left" | "expired"): LeaveEntry {
   return { kind: "leave", connectionId: conn.connectionId, epoch: conn.epoch, clock: conn.clock, reason };

@@ -15,6 +15,7 @@ import {
   type ConnectionHooks,
   createConnection,
   ENTER_DEFER_MS,
+  endModeOfClose,
   errorFrame,
   handleMessage,
 } from "./connection.js";
@@ -60,13 +61,7 @@ export async function joinSocket(
   ws.on("pong", () => {
     conn.missedPongs = 0;
   });
-  // Only a normal close (1000) or a page going away (1001) is the client leaving.
-  // Anything else — 1006 (no close frame), or the SDK's 4000 when it abandons a
-  // socket it believes dead and reconnects — is a drop: the entry stays for the
-  // grace period so the reconnect takes it over without a leave/enter flicker.
-  ws.on("close", (code: number) =>
-    endConnection(ctx, conn, code === 1000 || code === 1001 ? "left" : "ghost"),
-  );
+  ws.on("close", (code: number) => endConnection(ctx, conn, endModeOfClose(code)));
   for (const [data, isBinary] of early) handleMessage(conn, parts.hooks, data, isBinary);
 }
 

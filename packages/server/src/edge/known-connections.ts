@@ -5,6 +5,14 @@
 
 /** Entries kept per edge (~150 bytes each). */
 export const MAX_KNOWN_CONNECTIONS = 50_000;
+/**
+ * How long a Durable Object room keeps an entry after its connection was last
+ * live, ms (docs/EDGE-WORKERS.md#hibernation): a room object has no process-wide
+ * count to bound by, so it bounds by age. A day covers a laptop closed overnight
+ * coming back with its connectionId; the Node edge's LRU of MAX_KNOWN_CONNECTIONS
+ * lasts about as long at 0.6 new connections a second per edge.
+ */
+export const KNOWN_CONNECTION_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 export interface KnownConnection {
   readonly userId: string;

@@ -13,6 +13,15 @@ export const HEARTBEAT_SLICES = 20;
 /** Pings without an answer after which a connection is dead. */
 export const MAX_MISSED_PONGS = 2;
 
+/**
+ * How long after its last sign of life a dead connection is expired at the latest,
+ * ms: MAX_MISSED_PONGS unanswered pings, then the next tick. The Durable Object edge
+ * holds its text keepalives to the same bound (docs/EDGE-WORKERS.md#hibernation).
+ */
+export function livenessBoundMs(heartbeatMs: number): number {
+  return (MAX_MISSED_PONGS + 1) * heartbeatMs;
+}
+
 /** What liveness needs of a connection. */
 export interface LiveMember {
   /** Which tick of the interval pings it (assigned round-robin). */

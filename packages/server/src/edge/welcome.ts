@@ -18,8 +18,17 @@ export interface Welcomed {
   readonly epoch: number;
 }
 
-/** @param tokenExp seconds since the Unix epoch; @param now ms since the Unix epoch. */
-export function welcomeFrame(conn: Welcomed, tokenExp: number, heartbeatMs: number, now: number): Uint8Array {
+/**
+ * @param tokenExp seconds since the Unix epoch; @param now ms since the Unix epoch;
+ * @param keepaliveMs offered only by an edge that answers text keepalives (PROTOCOL.md §4).
+ */
+export function welcomeFrame(
+  conn: Welcomed,
+  tokenExp: number,
+  heartbeatMs: number,
+  now: number,
+  keepaliveMs?: number,
+): Uint8Array {
   return encode({
     type: MessageType.WELCOME,
     connectionId: conn.connectionId,
@@ -34,6 +43,7 @@ export function welcomeFrame(conn: Welcomed, tokenExp: number, heartbeatMs: numb
       maxMetaBytes: MAX_META_BYTES,
       maxFrameBytes: MAX_INBOUND_FRAME_BYTES,
       heartbeatMs,
+      ...(keepaliveMs === undefined ? {} : { keepaliveMs }),
     },
     rttBuckets: RTT_BUCKETS_MS,
   });

@@ -62,6 +62,7 @@ export function createWorkerLink(
       perMessageDeflate: false,
     });
     sockets.set(roomId, ws);
+    logger.info({ roomId }, "worker link dialling");
     const session = endpoint.openSession(`worker/${roomId}`, (frame) => {
       if (ws.readyState !== WebSocket.OPEN) return;
       if (ws.bufferedAmount > WORKER_LINK_MAX_BUFFERED_BYTES) {

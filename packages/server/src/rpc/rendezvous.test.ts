@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pickPod, rendezvousScore } from "./rendezvous.js";
+import { pickPod, rankPods, rendezvousScore } from "./rendezvous.js";
 
 const pods = ["10.0.0.1:7000", "10.0.0.2:7000", "10.0.0.3:7000"];
 const rooms = Array.from({ length: 3000 }, (_, i) => `room-${i}`);
@@ -34,5 +34,21 @@ describe("rendezvous hashing", () => {
     expect(pickPod([], "room")).toBeUndefined();
     expect(rendezvousScore("a:1", "r")).toBe(rendezvousScore("a:1", "r"));
     expect(rendezvousScore("a:1", "r")).not.toBe(rendezvousScore("a:1", "s"));
+  });
+
+  it("ranks every pod: the owner first, then each survivor's owner in turn", () => {
+    for (const room of rooms.slice(0, 300)) {
+      const order = rankPods(pods, room);
+      expect([...order].sort()).toEqual([...pods].sort());
+      expect(order[0]).toBe(pickPod(pods, room));
+      expect(order[1]).toBe(
+        pickPod(
+          pods.filter((p) => p !== order[0]),
+          room,
+        ),
+      );
+      expect(rankPods([...pods].reverse(), room)).toEqual(order);
+    }
+    expect(rankPods([], "room")).toEqual([]);
   });
 });

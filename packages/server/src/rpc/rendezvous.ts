@@ -13,16 +13,29 @@ export function rendezvousScore(pod: string, roomId: string): number {
   return createHash("sha256").update(pod).update("\n").update(roomId).digest().readUIntBE(0, 6);
 }
 
+/** Whether `a` places before `b` for `roomId`: the higher score, ties by name. */
+function outranks(a: { pod: string; score: number }, b: { pod: string; score: number }): boolean {
+  return a.score > b.score || (a.score === b.score && a.pod < b.pod);
+}
+
 /** The pod that owns `roomId` among `pods` (undefined when none); ties break by name. */
 export function pickPod(pods: Iterable<string>, roomId: string): string | undefined {
-  let best: string | undefined;
-  let bestScore = -1;
+  let best: { pod: string; score: number } | undefined;
   for (const pod of pods) {
-    const score = rendezvousScore(pod, roomId);
-    if (score > bestScore || (score === bestScore && best !== undefined && pod < best)) {
-      best = pod;
-      bestScore = score;
-    }
+    const scored = { pod, score: rendezvousScore(pod, roomId) };
+    if (best === undefined || outranks(scored, best)) best = scored;
   }
-  return best;
+  return best?.pod;
+}
+
+/**
+ * Every pod in `roomId`'s rendezvous order: the owner first, then the one that
+ * takes the room when the owner is gone, and so on (the Worker's dial order,
+ * docs/EDGE-WORKERS.md#the-pod-link).
+ */
+export function rankPods(pods: Iterable<string>, roomId: string): string[] {
+  return [...pods]
+    .map((pod) => ({ pod, score: rendezvousScore(pod, roomId) }))
+    .sort((a, b) => (outranks(a, b) ? -1 : outranks(b, a) ? 1 : 0))
+    .map((p) => p.pod);
 }

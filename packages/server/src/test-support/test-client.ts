@@ -71,6 +71,8 @@ export interface TestClient {
   occupancy: OccupancyMessage | undefined;
   /** Bytes of server frames received. */
   bytesReceived: number;
+  /** Text frames received (keepalive answers, PROTOCOL.md §4 "Keepalive"). */
+  readonly textReceived: string[];
   /** Resolves after the join snapshot (SNAPSHOT_DONE 0); rejects if the socket closes first. */
   readonly ready: Promise<void>;
   /** Resolves with the close code and reason. */
@@ -135,6 +137,7 @@ export function connectTestClient(options: TestClientOptions): TestClient {
     occupancy: undefined,
     snapshots: 0,
     bytesReceived: 0,
+    textReceived: [],
     ready,
     closed,
     send(msg) {
@@ -270,8 +273,14 @@ export function connectTestClient(options: TestClientOptions): TestClient {
 
   // From revision 3 entries name connections by alias (PROTOCOL.md §4): decoded as the SDK does.
   const aliases = (options.rev ?? 1) >= 3 ? createEntryAliasTable() : undefined;
-  ws.on("message", (data: Buffer) => {
+  ws.on("message", (data: Buffer, isBinary: boolean) => {
     client.bytesReceived += data.length;
+    if (!isBinary) {
+      // Text frames are keepalive answers only (PROTOCOL.md §4 "Keepalive").
+      client.textReceived.push(data.toString());
+      for (const w of waiters) w();
+      return;
+    }
     const msg = decodeServerMessage(data, undefined, aliases);
     if (options.record) client.messages.push(msg);
     options.onMessage?.(msg, performance.now());
