@@ -11,7 +11,7 @@
 // flushing would exceed the share, flush starts are spaced `cost / cpuShare`
 // apart (1 000 sockets, ~5 ms per flush → one flush per 10 ms carrying every
 // update of those 10 ms), and no update waits more than `tickMs` (default
-// 16 ms) — unless one flush alone costs several ticks (10 000 sockets that
+// 16 ms) — unless one flush alone costs more than the tick (10 000 sockets that
 // see everyone, ~100 ms): such a room cannot keep the tick, and flushing
 // it back to back starved everything else on the event loop (S3's 10 000 joins
 // took 145 s with 88 % of the core in its flushes), so its flushes start
@@ -38,12 +38,12 @@ export const DEFAULT_FLUSH_CPU_SHARE = 0.5;
 /**
  * A flush that costs more than this many ticks holds the event loop so long
  * that flushing back to back starves everything else (joins, reads): such a
- * room's flushes start cost / cpuShare apart instead. Not one tick: a room
- * whose flushes cost about a tick (L1's 10 000 viewers, ~15 ms) keeps its
- * tick — spacing it by cost fed back into bigger, dearer flushes (p95 24 →
- * 136 ms in one L1 run).
+ * room's flushes start cost / cpuShare apart instead. Measured on S3 (10 000
+ * joins into one room that sees everyone, quiet machine): 1 tick 24 s and p95
+ * 132 ms, 2 ticks 35 s and 151 ms, 3 ticks 60 s and 135 ms; L1 (views) joined
+ * in 23–25 s with 1 or 2 (docs/BENCHMARKS.md, S3).
  */
-export const HOG_FLUSH_TICKS = 3;
+export const HOG_FLUSH_TICKS = 1;
 /** Weight of the newest measurement in the flush-cost average. */
 const COST_EWMA_ALPHA = 0.2;
 /** Time constant of the load measurement, ms: load is flush time over roughly the last 100 ms. */
@@ -102,7 +102,7 @@ export function createFlushScheduler(options: FlushSchedulerOptions): FlushSched
   let handle: unknown;
   let kind: "none" | "immediate" | "timeout" = "none";
 
-  // A flush dearer than a few ticks cannot keep the tick: it keeps to its share instead.
+  // A flush dearer than the tick cannot keep it: it keeps to its share instead.
   const interval = (): number =>
     cost > HOG_FLUSH_TICKS * tickMs ? cost / share : Math.min(tickMs, cost / share);
   const loadAt = (t: number): number => (busy * Math.exp(-(t - busyAt) / LOAD_WINDOW_MS)) / LOAD_WINDOW_MS;
