@@ -67,7 +67,8 @@ export function createRoomFanout<M extends RoomMember>(options: RoomFanoutOption
           continue;
         }
         const kind = readsAliases(m.rev) ? 1 : 0;
-        const frame = (framed[kind] ??= preframe(frames.frameFor(m.rev)));
+        const frame = framed[kind] ?? preframe(frames.frameFor(m.rev));
+        framed[kind] = frame;
         writeFramed(m.ws, frame);
         sent++;
         bytes += frame.payload.length;
