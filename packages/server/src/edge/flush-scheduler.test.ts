@@ -148,4 +148,39 @@ describe("flush scheduler", () => {
     time.runImmediates();
     expect(flushes).toBe(1);
   });
+
+  it("times cheap flushes on the monotonic clock and dear ones in CPU time", () => {
+    const time = createFakeTime();
+    let cpuReads = 0;
+    let cpu = 0;
+    let work = 0.1;
+    const s = createFlushScheduler({
+      tickMs: 16,
+      now: time.now,
+      cpuNow: () => {
+        cpuReads++;
+        return cpu;
+      },
+      timers: time.timers,
+      flush: () => {
+        time.advance(work);
+        cpu += work / 2; // half the wall time was someone else's
+      },
+    });
+    for (let i = 0; i < 5; i++) {
+      s.request();
+      time.runImmediates();
+    }
+    expect(cpuReads).toBe(0);
+    expect(s.costMs).toBeCloseTo(0.1);
+    work = 4;
+    for (let i = 0; i < 20; i++) {
+      s.request();
+      time.runImmediates();
+      time.runTimeoutsDue();
+      time.advance(20);
+    }
+    expect(cpuReads).toBeGreaterThan(0);
+    expect(s.costMs).toBeLessThan(2.5); // converging on the CPU time, 2 ms, not the wall time
+  });
 });

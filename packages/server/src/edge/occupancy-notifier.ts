@@ -169,12 +169,18 @@ export function createOccupancyNotifier<M extends OccupancyMember>(
         else wakeAt(settleAt);
       }
       if (!due) return;
+      // Nobody filtered (small rooms without views): no one is owed anything, no pass to time.
+      if (views.allEveryone()) {
+        due = false;
+        return;
+      }
       const wait = lastPass + occupancyInterval(members.size) - t;
       if (wait > 0) return wakeAt(t + wait);
       due = false;
       lastPass = t;
       resetFrames();
       for (const m of members.values()) if (!views.isEveryone(m.connectionId)) owed.add(m.connectionId);
+      if (owed.size === 0) return;
       settleAt = t + occupancyInterval(members.size);
       wakeAt(settleAt);
     },
