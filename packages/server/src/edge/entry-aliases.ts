@@ -23,6 +23,7 @@ import {
   MessageType,
   type PeerState,
 } from "@collabblocks/protocol";
+import { type Framed, preframe } from "./socket-writes.js";
 
 /** What the table needs of the room's replica: which epoch of a connection it holds. */
 export interface HeldConnections {
@@ -30,9 +31,9 @@ export interface HeldConnections {
   readonly size: number;
 }
 
-/** One flush's BATCH frame per revision, encoded when a member of that revision first needs it. */
+/** One flush's BATCH frame per revision, encoded and framed when a member of that revision first needs it. */
 export interface BatchFrames {
-  frameFor(rev: number | undefined): Uint8Array;
+  frameFor(rev: number | undefined): Framed;
 }
 
 export interface EntryAliases extends AliasSource {
@@ -78,11 +79,11 @@ export function createEntryAliases(held: HeldConnections): EntryAliases {
         : encode({ type: MessageType.BATCH, entries });
     },
     batchFrames(entries) {
-      const frames: Uint8Array[] = [];
+      const frames: Framed[] = [];
       return {
         frameFor(rev) {
           const i = readsAliases(rev) ? 1 : 0;
-          frames[i] ??= aliases.batchFrame(entries, rev);
+          frames[i] ??= preframe(aliases.batchFrame(entries, rev));
           return frames[i];
         },
       };

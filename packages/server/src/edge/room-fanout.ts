@@ -49,8 +49,6 @@ export function createRoomFanout<M extends RoomMember>(options: RoomFanoutOption
       const everyone = views.everyone();
       if (everyone.size === 0) return;
       const frames = aliases.batchFrames(entries);
-      // Framed once per revision kind (0: revision 1–2, 1: aliases), on first use.
-      const framed: (Framed | undefined)[] = [undefined, undefined];
       let sent = 0;
       let bytes = 0;
       // Mostly everyone: walk the members directly; with no filtered member at all (small
@@ -66,9 +64,7 @@ export function createRoomFanout<M extends RoomMember>(options: RoomFanoutOption
           if (m.snapshotDue === undefined) for (const e of entries) enqueueEntry(m.lag, e);
           continue;
         }
-        const kind = readsAliases(m.rev) ? 1 : 0;
-        const frame = framed[kind] ?? preframe(frames.frameFor(m.rev));
-        framed[kind] = frame;
+        const frame = frames.frameFor(m.rev);
         writeFramed(m.ws, frame);
         sent++;
         bytes += frame.payload.length;

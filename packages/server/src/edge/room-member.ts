@@ -36,11 +36,14 @@ export function sendToMember(
   entries: number,
   rider?: Framed,
 ): void {
-  const payload = frame instanceof Uint8Array ? frame : frame.payload;
-  if (frame instanceof Uint8Array) writeFrame(member.ws, frame);
-  else writeFramed(member.ws, frame, rider);
-  const riding = frame instanceof Uint8Array ? undefined : rider;
-  stats.framesOut += riding === undefined ? 1 : 2;
-  stats.bytesOut += payload.length + (riding?.payload.length ?? 0);
+  if (frame instanceof Uint8Array) {
+    writeFrame(member.ws, frame);
+    stats.framesOut++;
+    stats.bytesOut += frame.length;
+  } else {
+    writeFramed(member.ws, frame, rider);
+    stats.framesOut += rider === undefined ? 1 : 2;
+    stats.bytesOut += frame.payload.length + (rider?.payload.length ?? 0);
+  }
   stats.updatesOut += entries;
 }
