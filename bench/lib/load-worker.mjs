@@ -93,9 +93,8 @@ const sink = {
   },
 };
 
-async function openConnection(conn, ctx) {
+async function openConnection(conn) {
   const protocol = state.protocol;
-  await protocol.prepare(conn, ctx);
   const ready = new Promise((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`not ready after ${READY_TIMEOUT_MS / 1000} s`)),
@@ -135,35 +134,60 @@ async function openConnection(conn, ctx) {
   conn.onFail = null;
 }
 
-/**
- * Opens every connection, CONNECT_CONCURRENCY at a time, until all are joined or
- * `deadlineMs` (Date.now()) passes; reports progress every PROGRESS_MS meanwhile.
- */
-async function connectAll(specs, ctx, deadlineMs) {
-  state.conns = specs.map((s) => ({ ...s, ready: false, closing: false }));
+/** Runs `each` over the connections, CONNECT_CONCURRENCY at a time, until done or `deadlineMs` passes. */
+async function inLanes(conns, deadlineMs, each) {
   let next = 0;
   const failures = [];
-  const progress = setInterval(() => {
-    process.send({ type: "connect-progress", ok: state.conns.filter((c) => c.ready).length });
-  }, PROGRESS_MS);
   const deadline = new Promise((resolve) =>
     setTimeout(resolve, Math.max(0, deadlineMs - Date.now())).unref(),
   );
   const lane = async () => {
-    while (next < state.conns.length && Date.now() < deadlineMs) {
-      const conn = state.conns[next++];
+    while (next < conns.length && Date.now() < deadlineMs) {
+      const conn = conns[next++];
       try {
-        await openConnection(conn, ctx);
+        await each(conn);
       } catch (err) {
         failures.push(String(err?.message ?? err));
       }
     }
   };
   await Promise.race([Promise.all(Array.from({ length: CONNECT_CONCURRENCY }, lane)), deadline]);
+  return failures;
+}
+
+/**
+ * Gets every connection its credentials (ours: a dev token, which the dev server
+ * signs with ES256) before the join clock starts: in production tokens come from
+ * the app's own auth server, so minting them is not part of joining a room.
+ */
+async function prepareAll(specs, ctx, deadlineMs) {
+  state.conns = specs.map((s) => ({ ...s, ready: false, closing: false, prepared: false }));
+  const failures = await inLanes(state.conns, deadlineMs, async (conn) => {
+    await state.protocol.prepare(conn, ctx);
+    conn.prepared = true;
+  });
+  return {
+    failed: state.conns.length - state.conns.filter((c) => c.prepared).length,
+    firstError: failures[0],
+  };
+}
+
+/**
+ * Opens every prepared connection, CONNECT_CONCURRENCY at a time, until all are
+ * joined or `deadlineMs` (Date.now()) passes; reports progress every PROGRESS_MS meanwhile.
+ */
+async function connectAll(deadlineMs) {
+  const progress = setInterval(() => {
+    process.send({ type: "connect-progress", ok: state.conns.filter((c) => c.ready).length });
+  }, PROGRESS_MS);
+  const prepared = state.conns.filter((c) => c.prepared);
+  const failures = await inLanes(prepared, deadlineMs, openConnection);
   clearInterval(progress);
   const ok = state.conns.filter((c) => c.ready).length;
-  const timedOut = state.conns.length - ok - failures.length;
+  const timedOut = prepared.length - ok - failures.length;
   if (timedOut > 0) failures.push(`${timedOut} not joined by the connect deadline`);
+  const unprepared = state.conns.length - prepared.length;
+  if (unprepared > 0) failures.push(`${unprepared} got no credentials`);
   return { ok, failed: state.conns.length - ok, firstError: failures[0] };
 }
 
@@ -256,10 +280,15 @@ function report() {
 
 process.on("message", async (msg) => {
   switch (msg.type) {
-    case "init": {
+    case "prepare": {
       setClockBase(msg.base);
       state.protocol = PROTOCOLS[msg.protocol];
-      const result = await connectAll(msg.conns, msg.ctx, msg.deadlineMs);
+      const result = await prepareAll(msg.conns, msg.ctx, msg.deadlineMs);
+      process.send({ type: "prepared", ...result });
+      break;
+    }
+    case "connect": {
+      const result = await connectAll(msg.deadlineMs);
       process.send({ type: "connected", ...result });
       break;
     }

@@ -286,29 +286,38 @@ async function startTarget({ name, target, run, opts, pin, mode, plan }) {
 }
 
 /**
- * Has every worker open its share of the connections; logs progress every 10 s.
- * Returns how many joined, failed and how long it took.
+ * Has every worker get its share of the connections their credentials (not timed
+ * as joining: load-worker.mjs prepareAll), then open them; logs progress every 10 s.
+ * Returns how many joined, failed and how long the joins took.
  */
 async function connectAll({ workers, specs, protocol, base, tokenUrl, connectTimeoutS, say }) {
+  const tPrepare = Date.now();
+  const prepared = await Promise.all(
+    workers.map((w, i) =>
+      w.request(
+        {
+          type: "prepare",
+          protocol,
+          base,
+          conns: specs.filter((_, j) => j % workers.length === i),
+          ctx: { tokenUrl },
+          deadlineMs: tPrepare + connectTimeoutS * 1000,
+        },
+        "prepared",
+      ),
+    ),
+  );
+  const unprepared = prepared.reduce((s, p) => s + p.failed, 0);
+  say(
+    `credentials for ${specs.length - unprepared}/${specs.length} in ${((Date.now() - tPrepare) / 1000).toFixed(1)} s (before the join clock)`,
+  );
   const t0 = Date.now();
   const progressLog = setInterval(() => {
     const ok = workers.reduce((sum, w) => sum + w.progress.ok, 0);
     say(`${ok}/${specs.length} joined after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }, 10_000);
   const connected = await Promise.all(
-    workers.map((w, i) =>
-      w.request(
-        {
-          type: "init",
-          protocol,
-          base,
-          conns: specs.filter((_, j) => j % workers.length === i),
-          ctx: { tokenUrl },
-          deadlineMs: t0 + connectTimeoutS * 1000,
-        },
-        "connected",
-      ),
-    ),
+    workers.map((w) => w.request({ type: "connect", deadlineMs: t0 + connectTimeoutS * 1000 }, "connected")),
   ).finally(() => clearInterval(progressLog));
   const ok = connected.reduce((s, c) => s + c.ok, 0);
   const failed = connected.reduce((s, c) => s + c.failed, 0);
