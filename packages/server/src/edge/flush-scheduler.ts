@@ -14,8 +14,11 @@
 // 16 ms) — unless one flush alone costs more than the tick (10 000 sockets that
 // see everyone, ~100 ms): such a room cannot keep the tick, and flushing
 // it back to back starved everything else on the event loop (S3's 10 000 joins
-// took 145 s with 88 % of the core in its flushes), so its flushes start
-// cost / cpuShare apart and the rest of the loop keeps its half. Rejected: a fixed tick (adds up to 16 ms to every small room; see the
+// took 145 s with 88 % of the core in its flushes), so while other work waits
+// (`contended`: joins in flight) its flushes start cost / cpuShare apart and the
+// rest of the loop keeps its half; with nothing waiting it flushes back to back
+// (I/O still runs between two flushes), since idling half the core then only adds
+// latency (L1's p50 was 52 ms at 0.5 cores, 25 ms flushing back to back). Rejected: a fixed tick (adds up to 16 ms to every small room; see the
 // the design's first measurements), naive per-update forwarding (saturates at 1 000 sockets
 // × 50 senders), and spacing by cost alone (delays bursts in cheap rooms).
 
@@ -61,6 +64,11 @@ export interface FlushSchedulerOptions {
   readonly cpuShare?: number;
   /** Monotonic clock, ms (fractional): when to flush. */
   readonly now: () => number;
+  /**
+   * Is other work waiting for this event loop (joins in flight)? Only then does a
+   * flush dearer than the tick leave the loop its share. Default: always.
+   */
+  readonly contended?: () => boolean;
   /** CPU time of this process, ms (fractional): what a flush costs. Default: process.cpuUsage(). */
   readonly cpuNow?: () => number;
   readonly timers?: FlushTimers;
@@ -97,6 +105,7 @@ export function createFlushScheduler(options: FlushSchedulerOptions): FlushSched
   const cpuNow = options.cpuNow ?? processCpuMs;
   const share = options.cpuShare ?? DEFAULT_FLUSH_CPU_SHARE;
   const timers = options.timers ?? NODE_TIMERS;
+  const contended = options.contended ?? (() => true);
   let cost = 0;
   let lastStart = Number.NEGATIVE_INFINITY;
   // Decaying sum of flush durations (ms), as of `busyAt`.
@@ -107,9 +116,12 @@ export function createFlushScheduler(options: FlushSchedulerOptions): FlushSched
   let handle: unknown;
   let kind: "none" | "immediate" | "timeout" = "none";
 
-  // A flush dearer than the tick cannot keep it: it keeps to its share instead.
-  const interval = (): number =>
-    cost > HOG_FLUSH_TICKS * tickMs ? cost / share : Math.min(tickMs, cost / share);
+  // A flush dearer than the tick cannot keep it: it keeps to its share while others wait,
+  // else it flushes back to back.
+  const interval = (): number => {
+    if (cost <= HOG_FLUSH_TICKS * tickMs) return Math.min(tickMs, cost / share);
+    return contended() ? cost / share : cost;
+  };
   const loadAt = (t: number): number => (busy * Math.exp(-(t - busyAt) / LOAD_WINDOW_MS)) / LOAD_WINDOW_MS;
 
   const run = (): void => {

@@ -32,6 +32,8 @@ export interface RoomOutboxOptions<M extends RoomMember> {
   readonly occupancy: OccupancyNotifier<M>;
   readonly tickMs: number;
   readonly cpuShare?: number;
+  /** Is other work waiting for the event loop (flush-scheduler.ts)? */
+  readonly contended?: () => boolean;
   /** Monotonic clock, ms. */
   readonly now: () => number;
   readonly timers?: FlushTimers;
@@ -62,10 +64,12 @@ export function createRoomOutbox<M extends RoomMember>(options: RoomOutboxOption
     viewsPending = false;
     const entries = pending === 0 ? [] : drainQueue(queue);
     pending = 0;
-    const routed = views.route(entries);
+    // Members whose OCCUPANCY is due on its own get a write anyway: their waiting arrivals go along.
+    const routed = views.route(entries, occupancy.settling());
     // A due occupancy pass first: what it owes rides in this flush's batches.
     occupancy.flush();
     fanout.filtered(routed);
+    occupancy.settle();
     for (const cid of views.takeSnapshotRequests()) {
       const m = members.get(cid);
       if (m !== undefined) slow.owe(m, 0);
@@ -85,6 +89,7 @@ export function createRoomOutbox<M extends RoomMember>(options: RoomOutboxOption
   const scheduler = createFlushScheduler({
     tickMs: options.tickMs,
     cpuShare: options.cpuShare,
+    contended: options.contended,
     now: options.now,
     timers: options.timers,
     flush,
