@@ -39,9 +39,15 @@ function setup(threshold: number, timerEarlyMs = 0) {
     send: (m, frame) => sent.push({ to: m.connectionId, msg: decodeServerMessage(frame) }) > 0,
     requestFlush: () => {
       flushes++;
-      notifier.flush();
+      flush();
     },
   });
+  /** What the room's flush does (room-outbox.ts): a due pass before its batches, a due settle after. */
+  const flush = () => {
+    notifier.settling();
+    notifier.flush();
+    notifier.settle();
+  };
   const add = (cid: string, user: string) => {
     const peer = { connectionId: cid, userId: user, info: undefined, epoch: 1, clock: 1, state: {} };
     states.set(cid, peer);
@@ -50,7 +56,7 @@ function setup(threshold: number, timerEarlyMs = 0) {
     views.observe({ kind: "enter", ...peer }, peer);
     notifier.changed();
   };
-  return { clock, views, sent, add, notifier, flushes: () => flushes };
+  return { clock, views, sent, add, notifier, flush, flushes: () => flushes };
 }
 
 describe("createOccupancyNotifier", () => {
@@ -58,7 +64,7 @@ describe("createOccupancyNotifier", () => {
     const t = setup(10);
     t.add("a", "alice");
     t.add("b", "bob");
-    t.notifier.flush();
+    t.flush();
     expect(t.sent).toEqual([]);
     await t.clock.advance(10_000);
     expect(t.flushes()).toBe(0); // no pass timed, no flush asked for (1 000 rooms of 10 would pay it)
@@ -68,20 +74,20 @@ describe("createOccupancyNotifier", () => {
     const t = setup(1);
     t.add("a", "alice");
     t.add("b", "alice");
-    t.notifier.flush(); // a pass: owed, nothing written yet
+    t.flush(); // a pass: owed, nothing written yet
     expect(t.sent).toEqual([]);
     await t.clock.advance(occupancyInterval(2)); // no batch for them: settled on their own
     expect(t.sent.map((s) => s.to).sort()).toEqual(["a", "b"]);
     expect(t.sent[0]?.msg).toMatchObject({ connections: 2, users: 1, omitted: 0 });
     t.add("c", "carol");
-    t.notifier.flush(); // the next pass, then settled after an interval
+    t.flush(); // the next pass, then settled after an interval
     await t.clock.advance(occupancyInterval(3));
     expect(t.sent.slice(2).map((s) => s.msg)).toEqual([
       expect.objectContaining({ connections: 3, users: 2 }),
       expect.objectContaining({ connections: 3, users: 2 }),
       expect.objectContaining({ connections: 3, users: 2 }),
     ]);
-    t.notifier.flush(); // nothing changed: nothing sent
+    t.flush(); // nothing changed: nothing sent
     await t.clock.advance(occupancyInterval(3));
     expect(t.sent).toHaveLength(5);
   });
@@ -90,7 +96,7 @@ describe("createOccupancyNotifier", () => {
     const t = setup(1, 0.7);
     t.add("a", "alice");
     t.add("b", "bob");
-    t.notifier.flush();
+    t.flush();
     await t.clock.advance(occupancyInterval(2) + 5);
     expect(t.sent.map((s) => s.to).sort()).toEqual(["a", "b"]);
   });
@@ -99,7 +105,7 @@ describe("createOccupancyNotifier", () => {
     const t = setup(1);
     t.add("a", "alice");
     t.add("b", "bob");
-    t.notifier.flush();
+    t.flush();
     const member = { connectionId: "a", lag: undefined };
     const rider = t.notifier.rider(member);
     expect(decodeServerMessage(rider?.payload ?? new Uint8Array())).toMatchObject({
@@ -111,13 +117,29 @@ describe("createOccupancyNotifier", () => {
     expect(t.sent.map((s) => s.to)).toEqual(["b"]); // only b, which got no batch, is written
   });
 
+  it("names the members a due settle will write before the flush's batches, and writes only those no batch took", async () => {
+    const t = setup(1);
+    t.add("a", "alice");
+    t.add("b", "bob");
+    t.flush(); // a pass: both owed
+    expect(t.notifier.settling()).toBeUndefined(); // not due yet
+    await t.clock.advance(occupancyInterval(2) - 0.5); // due (within the timer grain), its timer not yet fired
+    // The room's flush when the settle is due: told who will be written (their arrivals go along)…
+    expect([...(t.notifier.settling() ?? [])].sort()).toEqual(["a", "b"]);
+    t.notifier.flush();
+    t.notifier.rider({ connectionId: "a", lag: undefined }); // …a's numbers ride its batch…
+    t.notifier.settle(); // …and only b is written on its own
+    expect(t.sent.map((s) => s.to)).toEqual(["b"]);
+    expect(t.notifier.settling()).toBeUndefined();
+  });
+
   it("sends a member its numbers right after its snapshot, and nothing more while they hold", async () => {
     const t = setup(1);
     t.add("a", "alice");
     t.add("b", "bob");
     t.notifier.snapshotSent({ connectionId: "a", lag: undefined });
     expect(t.sent.map((s) => s.to)).toEqual(["a"]);
-    t.notifier.flush();
+    t.flush();
     await t.clock.advance(occupancyInterval(2));
     expect(t.sent.map((s) => s.to)).toEqual(["a", "b"]);
   });

@@ -63,8 +63,15 @@ export interface OccupancyNotifier<M extends OccupancyMember> {
    * to go in the same write (its numbers changed since it was last sent them).
    */
   rider(member: M): Framed | undefined;
-  /** Runs a due pass, and settles a past pass's riders (called in the room's flush). */
+  /**
+   * The members a due settle will write on their own in this flush (undefined: no
+   * settle due): whatever else they are owed can go in that write (view-routing.ts).
+   */
+  settling(): ReadonlySet<string> | undefined;
+  /** Runs a due pass (called in the room's flush, before its batches are written). */
   flush(): void;
+  /** Writes a due settle: what members still owe after the flush's batches (called after them). */
+  settle(): void;
   close(): void;
 }
 
@@ -111,6 +118,8 @@ export function createOccupancyNotifier<M extends OccupancyMember>(
   let due = false;
   let lastPass = Number.NEGATIVE_INFINITY;
   let settleAt = Number.POSITIVE_INFINITY;
+  /** A settle was due when this flush began: it is written after the flush's batches. */
+  let settleNow = false;
   let timer: unknown;
   let timerAt = Number.POSITIVE_INFINITY;
 
@@ -136,6 +145,7 @@ export function createOccupancyNotifier<M extends OccupancyMember>(
 
   /** Writes what the last pass's members still owe on their own (no batch came for them in time). */
   function settle(): void {
+    settleNow = false;
     settleAt = Number.POSITIVE_INFINITY;
     for (const cid of owed) {
       const m = members.get(cid);
@@ -143,6 +153,13 @@ export function createOccupancyNotifier<M extends OccupancyMember>(
     }
     owed.clear();
     for (const cid of lastSent.keys()) if (!members.has(cid)) lastSent.delete(cid);
+  }
+
+  /** Is a settle due in this flush? Once true, it stays so until the settle is written. */
+  function settleDue(): boolean {
+    // Node's timers have a 1 ms grain and may fire that much early against a fractional clock.
+    settleNow ||= owed.size > 0 && now() + TIMER_GRAIN_MS >= settleAt;
+    return settleNow;
   }
 
   return {
@@ -161,13 +178,13 @@ export function createOccupancyNotifier<M extends OccupancyMember>(
       lastSent.set(member.connectionId, next.key);
       return next.frame;
     },
+    settling() {
+      return settleDue() ? owed : undefined;
+    },
     flush() {
       const t = now();
-      // Node's timers have a 1 ms grain and may fire that much early against a fractional clock.
-      if (owed.size > 0) {
-        if (t + TIMER_GRAIN_MS >= settleAt) settle();
-        else wakeAt(settleAt);
-      }
+      settleDue();
+      if (owed.size > 0 && !settleNow) wakeAt(settleAt);
       if (!due) return;
       // Nobody filtered (small rooms without views): no one is owed anything, no pass to time.
       if (views.allEveryone()) {
@@ -180,9 +197,12 @@ export function createOccupancyNotifier<M extends OccupancyMember>(
       lastPass = t;
       resetFrames();
       for (const m of members.values()) if (!views.isEveryone(m.connectionId)) owed.add(m.connectionId);
-      if (owed.size === 0) return;
+      if (owed.size === 0 || settleNow) return; // a settle due now writes them after the batches
       settleAt = t + occupancyInterval(members.size);
       wakeAt(settleAt);
+    },
+    settle() {
+      if (settleNow) settle();
     },
     close() {
       if (timer !== undefined) timers.clearTimeout(timer);

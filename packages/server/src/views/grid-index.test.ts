@@ -16,36 +16,42 @@ function overlaps(e: Point | Rect, area: Point | Rect): boolean {
 }
 
 describe("createGridIndex", () => {
-  it("finds every key whose extent overlaps the query, after any sequence of moves and removals", () => {
-    fc.assert(
-      fc.property(
-        fc.double({ min: 1, max: 300, noNaN: true }),
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 15 }), fc.option(extent, { nil: undefined })), {
-          maxLength: 80,
-        }),
-        fc.oneof(point, rect),
-        (cellSize, moves, area) => {
-          const index = createGridIndex<number>(cellSize, 64);
-          const truth = new Map<number, Point | Rect>();
-          for (const [key, e] of moves) {
-            index.set(key, e);
-            if (e === undefined) truth.delete(key);
-            else truth.set(key, e);
-          }
-          const found = new Set<number>();
-          index.query(area, (k) => {
-            expect(found.has(k), `key ${k} visited twice`).toBe(false);
-            found.add(k);
-          });
-          for (const [key, e] of truth)
-            if (overlaps(e, area)) expect(found.has(key), `key ${key}`).toBe(true);
-          for (const key of found) expect(truth.has(key)).toBe(true);
-          expect(index.size).toBe(truth.size);
-        },
-      ),
-      { numRuns: 500 },
-    );
-  });
+  it.each([
+    ["points and rectangles", extent],
+    ["points only (queries without a seen-set)", point],
+  ] as const)(
+    "finds every key whose extent overlaps the query, once, after any sequence of moves and removals (%s)",
+    (_, extents: fc.Arbitrary<Point | Rect>) => {
+      fc.assert(
+        fc.property(
+          fc.double({ min: 1, max: 300, noNaN: true }),
+          fc.array(fc.tuple(fc.integer({ min: 0, max: 15 }), fc.option(extents, { nil: undefined })), {
+            maxLength: 80,
+          }),
+          fc.oneof(point, rect),
+          (cellSize, moves, area) => {
+            const index = createGridIndex<number>(cellSize, 64);
+            const truth = new Map<number, Point | Rect>();
+            for (const [key, e] of moves) {
+              index.set(key, e);
+              if (e === undefined) truth.delete(key);
+              else truth.set(key, e);
+            }
+            const found = new Set<number>();
+            index.query(area, (k) => {
+              expect(found.has(k), `key ${k} visited twice`).toBe(false);
+              found.add(k);
+            });
+            for (const [key, e] of truth)
+              if (overlaps(e, area)) expect(found.has(key), `key ${key}`).toBe(true);
+            for (const key of found) expect(truth.has(key)).toBe(true);
+            expect(index.size).toBe(truth.size);
+          },
+        ),
+        { numRuns: 500 },
+      );
+    },
+  );
 
   it("keeps an extent wider than its cell budget out of the cells and still finds it", () => {
     const index = createGridIndex<string>(1, 16);

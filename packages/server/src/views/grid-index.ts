@@ -21,8 +21,11 @@ export interface GridIndex<K> {
   set(key: K, extent: Point | Rect | undefined): void;
   delete(key: K): void;
   has(key: K): boolean;
-  /** Visits each key whose cells overlap `area` (a superset of the exact answer: filter by geometry). */
-  query(area: Point | Rect, visit: (key: K) => void): void;
+  /**
+   * Visits each key whose cells overlap `area` (a superset of the exact answer: filter
+   * by geometry), with the extent it was placed at (visitors need not look it up again).
+   */
+  query(area: Point | Rect, visit: (key: K, extent: Point | Rect) => void): void;
   readonly size: number;
 }
 
@@ -62,9 +65,13 @@ function spanCells(s: Span): number {
 export function createGridIndex<K>(cellSize: number, maxCells = DEFAULT_MAX_CELLS): GridIndex<K> {
   if (!(cellSize > 0) || !Number.isFinite(cellSize))
     throw new RangeError("cellSize must be a positive number");
-  const cells = new Map<number, Set<K>>();
-  const wide = new Set<K>();
+  // Each cell maps its keys to the extents they were placed at.
+  const cells = new Map<number, Map<K, Point | Rect>>();
+  const wide = new Map<K, Point | Rect>();
   const spans = new Map<K, Span | "wide">();
+  // Keys in more than one cell: while there are none (an index of points), a query visits
+  // each key once without remembering what it saw (that Set was most of a query's cost).
+  let multiCell = 0;
 
   function remove(key: K): void {
     const span = spans.get(key);
@@ -74,6 +81,7 @@ export function createGridIndex<K>(cellSize: number, maxCells = DEFAULT_MAX_CELL
       wide.delete(key);
       return;
     }
+    if (spanCells(span) > 1) multiCell--;
     for (let cx = span.cx0; cx <= span.cx1; cx++) {
       for (let cy = span.cy0; cy <= span.cy1; cy++) {
         const k = cellKey(cx, cy);
@@ -85,67 +93,67 @@ export function createGridIndex<K>(cellSize: number, maxCells = DEFAULT_MAX_CELL
     }
   }
 
+  /** Records the key's extent in every cell of its span. */
+  function place(key: K, span: Span, extent: Point | Rect): void {
+    for (let cx = span.cx0; cx <= span.cx1; cx++) {
+      for (let cy = span.cy0; cy <= span.cy1; cy++) {
+        entryOf(cells, cellKey(cx, cy), () => new Map<K, Point | Rect>()).set(key, extent);
+      }
+    }
+  }
+
   return {
     cellSize,
     set(key, extent) {
       const span = extent === undefined ? undefined : spanOf(extent, cellSize);
       const old = spans.get(key);
       if (span !== undefined && old !== undefined && old !== "wide") {
-        // A point moving inside its cell (the common case for a cursor) touches nothing.
+        // A point moving inside its cell (the common case for a cursor) changes no cell's keys.
         if (old.cx0 === span.cx0 && old.cy0 === span.cy0 && old.cx1 === span.cx1 && old.cy1 === span.cy1)
-          return;
+          return place(key, span, extent as Point | Rect);
       }
       remove(key);
-      if (span === undefined) return;
+      if (span === undefined || extent === undefined) return;
       if (spanCells(span) > maxCells) {
         spans.set(key, "wide");
-        wide.add(key);
+        wide.set(key, extent);
         return;
       }
       spans.set(key, span);
-      for (let cx = span.cx0; cx <= span.cx1; cx++) {
-        for (let cy = span.cy0; cy <= span.cy1; cy++) {
-          const k = cellKey(cx, cy);
-          entryOf(cells, k, () => new Set<K>()).add(key);
-        }
-      }
+      if (spanCells(span) > 1) multiCell++;
+      place(key, span, extent);
     },
     delete: remove,
     has: (key) => spans.has(key),
     query(area, visit) {
-      for (const key of wide) visit(key);
+      for (const [key, extent] of wide) visit(key, extent);
       const span = spanOf(area, cellSize);
-      if (spanCells(span) > cells.size) {
-        // A window over more cells than are occupied: walk the occupied ones instead.
-        const seen = new Set<K>();
-        for (const [k, set] of cells) {
-          const cx = Math.floor(k / (2 * LIMIT + 1)) - LIMIT;
-          const cy = (k % (2 * LIMIT + 1)) - LIMIT;
-          if (cx < span.cx0 || cx > span.cx1 || cy < span.cy0 || cy > span.cy1) continue;
-          for (const key of set) {
+      // Keys are distinct within a cell, and wide keys are never in cells: with no key in
+      // several cells, or a one-cell query, nothing is visited twice.
+      const seen =
+        multiCell === 0 || (span.cx0 === span.cx1 && span.cy0 === span.cy1) ? undefined : new Set<K>();
+      const visitCell = (keys: Map<K, Point | Rect>): void => {
+        for (const [key, extent] of keys) {
+          if (seen !== undefined) {
             if (seen.has(key)) continue;
             seen.add(key);
-            visit(key);
           }
+          visit(key, extent);
+        }
+      };
+      if (spanCells(span) > cells.size) {
+        // A window over more cells than are occupied: walk the occupied ones instead.
+        for (const [k, keys] of cells) {
+          const cx = Math.floor(k / (2 * LIMIT + 1)) - LIMIT;
+          const cy = (k % (2 * LIMIT + 1)) - LIMIT;
+          if (cx >= span.cx0 && cx <= span.cx1 && cy >= span.cy0 && cy <= span.cy1) visitCell(keys);
         }
         return;
       }
-      if (span.cx0 === span.cx1 && span.cy0 === span.cy1) {
-        // One cell (a point query): its keys are distinct, and wide keys are never in cells.
-        const set = cells.get(cellKey(span.cx0, span.cy0));
-        if (set !== undefined) for (const key of set) visit(key);
-        return;
-      }
-      const seen = new Set<K>();
       for (let cx = span.cx0; cx <= span.cx1; cx++) {
         for (let cy = span.cy0; cy <= span.cy1; cy++) {
-          const set = cells.get(cellKey(cx, cy));
-          if (set === undefined) continue;
-          for (const key of set) {
-            if (seen.has(key)) continue;
-            seen.add(key);
-            visit(key);
-          }
+          const keys = cells.get(cellKey(cx, cy));
+          if (keys !== undefined) visitCell(keys);
         }
       }
     },

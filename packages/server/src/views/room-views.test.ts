@@ -10,7 +10,13 @@ import {
 } from "@collabblocks/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createRoomViews, LARGE_ROOM_ARRIVAL_MS, RESELECT_MS, type RoomViews } from "./room-views.js";
+import {
+  createRoomViews,
+  LARGE_ROOM_ARRIVAL_MS,
+  LARGE_ROOM_JOIN_MS,
+  RESELECT_MS,
+  type RoomViews,
+} from "./room-views.js";
 
 // A room driven through RoomViews the way an edge room drives it: the room's
 // replica applies each entry, views observe it, and at each flush the shared
@@ -28,7 +34,8 @@ interface Harness {
   move(cid: string, pos: { x: number; y: number } | null): void;
   leave(cid: string): void;
   setView(cid: string, view: ViewSpec | undefined): void;
-  flush(): void;
+  /** `writtenAnyway`: connections the edge writes in this flush whatever they get (their OCCUPANCY is due). */
+  flush(writtenAnyway?: ReadonlySet<string>): void;
 }
 
 function createHarness(): Harness {
@@ -102,10 +109,10 @@ function createHarness(): Harness {
     setView(cid, view) {
       views.setView(cid, view);
     },
-    flush() {
+    flush(writtenAnyway) {
       const entries = pending;
       pending = [];
-      const routed = views.route(entries);
+      const routed = views.route(entries, writtenAnyway);
       for (const [cid, client] of clients) {
         if (views.isEveryone(cid)) for (const e of entries) client.apply(e);
         else for (const e of routed.get(cid) ?? []) client.apply(e);
@@ -183,6 +190,18 @@ const op = fc.oneof(
   fc.record({ kind: fc.constant("view" as const), cid, view: fc.option(view, { nil: undefined }) }),
   fc.record({ kind: fc.constant("wait" as const), ms: fc.integer({ min: 1, max: 2 * RESELECT_MS }) }),
 );
+
+/** A room just over the threshold, everyone far off, and `me` looking at a 100 × 100 window holding up to 10. */
+function largeRoomWithWindow() {
+  const h = createHarness();
+  const me = cids[0] as string;
+  h.join(me, "u0", null, true);
+  for (let i = 1; i <= THRESHOLD + 1; i++) h.join(cids[i] as string, `u${i}`, { x: 500, y: 500 }, false);
+  h.flush();
+  h.setView(me, squareView(100, 10));
+  h.flush();
+  return { h, me };
+}
 
 describe("createRoomViews", () => {
   it("keeps every viewer's replica equal to what it holds, at the room's state (random joins, moves, leaves, view changes)", () => {
@@ -307,13 +326,7 @@ describe("createRoomViews", () => {
   });
 
   it("in a large room takes newcomers into a window at most once per LARGE_ROOM_ARRIVAL_MS, the first at once", () => {
-    const h = createHarness();
-    const me = cids[0] as string;
-    h.join(me, "u0", null, true);
-    for (let i = 1; i <= THRESHOLD + 1; i++) h.join(cids[i] as string, `u${i}`, { x: 500, y: 500 }, false);
-    h.flush();
-    h.setView(me, squareView(100, 10));
-    h.flush();
+    const { h, me } = largeRoomWithWindow();
     expect(h.views.large).toBe(true);
     const a = cids[1] as string;
     const b = cids[2] as string;
@@ -335,6 +348,47 @@ describe("createRoomViews", () => {
     expect(h.views.waiting()).toBe(false);
     h.move(a, { x: 11, y: 11 }); // held: its updates are never delayed
     h.flush();
+    checkConvergence(h);
+  });
+
+  it("in a large room takes members that joined inside a window once per LARGE_ROOM_JOIN_MS, or along with a batch", () => {
+    const { h, me } = largeRoomWithWindow();
+    const [j1, j2, j3] = ["j1", "j2", "j3"].map((j) => `${j}-aaaaaaaaaaaaaaaa`);
+    const mover = cids[1];
+    h.join(j1 as string, "j1", { x: 10, y: 10 }, false);
+    h.flush(); // the first arrival: at once
+    expect(h.views.holds(me)?.has(j1 as string)).toBe(true);
+    h.time += LARGE_ROOM_ARRIVAL_MS;
+    h.join(j2 as string, "j2", { x: 20, y: 20 }, false);
+    h.flush(); // a joiner waits for the longer pass…
+    expect(h.views.holds(me)?.has(j2 as string)).toBe(false);
+    h.time += LARGE_ROOM_JOIN_MS - LARGE_ROOM_ARRIVAL_MS;
+    h.flush(); // …which comes LARGE_ROOM_JOIN_MS after the last
+    expect(h.views.holds(me)?.has(j2 as string)).toBe(true);
+    h.time += 10;
+    h.join(j3 as string, "j3", { x: 30, y: 30 }, false);
+    h.flush();
+    expect(h.views.holds(me)?.has(j3 as string)).toBe(false);
+    h.move(j1 as string, { x: 12, y: 12 }); // a held member's update: a batch goes anyway, j3 rides in it
+    h.flush();
+    expect(h.views.holds(me)?.has(j3 as string)).toBe(true);
+    h.time += 10;
+    h.move(mover as string, { x: 40, y: 40 }); // moved in: the shorter pass
+    h.flush();
+    expect(h.views.holds(me)?.has(mover as string)).toBe(false);
+    h.time += LARGE_ROOM_ARRIVAL_MS;
+    h.flush();
+    expect(h.views.holds(me)?.has(mover as string)).toBe(true);
+    expect(h.views.waiting()).toBe(false);
+    const j4 = "j4-aaaaaaaaaaaaaaaa";
+    h.time += 10;
+    h.join(j4, "j4", { x: 50, y: 50 }, false);
+    h.flush();
+    expect(h.views.holds(me)?.has(j4)).toBe(false);
+    h.flush(new Set(["someone-else"])); // another connection's write: still waiting
+    expect(h.views.holds(me)?.has(j4)).toBe(false);
+    h.flush(new Set([me])); // its OCCUPANCY goes out on its own now: the joiner goes along
+    expect(h.views.holds(me)?.has(j4)).toBe(true);
     checkConvergence(h);
   });
 });

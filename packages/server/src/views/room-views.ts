@@ -23,7 +23,12 @@ import {
   type ViewsState,
 } from "./views-state.js";
 
-export { LARGE_ROOM_ARRIVAL_MS, LARGE_ROOM_RESELECT_MS, RESELECT_MS } from "./view-routing.js";
+export {
+  LARGE_ROOM_ARRIVAL_MS,
+  LARGE_ROOM_JOIN_MS,
+  LARGE_ROOM_RESELECT_MS,
+  RESELECT_MS,
+} from "./view-routing.js";
 export type { RoomViewsOptions } from "./views-state.js";
 
 /** A large room turns small again only at or below this share of the threshold (no flapping). */
@@ -55,8 +60,11 @@ export interface RoomViews {
   snapshotFor(cid: string): "everyone" | readonly string[];
   /** Connections whose kind of view changed (threshold crossed): they need a fresh snapshot. */
   takeSnapshotRequests(): string[];
-  /** At a flush: the entries each filtered connection gets (absent = nothing). */
-  route(entries: readonly BatchEntry[]): Map<string, ClientBatchEntry[]>;
+  /**
+   * At a flush: the entries each filtered connection gets (absent = nothing).
+   * `writtenAnyway`: connections written in this flush whatever they get (view-routing.ts).
+   */
+  route(entries: readonly BatchEntry[], writtenAnyway?: ReadonlySet<string>): Map<string, ClientBatchEntry[]>;
   /**
    * Is view work waiting for time to pass (arrivals or re-selections spaced out)?
    * The room then routes again within LARGE_ROOM_ARRIVAL_MS even if nothing else happens.
@@ -97,6 +105,7 @@ export function createRoomViews(options: RoomViewsOptions): RoomViews {
       viewers.delete(cid);
       dirty.delete(v);
       s.arriving.delete(v);
+      s.arrivalsNow.delete(v);
       snapshotRequests.delete(cid);
     },
     setView(cid, declared) {

@@ -112,9 +112,12 @@ export function selectView(
   if (view.rect === null || view.cap === 0) return { always, window, omitted: 0 };
   const candidates: { readonly cid: string; readonly active: number }[] = [];
   const index = members.index(view.field, cellSizeFor(view.rect));
-  index.query(withMargin(view.rect), (cid) => {
-    if (always.has(cid)) return;
-    if (inWindow(view, cid, heldWindow.has(cid), ctx))
+  const { rect } = view;
+  const margin = marginOf(rect);
+  // The index hands over each member's position (the one inWindow would read from its state).
+  index.query(margin, (cid, at) => {
+    if (always.has(cid) || "x0" in at) return;
+    if (rectContains(rect, at) || (rectContains(margin, at) && heldWindow.has(cid)))
       candidates.push({ cid, active: members.get(cid)?.lastActive ?? 0 });
   });
   // Activity read once per candidate, not twice per comparison (re-selection was 12 % of L1's join storm).

@@ -20,6 +20,8 @@ export interface Viewer {
   lastSelect: number;
   /** Members that came into its window in a large room, entered at its next arrivals pass (view-routing.ts). */
   readonly arrivals: Set<string>;
+  /** Has a member moved into its window since its last pass (not only joined there)? Its pass is then sooner. */
+  moverArrived: boolean;
   /** When its last arrivals pass ran (−∞: never). */
   lastArrivals: number;
 }
@@ -34,6 +36,7 @@ export function createViewer(cid: string, declared: ViewSpec | undefined): Viewe
     omitted: 0,
     lastSelect: Number.NEGATIVE_INFINITY,
     arrivals: new Set(),
+    moverArrived: false,
     lastArrivals: Number.NEGATIVE_INFINITY,
   };
 }

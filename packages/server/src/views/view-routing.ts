@@ -7,9 +7,12 @@
 //
 // In a large room, a member coming into a viewer's window is not entered at once:
 // it waits for the viewer's next arrivals pass, at most one per
-// LARGE_ROOM_ARRIVAL_MS (the first at once). A join storm in a room of 10 000
-// otherwise cost a frame per join per viewer whose window held the joiner — in
-// L1, 413 000 single-entry frames for 10 000 joins, most of the 28 s they took
+// LARGE_ROOM_ARRIVAL_MS (the first at once) for a member that moved in, and one
+// per LARGE_ROOM_JOIN_MS for members that only joined the room there. A viewer
+// that is written anyway — it gets a batch, or its OCCUPANCY is due on its own —
+// takes its waiting arrivals along in that write (no frame of their own). A join storm in a room of 10 000 otherwise cost a frame per join per
+// viewer whose window held the joiner — in L1, 413 000 single-entry frames for
+// 10 000 joins, most of the 28 s they took; at 250 ms still 344 000
 // (docs/BENCHMARKS.md, L1). Members already held, self, pinned users and the
 // roster are never delayed.
 import type { BatchEntry, ClientBatchEntry, ViewSpec } from "@collabblocks/protocol";
@@ -25,8 +28,13 @@ export const RESELECT_MS = 250;
  * arrivals keep asking for re-selection (12 % of the core in L1's profile at 250 ms).
  */
 export const LARGE_ROOM_RESELECT_MS = 1000;
-/** In a large room, a viewer's window takes in newcomers at most this often, ms (PROTOCOL.md §8). */
+/** In a large room, a viewer's window takes in members that moved into it at most this often, ms (PROTOCOL.md §8). */
 export const LARGE_ROOM_ARRIVAL_MS = 250;
+/**
+ * …and members that joined the room inside it at most this often, ms (PROTOCOL.md §8):
+ * during a join storm each viewer then gets about one frame of newcomers a second.
+ */
+export const LARGE_ROOM_JOIN_MS = 1000;
 
 /**
  * Entries made for viewers during one route — enters (the member's current state)
@@ -35,32 +43,38 @@ export const LARGE_ROOM_ARRIVAL_MS = 250;
  */
 interface Made {
   readonly s: ViewsState;
+  /** The route's time. */
+  t: number;
   readonly enters: Map<string, ClientBatchEntry>;
   readonly hides: Map<string, ClientBatchEntry>;
 }
 
 export interface ViewRouter {
-  /** The entries each filtered connection gets (absent = nothing). */
-  route(entries: readonly BatchEntry[]): Map<string, ClientBatchEntry[]>;
+  /**
+   * The entries each filtered connection gets (absent = nothing). `writtenAnyway`:
+   * connections that get a write in this flush whatever they are routed (their
+   * OCCUPANCY is due on its own): their waiting arrivals go along.
+   */
+  route(entries: readonly BatchEntry[], writtenAnyway?: ReadonlySet<string>): Map<string, ClientBatchEntry[]>;
 }
 
 export function createViewRouter(s: ViewsState): ViewRouter {
-  const made: Made = { s, enters: new Map(), hides: new Map() };
+  const made: Made = { s, t: 0, enters: new Map(), hides: new Map() };
   return {
-    route(entries) {
+    route(entries, writtenAnyway) {
       const out = new Map<string, ClientBatchEntry[]>();
       // Small rooms without views (most rooms): nobody is filtered, nothing to route.
       if (s.interest.everyone.size === s.viewers.size && s.dirty.size === 0) return out;
-      for (const e of entries) offer(made, e, out);
       const t = s.options.now();
-      for (const v of [...s.arriving]) {
-        if (v.view === undefined || s.snapshotRequests.has(v.cid)) {
-          v.arrivals.clear();
-          s.arriving.delete(v);
-        } else if (t - v.lastArrivals >= LARGE_ROOM_ARRIVAL_MS) {
-          admitArrivals(made, v, v.view, listOf(out, v.cid), t);
-        }
-      }
+      made.t = t;
+      for (const e of entries) offer(made, e, out);
+      // Viewers written anyway take their arrivals along.
+      for (const [cid, list] of out) if (list.length > 0) rideAlong(made, cid, list, t);
+      if (writtenAnyway !== undefined && s.arriving.size > 0)
+        for (const cid of writtenAnyway) rideAlong(made, cid, listOf(out, cid), t);
+      for (const v of s.arrivalsNow) if (s.arriving.has(v)) admitNow(made, v, out, t);
+      s.arrivalsNow.clear();
+      if (t >= s.arrivalsDueAt) admitDue(made, out, t);
       const spacing = s.large ? LARGE_ROOM_RESELECT_MS : RESELECT_MS;
       for (const v of [...s.dirty]) {
         if (v.view === undefined || s.snapshotRequests.has(v.cid)) continue;
@@ -143,8 +157,7 @@ function decide(
   }
   if (!always && !win) return;
   if (!always && made.s.large) {
-    v.arrivals.add(cid); // entered at the viewer's next arrivals pass
-    made.s.arriving.add(v);
+    arrive(made, v, cid, e.kind !== "enter"); // entered at the viewer's next arrivals pass
     return;
   }
   if (always || v.window.size < view.cap) {
@@ -155,6 +168,56 @@ function decide(
     return;
   }
   made.s.dirty.add(v); // over its cap: re-selected soon (the most recently active win)
+}
+
+/** Enters the viewer's waiting arrivals now, in a write it gets anyway. */
+function rideAlong(made: Made, cid: string, list: ClientBatchEntry[], t: number): void {
+  const v = made.s.viewers.get(cid);
+  if (v?.view !== undefined && v.arrivals.size > 0 && !made.s.snapshotRequests.has(cid))
+    admitArrivals(made, v, v.view, list, t);
+}
+
+/** When the viewer's next arrivals pass is due. */
+function arrivalsDue(v: Viewer): number {
+  return v.lastArrivals + (v.moverArrived ? LARGE_ROOM_ARRIVAL_MS : LARGE_ROOM_JOIN_MS);
+}
+
+/**
+ * A member came into the viewer's window (`moved`: by moving, not by joining the
+ * room there). A pass already due runs in this route (arrivalsNow); the others wait
+ * for arrivalsDueAt, so a route scans the waiting viewers only when one is due (a
+ * scan per joiner was 3 % of L1's join storm).
+ */
+function arrive(made: Made, v: Viewer, cid: string, moved: boolean): void {
+  const { s } = made;
+  v.arrivals.add(cid);
+  if (moved) v.moverArrived = true;
+  s.arriving.add(v);
+  const due = arrivalsDue(v);
+  if (due <= made.t) s.arrivalsNow.add(v);
+  else s.arrivalsDueAt = Math.min(s.arrivalsDueAt, due);
+}
+
+/** Runs the viewer's arrivals pass (or drops its arrivals when a snapshot or an everyone view replaces them). */
+function admitNow(made: Made, v: Viewer, out: Map<string, ClientBatchEntry[]>, t: number): void {
+  const { s } = made;
+  if (v.view === undefined || s.snapshotRequests.has(v.cid)) {
+    v.arrivals.clear();
+    s.arriving.delete(v);
+  } else {
+    admitArrivals(made, v, v.view, listOf(out, v.cid), t);
+  }
+}
+
+/** Runs every arrivals pass that is due; the rest wait for the earliest of their due times. */
+function admitDue(made: Made, out: Map<string, ClientBatchEntry[]>, t: number): void {
+  const { s } = made;
+  let next = Number.POSITIVE_INFINITY;
+  for (const v of [...s.arriving]) {
+    if (t >= arrivalsDue(v) || v.view === undefined) admitNow(made, v, out, t);
+    else next = Math.min(next, arrivalsDue(v));
+  }
+  s.arrivalsDueAt = next;
 }
 
 /**
@@ -175,6 +238,7 @@ function admitArrivals(made: Made, v: Viewer, view: ViewSpec, out: ClientBatchEn
     s.holdings.hold(v, cid, false);
   }
   v.arrivals.clear();
+  v.moverArrived = false;
   v.lastArrivals = t;
   s.arriving.delete(v);
 }

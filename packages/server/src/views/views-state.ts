@@ -29,6 +29,10 @@ export interface ViewsState {
   readonly snapshotRequests: Set<string>;
   /** Viewers with arrivals waiting for their next arrivals pass (large rooms, view-routing.ts). */
   readonly arriving: Set<Viewer>;
+  /** Viewers in `arriving` whose pass was already due when a member arrived: run at this route. */
+  readonly arrivalsNow: Set<Viewer>;
+  /** The earliest time an arrivals pass of a viewer in `arriving` is due (+∞: none). */
+  arrivalsDueAt: number;
   /** Above the threshold (until the room shrinks to SMALL_AGAIN_FRACTION of it). */
   large: boolean;
 }
@@ -45,6 +49,8 @@ export function createViewsState(options: RoomViewsOptions): ViewsState {
     dirty: new Set(),
     snapshotRequests: new Set(),
     arriving: new Set(),
+    arrivalsNow: new Set(),
+    arrivalsDueAt: Number.POSITIVE_INFINITY,
     large: false,
   };
 }
@@ -68,6 +74,7 @@ export function select(s: ViewsState, v: Viewer, view: ViewSpec): Selection {
   s.dirty.delete(v);
   // A selection takes in whatever had arrived.
   v.arrivals.clear();
+  v.moverArrived = false;
   s.arriving.delete(v);
   v.lastSelect = s.options.now();
   return selection;
