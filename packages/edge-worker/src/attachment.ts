@@ -32,6 +32,8 @@ export interface SocketAttachment {
   /** Last message from the client, ms (the silent-socket sweep). */
   readonly lastSeen: number;
   readonly patches: Bucket;
+  /** Absent in attachments from before it: a full bucket. */
+  readonly patchAverage?: Bucket;
   readonly control: Bucket;
   readonly syncs: Bucket;
   readonly views: Bucket;
@@ -66,6 +68,7 @@ export function attachmentOf(conn: Connection, joinedAt: number, lastSeen: numbe
     joinedAt,
     lastSeen,
     patches: bucket(conn.patches),
+    patchAverage: bucket(conn.patchAverage),
     control: bucket(conn.control),
     syncs: bucket(conn.syncs),
     views: bucket(conn.views),
@@ -80,6 +83,7 @@ export function attachmentOf(conn: Connection, joinedAt: number, lastSeen: numbe
 export function restoreInto(conn: Connection, a: SocketAttachment): void {
   conn.clock = a.clock;
   Object.assign(conn.patches, a.patches);
+  if (a.patchAverage !== undefined) Object.assign(conn.patchAverage, a.patchAverage);
   Object.assign(conn.control, a.control);
   Object.assign(conn.syncs, a.syncs);
   Object.assign(conn.views, a.views);

@@ -51,6 +51,18 @@ import type { EdgeRoom, RoomMember } from "./edge-room.js";
  */
 export const PATCH_BUCKET: TokenBucketSpec = { ratePerSecond: RATE_PER_SECOND, burst: RATE_BURST };
 /**
+ * The same rate averaged over seconds: a patch PATCH_BUCKET refuses while this one
+ * still has tokens is refused but not struck. A client at exactly 20 Hz whose
+ * patches bunch up on the way (its own stall, a congested network, a saturated
+ * edge reading them late) exceeds the burst of 5 now and then, and must not be
+ * closed as abusive for it (the S3 slice at 2 500 closed all 13 of its senders,
+ * docs/BENCHMARKS.md); a flood empties this within a second and is struck from then on.
+ */
+export const PATCH_AVERAGE_BUCKET: TokenBucketSpec = {
+  ratePerSecond: RATE_PER_SECOND,
+  burst: 2 * RATE_PER_SECOND,
+};
+/**
  * A connection the room holds no state for (a fresh join, or a client returning
  * after a single-process server restarted) is announced to peers with its first
  * patch — which the SDK sends right after the join snapshot — so peers see one
@@ -165,6 +177,8 @@ export interface Connection extends RoomMember {
   tokenExp: number;
   expiryTimer: TimerHandle | undefined;
   readonly patches: TokenBucket;
+  /** Every patch attempt, against PATCH_AVERAGE_BUCKET: refusals within it are not struck. */
+  readonly patchAverage: TokenBucket;
   readonly control: TokenBucket;
   readonly syncs: TokenBucket;
   readonly views: TokenBucket;
@@ -216,6 +230,7 @@ export function createConnection(init: ConnectionInit): Connection {
     state: init.state,
     expiryTimer: undefined,
     patches: createTokenBucket(PATCH_BUCKET, init.now),
+    patchAverage: createTokenBucket(PATCH_AVERAGE_BUCKET, init.now),
     control: createTokenBucket(CONTROL_BUCKET, init.now),
     syncs: createTokenBucket(SYNC_BUCKET, init.now),
     views: createTokenBucket(VIEW_BUCKET, init.now),
@@ -259,9 +274,14 @@ function handleUpdate(conn: Connection, hooks: ConnectionHooks, msg: ClientMessa
           burst: PATCH_BUCKET.burst + Math.ceil((stall * RATE_PER_SECOND) / 1000),
         }
       : PATCH_BUCKET;
-  if (!takeToken(conn.patches, spec, hooks.now())) {
+  const now = hooks.now();
+  const withinAverage = takeToken(conn.patchAverage, PATCH_AVERAGE_BUCKET, now);
+  if (!takeToken(conn.patches, spec, now)) {
     hooks.onRateLimited();
-    refuse(conn, hooks, "RATE_LIMITED", `more than ${RATE_PER_SECOND} patches/s (burst ${RATE_BURST})`);
+    const message = `more than ${RATE_PER_SECOND} patches/s (burst ${RATE_BURST})`;
+    if (withinAverage)
+      hooks.sendError(conn, "RATE_LIMITED", message); // bunched, not a flood: no strike
+    else refuse(conn, hooks, "RATE_LIMITED", message);
     return;
   }
   let merged: PresenceData;

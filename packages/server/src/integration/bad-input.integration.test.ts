@@ -147,6 +147,23 @@ describe("rate limiting", () => {
     expect(sender.errors).toEqual([]);
   });
 
+  it("refuses a 20 Hz client's bunched patches beyond the burst but never closes it as abusive", async () => {
+    const { sender, watcher } = await scene("rate-4");
+    await new Promise((r) => setTimeout(r, 800));
+    // 20 patches a second on average, arriving as one bunch a second (the client or the
+    // network stalled): ~15 of each bunch are over the burst, 75 refusals in 5 s — past the
+    // 50 strikes that close a flood, which this is not.
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 20; i++) sendSet(sender, { n: round * 20 + i });
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    sendSet(sender, { n: 1000 });
+    await watcher.waitFor(() => watcher.others().get(cidOf(sender))?.n === 1000, 5000, "the last patch");
+    expect(sender.ws.readyState).toBe(sender.ws.OPEN);
+    expect(sender.errors.length).toBeGreaterThan(0);
+    expect(sender.errors.every((e) => e.code === "RATE_LIMITED" && !e.fatal)).toBe(true);
+  });
+
   it("closes a client that keeps flooding with ABUSIVE_CLIENT", async () => {
     const { sender, watcher } = await scene("rate-2");
     for (let i = 0; i < 120; i++) sendSet(sender, { n: i });
