@@ -14,11 +14,8 @@
 // 16 ms) — unless one flush alone costs more than the tick (10 000 sockets that
 // see everyone, ~100 ms): such a room cannot keep the tick, and flushing
 // it back to back starved everything else on the event loop (S3's 10 000 joins
-// took 145 s with 88 % of the core in its flushes), so while other work waits
-// (`contended`: joins in flight) its flushes start cost / cpuShare apart and the
-// rest of the loop keeps its half; with nothing waiting it flushes back to back
-// (I/O still runs between two flushes), since idling half the core then only adds
-// latency (L1's p50 was 52 ms at 0.5 cores, 25 ms flushing back to back). Rejected: a fixed tick (adds up to 16 ms to every small room; see the
+// took 145 s with 88 % of the core in its flushes), so its flushes start
+// cost / cpuShare apart and the rest of the loop keeps its half. Rejected: a fixed tick (adds up to 16 ms to every small room; see the
 // the design's first measurements), naive per-update forwarding (saturates at 1 000 sockets
 // × 50 senders), and spacing by cost alone (delays bursts in cheap rooms).
 
@@ -44,7 +41,10 @@ export const DEFAULT_FLUSH_CPU_SHARE = 0.5;
  * room's flushes start cost / cpuShare apart instead. Measured on S3 (10 000
  * joins into one room that sees everyone, quiet machine): 1 tick 24 s and p95
  * 132 ms, 2 ticks 35 s and 151 ms, 3 ticks 60 s and 135 ms; L1 (views) joined
- * in 23–25 s with 1 or 2 (docs/BENCHMARKS.md, S3).
+ * in 23–25 s with 1 or 2 (docs/BENCHMARKS.md, S3). Rejected: flushing such a room
+ * back to back while no join waits. L1's p95 fell from 75–82 to 35–67 ms, but the
+ * S3 slice at 2 000 then wrote twice the frames for the same updates (96–98 k/s
+ * against 51–53 k/s), saturated the edge core and delivered 96 % instead of 99.9 %.
  */
 export const HOG_FLUSH_TICKS = 1;
 /**
@@ -64,11 +64,6 @@ export interface FlushSchedulerOptions {
   readonly cpuShare?: number;
   /** Monotonic clock, ms (fractional): when to flush. */
   readonly now: () => number;
-  /**
-   * Is other work waiting for this event loop (joins in flight)? Only then does a
-   * flush dearer than the tick leave the loop its share. Default: always.
-   */
-  readonly contended?: () => boolean;
   /** CPU time of this process, ms (fractional): what a flush costs. Default: process.cpuUsage(). */
   readonly cpuNow?: () => number;
   readonly timers?: FlushTimers;
@@ -105,7 +100,6 @@ export function createFlushScheduler(options: FlushSchedulerOptions): FlushSched
   const cpuNow = options.cpuNow ?? processCpuMs;
   const share = options.cpuShare ?? DEFAULT_FLUSH_CPU_SHARE;
   const timers = options.timers ?? NODE_TIMERS;
-  const contended = options.contended ?? (() => true);
   let cost = 0;
   let lastStart = Number.NEGATIVE_INFINITY;
   // Decaying sum of flush durations (ms), as of `busyAt`.
@@ -116,12 +110,9 @@ export function createFlushScheduler(options: FlushSchedulerOptions): FlushSched
   let handle: unknown;
   let kind: "none" | "immediate" | "timeout" = "none";
 
-  // A flush dearer than the tick cannot keep it: it keeps to its share while others wait,
-  // else it flushes back to back.
-  const interval = (): number => {
-    if (cost <= HOG_FLUSH_TICKS * tickMs) return Math.min(tickMs, cost / share);
-    return contended() ? cost / share : cost;
-  };
+  // A flush dearer than the tick cannot keep it: it keeps to its share instead.
+  const interval = (): number =>
+    cost > HOG_FLUSH_TICKS * tickMs ? cost / share : Math.min(tickMs, cost / share);
   const loadAt = (t: number): number => (busy * Math.exp(-(t - busyAt) / LOAD_WINDOW_MS)) / LOAD_WINDOW_MS;
 
   const run = (): void => {

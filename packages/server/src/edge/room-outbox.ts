@@ -32,8 +32,6 @@ export interface RoomOutboxOptions<M extends RoomMember> {
   readonly occupancy: OccupancyNotifier<M>;
   readonly tickMs: number;
   readonly cpuShare?: number;
-  /** Is other work waiting for the event loop (flush-scheduler.ts)? */
-  readonly contended?: () => boolean;
   /** Monotonic clock, ms. */
   readonly now: () => number;
   readonly timers?: FlushTimers;
@@ -89,7 +87,6 @@ export function createRoomOutbox<M extends RoomMember>(options: RoomOutboxOption
   const scheduler = createFlushScheduler({
     tickMs: options.tickMs,
     cpuShare: options.cpuShare,
-    contended: options.contended,
     now: options.now,
     timers: options.timers,
     flush,
