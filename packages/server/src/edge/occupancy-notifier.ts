@@ -107,6 +107,31 @@ function createOccupancyFrames(views: RoomViews) {
   };
 }
 
+/** One timer that asks for a flush at the earliest time asked for. */
+function createWakeTimer(timers: FlushTimers, now: () => number, onWake: () => void) {
+  let timer: unknown;
+  let timerAt = Number.POSITIVE_INFINITY;
+  return {
+    at(at: number): void {
+      if (timer !== undefined && timerAt <= at) return;
+      if (timer !== undefined) timers.clearTimeout(timer);
+      timerAt = at;
+      timer = timers.setTimeout(
+        () => {
+          timer = undefined;
+          timerAt = Number.POSITIVE_INFINITY;
+          onWake();
+        },
+        Math.max(0, at - now()),
+      );
+    },
+    close(): void {
+      if (timer !== undefined) timers.clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
+
 export function createOccupancyNotifier<M extends OccupancyMember>(
   options: OccupancyNotifierOptions<M>,
 ): OccupancyNotifier<M> {
@@ -120,27 +145,12 @@ export function createOccupancyNotifier<M extends OccupancyMember>(
   let settleAt = Number.POSITIVE_INFINITY;
   /** A settle was due when this flush began: it is written after the flush's batches. */
   let settleNow = false;
-  let timer: unknown;
-  let timerAt = Number.POSITIVE_INFINITY;
+  const wake = createWakeTimer(timers, now, options.requestFlush);
 
   function sendTo(member: M): void {
     const next = frameFor(member.connectionId);
     if (next !== undefined && options.send(member, next.frame.payload))
       lastSent.set(member.connectionId, next.key);
-  }
-
-  function wakeAt(at: number): void {
-    if (timer !== undefined && timerAt <= at) return;
-    if (timer !== undefined) timers.clearTimeout(timer);
-    timerAt = at;
-    timer = timers.setTimeout(
-      () => {
-        timer = undefined;
-        timerAt = Number.POSITIVE_INFINITY;
-        options.requestFlush();
-      },
-      Math.max(0, at - now()),
-    );
   }
 
   /** Writes what the last pass's members still owe on their own (no batch came for them in time). */
@@ -184,7 +194,7 @@ export function createOccupancyNotifier<M extends OccupancyMember>(
     flush() {
       const t = now();
       settleDue();
-      if (owed.size > 0 && !settleNow) wakeAt(settleAt);
+      if (owed.size > 0 && !settleNow) wake.at(settleAt);
       if (!due) return;
       // Nobody filtered (small rooms without views): no one is owed anything, no pass to time.
       if (views.allEveryone()) {
@@ -192,21 +202,18 @@ export function createOccupancyNotifier<M extends OccupancyMember>(
         return;
       }
       const wait = lastPass + occupancyInterval(members.size) - t;
-      if (wait > 0) return wakeAt(t + wait);
+      if (wait > 0) return wake.at(t + wait);
       due = false;
       lastPass = t;
       resetFrames();
       for (const m of members.values()) if (!views.isEveryone(m.connectionId)) owed.add(m.connectionId);
       if (owed.size === 0 || settleNow) return; // a settle due now writes them after the batches
       settleAt = t + occupancyInterval(members.size);
-      wakeAt(settleAt);
+      wake.at(settleAt);
     },
     settle() {
       if (settleNow) settle();
     },
-    close() {
-      if (timer !== undefined) timers.clearTimeout(timer);
-      timer = undefined;
-    },
+    close: wake.close,
   };
 }
