@@ -88,6 +88,22 @@ describe("view routing", () => {
     expect(s.holdings.holders("m")).toBeUndefined();
   });
 
+  it("offers an entry once to each viewer, holder or not, and a holder that leaves gets one hide", () => {
+    const { router, viewer, at } = setup();
+    viewer("a", WINDOW);
+    viewer("b", { ...WINDOW, rect: { x0: 0, y0: 0, x1: 1000, y1: 100 } });
+    router.route([at("m", 10)]); // both hold m now
+    const move = at("m", 20, 2);
+    const routed = router.route([move]);
+    expect(routed.get("a")).toEqual([move]);
+    expect(routed.get("b")).toEqual([move]);
+    // Out of a's window (into a grid cell a's window still touches) but inside b's.
+    const out = at("m", 140, 3);
+    const after = router.route([out]);
+    expect(after.get("a")).toEqual([{ kind: "hide", connectionId: "m" }]);
+    expect(after.get("b")).toEqual([out]);
+  });
+
   it("makes one enter object per member however many viewers get it (encoded once by the edge)", () => {
     const { router, viewer, at } = setup();
     viewer("a", WINDOW);
