@@ -8,14 +8,18 @@ describe("view holdings", () => {
     const b = createViewer("b", undefined);
     h.hold(a, "m", false);
     h.hold(b, "m", true);
-    expect([...(h.holders("m") ?? [])].sort()).toEqual(["a", "b"]);
+    expect([...(h.holders("m") ?? [])].map(([v, always]) => [v.cid, always])).toEqual([
+      ["a", false],
+      ["b", true],
+    ]);
     expect([...a.window]).toEqual(["m"]);
     expect([...b.always]).toEqual(["m"]);
     h.drop(a, "m");
-    expect([...(h.holders("m") ?? [])]).toEqual(["b"]);
+    expect([...(h.holders("m")?.keys() ?? [])].map((v) => v.cid)).toEqual(["b"]);
     expect(a.window.size).toBe(0);
     h.hold(b, "m", false); // held the other way now: moved, not held twice
     expect([...b.window]).toEqual(["m"]);
+    expect(h.holders("m")?.get(b)).toBe(false);
     expect(b.always.size).toBe(0);
   });
 

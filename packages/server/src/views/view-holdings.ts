@@ -2,6 +2,10 @@
 // connections hold each member, so an entry about a member reaches only the
 // connections that hold it (room-views.ts routes through both). A member is held
 // either `always` (self, pinned user, roster) or by the `window`, never both.
+// The reverse map names the holding viewers themselves and how each holds the
+// member, so routing an entry to its holders looks nothing up per holder (two
+// set probes and a map lookup per holder were most of L1's routing: each touches
+// another viewer's memory).
 import type { ViewSpec } from "@collabblocks/protocol";
 import { entryOf } from "./map-entry.js";
 
@@ -24,6 +28,8 @@ export interface Viewer {
   moverArrived: boolean;
   /** When its last arrivals pass ran (−∞: never). */
   lastArrivals: number;
+  /** Marks the offer that last reached it as a holder (view-routing.ts offer). */
+  offered: unknown;
 }
 
 export function createViewer(cid: string, declared: ViewSpec | undefined): Viewer {
@@ -37,6 +43,7 @@ export function createViewer(cid: string, declared: ViewSpec | undefined): Viewe
     lastSelect: Number.NEGATIVE_INFINITY,
     arrivals: new Set(),
     moverArrived: false,
+    offered: undefined,
     lastArrivals: Number.NEGATIVE_INFINITY,
   };
 }
@@ -48,26 +55,26 @@ export interface ViewHoldings {
   drop(v: Viewer, cid: string): void;
   /** The viewer holds nothing. */
   dropAll(v: Viewer): void;
-  /** The connections holding `cid` (undefined: none). */
-  holders(cid: string): ReadonlySet<string> | undefined;
+  /** The viewers holding `cid`, each with whether it holds it `always` (undefined: none). */
+  holders(cid: string): ReadonlyMap<Viewer, boolean> | undefined;
 }
 
 export function createViewHoldings(): ViewHoldings {
-  const heldBy = new Map<string, Set<string>>();
+  const heldBy = new Map<string, Map<Viewer, boolean>>();
 
   function drop(v: Viewer, cid: string): void {
     v.always.delete(cid);
     v.window.delete(cid);
-    const set = heldBy.get(cid);
-    set?.delete(v.cid);
-    if (set?.size === 0) heldBy.delete(cid);
+    const holders = heldBy.get(cid);
+    holders?.delete(v);
+    if (holders?.size === 0) heldBy.delete(cid);
   }
 
   return {
     hold(v, cid, always) {
       (always ? v.always : v.window).add(cid);
       (always ? v.window : v.always).delete(cid);
-      entryOf(heldBy, cid, () => new Set<string>()).add(v.cid);
+      entryOf(heldBy, cid, () => new Map<Viewer, boolean>()).set(v, always);
     },
     drop,
     dropAll(v) {

@@ -92,22 +92,44 @@ export function createViewRouter(s: ViewsState): ViewRouter {
 const listOf = (out: Map<string, ClientBatchEntry[]>, cid: string): ClientBatchEntry[] =>
   entryOf(out, cid, () => [] as ClientBatchEntry[]);
 
-/** Offers one entry to every filtered viewer that holds its member or may want it. */
+/**
+ * Offers one entry to every filtered viewer that holds its member (each knowing
+ * how it holds it), then to those that may want it without holding it.
+ */
 function offer(made: Made, e: BatchEntry, out: Map<string, ClientBatchEntry[]>): void {
   const { s } = made;
   const cid = e.connectionId;
-  const interested = new Set<string>(s.holdings.holders(cid));
-  if (e.kind !== "leave") {
-    s.interest.collect(cid, s.options.stateOf(cid)?.state, interested);
-    if (s.viewers.has(cid)) interested.add(cid);
-  }
+  const holders = s.holdings.holders(cid);
   const facts = memberFacts(cid, s.select);
-  for (const viewer of interested) {
+  const waitsForSnapshot = (v: Viewer): boolean =>
+    s.snapshotRequests.size > 0 && s.snapshotRequests.has(v.cid);
+  // Marks this offer's holders (a fresh object per offer: no mark outlives it).
+  const offering = {};
+  if (holders !== undefined) {
+    // A snapshot of the holders: deciding may drop the one it decides for.
+    for (const [v, always] of [...holders]) {
+      v.offered = offering;
+      if (v.view !== undefined && !waitsForSnapshot(v))
+        decide(made, v, v.view, e, facts, listOf(out, v.cid), always ? HELD_ALWAYS : HELD_WINDOW);
+    }
+  }
+  if (e.kind === "leave") return;
+  const wanting = new Set<string>();
+  s.interest.collect(cid, s.options.stateOf(cid)?.state, wanting);
+  if (s.viewers.has(cid)) wanting.add(cid);
+  for (const viewer of wanting) {
     const v = s.viewers.get(viewer);
-    if (v?.view !== undefined && !s.snapshotRequests.has(viewer))
-      decide(made, v, v.view, e, facts, listOf(out, viewer));
+    // Offered as a holder already (a field of the viewer just fetched, not another map's probe).
+    if (v?.view === undefined || v.offered === offering || waitsForSnapshot(v)) continue;
+    decide(made, v, v.view, e, facts, listOf(out, viewer), NOT_HELD);
   }
 }
+
+/** How a viewer held an entry's member when the entry was offered to it. */
+const NOT_HELD = 0;
+const HELD_ALWAYS = 1;
+const HELD_WINDOW = 2;
+type Held = typeof NOT_HELD | typeof HELD_ALWAYS | typeof HELD_WINDOW;
 
 function enterOf(made: Made, cid: string): ClientBatchEntry | undefined {
   let enter = made.enters.get(cid);
@@ -132,11 +154,12 @@ function decide(
   e: BatchEntry,
   facts: MemberFacts,
   out: ClientBatchEntry[],
+  held: Held,
 ): void {
   const { holdings } = made.s;
   const cid = e.connectionId;
-  const heldAlways = v.always.has(cid);
-  const heldWindow = v.window.has(cid);
+  const heldAlways = held === HELD_ALWAYS;
+  const heldWindow = held === HELD_WINDOW;
   if (e.kind === "leave") {
     if (heldAlways || heldWindow) out.push(e);
     holdings.drop(v, cid);
