@@ -29,7 +29,7 @@ export interface Viewer {
   /** When its last arrivals pass ran (−∞: never). */
   lastArrivals: number;
   /** Marks the offer that last reached it as a holder (view-routing.ts offer). */
-  offered: unknown;
+  offered: number;
 }
 
 export function createViewer(cid: string, declared: ViewSpec | undefined): Viewer {
@@ -43,7 +43,7 @@ export function createViewer(cid: string, declared: ViewSpec | undefined): Viewe
     lastSelect: Number.NEGATIVE_INFINITY,
     arrivals: new Set(),
     moverArrived: false,
-    offered: undefined,
+    offered: 0,
     lastArrivals: Number.NEGATIVE_INFINITY,
   };
 }

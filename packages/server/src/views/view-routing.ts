@@ -45,6 +45,8 @@ interface Made {
   readonly s: ViewsState;
   /** The route's time. */
   t: number;
+  /** Offers made so far: marks the viewers an offer reached as holders (Viewer.offered). */
+  offers: number;
   readonly enters: Map<string, ClientBatchEntry>;
   readonly hides: Map<string, ClientBatchEntry>;
 }
@@ -59,7 +61,7 @@ export interface ViewRouter {
 }
 
 export function createViewRouter(s: ViewsState): ViewRouter {
-  const made: Made = { s, t: 0, enters: new Map(), hides: new Map() };
+  const made: Made = { s, t: 0, offers: 0, enters: new Map(), hides: new Map() };
   return {
     route(entries, writtenAnyway) {
       const out = new Map<string, ClientBatchEntry[]>();
@@ -69,15 +71,15 @@ export function createViewRouter(s: ViewsState): ViewRouter {
       made.t = t;
       for (const e of entries) offer(made, e, out);
       // Viewers written anyway take their arrivals along.
-      for (const [cid, list] of out) if (list.length > 0) rideAlong(made, cid, list, t);
+      for (const [cid, list] of out) if (list.length > 0) rideAlong(made, cid, out, t);
       if (writtenAnyway !== undefined && s.arriving.size > 0)
-        for (const cid of writtenAnyway) rideAlong(made, cid, listOf(out, cid), t);
+        for (const cid of writtenAnyway) rideAlong(made, cid, out, t);
       for (const v of s.arrivalsNow) if (s.arriving.has(v)) admitNow(made, v, out, t);
       s.arrivalsNow.clear();
       if (t >= s.arrivalsDueAt) admitDue(made, out, t);
       const spacing = s.large ? LARGE_ROOM_RESELECT_MS : RESELECT_MS;
       for (const v of [...s.dirty]) {
-        if (v.view === undefined || s.snapshotRequests.has(v.cid)) continue;
+        if (!routable(s, v)) continue;
         if (t - v.lastSelect < spacing) continue;
         reselect(made, v, v.view, listOf(out, v.cid));
       }
@@ -101,15 +103,12 @@ function offer(made: Made, e: BatchEntry, out: Map<string, ClientBatchEntry[]>):
   const cid = e.connectionId;
   const holders = s.holdings.holders(cid);
   const facts = memberFacts(cid, s.select);
-  const waitsForSnapshot = (v: Viewer): boolean =>
-    s.snapshotRequests.size > 0 && s.snapshotRequests.has(v.cid);
-  // Marks this offer's holders (a fresh object per offer: no mark outlives it).
-  const offering = {};
+  const offering = ++made.offers;
   if (holders !== undefined) {
     // A snapshot of the holders: deciding may drop the one it decides for.
     for (const [v, always] of [...holders]) {
       v.offered = offering;
-      if (v.view !== undefined && !waitsForSnapshot(v))
+      if (routable(s, v))
         decide(made, v, v.view, e, facts, listOf(out, v.cid), always ? HELD_ALWAYS : HELD_WINDOW);
     }
   }
@@ -120,7 +119,7 @@ function offer(made: Made, e: BatchEntry, out: Map<string, ClientBatchEntry[]>):
   for (const viewer of wanting) {
     const v = s.viewers.get(viewer);
     // Offered as a holder already (a field of the viewer just fetched, not another map's probe).
-    if (v?.view === undefined || v.offered === offering || waitsForSnapshot(v)) continue;
+    if (v === undefined || v.offered === offering || !routable(s, v)) continue;
     decide(made, v, v.view, e, facts, listOf(out, viewer), NOT_HELD);
   }
 }
@@ -193,11 +192,18 @@ function decide(
   made.s.dirty.add(v); // over its cap: re-selected soon (the most recently active win)
 }
 
+/**
+ * Is the viewer routed entries (filtered, no snapshot on its way to replace what it
+ * holds)? The size test first: nearly always no snapshot is waiting.
+ */
+function routable(s: ViewsState, v: Viewer): v is Viewer & { view: ViewSpec } {
+  return v.view !== undefined && (s.snapshotRequests.size === 0 || !s.snapshotRequests.has(v.cid));
+}
+
 /** Enters the viewer's waiting arrivals now, in a write it gets anyway. */
-function rideAlong(made: Made, cid: string, list: ClientBatchEntry[], t: number): void {
+function rideAlong(made: Made, cid: string, out: Map<string, ClientBatchEntry[]>, t: number): void {
   const v = made.s.viewers.get(cid);
-  if (v?.view !== undefined && v.arrivals.size > 0 && !made.s.snapshotRequests.has(cid))
-    admitArrivals(made, v, v.view, list, t);
+  if (v !== undefined && v.arrivals.size > 0) admitNow(made, v, out, t);
 }
 
 /** When the viewer's next arrivals pass is due. */
@@ -224,7 +230,7 @@ function arrive(made: Made, v: Viewer, cid: string, moved: boolean): void {
 /** Runs the viewer's arrivals pass (or drops its arrivals when a snapshot or an everyone view replaces them). */
 function admitNow(made: Made, v: Viewer, out: Map<string, ClientBatchEntry[]>, t: number): void {
   const { s } = made;
-  if (v.view === undefined || s.snapshotRequests.has(v.cid)) {
+  if (!routable(s, v)) {
     v.arrivals.clear();
     s.arriving.delete(v);
   } else {
