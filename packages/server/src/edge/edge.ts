@@ -15,6 +15,7 @@ import type { EdgeOptions } from "./edge-options.js";
 import type { EdgeRoom } from "./edge-room.js";
 import { createLiveness } from "./liveness.js";
 import { drainEdge } from "./shutdown.js";
+import { writePing } from "./socket-writes.js";
 import { createUpgradeHandler } from "./upgrade.js";
 
 export type { EdgeOptions } from "./edge-options.js";
@@ -49,7 +50,8 @@ export function createEdge(options: EdgeOptions): Edge {
   const liveness = createLiveness<Connection>({
     heartbeatMs: ctx.heartbeatMs,
     clock: ctx.clock,
-    members: () => ctx.rooms.members(),
+    isLive: (conn) => conn.ended === undefined && conn.room.members.get(conn.connectionId) === conn,
+    ping: (conn) => writePing(conn.ws),
     expire(conn) {
       endConnection(ctx, conn, "expired");
       conn.ws.terminate();

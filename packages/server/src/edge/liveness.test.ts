@@ -21,7 +21,7 @@ describe("createLiveness", () => {
     const live = createLiveness({
       heartbeatMs: 2000,
       clock,
-      members: () => members,
+      isLive: () => true,
       expire: (m) => expired.push(m),
       overflow: () => {},
     });
@@ -48,7 +48,7 @@ describe("createLiveness", () => {
     const live = createLiveness({
       heartbeatMs: 20,
       clock,
-      members: () => [m],
+      isLive: () => true,
       expire: () => {},
       overflow: () => {},
     });
@@ -65,7 +65,7 @@ describe("createLiveness", () => {
     const live = createLiveness({
       heartbeatMs: 2000,
       clock,
-      members: () => [full!, fine!],
+      isLive: () => true,
       expire: () => {},
       overflow: (m) => overflowed.push(m),
     });
@@ -76,6 +76,46 @@ describe("createLiveness", () => {
     expect(overflowed).toEqual([full]);
     expect(full!.pings).toBe(0);
     expect(fine!.pings).toBe(1);
+    live.stop();
+  });
+
+  it("forgets a member that is no longer live at its slice's next tick, without pinging it", async () => {
+    const clock = createFakeClock();
+    const [gone, here] = [member(), member()];
+    const expired: LiveMember[] = [];
+    const live = createLiveness({
+      heartbeatMs: 20, // 2 slices of 10 ms
+      clock,
+      isLive: (m) => m !== gone,
+      expire: (m) => expired.push(m),
+      overflow: () => {},
+    });
+    live.assign(gone!);
+    live.assign(here!);
+    await clock.advance(60); // three intervals: two pings unanswered, then expiry
+    expect(gone!.pings).toBe(0);
+    expect(here!.pings).toBe(2);
+    expect(expired).toEqual([here]);
+    live.stop();
+  });
+
+  it("pings through the given ping function", async () => {
+    const clock = createFakeClock();
+    const m = member();
+    const pinged: LiveMember[] = [];
+    const live = createLiveness({
+      heartbeatMs: 20,
+      clock,
+      isLive: () => true,
+      ping: (x) => pinged.push(x),
+      expire: () => {},
+      overflow: () => {},
+    });
+    live.assign(m);
+    await clock.advance(20);
+    expect(pinged).toEqual([m]);
+    expect(m.pings).toBe(0);
+    expect(m.missedPongs).toBe(1);
     live.stop();
   });
 });

@@ -11,6 +11,7 @@ import {
   WS_INTERNALS_VERSION,
   writeFrame,
   writeFramed,
+  writePing,
   writeReply,
 } from "./socket-writes.js";
 
@@ -95,6 +96,33 @@ describe("socket writes", () => {
     writeFramed(t.server, preframe(Uint8Array.of(8)));
     while (t.messages.length < 2) await new Promise((r) => setTimeout(r, 10));
     expect(t.received).toEqual([7, 8]);
+    await t.close();
+  });
+
+  it("a raw ping reaches the client between frames, and the client's pong comes back", async () => {
+    const t = await pair();
+    const order: string[] = [];
+    t.client.on("ping", (data: Buffer) => order.push(`ping:${data.length}`));
+    t.client.on("message", (data: Buffer) => order.push(`msg:${data[0]}`));
+    const pong = once(t.server, "pong");
+    writeFramed(t.server, preframe(Uint8Array.of(1)));
+    writePing(t.server);
+    writeFramed(t.server, preframe(Uint8Array.of(2)));
+    await pong;
+    while (order.length < 3) await new Promise((r) => setTimeout(r, 10));
+    expect(order).toEqual(["msg:1", "ping:0", "msg:2"]);
+    await t.close();
+  });
+
+  it("a ping waits behind a frame ws still holds", async () => {
+    const t = await pair({ threshold: 0 } as never);
+    const order: string[] = [];
+    t.client.on("ping", () => order.push("ping"));
+    t.client.on("message", (data: Buffer) => order.push(`msg:${data[0]}`));
+    t.server.send(Buffer.alloc(50_000, 7), { binary: true, compress: true });
+    writePing(t.server);
+    while (order.length < 2) await new Promise((r) => setTimeout(r, 10));
+    expect(order).toEqual(["msg:7", "ping"]);
     await t.close();
   });
 
