@@ -29,6 +29,8 @@ export interface EdgeContext {
   /** Sockets whose join completed (the join timeout leaves them alone). */
   readonly joined: WeakSet<WebSocket>;
   connectionCount: number;
+  /** Joins in flight (upgraded, not yet joined or refused): rooms' dear flushes leave them their share. */
+  joining: number;
   shuttingDown: boolean;
 }
 
@@ -39,18 +41,20 @@ export function createEdgeContext(
   const clock = options.clock ?? systemClock;
   const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
   const monotonicNow = options.monotonicNow ?? (() => performance.now());
-  return {
+  const ctx: EdgeContext = {
     options,
     clock,
     monotonicNow,
     heartbeatMs,
-    rooms: createEdgeRooms({ ...options, monotonicNow }, onReplaced),
+    rooms: createEdgeRooms({ ...options, monotonicNow, contended: () => ctx.joining > 0 }, onReplaced),
     ghosts: createGhosts(clock, options.ghostGraceMs ?? 2 * heartbeatMs),
     ipFilter: createIpFilter({ denyList: options.denyIps, maxPerIp: options.maxConnsPerIp }),
     perUser: createConnCounter(options.maxConnsPerUser ?? 0),
     sockets: new Set(),
     joined: new WeakSet(),
     connectionCount: 0,
+    joining: 0,
     shuttingDown: false,
   };
+  return ctx;
 }

@@ -40,6 +40,8 @@ export interface EdgeRoomOptions<M extends RoomMember = RoomMember> {
   readonly known: KnownConnections;
   readonly tickMs: number;
   readonly cpuShare?: number;
+  /** Is other work waiting for this edge's event loop (joins in flight)? Paces the room's dear flushes (room-outbox.ts). */
+  readonly contended?: () => boolean;
   /** Above this many connections, connections without a view get the large-room default (PROTOCOL.md §8). */
   readonly largeRoomThreshold?: number;
   /** Monotonic clock, ms. */

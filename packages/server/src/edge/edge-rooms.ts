@@ -25,7 +25,7 @@ export interface EdgeRooms {
 type RoomDeps = Pick<
   EdgeOptions,
   "link" | "metrics" | "logger" | "tickMs" | "flushCpuShare" | "largeRoomThreshold" | "timers" | "clock"
-> & { readonly monotonicNow: () => number };
+> & { readonly monotonicNow: () => number; readonly contended?: () => boolean };
 
 /** @param onReplaced a remote connection took over a local connection's id. */
 export function createEdgeRooms(deps: RoomDeps, onReplaced: (member: Connection) => void): EdgeRooms {
@@ -42,6 +42,7 @@ export function createEdgeRooms(deps: RoomDeps, onReplaced: (member: Connection)
         known,
         tickMs: deps.tickMs ?? DEFAULT_TICK_MS,
         cpuShare: deps.flushCpuShare,
+        contended: deps.contended,
         largeRoomThreshold: deps.largeRoomThreshold,
         now: deps.monotonicNow,
         timers: deps.timers,

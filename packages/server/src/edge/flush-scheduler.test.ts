@@ -127,6 +127,32 @@ describe("flush scheduler", () => {
     expect(time.pending().timeouts).toEqual([40]); // started 40 ms ago: the loop keeps the next 40 ms
   });
 
+  it("flushes a dear room back to back while it need not share, and keeps its share once it must", () => {
+    const time = createFakeTime();
+    let joining = 0;
+    const s = createFlushScheduler({
+      tickMs: 16,
+      cpuShare: 0.5,
+      mustShare: () => joining > 0,
+      now: time.now,
+      cpuNow: time.now,
+      timers: time.timers,
+      flush: () => time.advance(40),
+    });
+    s.request();
+    time.runImmediates();
+    // Nothing else waits: idling the other 40 ms would only delay the room's updates.
+    expect(s.intervalMs).toBe(40);
+    s.request();
+    expect(time.pending()).toEqual({ immediates: 1, timeouts: [] });
+    time.runImmediates();
+    // A join is in flight: the next flush leaves it the loop's half.
+    joining = 1;
+    expect(s.intervalMs).toBe(80);
+    s.request();
+    expect(time.pending()).toEqual({ immediates: 0, timeouts: [40] });
+  });
+
   it("flushes at once when the spacing has already passed", () => {
     const time = createFakeTime();
     const s = schedulerOn(time, () => time.advance(2));

@@ -15,7 +15,9 @@
 // see everyone, ~100 ms): such a room cannot keep the tick, and flushing
 // it back to back starved everything else on the event loop (S3's 10 000 joins
 // took 145 s with 88 % of the core in its flushes), so its flushes start
-// cost / cpuShare apart and the rest of the loop keeps its half. Rejected: a fixed tick (adds up to 16 ms to every small room; see the
+// cost / cpuShare apart and the rest of the loop keeps its half — while
+// `mustShare()` says so (the room's choice: room-outbox.ts). Otherwise a dear
+// flush runs back to back, I/O still running between two flushes. Rejected: a fixed tick (adds up to 16 ms to every small room; see the
 // the design's first measurements), naive per-update forwarding (saturates at 1 000 sockets
 // × 50 senders), and spacing by cost alone (delays bursts in cheap rooms).
 
@@ -45,6 +47,10 @@ export const DEFAULT_FLUSH_CPU_SHARE = 0.5;
  * back to back while no join waits. L1's p95 fell from 75–82 to 35–67 ms, but the
  * S3 slice at 2 000 then wrote twice the frames for the same updates (96–98 k/s
  * against 51–53 k/s), saturated the edge core and delivered 96 % instead of 99.9 %.
+ * Kept instead for rooms whose flush is mostly routed batches (room-outbox.ts): there
+ * spacing does not save writes in proportion, and a flush just over the tick fed
+ * back into dearer, twice-spaced ones (L1's steady state switched from 57 flushes
+ * a second at 11 ms to 25 at 18–21 ms and stayed there; docs/BENCHMARKS.md).
  */
 export const HOG_FLUSH_TICKS = 1;
 /**
@@ -64,6 +70,11 @@ export interface FlushSchedulerOptions {
   readonly cpuShare?: number;
   /** Monotonic clock, ms (fractional): when to flush. */
   readonly now: () => number;
+  /**
+   * Must a flush dearer than HOG_FLUSH_TICKS ticks leave the loop its share (start
+   * cost / cpuShare apart)? If not, it runs back to back. Default: always.
+   */
+  readonly mustShare?: () => boolean;
   /** CPU time of this process, ms (fractional): what a flush costs. Default: process.cpuUsage(). */
   readonly cpuNow?: () => number;
   readonly timers?: FlushTimers;
@@ -100,6 +111,7 @@ export function createFlushScheduler(options: FlushSchedulerOptions): FlushSched
   const cpuNow = options.cpuNow ?? processCpuMs;
   const share = options.cpuShare ?? DEFAULT_FLUSH_CPU_SHARE;
   const timers = options.timers ?? NODE_TIMERS;
+  const mustShare = options.mustShare ?? (() => true);
   let cost = 0;
   let lastStart = Number.NEGATIVE_INFINITY;
   // Decaying sum of flush durations (ms), as of `busyAt`.
@@ -110,9 +122,11 @@ export function createFlushScheduler(options: FlushSchedulerOptions): FlushSched
   let handle: unknown;
   let kind: "none" | "immediate" | "timeout" = "none";
 
-  // A flush dearer than the tick cannot keep it: it keeps to its share instead.
-  const interval = (): number =>
-    cost > HOG_FLUSH_TICKS * tickMs ? cost / share : Math.min(tickMs, cost / share);
+  // A flush dearer than the tick cannot keep it: it keeps to its share when it must, else runs back to back.
+  const interval = (): number => {
+    if (cost <= HOG_FLUSH_TICKS * tickMs) return Math.min(tickMs, cost / share);
+    return mustShare() ? cost / share : cost;
+  };
   const loadAt = (t: number): number => (busy * Math.exp(-(t - busyAt) / LOAD_WINDOW_MS)) / LOAD_WINDOW_MS;
 
   const run = (): void => {

@@ -11,7 +11,7 @@ import { LARGE_ROOM_ARRIVAL_MS } from "../views/room-views.js";
 import { createMemberSnapshots } from "./member-snapshots.js";
 import { createOccupancyNotifier } from "./occupancy-notifier.js";
 import { createRoomFanout } from "./room-fanout.js";
-import { createRoomOutbox } from "./room-outbox.js";
+import { createRoomOutbox, dearFlushesShare } from "./room-outbox.js";
 import { createSlowMembers } from "./slow-members.js";
 
 /** `occupancyWakes: false` keeps OCCUPANCY's own timer from flushing, to see what else wakes the room. */
@@ -46,6 +46,16 @@ function setup(occupancyWakes = true) {
   };
   return { ...f, outbox, change, flush: manual.run };
 }
+
+describe("dear flushes", () => {
+  it("keep to their share while joins wait, and in a room mostly served the shared frame", () => {
+    expect(dearFlushesShare(0, 10_000, true)).toBe(true); // a join storm into a room of views
+    expect(dearFlushesShare(0, 10_000, false)).toBe(false); // L1's steady state: back to back
+    expect(dearFlushesShare(2_000, 2_000, false)).toBe(true); // the S3 slice: everyone sees everyone
+    expect(dearFlushesShare(600, 1_000, false)).toBe(true);
+    expect(dearFlushesShare(400, 1_000, false)).toBe(false);
+  });
+});
 
 describe("room outbox", () => {
   it("coalesces queued entries per connection and sends them at the next flush", () => {

@@ -32,6 +32,8 @@ export interface RoomOutboxOptions<M extends RoomMember> {
   readonly occupancy: OccupancyNotifier<M>;
   readonly tickMs: number;
   readonly cpuShare?: number;
+  /** Is other work waiting for the event loop (joins in flight)? Dear flushes then keep to their share. */
+  readonly contended?: () => boolean;
   /** Monotonic clock, ms. */
   readonly now: () => number;
   readonly timers?: FlushTimers;
@@ -47,6 +49,19 @@ export interface RoomOutbox {
   readonly scheduler: FlushScheduler;
   /** Cancels the scheduled flush and the views' wake-up (the room closed). */
   close(): void;
+}
+
+/**
+ * Must this room's flushes, once dearer than the tick, keep to their share of the
+ * core (flush-scheduler.ts)? While joins wait, yes; and in a room mostly served the
+ * shared frame (`everyone` of `members` see everyone): there every flush writes
+ * every such socket, so spacing flushes out saves writes in proportion (the S3
+ * slice at 2 000 wrote twice the frames flushing back to back). A room of filtered
+ * connections writes only where its updates go, whatever the spacing: spacing it
+ * only delays them.
+ */
+export function dearFlushesShare(everyone: number, members: number, contended: boolean): boolean {
+  return contended || everyone * 2 >= members;
 }
 
 export function createRoomOutbox<M extends RoomMember>(options: RoomOutboxOptions<M>): RoomOutbox {
@@ -84,9 +99,11 @@ export function createRoomOutbox<M extends RoomMember>(options: RoomOutboxOption
     }
   };
 
+  const contended = options.contended ?? (() => true);
   const scheduler = createFlushScheduler({
     tickMs: options.tickMs,
     cpuShare: options.cpuShare,
+    mustShare: () => dearFlushesShare(views.everyone().size, members.size, contended()),
     now: options.now,
     timers: options.timers,
     flush,

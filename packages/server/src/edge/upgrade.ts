@@ -74,11 +74,14 @@ function onSocket(parts: JoinParts, ws: WebSocket, req: IncomingMessage, ip: str
     }
   }, ctx.options.joinTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
   ws.once("close", () => ctx.clock.clearTimeout(timeout));
-  joinSocket(parts, ws, req, ip, early).then(
-    () => ctx.clock.clearTimeout(timeout),
-    (err: unknown) => {
-      ctx.options.logger.error({ err }, "join failed");
-      if (ws.readyState === ws.OPEN) refuseSocket(ctx.options, ws, "UNAVAILABLE", "internal error");
-    },
-  );
+  ctx.joining++;
+  joinSocket(parts, ws, req, ip, early)
+    .finally(() => ctx.joining--)
+    .then(
+      () => ctx.clock.clearTimeout(timeout),
+      (err: unknown) => {
+        ctx.options.logger.error({ err }, "join failed");
+        if (ws.readyState === ws.OPEN) refuseSocket(ctx.options, ws, "UNAVAILABLE", "internal error");
+      },
+    );
 }
