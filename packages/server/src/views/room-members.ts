@@ -14,6 +14,8 @@ export interface Member {
   readonly userId: string;
   /** Clock time of its last change (enter or update), ms. */
   lastActive: number;
+  /** Clock time it entered the room, ms. */
+  readonly joinedAt: number;
 }
 
 export interface RoomMembers {
@@ -83,7 +85,7 @@ export function createRoomMembers(stateOf: (cid: string) => PeerState | undefine
         known.lastActive = now;
         return false;
       }
-      members.set(cid, { cid, userId: peer.userId, lastActive: now });
+      members.set(cid, { cid, userId: peer.userId, lastActive: now, joinedAt: now });
       entryOf(byUser, peer.userId, () => new Set<string>()).add(cid);
       if (rosterList.length < ROSTER_KEPT) {
         rosterRanks.set(cid, rosterList.length);

@@ -200,6 +200,7 @@ function largeRoomWithWindow() {
   h.flush();
   h.setView(me, squareView(100, 10));
   h.flush();
+  h.time += LARGE_ROOM_JOIN_MS; // they have been in the room a while: into a window, they move
   return { h, me };
 }
 
@@ -389,6 +390,26 @@ describe("createRoomViews", () => {
     expect(h.views.holds(me)?.has(j4)).toBe(false);
     h.flush(new Set([me])); // its OCCUPANCY goes out on its own now: the joiner goes along
     expect(h.views.holds(me)?.has(j4)).toBe(true);
+    checkConvergence(h);
+  });
+
+  it("counts a member that places itself in a window within its first LARGE_ROOM_JOIN_MS as a joiner, not a mover", () => {
+    const { h, me } = largeRoomWithWindow();
+    const [j1, j2] = ["j1", "j2"].map((j) => `${j}-aaaaaaaaaaaaaaaa`) as [string, string];
+    h.join(j1, "j1", { x: 10, y: 10 }, false);
+    h.flush(); // the first arrival: at once
+    h.time += 10;
+    h.join(j2, "j2", null, false); // joins with no cursor…
+    h.flush();
+    h.time += 10;
+    h.move(j2, { x: 20, y: 20 }); // …and sets it just after, inside the window
+    h.flush();
+    h.time += LARGE_ROOM_ARRIVAL_MS;
+    h.flush(); // a mover would be taken in by now
+    expect(h.views.holds(me)?.has(j2)).toBe(false);
+    h.time += LARGE_ROOM_JOIN_MS - LARGE_ROOM_ARRIVAL_MS;
+    h.flush();
+    expect(h.views.holds(me)?.has(j2)).toBe(true);
     checkConvergence(h);
   });
 });

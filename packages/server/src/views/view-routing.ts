@@ -179,7 +179,7 @@ function decide(
   }
   if (!always && !win) return;
   if (!always && made.s.large) {
-    arrive(made, v, cid, e.kind !== "enter"); // entered at the viewer's next arrivals pass
+    arrive(made, v, cid, movedIn(made, e)); // entered at the viewer's next arrivals pass
     return;
   }
   if (always || v.window.size < view.cap) {
@@ -190,6 +190,19 @@ function decide(
     return;
   }
   made.s.dirty.add(v); // over its cap: re-selected soon (the most recently active win)
+}
+
+/**
+ * Did the entry's member move into a window, rather than join the room there? A
+ * member counts as joining for its first LARGE_ROOM_JOIN_MS in the room, wherever
+ * it first shows up: a client usually sets its cursor just after it joins, and each
+ * such first position taken as a move held L1's join storm to a frame per viewer
+ * every 250 ms instead of every second.
+ */
+function movedIn(made: Made, e: BatchEntry): boolean {
+  if (e.kind === "enter") return false;
+  const joinedAt = made.s.members.get(e.connectionId)?.joinedAt;
+  return joinedAt === undefined || made.t - joinedAt >= LARGE_ROOM_JOIN_MS;
 }
 
 /**
