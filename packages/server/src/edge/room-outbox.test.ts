@@ -7,7 +7,7 @@ import {
   roomFixture,
   updateEntry,
 } from "../test-support/fake-room-member.js";
-import { LARGE_ROOM_ARRIVAL_MS } from "../views/room-views.js";
+import { LARGE_ROOM_ARRIVAL_MS, LARGE_ROOM_JOIN_MS } from "../views/room-views.js";
 import { createMemberSnapshots } from "./member-snapshots.js";
 import { createOccupancyNotifier } from "./occupancy-notifier.js";
 import { createRoomFanout } from "./room-fanout.js";
@@ -97,6 +97,7 @@ describe("room outbox", () => {
     add("b");
     add("c"); // three members: above the threshold of 2, the room is large
     flush();
+    await clock.advance(LARGE_ROOM_JOIN_MS); // in the room a while: into the window, they move
     change(updateEntry("b", 1, { cursor: { x: 1, y: 1 } }));
     flush(); // the first arrival: at once
     change(updateEntry("c", 1, { cursor: { x: 2, y: 2 } }));
