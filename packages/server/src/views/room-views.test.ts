@@ -14,6 +14,7 @@ import {
   createRoomViews,
   LARGE_ROOM_ARRIVAL_MS,
   LARGE_ROOM_JOIN_MS,
+  LARGE_ROOM_RESELECT_MS,
   RESELECT_MS,
   type RoomViews,
 } from "./room-views.js";
@@ -410,6 +411,43 @@ describe("createRoomViews", () => {
     h.time += LARGE_ROOM_JOIN_MS - LARGE_ROOM_ARRIVAL_MS;
     h.flush();
     expect(h.views.holds(me)?.has(j2)).toBe(true);
+    checkConvergence(h);
+  });
+
+  it("in a large room re-selects a full window in a write the viewer gets anyway, or after twice the spacing", () => {
+    const { h, me } = largeRoomWithWindow();
+    h.setView(me, squareView(100, 3));
+    const inside = cids.slice(1, 4) as string[];
+    inside.forEach((c, i) => h.move(c, { x: 10 + i, y: 10 }));
+    h.flush();
+    h.time += LARGE_ROOM_ARRIVAL_MS;
+    h.flush();
+    expect(h.views.holds(me)?.size).toBe(4); // self and a full window of 3
+    h.setView(me, squareView(100, 3));
+    h.flush(); // selected again now
+    const late = cids[4] as string;
+    h.time += 10;
+    h.move(late, { x: 50, y: 50 });
+    h.flush();
+    h.time += LARGE_ROOM_ARRIVAL_MS;
+    h.flush(); // its arrivals pass: the window is full and was selected just now
+    expect(h.views.holds(me)?.has(late)).toBe(false);
+    h.time += LARGE_ROOM_RESELECT_MS;
+    h.flush(); // the re-selection may run, but nothing is written to the viewer: it waits
+    expect(h.views.holds(me)?.has(late)).toBe(false);
+    h.move(inside[0] as string, { x: 11, y: 11 }); // a held member's update: a batch goes…
+    h.flush(); // …and the re-selection rides it (the most recently active win)
+    expect(h.views.holds(me)?.has(late)).toBe(true);
+    checkConvergence(h);
+    const later = cids[5] as string;
+    h.time += 10;
+    h.move(later, { x: 60, y: 60 });
+    h.time += LARGE_ROOM_ARRIVAL_MS;
+    h.flush(); // full again, selected just now: waits
+    expect(h.views.holds(me)?.has(later)).toBe(false);
+    h.time += 2 * LARGE_ROOM_RESELECT_MS;
+    h.flush(); // nothing written for twice the spacing: re-selected on its own
+    expect(h.views.holds(me)?.has(later)).toBe(true);
     checkConvergence(h);
   });
 });

@@ -80,7 +80,12 @@ export function createViewRouter(s: ViewsState): ViewRouter {
       const spacing = s.large ? LARGE_ROOM_RESELECT_MS : RESELECT_MS;
       for (const v of [...s.dirty]) {
         if (!routable(s, v)) continue;
-        if (t - v.lastSelect < spacing) continue;
+        const since = t - v.lastSelect;
+        if (since < spacing) continue;
+        // In a large room a re-selection waits for a write the viewer gets anyway (up to
+        // twice the spacing): on its own it was a second frame per full window per
+        // second in L1's join storm, beside the arrivals pass's.
+        if (s.large && since < 2 * spacing && !writtenNow(v, out, writtenAnyway)) continue;
         reselect(made, v, v.view, listOf(out, v.cid));
       }
       for (const [cid, list] of out) if (list.length === 0) out.delete(cid);
@@ -89,6 +94,15 @@ export function createViewRouter(s: ViewsState): ViewRouter {
       return out;
     },
   };
+}
+
+/** Does the viewer get a write in this flush (entries routed to it, or its OCCUPANCY on its own)? */
+function writtenNow(
+  v: Viewer,
+  out: Map<string, ClientBatchEntry[]>,
+  writtenAnyway: ReadonlySet<string> | undefined,
+): boolean {
+  return (out.get(v.cid)?.length ?? 0) > 0 || writtenAnyway?.has(v.cid) === true;
 }
 
 const listOf = (out: Map<string, ClientBatchEntry[]>, cid: string): ClientBatchEntry[] =>
@@ -271,7 +285,10 @@ function admitArrivals(made: Made, v: Viewer, view: ViewSpec, out: ClientBatchEn
   for (const cid of v.arrivals) {
     if (v.always.has(cid) || v.window.has(cid) || !inWindow(view, cid, false, s.select)) continue;
     if (v.window.size >= view.cap) {
-      s.dirty.add(v);
+      // Full: re-selected in this same write when its spacing allows (it takes in
+      // whatever arrived), else soon (the most recently active win).
+      if (t - v.lastSelect >= (s.large ? LARGE_ROOM_RESELECT_MS : RESELECT_MS)) reselect(made, v, view, out);
+      else s.dirty.add(v);
       break;
     }
     const enter = enterOf(made, cid);
