@@ -209,9 +209,9 @@ function decide(
 /**
  * Did the entry's member move into a window, rather than join the room there? A
  * member counts as joining for its first LARGE_ROOM_JOIN_MS in the room, wherever
- * it first shows up: a client usually sets its cursor just after it joins, and each
- * such first position taken as a move held L1's join storm to a frame per viewer
- * every 250 ms instead of every second.
+ * it first shows up: a client usually sets its cursor just after it joins, and that
+ * first position is an update when its enter went out before it (an enter waits
+ * ENTER_DEFER_MS for the first patch, edge/connection.ts, and carries it if it comes).
  */
 function movedIn(made: Made, e: BatchEntry): boolean {
   if (e.kind === "enter") return false;
