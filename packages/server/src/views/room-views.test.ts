@@ -418,7 +418,7 @@ describe("createRoomViews", () => {
     const { h, me } = largeRoomWithWindow();
     h.setView(me, squareView(100, 3));
     const inside = cids.slice(1, 4) as string[];
-    inside.forEach((c, i) => h.move(c, { x: 10 + i, y: 10 }));
+    for (const [i, c] of inside.entries()) h.move(c, { x: 10 + i, y: 10 });
     h.flush();
     h.time += LARGE_ROOM_ARRIVAL_MS;
     h.flush();
