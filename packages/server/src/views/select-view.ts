@@ -41,6 +41,8 @@ export interface SelectContext {
 export interface MemberFacts {
   readonly cid: string;
   readonly userId: string | undefined;
+  /** When it entered the room (RoomMembers' clock), undefined when not a member. */
+  readonly joinedAt: number | undefined;
   readonly rank: number | undefined;
   readonly state: Record<string, unknown> | undefined;
   /** Position per field, read on first use. */
@@ -48,9 +50,11 @@ export interface MemberFacts {
 }
 
 export function memberFacts(cid: string, ctx: SelectContext): MemberFacts {
+  const member = ctx.members.get(cid);
   return {
     cid,
-    userId: ctx.members.get(cid)?.userId,
+    userId: member?.userId,
+    joinedAt: member?.joinedAt,
     rank: ctx.members.rosterRank(cid),
     state: ctx.stateOf(cid)?.state,
     positions: new Map(),

@@ -77,7 +77,7 @@ export function createViewRouter(s: ViewsState): ViewRouter {
       for (const v of s.arrivalsNow) if (s.arriving.has(v)) admitNow(made, v, out, t);
       s.arrivalsNow.clear();
       if (t >= s.arrivalsDueAt) admitDue(made, out, t);
-      const spacing = s.large ? LARGE_ROOM_RESELECT_MS : RESELECT_MS;
+      const spacing = reselectSpacing(s);
       for (const v of [...s.dirty]) {
         if (!routable(s, v)) continue;
         const since = t - v.lastSelect;
@@ -95,6 +95,9 @@ export function createViewRouter(s: ViewsState): ViewRouter {
     },
   };
 }
+
+/** How long after its last selection a viewer over its cap may be selected again, ms. */
+const reselectSpacing = (s: ViewsState): number => (s.large ? LARGE_ROOM_RESELECT_MS : RESELECT_MS);
 
 /** Does the viewer get a write in this flush (entries routed to it, or its OCCUPANCY on its own)? */
 function writtenNow(
@@ -193,7 +196,7 @@ function decide(
   }
   if (!always && !win) return;
   if (!always && made.s.large) {
-    arrive(made, v, cid, movedIn(made, e)); // entered at the viewer's next arrivals pass
+    arrive(made, v, cid, movedIn(made, e, facts)); // entered at the viewer's next arrivals pass
     return;
   }
   if (always || v.window.size < view.cap) {
@@ -213,10 +216,9 @@ function decide(
  * first position is an update when its enter went out before it (an enter waits
  * ENTER_DEFER_MS for the first patch, edge/connection.ts, and carries it if it comes).
  */
-function movedIn(made: Made, e: BatchEntry): boolean {
+function movedIn(made: Made, e: BatchEntry, facts: MemberFacts): boolean {
   if (e.kind === "enter") return false;
-  const joinedAt = made.s.members.get(e.connectionId)?.joinedAt;
-  return joinedAt === undefined || made.t - joinedAt >= LARGE_ROOM_JOIN_MS;
+  return facts.joinedAt === undefined || made.t - facts.joinedAt >= LARGE_ROOM_JOIN_MS;
 }
 
 /**
@@ -287,7 +289,7 @@ function admitArrivals(made: Made, v: Viewer, view: ViewSpec, out: ClientBatchEn
     if (v.window.size >= view.cap) {
       // Full: re-selected in this same write when its spacing allows (it takes in
       // whatever arrived), else soon (the most recently active win).
-      if (t - v.lastSelect >= (s.large ? LARGE_ROOM_RESELECT_MS : RESELECT_MS)) reselect(made, v, view, out);
+      if (t - v.lastSelect >= reselectSpacing(s)) reselect(made, v, view, out);
       else s.dirty.add(v);
       break;
     }
