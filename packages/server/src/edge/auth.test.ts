@@ -9,7 +9,8 @@ import {
   type TestKey,
   unsecuredToken,
 } from "../../../../test-support/jwks-server.js";
-import { createTokenVerifier } from "./auth.js";
+import { createTokenVerifier, joseJwtCheck } from "./auth.js";
+import { verifyEs256Jwt } from "./es256-jwt.js";
 
 let key: TestKey;
 let jwks: JwksServer;
@@ -21,9 +22,14 @@ beforeAll(async () => {
 });
 afterAll(() => jwks.close());
 
-const verifier = () => createTokenVerifier({ keys: { jwksUrl: jwks.url } });
+// Every rule holds with either signature check: jose's (the Durable Object edge's)
+// and the Node edge's on the event loop (es256-jwt.ts).
+describe.each([
+  ["jose", joseJwtCheck],
+  ["node:crypto", verifyEs256Jwt],
+] as const)("token verification (%s)", (_name, verifyJwt) => {
+  const verifier = () => createTokenVerifier({ keys: { jwksUrl: jwks.url }, verifyJwt });
 
-describe("token verification", () => {
   it("accepts a valid ES256 token and returns its claims", async () => {
     const token = await signToken(key, { info: { name: "Alice" }, org: "acme" });
     const r = await verifier().verify(token, "room-1");
@@ -119,7 +125,7 @@ describe("token verification", () => {
   it("refetches the JWKS on an unknown kid only once the 30 s cooldown has passed", async () => {
     vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
     try {
-      const v = createTokenVerifier({ keys: { jwksUrl: jwks.url } });
+      const v = createTokenVerifier({ keys: { jwksUrl: jwks.url }, verifyJwt });
       expect(await v.verify(await signToken(key), "room-1")).toMatchObject({ ok: true });
       const rotated = await createTestKey("k2");
       jwks.setKeys([key, rotated]);
@@ -144,7 +150,7 @@ describe("token verification", () => {
   });
 
   it("answers UNAVAILABLE when the JWKS cannot be fetched", async () => {
-    const v = createTokenVerifier({ keys: { jwksUrl: "http://127.0.0.1:1/jwks.json" } });
+    const v = createTokenVerifier({ keys: { jwksUrl: "http://127.0.0.1:1/jwks.json" }, verifyJwt });
     expect(await v.verify(await signToken(key), "room-1")).toMatchObject({ ok: false, code: "UNAVAILABLE" });
   });
 
@@ -152,6 +158,7 @@ describe("token verification", () => {
     const seen: unknown[] = [];
     const v = createTokenVerifier({
       keys: { jwksUrl: jwks.url },
+      verifyJwt,
       authorize: () => {
         throw new TypeError("bug in the app's gate");
       },
@@ -168,6 +175,7 @@ describe("token verification", () => {
   it("applies an extra policy gate", async () => {
     const v = createTokenVerifier({
       keys: { jwksUrl: jwks.url },
+      verifyJwt,
       authorize: (c) => (c.plan === "free" ? "PLAN_NOT_ENABLED" : undefined),
     });
     expect(await v.verify(await signToken(key, { plan: "free" }), "room-1")).toMatchObject({

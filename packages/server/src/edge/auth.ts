@@ -1,4 +1,6 @@
-// Token verification (docs/ARCHITECTURE.md#the-edge): jose, ES256 only, keys from a JWKS.
+// Token verification (docs/ARCHITECTURE.md#the-edge): jose, ES256 only, keys from a
+// JWKS. Portable (the Durable Object edge uses it too); the Node edge swaps in a
+// signature check on the event loop (es256-jwt.ts, docs/SECURITY.md#auth).
 // Every refusal maps to an error code of PROTOCOL.md §7; the token itself is never
 // logged or echoed (messages name the failed check, not the value).
 import {
@@ -40,6 +42,33 @@ export interface TokenVerifier {
   readonly jwksStaleUses: number;
 }
 
+export interface JwtCheckOptions {
+  /** Now, whole seconds since the Unix epoch (jose floors it too). */
+  readonly nowS: number;
+  /** Leeway for exp and nbf, seconds. */
+  readonly toleranceS: number;
+  /** Claims that must be present. */
+  readonly requiredClaims: readonly string[];
+}
+
+/**
+ * Verifies a compact ES256 JWT and returns its claims; throws a jose error
+ * (JWSInvalid, JOSEAlgNotAllowed, JWSSignatureVerificationFailed, JWTExpired,
+ * JWTClaimValidationFailed, JWTInvalid…) when it is refused.
+ */
+export type JwtCheck = (token: string, getKey: JWTVerifyGetKey, o: JwtCheckOptions) => Promise<JWTPayload>;
+
+/** jose's jwtVerify, ES256 only: WebCrypto, which is native where the Durable Object edge runs. */
+export const joseJwtCheck: JwtCheck = async (token, getKey, o) =>
+  (
+    await jwtVerify(token, getKey, {
+      algorithms: ["ES256"],
+      clockTolerance: o.toleranceS,
+      requiredClaims: [...o.requiredClaims],
+      currentDate: new Date(o.nowS * 1000),
+    })
+  ).payload;
+
 export interface TokenVerifierOptions {
   /** Where keys come from: a JWKS URL (cached 10 min, refetched on unknown kid) or a key getter. */
   readonly keys: { readonly jwksUrl: string } | { readonly getKey: JWTVerifyGetKey };
@@ -47,9 +76,14 @@ export interface TokenVerifierOptions {
   readonly now?: () => number;
   /** Extra gate after verification (plans/orgs rollout): return a code to refuse. */
   readonly authorize?: (claims: TokenClaims) => ErrorCode | undefined;
+  /** How a token's signature and times are checked (default: jose's jwtVerify). */
+  readonly verifyJwt?: JwtCheck;
   /** A check of verified claims threw (a bug, e.g. in `authorize`): logged by the caller, refused as UNAVAILABLE. */
   readonly onError?: (err: unknown) => void;
 }
+
+/** Claims every token must carry (PROTOCOL.md §1). */
+const REQUIRED_CLAIMS = ["sub", "room", "iat", "exp", "plan"];
 
 const refuse = (code: ErrorCode, message: string): VerifyResult => ({ ok: false, code, message });
 
@@ -70,6 +104,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const jwks: JwksKeys | undefined =
     "jwksUrl" in options.keys ? createJwksKeys(new URL(options.keys.jwksUrl), now) : undefined;
   const getKey: JWTVerifyGetKey = jwks ?? (options.keys as { getKey: JWTVerifyGetKey }).getKey;
+  const verifyJwt = options.verifyJwt ?? joseJwtCheck;
 
   const check = (payload: JWTPayload, roomId: string): VerifyResult => {
     const { sub, room, plan, org, info, iat, exp } = payload as Record<string, unknown>;
@@ -114,12 +149,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     async verify(token, roomId) {
       let payload: JWTPayload;
       try {
-        ({ payload } = await jwtVerify(token, getKey, {
-          algorithms: ["ES256"],
-          clockTolerance: TOKEN_LEEWAY_S,
-          requiredClaims: ["sub", "room", "iat", "exp", "plan"],
-          currentDate: new Date(now()),
-        }));
+        payload = await verifyJwt(token, getKey, {
+          nowS: Math.floor(now() / 1000),
+          toleranceS: TOKEN_LEEWAY_S,
+          requiredClaims: REQUIRED_CLAIMS,
+        });
       } catch (err) {
         return codeForError(err);
       }

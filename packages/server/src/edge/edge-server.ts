@@ -16,6 +16,7 @@ import { createShadowMirror, type ShadowOptions } from "../rollout/shadow.js";
 import { createTokenVerifier, type TokenClaims, type TokenVerifierOptions } from "./auth.js";
 import { createEdge, type Edge, type EdgeOptions } from "./edge.js";
 import { HANDSHAKE_TIMEOUT_MS } from "./edge-defaults.js";
+import { verifyEs256Jwt } from "./es256-jwt.js";
 
 /** The edge tunables the modes expose (documented on EdgeOptions). */
 type EdgeTunables = Pick<
@@ -122,6 +123,7 @@ export async function createEdgeServer(
   const verifier = createTokenVerifier({
     keys: deps.keys,
     authorize: options.authorize,
+    verifyJwt: verifyEs256Jwt,
     onError: (err) => logger.error({ err }, "checking a verified token's claims threw"),
   });
   let edge: Edge | undefined;
