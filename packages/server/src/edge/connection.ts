@@ -238,6 +238,7 @@ export function createConnection(init: ConnectionInit): Connection {
     strikeWindowStart: init.now,
     rtt: { lastAt: init.now },
     missedPongs: 0,
+    pingOwed: false,
     heartbeatSlice: 0,
     ended: undefined,
     enterTimer: undefined,

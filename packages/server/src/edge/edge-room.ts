@@ -28,7 +28,7 @@ import { createRoomFanout } from "./room-fanout.js";
 import type { RoomMember } from "./room-member.js";
 import { createRoomOutbox } from "./room-outbox.js";
 import { createSlowMembers } from "./slow-members.js";
-import { writeReply } from "./socket-writes.js";
+import { type Framed, writeFramedReply } from "./socket-writes.js";
 
 export type { RoomMember } from "./room-member.js";
 
@@ -205,12 +205,12 @@ export function createEdgeRoom<M extends RoomMember>(options: EdgeRoomOptions<M>
 }
 
 /** OCCUPANCY is a reply: dropped while the socket is behind (the next pass sends the numbers again). */
-function sendReply(stats: ServerStats, member: RoomMember, frame: Uint8Array): boolean {
-  if (!writeReply(member.ws, frame)) {
+function sendReply(stats: ServerStats, member: RoomMember, frame: Framed): boolean {
+  if (!writeFramedReply(member.ws, frame, member)) {
     stats.repliesDropped++;
     return false;
   }
   stats.framesOut++;
-  stats.bytesOut += frame.length;
+  stats.bytesOut += frame.payload.length;
   return true;
 }

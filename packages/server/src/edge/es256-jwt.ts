@@ -1,4 +1,4 @@
-// The ES256 JWT check on the event loop (docs/SECURITY.md#tokens). jose parses
+// The ES256 JWT check on the event loop (docs/SECURITY.md#auth). jose parses
 // the header and the claims and resolves the key (the JWKS, jwks-keys.ts); the
 // signature is checked here with node:crypto, synchronously. jose 6 checks it with
 // WebCrypto, which Node runs on libuv's thread pool: on an edge held to one core

@@ -7,10 +7,16 @@ function member(): LiveMember & { pings: number; ws: { bufferedAmount: number } 
   const m = {
     heartbeatSlice: 0,
     missedPongs: 0,
+    pingOwed: false,
     pings: 0,
     ws: { bufferedAmount: 0, ping: () => m.pings++ },
   };
   return m;
+}
+
+/** Liveness over always-live members whose expiry and overflow the test does not watch. */
+function quietLiveness(clock: ReturnType<typeof createFakeClock>, heartbeatMs: number) {
+  return createLiveness({ heartbeatMs, clock, isLive: () => true, expire: () => {}, overflow: () => {} });
 }
 
 describe("createLiveness", () => {
@@ -27,10 +33,16 @@ describe("createLiveness", () => {
     });
     for (const m of members) live.assign(m);
     expect(new Set(members.map((m) => m.heartbeatSlice)).size).toBe(HEARTBEAT_SLICES);
-    await clock.advance(100); // one tick: one slice of 40 / 20 = 2 members
+    await clock.advance(100); // one tick: one slice of 40 / 20 = 2 members owe a ping
+    expect(members.filter((m) => m.pingOwed)).toHaveLength(2);
+    expect(members.filter((m) => m.pings > 0)).toHaveLength(0);
+    await clock.advance(900); // no frame took them: written on their own half an interval after
+    expect(members.filter((m) => m.pings > 0)).toHaveLength(0);
+    await clock.advance(100);
     expect(members.filter((m) => m.pings === 1)).toHaveLength(2);
-    await clock.advance(1900); // the rest of the interval: everyone once
-    expect(members.every((m) => m.pings === 1)).toBe(true);
+    await clock.advance(900); // the rest of the interval: everyone owes one, half of them sent
+    expect(members.every((m) => m.pingOwed || m.pings === 1)).toBe(true);
+    expect(members.filter((m) => m.pings === 1)).toHaveLength(20);
     // The first member answers (its pong resets missedPongs); the others stay silent.
     members[0]!.missedPongs = 0;
     await clock.advance(2000);
@@ -42,16 +54,25 @@ describe("createLiveness", () => {
     expect(clock.pending).toBe(0);
   });
 
+  it("writes no ping of its own for a member whose owed ping a frame took (socket-writes.ts)", async () => {
+    const clock = createFakeClock();
+    const [taken, left] = [member(), member()];
+    const live = quietLiveness(clock, 2000);
+    live.assign(taken);
+    live.assign(left);
+    await clock.advance(200);
+    expect([taken.pingOwed, left.pingOwed]).toEqual([true, true]);
+    taken.pingOwed = false; // what writeFramed does when the ping rides a frame
+    await clock.advance(1000);
+    expect([taken.pings, left.pings]).toEqual([0, 1]);
+    expect([taken.missedPongs, left.missedPongs]).toEqual([1, 1]);
+    live.stop();
+  });
+
   it("uses fewer slices for a short interval (tests), never less than one", async () => {
     const clock = createFakeClock();
     const m = member();
-    const live = createLiveness({
-      heartbeatMs: 20,
-      clock,
-      isLive: () => true,
-      expire: () => {},
-      overflow: () => {},
-    });
+    const live = quietLiveness(clock, 20);
     live.assign(m);
     await clock.advance(20);
     expect(m.pings).toBe(1);

@@ -8,11 +8,22 @@
 // keeps its own members, so a tick walks only the sockets it pings: walking every
 // socket to find a twentieth of them was 6 % of the busy core in L1's steady state
 // (10 000 sockets, 10 walks a second).
+// A ping is owed at its slice's tick and rides the next frame written to the
+// socket (socket-writes.ts writeFramed); only one still owed PING_RIDE_SLICES
+// ticks later (half the interval) is written on its own. A ping of its own is a
+// write syscall, and a pong to read, per socket every 2 s: in L1's join storm
+// 41 000 of the 220 000 writes were pings, and busy sockets get a frame well
+// within a second anyway. Expiry is decided at the same ticks as before, so the
+// bound below holds; a live client's pong has a second less to come back in.
 import type { Clock, TimerHandle } from "../ops/clock.js";
 import { SOCKET_BUFFER_LIMIT_BYTES } from "./socket-writes.js";
 
 /** Ticks per heartbeat interval over which pings are spread (2 s / 20 = one tick per 100 ms). */
 export const HEARTBEAT_SLICES = 20;
+/** An owed ping is written on its own this many ticks after it fell due (half the interval), unless a frame took it. */
+export function pingRideSlices(slices: number): number {
+  return Math.floor(slices / 2);
+}
 /** Pings without an answer after which a connection is dead. */
 export const MAX_MISSED_PONGS = 2;
 
@@ -29,8 +40,10 @@ export function livenessBoundMs(heartbeatMs: number): number {
 export interface LiveMember {
   /** Which tick of the interval pings it (assigned round-robin). */
   heartbeatSlice: number;
-  /** Pings sent since the last pong. */
+  /** Pings owed or sent since the last pong. */
   missedPongs: number;
+  /** A ping is owed and not yet written: the next raw frame to the socket carries it. */
+  pingOwed: boolean;
   readonly ws: { ping(): void; readonly bufferedAmount: number };
 }
 
@@ -61,9 +74,18 @@ export function createLiveness<M extends LiveMember>(options: LivenessOptions<M>
   const ping = options.ping ?? ((m: M) => m.ws.ping());
   const count = Math.max(1, Math.min(HEARTBEAT_SLICES, Math.floor(heartbeatMs / 10)));
   const slices = Array.from({ length: count }, () => new Set<M>());
+  const ride = pingRideSlices(count);
   let nextSlice = 0;
   let tick = 0;
   const timer: TimerHandle = clock.setInterval(() => {
+    // Pings owed `ride` ticks ago that no frame took go out on their own.
+    if (ride > 0)
+      for (const m of slices[(tick - ride + count) % count] as Set<M>) {
+        if (m.pingOwed && isLive(m)) {
+          m.pingOwed = false;
+          ping(m);
+        }
+      }
     const slice = slices[tick++ % count] as Set<M>;
     const dead: M[] = [];
     const stuck: M[] = [];
@@ -74,7 +96,8 @@ export function createLiveness<M extends LiveMember>(options: LivenessOptions<M>
       else if (m.missedPongs >= MAX_MISSED_PONGS) dead.push(m);
       else {
         m.missedPongs++;
-        ping(m);
+        if (ride > 0) m.pingOwed = true;
+        else ping(m);
       }
     }
     for (const m of stuck) options.overflow(m);

@@ -36,7 +36,7 @@ function setup(threshold: number, timerEarlyMs = 0) {
       setTimeout: (fn, ms) => clock.setTimeout(fn, Math.max(0, ms - timerEarlyMs)),
       clearTimeout: clock.clearTimeout,
     },
-    send: (m, frame) => sent.push({ to: m.connectionId, msg: decodeServerMessage(frame) }) > 0,
+    send: (m, frame) => sent.push({ to: m.connectionId, msg: decodeServerMessage(frame.payload) }) > 0,
     requestFlush: () => {
       flushes++;
       flush();

@@ -48,7 +48,7 @@ export interface OccupancyNotifierOptions<M extends OccupancyMember> {
   readonly now: () => number;
   readonly timers?: FlushTimers;
   /** Writes a reply; false when the socket was behind and it was dropped (the next pass sends the numbers again). */
-  readonly send: (member: M, frame: Uint8Array) => boolean;
+  readonly send: (member: M, frame: Framed) => boolean;
   /** Asks the room for a flush (the pass runs inside flushes). */
   readonly requestFlush: () => void;
 }
@@ -149,8 +149,7 @@ export function createOccupancyNotifier<M extends OccupancyMember>(
 
   function sendTo(member: M): void {
     const next = frameFor(member.connectionId);
-    if (next !== undefined && options.send(member, next.frame.payload))
-      lastSent.set(member.connectionId, next.key);
+    if (next !== undefined && options.send(member, next.frame)) lastSent.set(member.connectionId, next.key);
   }
 
   /** Writes what the last pass's members still owe on their own (no batch came for them in time). */

@@ -66,7 +66,7 @@ export function createRoomFanout<M extends RoomMember>(options: RoomFanoutOption
           continue;
         }
         const frame = frames.frameFor(m.rev);
-        writeFramed(m.ws, frame);
+        writeFramed(m.ws, frame, undefined, m);
         sent++;
         bytes += frame.payload.length;
       }

@@ -6,10 +6,10 @@ import type { WebSocket } from "ws";
 import type { EntryQueue } from "../limits/coalesce.js";
 import type { TokenBucket } from "../limits/token-bucket.js";
 import type { ServerStats } from "../ops/metrics.js";
-import { type Framed, writeFrame, writeFramed } from "./socket-writes.js";
+import { type Framed, type PingCarrier, writeFrame, writeFramed } from "./socket-writes.js";
 
 /** What the room needs from a local connection. */
-export interface RoomMember {
+export interface RoomMember extends PingCarrier {
   readonly connectionId: string;
   readonly ws: WebSocket;
   /** Protocol revision the client reads (PROTOCOL.md §1 `rev`); absent: 1. Picks the frames' encoding. */
@@ -26,8 +26,8 @@ export interface RoomMember {
 /**
  * Writes one room frame (batch or snapshot part) carrying `entries` updates to
  * the member, counted: a frame written once (a Uint8Array) through ws, a frame
- * shared by many sockets pre-framed, with the OCCUPANCY the member is owed
- * riding in the same write.
+ * shared by many sockets pre-framed, with the OCCUPANCY and the ping the member
+ * is owed riding in the same write.
  */
 export function sendToMember(
   stats: ServerStats,
@@ -41,7 +41,7 @@ export function sendToMember(
     stats.framesOut++;
     stats.bytesOut += frame.length;
   } else {
-    writeFramed(member.ws, frame, rider);
+    writeFramed(member.ws, frame, rider, member);
     stats.framesOut += rider === undefined ? 1 : 2;
     stats.bytesOut += frame.payload.length + (rider?.payload.length ?? 0);
   }

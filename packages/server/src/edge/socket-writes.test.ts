@@ -11,6 +11,7 @@ import {
   WS_INTERNALS_VERSION,
   writeFrame,
   writeFramed,
+  writeFramedReply,
   writePing,
   writeReply,
 } from "./socket-writes.js";
@@ -111,6 +112,43 @@ describe("socket writes", () => {
     await pong;
     while (order.length < 3) await new Promise((r) => setTimeout(r, 10));
     expect(order).toEqual(["msg:1", "ping:0", "msg:2"]);
+    await t.close();
+  });
+
+  it("an owed ping rides the next raw frame (with its rider) in the same write, and is owed no more", async () => {
+    const t = await pair();
+    const order: string[] = [];
+    t.client.on("ping", () => order.push("ping"));
+    t.client.on("message", (data: Buffer) => order.push(`msg:${data[0]}`));
+    const carrier = { pingOwed: true };
+    const pong = once(t.server, "pong");
+    const writes = (t.server as unknown as { _socket: { write: (...a: unknown[]) => boolean } })._socket;
+    const write = writes.write.bind(writes);
+    let calls = 0;
+    writes.write = (...a: unknown[]) => {
+      calls++;
+      return write(...a);
+    };
+    writeFramed(t.server, preframe(Uint8Array.of(1)), preframe(Uint8Array.of(2)), carrier);
+    expect(carrier.pingOwed).toBe(false);
+    expect(calls).toBe(1);
+    writeFramed(t.server, preframe(Uint8Array.of(3)), undefined, carrier); // nothing owed now: no second ping
+    await pong;
+    while (order.length < 4) await new Promise((r) => setTimeout(r, 10));
+    expect(order).toEqual(["msg:1", "msg:2", "ping", "msg:3"]);
+    await t.close();
+  });
+
+  it("an owed ping stays owed while ws holds a frame (liveness then writes it when due)", async () => {
+    const t = await pair({ threshold: 0 } as never);
+    const carrier = { pingOwed: true };
+    t.server.send(Buffer.alloc(1000, 7), { binary: true, compress: true });
+    writeFramed(t.server, preframe(Uint8Array.of(8)), undefined, carrier);
+    expect(carrier.pingOwed).toBe(true);
+    expect(writeFramedReply(t.server, preframe(Uint8Array.of(9)), carrier)).toBe(true);
+    expect(carrier.pingOwed).toBe(true);
+    while (t.messages.length < 3) await new Promise((r) => setTimeout(r, 10));
+    expect(t.received).toEqual([7, 8, 9]);
     await t.close();
   });
 

@@ -101,12 +101,21 @@ function rawStream(ws: WebSocket): Duplex | null {
   return internals._socket;
 }
 
+/** An unmasked ping with no payload, as a server sends it (RFC 6455 §5.5.2): FIN + opcode 0x9, length 0. */
+const PING_FRAME = Buffer.from([0x89, 0x00]);
+
+/** The owner of a socket that liveness may owe a ping (liveness.ts): it rides the next frame written raw. */
+export interface PingCarrier {
+  pingOwed: boolean;
+}
+
 /**
  * Writes pre-framed frames the caller has already decided this socket gets, in
- * one write (one syscall) when there are several; through ws.send when ws holds
- * queued frames of its own.
+ * one write (one syscall) when there are several, with the ping `carrier` is
+ * owed; through ws.send when ws holds queued frames of its own (an owed ping then
+ * stays owed, and liveness writes it when it is due).
  */
-export function writeFramed(ws: WebSocket, first: Framed, rider?: Framed): void {
+export function writeFramed(ws: WebSocket, first: Framed, rider?: Framed, carrier?: PingCarrier): void {
   if (ws.readyState !== ws.OPEN) return;
   const stream = rawStream(ws);
   if (stream === null) {
@@ -114,11 +123,23 @@ export function writeFramed(ws: WebSocket, first: Framed, rider?: Framed): void 
     if (rider !== undefined) ws.send(rider.payload, SEND_OPTIONS);
     return;
   }
-  stream.write(rider === undefined ? first.wire : Buffer.concat([first.wire, rider.wire]));
+  const ping = carrier?.pingOwed === true;
+  if (!ping && rider === undefined) {
+    stream.write(first.wire);
+    return;
+  }
+  if (ping) (carrier as PingCarrier).pingOwed = false;
+  const parts = rider === undefined ? [first.wire] : [first.wire, rider.wire];
+  if (ping) parts.push(PING_FRAME);
+  stream.write(Buffer.concat(parts));
 }
 
-/** An unmasked ping with no payload, as a server sends it (RFC 6455 §5.5.2): FIN + opcode 0x9, length 0. */
-const PING_FRAME = Buffer.from([0x89, 0x00]);
+/** writeFramed for a reply (an OCCUPANCY): not written while the socket is behind; returns whether it was. */
+export function writeFramedReply(ws: WebSocket, frame: Framed, carrier?: PingCarrier): boolean {
+  if (ws.readyState !== ws.OPEN || !keepsUp(ws)) return false;
+  writeFramed(ws, frame, undefined, carrier);
+  return true;
+}
 
 /**
  * Pings the socket: the two bytes straight to its stream when ws holds nothing

@@ -55,6 +55,7 @@ export function fakeRoomMember(connectionId: string, now = 0, rev?: number): Fak
     lag: undefined,
     lagSince: 0,
     snapshotDue: undefined,
+    pingOwed: false,
     snapshotBytes: createTokenBucket(SNAPSHOT_BYTES, now),
   };
   return { member, ws, received, frames };
