@@ -31,7 +31,7 @@ function setup() {
   const interest = createInterestIndex(members);
   const collect = (cid: string) => {
     const into = new Set<string>();
-    interest.collect(cid, states.get(cid)?.state, into);
+    interest.collect(cid, states.get(cid)?.state, (viewer) => void into.add(viewer));
     return [...into].sort();
   };
   return { add, interest, collect };
@@ -45,6 +45,17 @@ describe("interest index", () => {
     interest.place("w", view({ rect: { x0: 0, y0: 0, x1: 50, y1: 50 } }));
     expect(collect("m")).toEqual(["w"]);
     expect(collect("far")).toEqual([]);
+  });
+
+  it("visits a window only when its margin contains the point, not every window of the point's cell", () => {
+    const { add, interest, collect } = setup();
+    // Cells are a quarter of the first window (12.5): x = 60 shares a cell with the
+    // window's margin (x ≤ 55) but lies outside it; x = 54 lies inside it.
+    add(peer("past", "u", 60));
+    add(peer("edge", "u2", 54));
+    interest.place("w", view({ rect: { x0: 0, y0: 0, x1: 50, y1: 50 } }));
+    expect(collect("past")).toEqual([]);
+    expect(collect("edge")).toEqual(["w"]);
   });
 
   it("finds the viewers pinning the member's user and, for a roster member, every roster viewer", () => {

@@ -114,20 +114,26 @@ export function selectView(
   for (const cid of members.roster(view.roster)) always.add(cid);
   const window = new Set<string>();
   if (view.rect === null || view.cap === 0) return { always, window, omitted: 0 };
-  const candidates: { readonly cid: string; readonly active: number }[] = [];
+  const candidates: string[] = [];
   const index = members.index(view.field, cellSizeFor(view.rect));
   const { rect } = view;
   const margin = marginOf(rect);
-  // The index hands over each member's position (the one inWindow would read from its state).
-  index.query(margin, (cid, at) => {
+  // The index hands over each member's position (the one inWindow would read from its
+  // state). The margin counts only for what the window holds: a new viewer (a join)
+  // looks at its window alone, a third fewer cells.
+  index.query(heldWindow.size === 0 ? rect : margin, (cid, at) => {
     if (always.has(cid) || "x0" in at) return;
-    if (rectContains(rect, at) || (rectContains(margin, at) && heldWindow.has(cid)))
-      candidates.push({ cid, active: members.get(cid)?.lastActive ?? 0 });
+    if (rectContains(rect, at) || (rectContains(margin, at) && heldWindow.has(cid))) candidates.push(cid);
   });
-  // Activity read once per candidate, not twice per comparison (re-selection was 12 % of L1's join storm).
-  if (candidates.length > view.cap)
-    candidates.sort((a, b) => b.active - a.active || (a.cid < b.cid ? -1 : a.cid > b.cid ? 1 : 0));
   const taken = Math.min(view.cap, candidates.length);
-  for (let i = 0; i < taken; i++) window.add((candidates[i] as { cid: string }).cid);
+  if (candidates.length > view.cap) {
+    // Activity is read only when the cap chooses, once per candidate, not twice per
+    // comparison (re-selection was 12 % of L1's join storm).
+    const ranked = candidates.map((cid) => ({ cid, active: members.get(cid)?.lastActive ?? 0 }));
+    ranked.sort((a, b) => b.active - a.active || (a.cid < b.cid ? -1 : a.cid > b.cid ? 1 : 0));
+    for (let i = 0; i < taken; i++) window.add((ranked[i] as { cid: string }).cid);
+  } else {
+    for (const cid of candidates) window.add(cid);
+  }
   return { always, window, omitted: candidates.length - taken };
 }
