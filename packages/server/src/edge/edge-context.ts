@@ -9,6 +9,7 @@ import type { WebSocket } from "ws";
 import { type ConnCounter, createConnCounter } from "../limits/conn-counter.js";
 import { createIpFilter, type IpFilter } from "../limits/ip-filter.js";
 import { type Clock, systemClock } from "../ops/clock.js";
+import { createConnectionIds } from "./connection-ids.js";
 import type { EdgeOptions } from "./edge-options.js";
 import { createEdgeRooms, type EdgeRooms } from "./edge-rooms.js";
 import { createGhosts, type Ghosts } from "./ghosts.js";
@@ -29,6 +30,8 @@ export interface EdgeContext {
   /** Sockets whose join completed (the join timeout leaves them alone). */
   readonly joined: WeakSet<WebSocket>;
   connectionCount: number;
+  /** A fresh random connection id (one the client did not ask for: admission.ts). */
+  readonly newConnectionId: () => string;
   /** Joins in flight (upgraded, not yet joined or refused): rooms' dear flushes leave them their share. */
   joining: number;
   shuttingDown: boolean;
@@ -52,6 +55,7 @@ export function createEdgeContext(
     perUser: createConnCounter(options.maxConnsPerUser ?? 0),
     sockets: new Set(),
     joined: new WeakSet(),
+    newConnectionId: createConnectionIds(),
     connectionCount: 0,
     joining: 0,
     shuttingDown: false,

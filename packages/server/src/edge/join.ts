@@ -2,7 +2,6 @@
 // the token and the per-user cap, the room's load, admission (which id, which
 // epoch), then WELCOME, the join snapshot and the connection's handlers. Each step
 // refuses with a typed error and leaves the room as it was.
-import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { decodeViewParam, ProtocolError, type ViewSpec } from "@collabblocks/protocol";
 import type { WebSocket } from "ws";
@@ -129,7 +128,7 @@ function admitSocket(
     room,
     { connectionId: requested, epoch: parsed.epoch, userId: claims.sub },
     ctx.options.maxRoomConnections ?? DEFAULT_MAX_ROOM_CONNECTIONS,
-    () => randomBytes(16).toString("base64url"),
+    ctx.newConnectionId,
   );
   if (!admission.ok) return refuse(admission.code, admission.message);
   return admission;

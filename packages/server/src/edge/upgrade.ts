@@ -44,6 +44,12 @@ export function createUpgradeHandler(parts: JoinParts, wss: WebSocketServer): Up
       options.metrics.refusal("TOO_MANY_CONNECTIONS");
       return rejectHttp(socket, 403, "Forbidden");
     }
+    // The 101 answer, the WELCOME and the join snapshot leave in one write when the
+    // join completes within this turn's microtasks (a cached key, a loaded room): a
+    // write syscall less per join, 1 of about 15 per join in L1's storm. A join that
+    // waits on more (a JWKS fetch, a room load) gets its 101 at the next turn, as before.
+    socket.cork();
+    setImmediate(() => socket.uncork());
     wss.handleUpgrade(req, socket, head, (ws) => onSocket(parts, ws, req, ip));
   };
 }

@@ -7,7 +7,6 @@
 // set probes and a map lookup per holder were most of L1's routing: each touches
 // another viewer's memory).
 import type { ViewSpec } from "@collabblocks/protocol";
-import { entryOf } from "./map-entry.js";
 
 /** One local connection's view and what it holds. */
 export interface Viewer {
@@ -74,7 +73,13 @@ export function createViewHoldings(): ViewHoldings {
     hold(v, cid, always) {
       (always ? v.always : v.window).add(cid);
       (always ? v.window : v.always).delete(cid);
-      entryOf(heldBy, cid, () => new Map<Viewer, boolean>()).set(v, always);
+      // Written out, not entryOf: a closure per hold, and a join holds up to its cap (100).
+      let holders = heldBy.get(cid);
+      if (holders === undefined) {
+        holders = new Map();
+        heldBy.set(cid, holders);
+      }
+      holders.set(v, always);
     },
     drop,
     dropAll(v) {
