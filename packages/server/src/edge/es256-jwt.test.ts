@@ -106,6 +106,18 @@ describe("verifyEs256Jwt agrees with jose's jwtVerify", () => {
     expect(await jose(b64Off)).toEqual({ ok: false, error: "JWTInvalid" });
   });
 
+  it("refuses a key getter's secret or private key as a wrong key (JOSENotSupported), never as a thrown TypeError", async () => {
+    const t = es256(p256, { alg: "ES256", kid: "k1" }, claims());
+    const o = { nowS: NOW_S, toleranceS: TOLERANCE_S, requiredClaims: REQUIRED };
+    for (const key of [new TextEncoder().encode("a-shared-secret"), p256, "text"]) {
+      const odd = (async () => key) as unknown as JWTVerifyGetKey;
+      expect(await outcome(() => verifyEs256Jwt(t, odd, o))).toEqual({
+        ok: false,
+        error: "JOSENotSupported",
+      });
+    }
+  });
+
   it("refuses bad claims the way jose does (expired, not yet valid, missing, mistyped)", async () => {
     const h = { alg: "ES256", kid: "k1" };
     const cases: [Record<string, unknown>, boolean][] = [

@@ -26,7 +26,12 @@ function p256KeyObject(key: unknown): KeyObject {
     throw new errors.JOSENotSupported("key is not an ES256 public key");
   let ko = keyObjects.get(key);
   if (ko === undefined) {
-    ko = key instanceof KeyObject ? key : KeyObject.from(key as CryptoKey);
+    try {
+      ko = key instanceof KeyObject ? key : KeyObject.from(key as CryptoKey);
+    } catch {
+      // A secret (Uint8Array) or anything else that is no CryptoKey: refused like a wrong key, not as an outage.
+      throw new errors.JOSENotSupported("key is not an ES256 public key");
+    }
     keyObjects.set(key, ko);
   }
   if (

@@ -9,7 +9,7 @@
 // socket to find a twentieth of them was 6 % of the busy core in L1's steady state
 // (10 000 sockets, 10 walks a second).
 // A ping is owed at its slice's tick and rides the next frame written to the
-// socket (socket-writes.ts writeFramed); only one still owed PING_RIDE_SLICES
+// socket (socket-writes.ts writeFramed); only one still owed pingRideSlices()
 // ticks later (half the interval) is written on its own. A ping of its own is a
 // write syscall, and a pong to read, per socket every 2 s: in L1's join storm
 // 41 000 of the 220 000 writes were pings, and busy sockets get a frame well
