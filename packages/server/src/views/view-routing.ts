@@ -282,9 +282,11 @@ function admitNow(made: Made, v: Viewer, out: Map<string, ClientBatchEntry[]>, t
 function admitDue(made: Made, out: Map<string, ClientBatchEntry[]>, t: number): void {
   const { s } = made;
   let next = Number.POSITIVE_INFINITY;
-  for (const v of [...s.arriving]) {
-    if (t >= arrivalsDue(v) || v.view === undefined) admitNow(made, v, out, t);
-    else next = Math.min(next, arrivalsDue(v));
+  // No copy of the set: a pass only deletes from it (the viewer it runs for), never adds.
+  for (const v of s.arriving) {
+    const due = arrivalsDue(v);
+    if (t >= due || v.view === undefined) admitNow(made, v, out, t);
+    else next = Math.min(next, due);
   }
   s.arrivalsDueAt = next;
 }
