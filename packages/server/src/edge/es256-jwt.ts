@@ -10,7 +10,13 @@
 // side by side on valid and tampered tokens. Node only: the Durable Object edge
 // keeps jose's check, whose WebCrypto is native there.
 import { KeyObject, verify } from "node:crypto";
-import { decodeJwt, decodeProtectedHeader, errors, type JWTPayload } from "jose";
+import {
+  type CompactJWSHeaderParameters,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors,
+  type JWTPayload,
+} from "jose";
 import type { JwtCheck, JwtCheckOptions } from "./auth.js";
 
 /** A compact JWS signature segment: base64url without padding. */
@@ -68,10 +74,11 @@ export const verifyEs256Jwt: JwtCheck = async (token, getKey, o) => {
   if (header.alg !== "ES256")
     throw new errors.JOSEAlgNotAllowed('"alg" (Algorithm) Header Parameter value not allowed');
   const key = p256KeyObject(
-    await getKey(
-      { ...header, alg: "ES256" },
-      { protected: protectedB64, payload: payloadB64, signature: signatureB64 },
-    ),
+    await getKey(header as CompactJWSHeaderParameters, {
+      protected: protectedB64,
+      payload: payloadB64,
+      signature: signatureB64,
+    }),
   );
   // Node's base64url decoder skips what is not base64url; a signature must be nothing else.
   if (!SIGNATURE.test(signatureB64)) throw new errors.JWSInvalid("Failed to base64url decode the signature");

@@ -91,6 +91,8 @@ interface SharedFrame {
   readonly frame: Framed;
 }
 
+const newBucket = (): SharedFrame[] => [];
+
 const sameEntries = (a: readonly ClientBatchEntry[], b: readonly ClientBatchEntry[]): boolean =>
   a.length === b.length && a.every((e, i) => e === b[i]);
 
@@ -128,7 +130,7 @@ function writeFiltered<M extends RoomMember>(
       }
       hash = (Math.imul(hash, 31) + b.index + 1) | 0;
     }
-    const bucket = entryOf(frames, hash, () => [] as SharedFrame[]);
+    const bucket = entryOf(frames, hash, newBucket);
     let frame = bucket.find((f) => f.kind === kind && sameEntries(f.entries, entries))?.frame;
     if (frame === undefined) {
       frame = preframe(batchFrameFromEntries(entries.map((e) => (bytes.get(e) as EncodedEntry).data)));

@@ -62,6 +62,11 @@ function spanCells(s: Span): number {
   return (s.cx1 - s.cx0 + 1) * (s.cy1 - s.cy0 + 1);
 }
 
+/** A cell's keys and extents (one maker for every cell: map-entry.ts). */
+function newCell<K>(): Map<K, Point | Rect> {
+  return new Map();
+}
+
 export function createGridIndex<K>(cellSize: number, maxCells = DEFAULT_MAX_CELLS): GridIndex<K> {
   if (!(cellSize > 0) || !Number.isFinite(cellSize))
     throw new RangeError("cellSize must be a positive number");
@@ -97,7 +102,7 @@ export function createGridIndex<K>(cellSize: number, maxCells = DEFAULT_MAX_CELL
   function place(key: K, span: Span, extent: Point | Rect): void {
     for (let cx = span.cx0; cx <= span.cx1; cx++) {
       for (let cy = span.cy0; cy <= span.cy1; cy++) {
-        entryOf(cells, cellKey(cx, cy), () => new Map<K, Point | Rect>()).set(key, extent);
+        entryOf(cells, cellKey(cx, cy), newCell<K>).set(key, extent);
       }
     }
   }

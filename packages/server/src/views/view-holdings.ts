@@ -7,6 +7,7 @@
 // set probes and a map lookup per holder were most of L1's routing: each touches
 // another viewer's memory).
 import type { ViewSpec } from "@collabblocks/protocol";
+import { entryOf } from "./map-entry.js";
 
 /** One local connection's view and what it holds. */
 export interface Viewer {
@@ -58,6 +59,8 @@ export interface ViewHoldings {
   holders(cid: string): ReadonlyMap<Viewer, boolean> | undefined;
 }
 
+const newHolders = (): Map<Viewer, boolean> => new Map();
+
 export function createViewHoldings(): ViewHoldings {
   const heldBy = new Map<string, Map<Viewer, boolean>>();
 
@@ -73,13 +76,7 @@ export function createViewHoldings(): ViewHoldings {
     hold(v, cid, always) {
       (always ? v.always : v.window).add(cid);
       (always ? v.window : v.always).delete(cid);
-      // Written out, not entryOf: a closure per hold, and a join holds up to its cap (100).
-      let holders = heldBy.get(cid);
-      if (holders === undefined) {
-        holders = new Map();
-        heldBy.set(cid, holders);
-      }
-      holders.set(v, always);
+      entryOf(heldBy, cid, newHolders).set(v, always);
     },
     drop,
     dropAll(v) {
