@@ -7,8 +7,9 @@
 // connections — BATCH and snapshot chunks are decoded. Other receivers count a
 // BATCH's entries from its array header, without decoding it.
 //
-// The generator reads protocol revision 3 (`rev=3`, PROTOCOL.md §4 "Revision 3"), as
-// the SDK does: entries name connections by alias and cursor moves are compact.
+// The generator reads protocol revision 4 (`rev=4`, PROTOCOL.md §4 "Revision 3" and
+// "Revision 4"), as the SDK does: entries name connections by alias and cursor moves
+// are compact, their coordinates as ratios when that is shorter.
 // Probes keep the SDK's alias table (learnt from enters and snapshot peers) from
 // their join on; a sender that does not probe decodes batches only until it has
 // seen its own enter, whose alias then marks its own entries (its acks) for counting.
@@ -24,6 +25,7 @@ const packr = new Packr({ useRecords: false });
 const ENTRY_ENTER = 0;
 const ENTRY_UPDATE = 1;
 const ENTRY_MOVE = 4;
+const ENTRY_RATIO_MOVE = 5;
 /** Concurrent token requests per worker process (the dev server signs ES256 per request). */
 const TOKEN_CONCURRENCY_AGENT = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
@@ -95,23 +97,27 @@ function learnEnters(conn, entries) {
     conn.aliases.set(e[7], { cid: e[1], epoch: e[4] });
     if (e[1] === conn.self) {
       const a = packedUint(e[7]);
-      // Our move [4, alias, …] with the timestamp (6 elements), without it (5), and our update [1, alias, …].
+      // Our move [4, alias, …] with the timestamp (6 elements), without it (5), our ratio move
+      // [5, alias, …] with it (7) and without (6), and our update [1, alias, …].
       conn.ownAliasMarkers = [
         [0x96, ENTRY_MOVE],
         [0x95, ENTRY_MOVE],
+        [0x97, ENTRY_RATIO_MOVE],
+        [0x96, ENTRY_RATIO_MOVE],
         [0x96, ENTRY_UPDATE],
       ].map((h) => Buffer.from([...h, ...a]));
     }
   }
 }
 
-/** A revision-3 entry as the revision-2 entry it stands for (alias → id and epoch, move → update), or null. */
+/** A revision-3/4 entry as the revision-2 entry it stands for (alias → id and epoch, move → update), or null. */
 function expanded(conn, e) {
   if (e[0] === ENTRY_ENTER) learnEnters(conn, [e]);
   if (typeof e[1] !== "number") return e;
   const a = conn.aliases.get(e[1]);
   if (a === undefined) return null;
   if (e[0] === ENTRY_MOVE) return [ENTRY_UPDATE, a.cid, a.epoch, e[2] - 1, e[2], e[5] ?? {}, []];
+  if (e[0] === ENTRY_RATIO_MOVE) return [ENTRY_UPDATE, a.cid, a.epoch, e[2] - 1, e[2], e[6] ?? {}, []];
   return [e[0], a.cid, a.epoch, ...e.slice(2)];
 }
 
@@ -155,7 +161,7 @@ export const ours = {
       rect !== null || conn.seeAll
         ? `&view=${encodeViewParam({ everyone: !rect, rect, field: "cursor", pinned: [], cap: 100, roster: 0 })}`
         : "";
-    return `/v1/rooms/${encodeURIComponent(conn.room)}?token=${encodeURIComponent(conn.token)}${view}&rev=3`;
+    return `/v1/rooms/${encodeURIComponent(conn.room)}?token=${encodeURIComponent(conn.token)}${view}&rev=4`;
   },
   onOpen() {},
   encodeUpdate(_conn, cursor, tUs) {

@@ -253,7 +253,7 @@ export function createConnection(options: ConnectionOptions): Connection {
     const view = options.viewParam?.();
     const declared = view === undefined ? "" : `&view=${view}`;
     // The token travels as a subprotocol (open), not in the URL that proxies log.
-    // rev=3: this SDK reads EVENT (PROTOCOL.md §1, §9) and entry aliases with compact moves (§4).
+    // rev=4: this SDK reads EVENT (PROTOCOL.md §1, §9), entry aliases with compact moves and ratio moves (§4).
     return `${options.baseUrl}/v1/rooms/${room}?key=${identityKey}&epoch=${lastEpoch}${declared}&rev=${PROTOCOL_REVISION}`;
   }
 

@@ -7,10 +7,10 @@ import { enterTestRoom } from "./test-support/room-harness.js";
 import type { RoomEvent } from "./types.js";
 
 describe("room: broadcast events", () => {
-  it("asks for revision 3, sends BROADCAST while connected, and hears others' events with their user", async () => {
+  it("asks for revision 4, sends BROADCAST while connected, and hears others' events with their user", async () => {
     const t = await enterTestRoom();
     const socket = t.net.last();
-    expect(socket.query.get("rev")).toBe("3");
+    expect(socket.query.get("rev")).toBe("4");
     expect(t.room.broadcast({ emoji: "👋" })).toBe(false); // not connected yet: nothing queued
     join(socket, { others: [peer(ALICE, { status: "editing" })] });
     await t.clock.settle();

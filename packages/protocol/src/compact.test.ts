@@ -6,7 +6,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { batchFrameFromEntries, decodeServerMessage, encode, encodeBatchEntry } from "./codec.js";
-import { createAliasAssigner, encodeBatchEntryRev3, encodePeerRev3 } from "./compact-encode.js";
+import {
+  createAliasAssigner,
+  encodeBatchEntryRev3,
+  encodePeerRev3,
+  smallestDenominator,
+} from "./compact-encode.js";
 import { createEntryAliasTable } from "./entry-aliases.js";
 import { ProtocolError } from "./errors.js";
 import type { ClientBatchEntry, PeerState, ServerMessage } from "./messages.js";
@@ -40,6 +45,8 @@ const coordinate = fc.oneof(
   fc.integer({ min: -70000, max: 5_000_000_000 }),
   fc.float({ noNaN: true, noDefaultInfinity: true }),
   fc.constantFrom(0, -0, 1, 0.5, 523 / 1280),
+  // An app's pixel / size (a ratio move's case in revision 4), at any scale.
+  fc.tuple(fc.integer({ min: -5000, max: 5000 }), fc.integer({ min: 1, max: 5000 })).map(([p, q]) => p / q),
 );
 type Op =
   | { op: "enter"; c: number; newEpoch: boolean; state: PresenceData }
@@ -78,8 +85,11 @@ interface Sender {
   held: boolean; // the client holds it (an entry naming it may be sent)
 }
 
-/** Plays the ops as an edge would for one client: the same messages, as revision-2 and revision-3 frames. */
-function play(ops: readonly Op[]): { rev2: Uint8Array[]; rev3: Uint8Array[] } {
+/**
+ * Plays the ops as an edge would for one client: the same messages, as revision-2 and
+ * revision-3 frames (with `ratios`, revision-4 frames in place of revision 3's).
+ */
+function play(ops: readonly Op[], ratios = false): { rev2: Uint8Array[]; rev3: Uint8Array[] } {
   const senders = new Map<string, Sender>();
   const epochs = new Map<string, number>();
   const source = aliasSource();
@@ -90,7 +100,7 @@ function play(ops: readonly Op[]): { rev2: Uint8Array[]; rev3: Uint8Array[] } {
   const flush = (): void => {
     if (batch.length === 0) return;
     rev2.push(batchFrameFromEntries(batch.map(encodeBatchEntry)));
-    rev3.push(batchFrameFromEntries(batch.map((e) => encodeBatchEntryRev3(e, source))));
+    rev3.push(batchFrameFromEntries(batch.map((e) => encodeBatchEntryRev3(e, source, ratios))));
     batch = [];
   };
   for (const o of ops) {
@@ -165,6 +175,22 @@ function replicaOf(messages: readonly ServerMessage[]): PeerState[] {
   return replica.snapshot();
 }
 
+/** A cursor-only update of connection c0 (alias 0) at clock 7, in revision 3's or 4's bytes, as hex. */
+function moveHex(x: number, y: number, ratios: boolean): string {
+  const source = aliasSource();
+  source.announce("c0-aaaaaaaaaaaaaaaa", 1);
+  const update: ClientBatchEntry = {
+    kind: "update",
+    connectionId: "c0-aaaaaaaaaaaaaaaa",
+    epoch: 1,
+    base: 6,
+    clock: 7,
+    set: { cursor: { x, y } },
+    del: [],
+  };
+  return Buffer.from(encodeBatchEntryRev3(update, source, ratios)).toString("hex");
+}
+
 describe("revision 3: aliases and compact moves", () => {
   it("decodes to the same entries and the same replica as revision 2, whatever the room does", () => {
     fc.assert(
@@ -211,24 +237,7 @@ describe("revision 3: aliases and compact moves", () => {
   });
 
   it("writes each coordinate in its smallest exact form", () => {
-    const source = aliasSource();
-    const a = source.announce("c0-aaaaaaaaaaaaaaaa", 1);
-    const move = (x: number, y: number) =>
-      Buffer.from(
-        encodeBatchEntryRev3(
-          {
-            kind: "update",
-            connectionId: "c0-aaaaaaaaaaaaaaaa",
-            epoch: 1,
-            base: 6,
-            clock: 7,
-            set: { cursor: { x, y } },
-            del: [],
-          },
-          source,
-        ),
-      ).toString("hex");
-    expect(a).toBe(0);
+    const move = (x: number, y: number) => moveHex(x, y, false);
     expect(move(0, 1)).toBe("95040007" + "00" + "01");
     expect(move(-0, -5)).toBe("95040007" + "00" + "fb");
     expect(move(300, -200)).toBe("95040007" + "cd012c" + "d1ff38");
@@ -269,5 +278,110 @@ describe("revision 3: aliases and compact moves", () => {
     ];
     for (const hex of bad)
       expect(() => decodeServerMessage(Buffer.from(hex, "hex"), undefined, table)).toThrow(ProtocolError);
+  });
+});
+
+describe("revision 4: ratio moves", () => {
+  it("decodes to the same entries and the same replica as revision 2, and is never longer than revision 3", () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 120 }), (ops) => {
+        const { rev2, rev3: rev4 } = play(ops, true);
+        const { rev3 } = play(ops);
+        const plain = rev2.map((f) => decodeServerMessage(f));
+        const table = createEntryAliasTable();
+        const ratio = rev4.map((f) => decodeServerMessage(f, undefined, table));
+        expect(ratio).toEqual(plain);
+        expect(replicaOf(ratio)).toEqual(replicaOf(plain));
+        for (let i = 0; i < rev3.length; i++) expect(rev4[i]!.length).toBeLessThanOrEqual(rev3[i]!.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("finds the smallest denominator of any fraction p / q with q ≤ 65 535, and only exact ones", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -(2 ** 31), max: 2 ** 31 }),
+        fc.integer({ min: 1, max: 0xffff }),
+        (p, q) => {
+          const x = p / q;
+          const d = smallestDenominator(x);
+          expect(d).toBeDefined();
+          expect(d).toBeLessThanOrEqual(q);
+          expect(Math.round(x * (d as number)) / (d as number)).toBe(x);
+          // The smallest: the fraction reduced (its denominator divides q).
+          expect(q % (d as number)).toBe(0);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.double({ noNaN: true }), (x) => {
+        const d = smallestDenominator(x);
+        if (d !== undefined) expect(Math.round(x * d) / d).toBe(x);
+      }),
+      { numRuns: 2000 },
+    );
+    expect(smallestDenominator(Math.PI)).toBeUndefined();
+    expect(smallestDenominator(Number.POSITIVE_INFINITY)).toBeUndefined();
+    expect(smallestDenominator(1 / 65_537)).toBeUndefined();
+  });
+
+  it("sends a browser's pixel / size as numerators over a common denominator when that is shorter", () => {
+    // 523/1280 and 377/720: d = lcm(1280, 720) = 11 520, numerators 4 707 and 6 032 — 9 B against 18.
+    expect(moveHex(523 / 1280, 377 / 720, true)).toBe("96050007" + "cd2d00" + "cd1263" + "cd1790");
+    expect(moveHex(0.5, 0.25, true)).toBe("96050007" + "04" + "02" + "01");
+    // Integers are shortest as they are; a coordinate with no small denominator keeps the plain move.
+    expect(moveHex(300, -200, true)).toBe(moveHex(300, -200, false));
+    expect(moveHex(Math.PI, 0.5, true)).toBe(moveHex(Math.PI, 0.5, false));
+    expect(moveHex(-0, 1 / 3, true)).toBe("96050007" + "03" + "00" + "01");
+  });
+
+  it("a cursor move of pixel / size in a 50-entry batch is at most 16 B", () => {
+    const source = aliasSource();
+    const cids = Array.from({ length: 50 }, (_, i) => `conn-${String(i).padStart(18, "0")}`);
+    for (const cid of cids) source.announce(cid, 3);
+    const perEntry = (clock: number, x: number, y: number, ratios: boolean) =>
+      batchFrameFromEntries(
+        cids.map((cid) =>
+          encodeBatchEntryRev3(
+            {
+              kind: "update",
+              connectionId: cid,
+              epoch: 3,
+              base: clock - 1,
+              clock,
+              set: { cursor: { x, y } },
+              del: [],
+            },
+            source,
+            ratios,
+          ),
+        ),
+      ).length / 50;
+    expect(perEntry(40_000, 523 / 1280, 377 / 720, false)).toBeCloseTo(24.1, 5);
+    expect(perEntry(40_000, 523 / 1280, 377 / 720, true)).toBeCloseTo(15.1, 5);
+    expect(perEntry(100, 523 / 1280, 377 / 720, true)).toBeCloseTo(13.1, 5);
+  });
+
+  it("refuses a ratio move whose denominator or numerators are not integers in range", () => {
+    const table = createEntryAliasTable();
+    table.learn(0, "c0-aaaaaaaaaaaaaaaa", 1);
+    const bad = [
+      "92659196050001000101", // d = 0
+      "92659196050001ce000100000101", // d = 65 536
+      "92659196050001cb3ff80000000000000101", // d = 1.5
+      "9265919605000102cb3fe000000000000001", // xn = 0.5
+      "926591960500010201a131", // yn = "1"
+      "9265919605000102010181a6637572736f72c0", // rest repeats the cursor
+    ];
+    for (const hex of bad)
+      expect(() => decodeServerMessage(Buffer.from(hex, "hex"), undefined, table), hex).toThrow(
+        ProtocolError,
+      );
+    const ok = decodeServerMessage(Buffer.from("926591960500010201" + "01", "hex"), undefined, table);
+    expect(ok).toMatchObject({
+      entries: [{ kind: "update", base: 0, clock: 1, set: { cursor: { x: 0.5, y: 0.5 } } }],
+    });
   });
 });

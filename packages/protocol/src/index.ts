@@ -68,6 +68,7 @@ export {
   type PingMessage,
   type PongMessage,
   PROTOCOL_REVISION,
+  RATIO_REVISION,
   type RelayedMessage,
   type RttReportMessage,
   type ServerMessage,

@@ -74,3 +74,6 @@ export function isValidSubject(sub: string): boolean {
 export function isValidIdentityKey(key: string): boolean {
   return IDENTITY_KEY_PATTERN.test(key);
 }
+
+/** Largest common denominator of a ratio move (PROTOCOL.md §4 "Revision 4"): a MsgPack uint16. */
+export const MAX_RATIO_DENOMINATOR = 0xffff;

@@ -9,12 +9,15 @@ import type { ViewSpec } from "./view.js";
 
 /**
  * The highest protocol revision (PROTOCOL.md §1 `rev`): 2 adds EVENT and PEER_LOST (§9);
- * 3 adds entry aliases and compact moves (§4 "Revision 3").
+ * 3 adds entry aliases and compact moves (§4 "Revision 3"); 4 adds ratio moves (§4 "Revision 4").
  */
-export const PROTOCOL_REVISION = 3;
+export const PROTOCOL_REVISION = 4;
 
 /** The first revision whose BATCH and snapshot entries carry aliases (PROTOCOL.md §4). */
 export const ALIAS_REVISION = 3;
+
+/** The first revision whose compact moves may carry their coordinates as ratios (PROTOCOL.md §4 "Revision 4"). */
+export const RATIO_REVISION = 4;
 
 export const MessageType = {
   WELCOME: 1,

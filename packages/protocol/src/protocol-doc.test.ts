@@ -18,10 +18,11 @@ const examples = [
   json: JSON.parse(m[2]!),
 }));
 
-// Revision-3 examples (§4 "Revision 3"), decoded in document order with one socket's alias table.
+// Revision-3 and -4 examples (§4 "Revision 3", "Revision 4"), decoded in document order with one
+// socket's alias table; revision 4's are re-encoded with ratio moves.
 const rev3Examples = [
-  ...doc.matchAll(/```hex rev3\n([\s\S]*?)```\s*\n\s*decodes to\s*\n\s*```json\n([\s\S]*?)```/g),
-].map((m) => ({ hex: m[1]!.replace(/\s+/g, ""), json: JSON.parse(m[2]!) }));
+  ...doc.matchAll(/```hex rev([34])\n([\s\S]*?)```\s*\n\s*decodes to\s*\n\s*```json\n([\s\S]*?)```/g),
+].map((m) => ({ ratios: m[1] === "4", hex: m[2]!.replace(/\s+/g, ""), json: JSON.parse(m[3]!) }));
 
 /** The aliases a revision-3 frame announces or names, read from its raw MsgPack: the edge's table for re-encoding. */
 function aliasesIn(bytes: Uint8Array, known: Map<string, number>): AliasSource {
@@ -35,8 +36,8 @@ function aliasesIn(bytes: Uint8Array, known: Map<string, number>): AliasSource {
 }
 
 describe("PROTOCOL.md", () => {
-  it("decodes its revision-3 examples, in order, with one alias table, and re-encodes them to the same bytes", () => {
-    expect(rev3Examples.length).toBe(3);
+  it("decodes its revision-3 and -4 examples, in order, with one alias table, and re-encodes them to the same bytes", () => {
+    expect(rev3Examples.map((e) => e.ratios)).toEqual([false, false, false, true]);
     const table = createEntryAliasTable();
     const known = new Map<string, number>();
     for (const e of rev3Examples) {
@@ -46,7 +47,7 @@ describe("PROTOCOL.md", () => {
       const source = aliasesIn(bytes, known);
       let again: Uint8Array;
       if (decoded.type === MessageType.BATCH) {
-        again = batchFrameFromEntries(decoded.entries.map((x) => encodeBatchEntryRev3(x, source)));
+        again = batchFrameFromEntries(decoded.entries.map((x) => encodeBatchEntryRev3(x, source, e.ratios)));
       } else if (decoded.type === MessageType.SNAPSHOT_CHUNK) {
         const prefix = encode({ ...decoded, entries: [] }).subarray(0, -1);
         const peers = decoded.entries.map((p) => encodePeerRev3(p, source.announce(p.connectionId, p.epoch)));

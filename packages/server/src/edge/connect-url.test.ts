@@ -16,8 +16,8 @@ describe("parseConnectUrl", () => {
 
   it("reads the protocol revision: 1 by default and for junk, clamped to the highest known", () => {
     const rev = (q: string) => (parseConnectUrl(`/v1/rooms/r?token=t${q}`) as { rev: number }).rev;
-    const asked = ["", "&rev=1", "&rev=2", "&rev=3", "&rev=9", "&rev=x", "&rev=0", "&rev=100"];
-    expect(asked.map(rev)).toEqual([1, 1, 2, 3, 3, 1, 1, 1]);
+    const asked = ["", "&rev=1", "&rev=2", "&rev=3", "&rev=4", "&rev=9", "&rev=x", "&rev=0", "&rev=100"];
+    expect(asked.map(rev)).toEqual([1, 1, 2, 3, 4, 4, 1, 1, 1]);
   });
 
   it("percent-decodes the roomId before checking its grammar", () => {

@@ -151,6 +151,33 @@ describe("entry aliases: an edge room with revision-2 and revision-3 members", (
     room.close();
   });
 
+  it("sends revision 4 ratio moves and revision 3 plain ones in the same flush; both decode to the same entries", async () => {
+    const { room, join, flush } = await setupRoom();
+    const r3 = join("rv3-aaaaaaaaaaaaaaaaaa", 3);
+    const r4 = join("rv4-bbbbbbbbbbbbbbbbbb", 4);
+    const sender = fakeRoomMember("snd-cccccccccccccccccc", 0, 4);
+    room.join(sender.member, enter(sender.member.connectionId));
+    flush();
+    forgetReceived(r3, r4);
+    for (let clock = 1; clock <= 20; clock++) {
+      // x: a numerator that is no multiple of 5, so never exact in float32 (1280 = 5 × 256).
+      room.publish(
+        update(sender.member.connectionId, clock, { cursor: { x: (501 + 5 * clock) / 1280, y: 377 / 720 } }),
+      );
+      flush();
+    }
+    expect(batchEntries(r4)).toEqual(batchEntries(r3));
+    expect(batchEntries(r4).every((e) => e.kind === "update")).toBe(true);
+    // Each move's second element: 5 (ratio) for revision 4, 4 (plain) for revision 3.
+    expect(r4.frames.map((f) => f[4])).toEqual(Array(20).fill(5));
+    expect(r3.frames.map((f) => f[4])).toEqual(Array(20).fill(4));
+    const bytes = (m: typeof r3) => m.frames.reduce((n, f) => n + f.length, 0);
+    // 3 B of frame + [5, alias, clock, 11 520, xn, yn] (2 + 1 + 1 + 3 + 3 + 3) against the float64 move's 22.
+    expect(bytes(r4)).toBe(20 * (3 + 13));
+    expect(bytes(r3)).toBe(20 * (3 + 22));
+    room.close();
+  });
+
   it("carries aliases in snapshots: a revision-3 joiner decodes moves of members that entered before it", async () => {
     const { room, join, flush } = await setupRoom();
     const a = join("a-aaaaaaaaaaaaaaaaaaaa", 2);

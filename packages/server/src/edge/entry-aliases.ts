@@ -9,6 +9,8 @@
 // An alias is forgotten after the flush that carried its connection's leave, when
 // the replica no longer holds that connection (a later entry for it then keeps
 // the revision-2 shape), and by a sweep when the table outgrows the room.
+// Revision-4 clients get the same entries, but their moves may be ratio moves
+// (§4 "Revision 4"): three entry forms in all (entryForm).
 import {
   ALIAS_REVISION,
   type AliasSource,
@@ -22,6 +24,7 @@ import {
   encodePeerRev3,
   MessageType,
   type PeerState,
+  RATIO_REVISION,
 } from "@collabblocks/protocol";
 import { type Framed, preframe } from "./socket-writes.js";
 
@@ -56,6 +59,15 @@ export function readsAliases(rev: number | undefined): boolean {
   return (rev ?? 1) >= ALIAS_REVISION;
 }
 
+/** Entry forms: revision 1–2 bytes, revision 3's aliases, revision 4's ratio moves. */
+export const ENTRY_FORMS = 3;
+
+/** Which entry form (0 … ENTRY_FORMS − 1) a member of this revision reads. */
+export function entryForm(rev: number | undefined): number {
+  const r = rev ?? 1;
+  return r >= RATIO_REVISION ? 2 : r >= ALIAS_REVISION ? 1 : 0;
+}
+
 /** Slack over the replica's size before a sweep drops aliases of connections it no longer holds. */
 const SWEEP_SLACK = 64;
 
@@ -71,7 +83,7 @@ export function createEntryAliases(held: HeldConnections): EntryAliases {
     entryBytes(entry, rev) {
       if (!readsAliases(rev)) return encodeBatchEntry(entry);
       if (entry.kind === "leave") leaving.add(entry.connectionId);
-      return encodeBatchEntryRev3(entry, table);
+      return encodeBatchEntryRev3(entry, table, (rev ?? 1) >= RATIO_REVISION);
     },
     batchFrame(entries, rev) {
       return readsAliases(rev)
@@ -82,7 +94,7 @@ export function createEntryAliases(held: HeldConnections): EntryAliases {
       const frames: Framed[] = [];
       return {
         frameFor(rev) {
-          const i = readsAliases(rev) ? 1 : 0;
+          const i = entryForm(rev);
           frames[i] ??= preframe(aliases.batchFrame(entries, rev));
           return frames[i];
         },

@@ -12,7 +12,7 @@ import { enqueueEntry } from "../limits/coalesce.js";
 import type { ServerStats } from "../ops/metrics.js";
 import { entryOf } from "../views/map-entry.js";
 import type { RoomViews } from "../views/room-views.js";
-import { type EntryAliases, readsAliases } from "./entry-aliases.js";
+import { ENTRY_FORMS, type EntryAliases, entryForm } from "./entry-aliases.js";
 import { type RoomMember, sendToMember } from "./room-member.js";
 import type { SlowMembers } from "./slow-members.js";
 import { type Framed, keepsUp, preframe, writeFramed } from "./socket-writes.js";
@@ -78,7 +78,7 @@ export function createRoomFanout<M extends RoomMember>(options: RoomFanoutOption
   };
 }
 
-/** An entry's bytes for one revision kind, numbered in the order they were first encoded. */
+/** An entry's bytes in one entry form, numbered in the order they were first encoded. */
 interface EncodedEntry {
   readonly index: number;
   readonly data: Uint8Array;
@@ -108,8 +108,8 @@ function writeFiltered<M extends RoomMember>(
   routed: ReadonlyMap<string, ClientBatchEntry[]>,
 ): void {
   const { members, slow, stats, aliases } = options;
-  // Per revision kind (0: revision 1–2 bytes, 1: revision 3's aliases), each entry encoded once.
-  const encoded = [new Map<ClientBatchEntry, EncodedEntry>(), new Map<ClientBatchEntry, EncodedEntry>()];
+  // Per entry form (entry-aliases.ts entryForm), each entry encoded once.
+  const encoded = Array.from({ length: ENTRY_FORMS }, () => new Map<ClientBatchEntry, EncodedEntry>());
   const frames = new Map<number, SharedFrame[]>();
   for (const [cid, entries] of routed) {
     const m = members.get(cid);
@@ -119,7 +119,7 @@ function writeFiltered<M extends RoomMember>(
       m.snapshotDue ??= 0;
       continue;
     }
-    const kind = readsAliases(m.rev) ? 1 : 0;
+    const kind = entryForm(m.rev);
     const bytes = encoded[kind] as Map<ClientBatchEntry, EncodedEntry>;
     let hash = kind + 1;
     for (const e of entries) {

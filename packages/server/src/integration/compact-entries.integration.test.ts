@@ -1,5 +1,5 @@
-// Revision 3 (PROTOCOL.md §4 "Revision 3: aliases and compact moves") end to end: a real
-// `collabblocks dev` process, one room, clients reading revision 2 and revision 3. Senders
+// Revisions 3 and 4 (PROTOCOL.md §4 "Revision 3: aliases and compact moves", "Revision 4")
+// end to end: a real `collabblocks dev` process, one room, clients reading revisions 2, 3 and 4. Senders
 // move cursors, set other fields, reconnect under a new epoch and leave; every client's
 // replica converges to the same room, and the revision-3 readers get fewer bytes for it.
 import { afterAll, describe, expect, it } from "vitest";
@@ -40,6 +40,7 @@ describe("revision 3 against a real dev server", () => {
     server = await startCliProcess(["dev", "--port", "0"]);
     const old = await connect("old-reader", 2);
     const now = await connect("new-reader", 3);
+    const ratio = await connect("ratio-reader", 4); // revision 4: moves of pixel / size as ratios
     const key = "moverSecretKeyAAAAAAAAA";
     let mover = await connect("mover", 3, { key });
     const other = await connect("other", 2);
@@ -57,7 +58,7 @@ describe("revision 3 against a real dev server", () => {
     await other.close(1000); // a leave
     const late = await connect("late-reader", 3); // its snapshot announces every alias it holds
     mover.update({ cursor: { x: 0.125, y: 0.5 } });
-    const readers = [old, now, late];
+    const readers = [old, now, ratio, late];
     const settled = () => new Set(readers.map(roomOf)).size === 1 && roomOf(now).includes('"x":0.125');
     await waitUntil("every reader holds the same room", settled, 15_000);
     expect(now.replica.get(mover.welcome!.connectionId)?.state).toEqual({
@@ -68,5 +69,7 @@ describe("revision 3 against a real dev server", () => {
     for (const c of [...readers, mover]) expect(c.errors).toEqual([]);
     // The same entries, fewer bytes: ~100 moves and their enters reach both readers.
     expect(now.bytesReceived).toBeLessThan(old.bytesReceived * 0.7);
+    // Revision 4: the mover's y = 523/1280 goes as a ratio (9 B for both coordinates, not 14).
+    expect(ratio.bytesReceived).toBeLessThan(now.bytesReceived - 40 * 4);
   }, 60_000);
 });
