@@ -62,10 +62,14 @@ export function readsAliases(rev: number | undefined): boolean {
 /** Entry forms: revision 1–2 bytes, revision 3's aliases, revision 4's ratio moves. */
 export const ENTRY_FORMS = 3;
 
+/** Does a member of this revision read ratio moves? */
+function readsRatios(rev: number | undefined): boolean {
+  return (rev ?? 1) >= RATIO_REVISION;
+}
+
 /** Which entry form (0 … ENTRY_FORMS − 1) a member of this revision reads. */
 export function entryForm(rev: number | undefined): number {
-  const r = rev ?? 1;
-  return r >= RATIO_REVISION ? 2 : r >= ALIAS_REVISION ? 1 : 0;
+  return readsRatios(rev) ? 2 : readsAliases(rev) ? 1 : 0;
 }
 
 /** Slack over the replica's size before a sweep drops aliases of connections it no longer holds. */
@@ -83,7 +87,7 @@ export function createEntryAliases(held: HeldConnections): EntryAliases {
     entryBytes(entry, rev) {
       if (!readsAliases(rev)) return encodeBatchEntry(entry);
       if (entry.kind === "leave") leaving.add(entry.connectionId);
-      return encodeBatchEntryRev3(entry, table, (rev ?? 1) >= RATIO_REVISION);
+      return encodeBatchEntryRev3(entry, table, readsRatios(rev));
     },
     batchFrame(entries, rev) {
       return readsAliases(rev)
