@@ -109,6 +109,48 @@ describe("the load benchmark", () => {
     expect(readFileSync(done.md, "utf8")).toContain("| target |");
   });
 
+  // --receiver c: the connections that only count are held by bench/receiver/receiver.c
+  // (built with cc on first use); its counts must be the whole room's deliveries.
+  it.skipIf(!SERVER_BUILT)(
+    "counts the counting-only connections in the compiled receiver (--receiver c)",
+    async () => {
+      const { code, stdout, stderr } = await runBench([
+        "--scenario",
+        "S1",
+        "--conns",
+        "20",
+        "--senders",
+        "2",
+        "--probes",
+        "2",
+        "--duration",
+        "2",
+        "--warmup",
+        "0",
+        "--targets",
+        "ours",
+        "--receiver",
+        "c",
+        "--out",
+        out,
+      ]);
+      expect(code, stderr).toBe(0);
+      const done = JSON.parse(stdout.trim().split("\n").pop() ?? "{}");
+      const result = JSON.parse(readFileSync(done.json, "utf8")) as BenchResult;
+      const r = result.runs[0]!.results[0] as TargetResult & {
+        generator: { compiledReceivers: number };
+        deliveredRatio: number;
+      };
+      expect(r.status, r.reason).toBe("ok");
+      expect(r.generator.compiledReceivers).toBe(1);
+      expect(r.connected).toBe(20);
+      // Each update reaches the 19 others, 16 of them in the receiver: without its counts
+      // under a fifth of the expected deliveries would be counted.
+      expect(r.deliveredRatio).toBeGreaterThan(0.9);
+      expect(r.latency?.count).toBeGreaterThan(0);
+    },
+  );
+
   // The slice pipeline (docs/BENCHMARKS.md#s3-slice): a split-mode edge holding 20 of a room of 60,
   // the synthetic edge on the pod link holding the other 40 (4 of the 6 senders), the bare-ws
   // floor after it, and --cpu-prof's window profiles drawn in the HTML. No timing asserted.

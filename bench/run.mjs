@@ -33,7 +33,9 @@ const USAGE = `usage: npm run bench -- --scenario S1|S2|S3|S3slice|S4|S5|L1 [fla
   --slice N,M,… (2500)   S3slice: connections on the measured edge, one run per size
   --room-size N (10000)  S3slice: members of the room (the rest are on the synthetic edge)
   --no-floor             S3slice: skip the bare-ws write-loop floor after each slice
-  --cpu-prof             profile the measured servers during the window (.cpuprofile + flame graph in the HTML)`;
+  --cpu-prof             profile the measured servers during the window (.cpuprofile + flame graph in the HTML)
+  --receiver node|c (node)  ours: who holds the connections that only count (neither send nor time):
+                         the load processes, or a compiled receiver per process (bench/receiver, needs cc)`;
 
 function parseFlags(argv) {
   const { values } = parseArgs({
@@ -60,6 +62,7 @@ function parseFlags(argv) {
       "room-size": { type: "string" },
       "no-floor": { type: "boolean", default: false },
       "cpu-prof": { type: "boolean", default: false },
+      receiver: { type: "string", default: "node" },
       help: { type: "boolean", default: false },
     },
   });
@@ -83,6 +86,7 @@ function parseFlags(argv) {
     if (!TARGET_NAMES.includes(t) && !OPTIONAL_TARGETS.includes(t))
       throw new RangeError(`unknown target ${t} (${[...TARGET_NAMES, ...OPTIONAL_TARGETS].join(", ")})`);
   const slices = values.slice?.split(",").map((v) => int("slice", v.trim(), 2));
+  if (!["node", "c"].includes(values.receiver)) throw new RangeError(`--receiver must be node or c`);
   return {
     scenario: values.scenario,
     overrides: {
@@ -107,6 +111,7 @@ function parseFlags(argv) {
     workers: int("workers", values.workers),
     connectTimeoutS: int("connect-timeout", values["connect-timeout"]),
     repeat: int("repeat", values.repeat),
+    receiver: values.receiver,
   };
 }
 

@@ -4,6 +4,7 @@
 //
 // Time: shared-clock.mjs, from the base the coordinator passed in.
 import * as hdr from "hdr-histogram-js";
+import { startReceiver } from "./compiled-receiver.mjs";
 import { HISTOGRAM_OPTS } from "./histogram-opts.mjs";
 import { PROTOCOLS } from "./protocols/index.mjs";
 import { connectRaw } from "./raw-ws.mjs";
@@ -48,6 +49,9 @@ const state = {
   errors: {},
   unexpectedCloses: 0,
   schedule: null,
+  /** `--receiver c`: the compiled receiver holding this worker's counting-only connections. */
+  receiver: null,
+  base: null,
 };
 
 function inWindow(t) {
@@ -93,9 +97,15 @@ const sink = {
   },
 };
 
-async function openConnection(conn) {
-  const protocol = state.protocol;
-  const ready = new Promise((resolve, reject) => {
+/** Can the compiled receiver hold this connection (it only counts: it neither sends nor times)? */
+function countsOnly(conn) {
+  const loopback = conn.host === "127.0.0.1" || conn.host === "localhost"; // all receiver.c connects to
+  return state.receiver !== null && loopback && !conn.probe && !conn.sender && !conn.rest;
+}
+
+/** Settles when the connection joined (conn.onReady) or failed (conn.onFail), or after READY_TIMEOUT_MS. */
+function joined(conn) {
+  return new Promise((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`not ready after ${READY_TIMEOUT_MS / 1000} s`)),
       READY_TIMEOUT_MS,
@@ -109,6 +119,12 @@ async function openConnection(conn) {
       reject(err);
     };
   });
+}
+
+async function openConnection(conn) {
+  const protocol = state.protocol;
+  if (countsOnly(conn)) return openInReceiver(conn);
+  const ready = joined(conn);
   ready.catch(() => {}); // awaited below; this keeps an early upgrade failure from leaving it unhandled
   conn.ws = await connectRaw({
     host: conn.host,
@@ -133,6 +149,37 @@ async function openConnection(conn) {
   conn.onReady = null;
   conn.onFail = null;
 }
+
+/** Opens a counting-only connection in the compiled receiver; resolves once it joined. */
+async function openInReceiver(conn) {
+  const ready = joined(conn);
+  conn.ws = { close() {} }; // the receiver closes its sockets itself (on "close")
+  state.receiver.byId.set(conn.gid, conn);
+  state.receiver.open(conn.gid, conn.port, state.protocol.path(conn));
+  await ready;
+  conn.onReady = null;
+  conn.onFail = null;
+}
+
+/** What the compiled receiver's connections report, applied as the worker's own would be. */
+const receiverEvents = {
+  ready(id, snapshotBytes) {
+    const conn = state.receiver.byId.get(id);
+    if (conn === undefined) return;
+    sink.joinSnapshot(conn, snapshotBytes);
+    sink.ready(conn);
+  },
+  failed(id, reason) {
+    const conn = state.receiver.byId.get(id);
+    if (conn === undefined || conn.closing) return;
+    if (conn.ready) state.unexpectedCloses++;
+    conn.onFail?.(new Error(reason));
+  },
+  error(id, code) {
+    const conn = state.receiver.byId.get(id);
+    if (conn !== undefined) sink.error(conn, code);
+  },
+};
 
 /** Runs `each` over the connections, CONNECT_CONCURRENCY at a time, until done or `deadlineMs` passes. */
 async function inLanes(conns, deadlineMs, each) {
@@ -282,9 +329,14 @@ process.on("message", async (msg) => {
   switch (msg.type) {
     case "prepare": {
       setClockBase(msg.base);
+      state.base = msg.base;
       state.protocol = PROTOCOLS[msg.protocol];
+      // Only our own protocol's frames are what the compiled receiver parses (receiver.c).
+      if (msg.receiver === "c" && msg.protocol.startsWith("ours")) {
+        state.receiver = Object.assign(startReceiver(receiverEvents), { byId: new Map() });
+      }
       const result = await prepareAll(msg.conns, msg.ctx, msg.deadlineMs);
-      process.send({ type: "prepared", ...result });
+      process.send({ type: "prepared", ...result, receiverPid: state.receiver?.pid ?? null });
       break;
     }
     case "connect": {
@@ -294,19 +346,29 @@ process.on("message", async (msg) => {
     }
     case "start":
       start(msg);
+      state.receiver?.window(state.base, msg.windowStartUs, msg.windowEndUs);
       break;
     case "progress":
-      process.send({ type: "progress", seen: state.seen });
+      process.send({ type: "progress", seen: state.seen + (state.receiver?.seen() ?? 0) });
       break;
-    case "report":
+    case "report": {
       state.schedule?.stop();
-      process.send({ type: "report", report: report() });
+      const r = report();
+      if (state.receiver !== null) {
+        const counted = await state.receiver.counts();
+        r.frames += counted.frames;
+        r.bytes += counted.bytes;
+        r.updates += counted.updates;
+      }
+      process.send({ type: "report", report: r });
       break;
+    }
     case "close":
       for (const c of state.conns) {
         c.closing = true;
         c.ws?.close();
       }
+      await state.receiver?.close();
       setTimeout(() => process.exit(0), 300);
       break;
   }

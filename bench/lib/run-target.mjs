@@ -125,7 +125,7 @@ function createWorker(pin) {
 /**
  * @param {{target: string, run: object, opts: object, log: (s: string) => void}} p
  *   run: {label, conns, senders, hz, rooms, processes, slice?, roomSize?};
- *   opts: {mode, tickMs, warmupS, durationS, probes, url, workers, cpuProf, out}
+ *   opts: {mode, tickMs, warmupS, durationS, probes, url, workers, cpuProf, out, receiver}
  *   run.slice (S3slice): one split-mode edge on the server core holds `conns` of a room of
  *   `roomSize`; the pod, its Redis and the synthetic edge (the rest of the room) run on the
  *   generator's cores, and only the edge is the measured server (slice.mjs).
@@ -180,6 +180,7 @@ export async function runTarget({ target: name, run, opts, log }) {
       base: clock.base,
       tokenUrl: started.tokenUrl,
       connectTimeoutS: opts.connectTimeoutS,
+      receiver: opts.receiver,
       say: (s) => log(`  ${name}: ${s}`),
     });
     // Measuring a partly joined room would report a different scenario: say so instead.
@@ -203,7 +204,7 @@ export async function runTarget({ target: name, run, opts, log }) {
     await sleep((windowStartUs - clock.nowUs()) / 1000);
     const profiling = opts.cpuProf ? await startProfiles(started.measured) : [];
     const readCpu = cpuReader(pin, clock, {
-      generator: workers.map((w) => w.pid),
+      generator: workers.flatMap((w) => (w.receiverPid ? [w.pid, w.receiverPid] : [w.pid])),
       server: serverPids,
       all: allPids,
       mates: coreMates,
@@ -245,6 +246,8 @@ export async function runTarget({ target: name, run, opts, log }) {
         drainS,
         workers: workers.length,
         workersPinned: workers.every((w) => w.pinned),
+        // Compiled receivers in use (--receiver c): their CPU is counted in the generator's.
+        compiledReceivers: workers.filter((w) => w.receiverPid).length,
       }),
       ...(plan && { slice: sliceFigures(plan, remote, windowCores) }),
       ...(profiles.length > 0 && {
@@ -290,7 +293,7 @@ async function startTarget({ name, target, run, opts, pin, mode, plan }) {
  * as joining: load-worker.mjs prepareAll), then open them; logs progress every 10 s.
  * Returns how many joined, failed and how long the joins took.
  */
-async function connectAll({ workers, specs, protocol, base, tokenUrl, connectTimeoutS, say }) {
+async function connectAll({ workers, specs, protocol, base, tokenUrl, connectTimeoutS, receiver, say }) {
   const tPrepare = Date.now();
   const prepared = await Promise.all(
     workers.map((w, i) =>
@@ -302,11 +305,16 @@ async function connectAll({ workers, specs, protocol, base, tokenUrl, connectTim
           conns: specs.filter((_, j) => j % workers.length === i),
           ctx: { tokenUrl },
           deadlineMs: tPrepare + connectTimeoutS * 1000,
+          receiver,
         },
         "prepared",
       ),
     ),
   );
+  // A compiled receiver's CPU is the generator's too.
+  prepared.forEach((p, i) => {
+    workers[i].receiverPid = p.receiverPid;
+  });
   const unprepared = prepared.reduce((s, p) => s + p.failed, 0);
   say(
     `credentials for ${specs.length - unprepared}/${specs.length} in ${((Date.now() - tPrepare) / 1000).toFixed(1)} s (before the join clock)`,

@@ -202,6 +202,7 @@ export function summarize(m) {
     generator: {
       processes: m.workers,
       pinned: m.workersPinned,
+      compiledReceivers: m.compiledReceivers ?? 0,
       cores: generatorCpuUs / m.cpuWindowUs,
     },
     errors,
