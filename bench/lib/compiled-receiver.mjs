@@ -51,8 +51,15 @@ export function startReceiver(events) {
   };
   return {
     pid: child.pid,
-    /** Opens connection `id` to 127.0.0.1:`port` at `urlPath` (no spaces: it is a percent-encoded path). */
-    open: (id, port, urlPath) => write(`O ${id} ${port} ${urlPath}`),
+    /**
+     * Opens connection `id` to 127.0.0.1:`port` at `urlPath` (no spaces: it is a percent-encoded
+     * path); `joined`, when given, is a binary message (≤ 125 bytes) it sends once joined.
+     */
+    open(id, port, urlPath, joined = null) {
+      if (joined !== null && joined.length > 125)
+        throw new RangeError("a joined message is at most 125 bytes");
+      write(`O ${id} ${port} ${urlPath}${joined === null ? "" : ` ${Buffer.from(joined).toString("hex")}`}`);
+    },
     /** The measured window on the bench's clock (shared-clock.mjs base and µs bounds). */
     window: ([baseS, baseNs], fromUs, toUs) => write(`W ${baseS} ${baseNs} ${fromUs} ${toUs}`),
     /** Entries seen so far, as last reported (every 200 ms). */

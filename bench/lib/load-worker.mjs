@@ -97,10 +97,10 @@ const sink = {
   },
 };
 
-/** Can the compiled receiver hold this connection (it only counts: it neither sends nor times)? */
+/** Can the compiled receiver hold this connection? It only counts: no timing, no sends but its joined message. */
 function countsOnly(conn) {
   const loopback = conn.host === "127.0.0.1" || conn.host === "localhost"; // all receiver.c connects to
-  return state.receiver !== null && loopback && !conn.probe && !conn.sender && !conn.rest;
+  return state.receiver !== null && loopback && !conn.probe && !conn.sender;
 }
 
 /** Settles when the connection joined (conn.onReady) or failed (conn.onFail), or after READY_TIMEOUT_MS. */
@@ -155,7 +155,12 @@ async function openInReceiver(conn) {
   const ready = joined(conn);
   conn.ws = { close() {} }; // the receiver closes its sockets itself (on "close")
   state.receiver.byId.set(conn.gid, conn);
-  state.receiver.open(conn.gid, conn.port, state.protocol.path(conn));
+  state.receiver.open(
+    conn.gid,
+    conn.port,
+    state.protocol.path(conn),
+    state.protocol.joinedMessage?.(conn) ?? null,
+  );
   await ready;
   conn.onReady = null;
   conn.onFail = null;

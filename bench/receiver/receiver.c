@@ -8,7 +8,9 @@
 // rest without copying it.
 //
 // Talks to its worker over stdin/stdout, one line per message:
-//   in:  O <id> <port> <path>      open a connection to 127.0.0.1:<port><path>
+//   in:  O <id> <port> <path> [<hex>]  open a connection to 127.0.0.1:<port><path>; the
+//                                   binary message <hex> (at most 125 bytes) is sent once it
+//                                   joined (L1's members that take a place and then stay still)
 //        W <baseS> <baseNs> <fromUs> <toUs>  the measured window on the bench's clock
 //                                   (CLOCK_MONOTONIC minus the base: shared-clock.mjs)
 //        Q                          report the counts now
@@ -59,6 +61,8 @@ typedef struct {
   int opcode;
   int ready;
   uint64_t snapshot_bytes;
+  uint8_t on_ready[125];  // a binary message to send once joined (on_ready_len > 0)
+  size_t on_ready_len;
 } conn_t;
 
 static conn_t **conns;
@@ -105,10 +109,10 @@ static void write_all(conn_t *c, const uint8_t *buf, size_t len) {
   }
 }
 
-/** A pong with the ping's payload (at most 125 bytes), masked with an all-zero key as raw-ws.mjs does. */
-static void pong(conn_t *c, const uint8_t *payload, size_t len) {
+/** A client frame of `opcode` with a payload of at most 125 bytes, masked with an all-zero key as raw-ws.mjs does. */
+static void send_small(conn_t *c, int opcode, const uint8_t *payload, size_t len) {
   uint8_t f[2 + 4 + 125];
-  f[0] = 0x8a;
+  f[0] = 0x80 | (uint8_t)opcode;
   f[1] = 0x80 | (uint8_t)len;
   memset(f + 2, 0, 4);
   memcpy(f + 6, payload, len);
@@ -133,7 +137,7 @@ static void on_message(conn_t *c, uint64_t wire) {
   const uint8_t *p = c->peek;
   size_t used;
   if (c->opcode == 9) {  // ping (its payload is at most 125 bytes, all peeked up to PEEK)
-    pong(c, p, have);
+    send_small(c, 10, p, have);  // pong
     return;
   }
   if (c->opcode == 8) {
@@ -168,6 +172,7 @@ static void on_message(conn_t *c, uint64_t wire) {
   } else if (type == 202) {  // SNAPSHOT_DONE: joined
     if (!c->ready) {
       c->ready = 1;
+      if (c->on_ready_len > 0) send_small(c, 2, c->on_ready, c->on_ready_len);
       say("R %d %llu\n", c->id, (unsigned long long)c->snapshot_bytes);
     }
   } else if (type == 2) {  // ERROR [2, code, message]: the code is a fixstr or str8
@@ -302,9 +307,30 @@ static void on_writable(conn_t *c) {
   epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
-static void open_conn(int id, int port, const char *path) {
+/** Hex digits to bytes (at most `max`); the count, or -1 when malformed or too long. */
+static int unhex(const char *hex, uint8_t *out, size_t max) {
+  size_t n = strlen(hex);
+  if (n % 2 != 0 || n / 2 > max) return -1;
+  for (size_t i = 0; i < n / 2; i++) {
+    unsigned v;
+    if (sscanf(hex + 2 * i, "%2x", &v) != 1) return -1;
+    out[i] = (uint8_t)v;
+  }
+  return (int)(n / 2);
+}
+
+static void open_conn(int id, int port, const char *path, const char *on_ready_hex) {
   conn_t *c = calloc(1, sizeof *c);
   c->id = id;
+  if (on_ready_hex != NULL) {
+    int n = unhex(on_ready_hex, c->on_ready, sizeof c->on_ready);
+    if (n < 0) {
+      say("F %d bad-on-ready-message\n", id);
+      free(c);
+      return;
+    }
+    c->on_ready_len = (size_t)n;
+  }
   c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (c->fd < 0) {
     say("F %d socket-failed\n", id);
@@ -348,11 +374,13 @@ static void open_conn(int id, int port, const char *path) {
 /** One command line from the worker. */
 static int command(char *line) {
   int id, port;
-  char path[8192];
+  char path[8192], hex[256];
   switch (line[0]) {
-    case 'O':
-      if (sscanf(line, "O %d %d %8191s", &id, &port, path) == 3) open_conn(id, port, path);
+    case 'O': {
+      int n = sscanf(line, "O %d %d %8191s %255s", &id, &port, path, hex);
+      if (n >= 3) open_conn(id, port, path, n == 4 ? hex : NULL);
       return 1;
+    }
     case 'W':
       sscanf(line, "W %lld %lld %lf %lf", &base_s, &base_ns, &from_us, &to_us);
       return 1;

@@ -82,6 +82,11 @@ function sendSoon(conn, set) {
   setImmediate(() => conn.ws?.send(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), true));
 }
 
+/** What a still member of a views run (L1) sends once joined: its place (see SNAPSHOT_DONE below). */
+function placeUpdate(conn) {
+  return { cursor: conn.rest };
+}
+
 /** An alias as MsgPack writes it (positive fixint, uint8, uint16, uint32). */
 function packedUint(n) {
   if (n < 0x80) return [n];
@@ -170,6 +175,15 @@ export const ours = {
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   },
   binary: true,
+  /**
+   * The message a counting-only connection sends once joined, or null (load-worker.mjs
+   * hands it to the compiled receiver, which sends it after SNAPSHOT_DONE as onMessage does).
+   */
+  joinedMessage(conn) {
+    return conn.rest && !conn.sender
+      ? encode({ type: MessageType.UPDATE_PRESENCE, set: placeUpdate(conn), del: [] })
+      : null;
+  },
   /** A probe decoded another sender's update entry `e`, sent at `t`, covering `n` patches (ours-e2ee opens it first). */
   deliver(conn, e, t, n, sink) {
     sink.update(conn, t, n, isSynthetic(e[1]));
@@ -229,7 +243,7 @@ export const ours = {
         if (!conn.ready) {
           sink.ready(conn);
           // A still member of a views run (L1) takes its place once joined.
-          if (conn.rest && !conn.sender) sendSoon(conn, { cursor: conn.rest });
+          if (conn.rest && !conn.sender) sendSoon(conn, placeUpdate(conn));
         }
         return;
       case MessageType.WELCOME:
