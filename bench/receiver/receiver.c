@@ -41,7 +41,7 @@
 enum { ST_CONNECTING, ST_HANDSHAKE, ST_OPEN, ST_CLOSED };
 /** Bytes of a payload kept for peeking (type, entry count, an ERROR's code). */
 #define PEEK 128
-#define MAX_HANDSHAKE 16384
+#define MAX_HANDSHAKE 4096  // a 101 answer is a few hundred bytes; frames after it are read from the read buffer
 #define READ_BUF (256 * 1024)
 
 typedef struct {
