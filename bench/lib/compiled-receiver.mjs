@@ -66,8 +66,9 @@ export function startReceiver(events) {
     seen: () => seen,
     /** Frames, wire bytes and entries received in the window, and entries ever. */
     counts() {
-      return new Promise((resolve) => {
+      return new Promise((resolve, reject) => {
         countWaiters.push(resolve);
+        exited.then((code) => reject(new Error(`the compiled receiver exited (${code}) before reporting`)));
         write("Q");
       });
     },

@@ -78,8 +78,13 @@ function postJson(url, body) {
  * the upgrade response, before `connectRaw` has resolved).
  */
 function sendSoon(conn, set) {
-  const frame = encode({ type: MessageType.UPDATE_PRESENCE, set, del: [] });
+  const frame = updateMessage(set);
   setImmediate(() => conn.ws?.send(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), true));
+}
+
+/** An UPDATE_PRESENCE setting `set`. */
+function updateMessage(set) {
+  return encode({ type: MessageType.UPDATE_PRESENCE, set, del: [] });
 }
 
 /** What a still member of a views run (L1) sends once joined: its place (see SNAPSHOT_DONE below). */
@@ -180,9 +185,7 @@ export const ours = {
    * hands it to the compiled receiver, which sends it after SNAPSHOT_DONE as onMessage does).
    */
   joinedMessage(conn) {
-    return conn.rest && !conn.sender
-      ? encode({ type: MessageType.UPDATE_PRESENCE, set: placeUpdate(conn), del: [] })
-      : null;
+    return conn.rest && !conn.sender ? updateMessage(placeUpdate(conn)) : null;
   },
   /** A probe decoded another sender's update entry `e`, sent at `t`, covering `n` patches (ours-e2ee opens it first). */
   deliver(conn, e, t, n, sink) {
