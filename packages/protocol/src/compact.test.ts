@@ -7,6 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { batchFrameFromEntries, decodeServerMessage, encode, encodeBatchEntry } from "./codec.js";
 import {
+  type AliasSource,
   createAliasAssigner,
   encodeBatchEntryRev3,
   encodePeerRev3,
@@ -175,20 +176,41 @@ function replicaOf(messages: readonly ServerMessage[]): PeerState[] {
   return replica.snapshot();
 }
 
+/** A cursor-only update of `cid` at `clock` (base clock − 1). */
+function cursorMove(cid: string, epoch: number, clock: number, x: number, y: number): ClientBatchEntry {
+  return {
+    kind: "update",
+    connectionId: cid,
+    epoch,
+    base: clock - 1,
+    clock,
+    set: { cursor: { x, y } },
+    del: [],
+  };
+}
+
 /** A cursor-only update of connection c0 (alias 0) at clock 7, in revision 3's or 4's bytes, as hex. */
 function moveHex(x: number, y: number, ratios: boolean): string {
   const source = aliasSource();
   source.announce("c0-aaaaaaaaaaaaaaaa", 1);
-  const update: ClientBatchEntry = {
-    kind: "update",
-    connectionId: "c0-aaaaaaaaaaaaaaaa",
-    epoch: 1,
-    base: 6,
-    clock: 7,
-    set: { cursor: { x, y } },
-    del: [],
-  };
-  return Buffer.from(encodeBatchEntryRev3(update, source, ratios)).toString("hex");
+  return Buffer.from(
+    encodeBatchEntryRev3(cursorMove("c0-aaaaaaaaaaaaaaaa", 1, 7, x, y), source, ratios),
+  ).toString("hex");
+}
+
+/** Bytes per entry of a BATCH of the same move by 50 connections, each entry encoded by `encodeOne`. */
+function bytesPerMove(
+  clock: number,
+  x: number,
+  y: number,
+  encodeOne: (e: ClientBatchEntry, source: AliasSource) => Uint8Array,
+): number {
+  const source = aliasSource();
+  const cids = Array.from({ length: 50 }, (_, i) => `conn-${String(i).padStart(18, "0")}`);
+  for (const cid of cids) source.announce(cid, 3);
+  return (
+    batchFrameFromEntries(cids.map((cid) => encodeOne(cursorMove(cid, 3, clock, x, y), source))).length / 50
+  );
 }
 
 describe("revision 3: aliases and compact moves", () => {
@@ -209,23 +231,10 @@ describe("revision 3: aliases and compact moves", () => {
   });
 
   it("a cursor move in a 50-entry batch: 14–16 B for short floats, 22–24 B for float64 ones", () => {
-    const source = aliasSource();
-    const cids = Array.from({ length: 50 }, (_, i) => `conn-${String(i).padStart(18, "0")}`);
-    for (const cid of cids) source.announce(cid, 3);
-    const frame = (clock: number, x: number, y: number) => {
-      const entries: ClientBatchEntry[] = cids.map((cid) => ({
-        kind: "update",
-        connectionId: cid,
-        epoch: 3,
-        base: clock - 1,
-        clock,
-        set: { cursor: { x, y } },
-        del: [],
-      }));
-      const plain = batchFrameFromEntries(entries.map(encodeBatchEntry)).length / 50;
-      const compact = batchFrameFromEntries(entries.map((e) => encodeBatchEntryRev3(e, source))).length / 50;
-      return { plain, compact };
-    };
+    const frame = (clock: number, x: number, y: number) => ({
+      plain: bytesPerMove(clock, x, y, (e) => encodeBatchEntry(e)),
+      compact: bytesPerMove(clock, x, y, (e, source) => encodeBatchEntryRev3(e, source)),
+    });
     // x, y exact in float32 (a multiple of 2^-16 of the width): 5 B each.
     expect(frame(100, 0.408599853515625, 0.5236053466796875).compact).toBeCloseTo(14.1, 5);
     expect(frame(40_000, 0.408599853515625, 0.5236053466796875).compact).toBeCloseTo(16.1, 5);
@@ -248,15 +257,7 @@ describe("revision 3: aliases and compact moves", () => {
   it("an alias the socket was never told is MALFORMED_MESSAGE, and the table is per socket", () => {
     const source = aliasSource();
     source.announce("c0-aaaaaaaaaaaaaaaa", 1);
-    const update: ClientBatchEntry = {
-      kind: "update",
-      connectionId: "c0-aaaaaaaaaaaaaaaa",
-      epoch: 1,
-      base: 0,
-      clock: 1,
-      set: { cursor: { x: 0.5, y: 0.5 } },
-      del: [],
-    };
+    const update = cursorMove("c0-aaaaaaaaaaaaaaaa", 1, 1, 0.5, 0.5);
     const frame = batchFrameFromEntries([encodeBatchEntryRev3(update, source)]);
     expect(() => decodeServerMessage(frame, undefined, createEntryAliasTable())).toThrow(ProtocolError);
     // Without a table (a revision-2 reader) an alias is not a connection id either.
@@ -338,27 +339,8 @@ describe("revision 4: ratio moves", () => {
   });
 
   it("a cursor move of pixel / size in a 50-entry batch is at most 16 B", () => {
-    const source = aliasSource();
-    const cids = Array.from({ length: 50 }, (_, i) => `conn-${String(i).padStart(18, "0")}`);
-    for (const cid of cids) source.announce(cid, 3);
     const perEntry = (clock: number, x: number, y: number, ratios: boolean) =>
-      batchFrameFromEntries(
-        cids.map((cid) =>
-          encodeBatchEntryRev3(
-            {
-              kind: "update",
-              connectionId: cid,
-              epoch: 3,
-              base: clock - 1,
-              clock,
-              set: { cursor: { x, y } },
-              del: [],
-            },
-            source,
-            ratios,
-          ),
-        ),
-      ).length / 50;
+      bytesPerMove(clock, x, y, (e, source) => encodeBatchEntryRev3(e, source, ratios));
     expect(perEntry(40_000, 523 / 1280, 377 / 720, false)).toBeCloseTo(24.1, 5);
     expect(perEntry(40_000, 523 / 1280, 377 / 720, true)).toBeCloseTo(15.1, 5);
     expect(perEntry(100, 523 / 1280, 377 / 720, true)).toBeCloseTo(13.1, 5);

@@ -59,15 +59,12 @@ export function readsAliases(rev: number | undefined): boolean {
   return (rev ?? 1) >= ALIAS_REVISION;
 }
 
-/** Entry forms: revision 1–2 bytes, revision 3's aliases, revision 4's ratio moves. */
-export const ENTRY_FORMS = 3;
-
 /** Does a member of this revision read ratio moves? */
 function readsRatios(rev: number | undefined): boolean {
   return (rev ?? 1) >= RATIO_REVISION;
 }
 
-/** Which entry form (0 … ENTRY_FORMS − 1) a member of this revision reads. */
+/** Which entry form a member of this revision reads: 0 revision 1–2 bytes, 1 revision 3's aliases, 2 revision 4's ratio moves. */
 export function entryForm(rev: number | undefined): number {
   return readsRatios(rev) ? 2 : readsAliases(rev) ? 1 : 0;
 }

@@ -12,7 +12,7 @@ import { enqueueEntry } from "../limits/coalesce.js";
 import type { ServerStats } from "../ops/metrics.js";
 import { entryOf } from "../views/map-entry.js";
 import type { RoomViews } from "../views/room-views.js";
-import { ENTRY_FORMS, type EntryAliases, entryForm } from "./entry-aliases.js";
+import { type EntryAliases, entryForm } from "./entry-aliases.js";
 import { type RoomMember, sendToMember } from "./room-member.js";
 import type { SlowMembers } from "./slow-members.js";
 import { type Framed, keepsUp, preframe, writeFramed } from "./socket-writes.js";
@@ -108,8 +108,9 @@ function writeFiltered<M extends RoomMember>(
   routed: ReadonlyMap<string, ClientBatchEntry[]>,
 ): void {
   const { members, slow, stats, aliases } = options;
-  // Per entry form (entry-aliases.ts entryForm), each entry encoded once.
-  const encoded = Array.from({ length: ENTRY_FORMS }, () => new Map<ClientBatchEntry, EncodedEntry>());
+  // Per entry form (entry-aliases.ts entryForm), each entry encoded once; a form's map is made
+  // when a member of it first needs one (a flush usually serves one form).
+  const encoded: Map<ClientBatchEntry, EncodedEntry>[] = [];
   const frames = new Map<number, SharedFrame[]>();
   for (const [cid, entries] of routed) {
     const m = members.get(cid);
@@ -120,7 +121,8 @@ function writeFiltered<M extends RoomMember>(
       continue;
     }
     const kind = entryForm(m.rev);
-    const bytes = encoded[kind] as Map<ClientBatchEntry, EncodedEntry>;
+    encoded[kind] ??= new Map();
+    const bytes = encoded[kind];
     let hash = kind + 1;
     for (const e of entries) {
       let b = bytes.get(e);
