@@ -160,6 +160,23 @@ describe("edge room", () => {
     expect(a.received[2]).toMatchObject({ connections: 2, users: 2 });
   });
 
+  it("never names a connection by an alias the joiner was not told: a leave pending at its snapshot keeps the full id", async () => {
+    const { room, flush } = await setup();
+    const a = fakeRoomMember("a", 0, 4);
+    room.join(a.member, enter("a"));
+    const x = fakeRoomMember("x", 0, 4);
+    room.join(x.member, enter("x"));
+    flush(); // a is told x's alias
+    room.remove(x.member, { kind: "leave", connectionId: "x", epoch: 1, clock: 0, reason: "left" });
+    const n = fakeRoomMember("n", 0, 4); // its snapshot no longer holds x, whose leave is still pending
+    room.join(n.member, enter("n"));
+    flush();
+    expect(batchEntries(n).filter((e) => e.kind === "leave")).toMatchObject([{ connectionId: "x" }]);
+    expect(batchEntries(a).filter((e) => e.kind === "leave")).toMatchObject([{ connectionId: "x" }]);
+    const aliased = a.frames.at(-1) as Uint8Array;
+    expect(aliased.length).toBeLessThan((n.frames.at(-1) as Uint8Array).length); // a, told the alias, gets the short leave
+  });
+
   it("stops flushing and polling once closed", async () => {
     const { room, flush, clock } = await setup();
     const a = join(room, "a");

@@ -117,13 +117,16 @@ function createRoomParts<M extends RoomMember>(options: EdgeRoomOptions<M>) {
     send: (m, frame) => sendReply(stats, m, frame),
     requestFlush: () => outbox.requestViews(),
   });
-  const snapshots = createMemberSnapshots({
+  const snapshots = createMemberSnapshots<M>({
     replica,
     aliases,
     views,
     stats,
     now,
-    onSent: occupancy.snapshotSent,
+    onSent: (m) => {
+      occupancy.snapshotSent(m);
+      m.snapshotPass = fanout.passes;
+    },
   });
   const clock = options.clock ?? systemClock;
   const slow = createSlowMembers({ members, snapshots, aliases, stats, now, clock });

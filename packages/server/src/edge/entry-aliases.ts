@@ -42,10 +42,13 @@ export interface BatchFrames {
 export interface EntryAliases extends AliasSource {
   /** The bytes of one entry for a member of revision `rev` (filtered members share them). */
   entryBytes(entry: ClientBatchEntry, rev: number | undefined): Uint8Array;
-  /** A BATCH frame of `entries` for a member of revision `rev`. */
-  batchFrame(entries: readonly ClientBatchEntry[], rev: number | undefined): Uint8Array;
-  /** The frames of one flush, each revision's encoded once. */
-  batchFrames(entries: readonly BatchEntry[]): BatchFrames;
+  /**
+   * A BATCH frame of `entries` for a member of revision `rev`; with `leavesById`, leaves
+   * name their connection by id (for a member whose snapshot may not have told it the alias).
+   */
+  batchFrame(entries: readonly ClientBatchEntry[], rev: number | undefined, leavesById?: boolean): Uint8Array;
+  /** The frames of one flush, each revision's encoded once (`leavesById`: as batchFrame). */
+  batchFrames(entries: readonly BatchEntry[], leavesById?: boolean): BatchFrames;
   /** A snapshot peer for a revision-3 member (cached while the PeerState object and its alias live). */
   peerBytes(peer: PeerState): Uint8Array;
   /** A flush is over: aliases of connections that left and are not held again are forgotten. */
@@ -86,17 +89,21 @@ export function createEntryAliases(held: HeldConnections): EntryAliases {
       if (entry.kind === "leave") leaving.add(entry.connectionId);
       return encodeBatchEntryRev3(entry, table, readsRatios(rev));
     },
-    batchFrame(entries, rev) {
+    batchFrame(entries, rev, leavesById = false) {
       return readsAliases(rev)
-        ? batchFrameFromEntries(entries.map((e) => aliases.entryBytes(e, rev)))
+        ? batchFrameFromEntries(
+            entries.map((e) =>
+              leavesById && e.kind === "leave" ? encodeBatchEntry(e) : aliases.entryBytes(e, rev),
+            ),
+          )
         : encode({ type: MessageType.BATCH, entries });
     },
-    batchFrames(entries) {
+    batchFrames(entries, leavesById = false) {
       const frames: Framed[] = [];
       return {
         frameFor(rev) {
           const i = entryForm(rev);
-          frames[i] ??= preframe(aliases.batchFrame(entries, rev));
+          frames[i] ??= preframe(aliases.batchFrame(entries, rev, leavesById));
           return frames[i];
         },
       };

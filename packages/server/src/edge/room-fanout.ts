@@ -12,7 +12,7 @@ import { enqueueEntry } from "../limits/coalesce.js";
 import type { ServerStats } from "../ops/metrics.js";
 import { entryOf } from "../views/map-entry.js";
 import type { RoomViews } from "../views/room-views.js";
-import { type EntryAliases, entryForm } from "./entry-aliases.js";
+import { type BatchFrames, type EntryAliases, entryForm } from "./entry-aliases.js";
 import { type RoomMember, sendToMember } from "./room-member.js";
 import type { SlowMembers } from "./slow-members.js";
 import { type Framed, keepsUp, preframe, writeFramed } from "./socket-writes.js";
@@ -31,12 +31,15 @@ export interface RoomFanoutOptions<M extends RoomMember> {
 export interface RoomFanout {
   /** One frame, encoded once, to every member that sees everyone. */
   shared(entries: BatchEntry[]): void;
+  /** Shared passes so far (RoomMember.snapshotPass). */
+  readonly passes: number;
   /** Filtered members' own batches (views.route's output). */
   filtered(routed: ReadonlyMap<string, ClientBatchEntry[]>): void;
 }
 
 export function createRoomFanout<M extends RoomMember>(options: RoomFanoutOptions<M>): RoomFanout {
   const { members, views, slow, stats, aliases } = options;
+  let passes = 0;
 
   function* everyoneMembers(cids: ReadonlySet<string>): Generator<M> {
     for (const cid of cids) {
@@ -50,6 +53,11 @@ export function createRoomFanout<M extends RoomMember>(options: RoomFanoutOption
       const everyone = views.everyone();
       if (everyone.size === 0) return;
       const frames = aliases.batchFrames(entries);
+      // A leave here may be of a connection that was gone when a member's snapshot was taken
+      // since the last pass: that member was never told its alias (PROTOCOL.md §4), so its
+      // frame names leaves by id.
+      const leaves = entries.some((e) => e.kind === "leave");
+      let byId: BatchFrames | undefined;
       let sent = 0;
       let bytes = 0;
       // Mostly everyone: walk the members directly; with no filtered member at all (small
@@ -65,7 +73,11 @@ export function createRoomFanout<M extends RoomMember>(options: RoomFanoutOption
           if (m.snapshotDue === undefined) for (const e of entries) enqueueEntry(m.lag, e);
           continue;
         }
-        const frame = frames.frameFor(m.rev);
+        let frame: Framed;
+        if (leaves && m.snapshotPass === passes) {
+          byId ??= aliases.batchFrames(entries, true);
+          frame = byId.frameFor(m.rev);
+        } else frame = frames.frameFor(m.rev);
         writeFramed(m.ws, frame, undefined, m);
         sent++;
         bytes += frame.payload.length;
@@ -73,6 +85,10 @@ export function createRoomFanout<M extends RoomMember>(options: RoomFanoutOption
       stats.framesOut += sent;
       stats.bytesOut += bytes;
       stats.updatesOut += sent * entries.length;
+      passes++;
+    },
+    get passes() {
+      return passes;
     },
     filtered: (routed) => writeFiltered(options, routed),
   };

@@ -19,6 +19,12 @@ export interface RoomMember extends PingCarrier {
   lagSince: number;
   /** The syncId of a snapshot owed to this member (written once it keeps up and its budget allows). */
   snapshotDue: number | undefined;
+  /**
+   * The room's shared-frame pass count when this member's last snapshot was written
+   * (room-fanout.ts): a leave in the next pass may name a connection that snapshot no
+   * longer held, whose alias the member was therefore never told.
+   */
+  snapshotPass?: number;
   /** Snapshot bytes this member may still be sent (SNAPSHOT_BYTES; joins count too). */
   readonly snapshotBytes: TokenBucket;
 }
