@@ -41,11 +41,11 @@ export const oursE2ee = {
     const bytes = encode({ type: MessageType.UPDATE_PRESENCE, set, del: [] });
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   },
-  deliver(conn, e, t, n, sink) {
-    const bin = e[5]?.[4]; // field index 4: the sealed state
+  deliver(conn, cid, fields, t, n, sink) {
+    const bin = fields?.[4]; // field index 4: the sealed state
     const parsed = bin && readHeader(bin);
     if (!parsed) return sink.error(conn, "NOT_SEALED");
-    const place = { roomId: conn.room, connectionId: e[1] };
+    const place = { roomId: conn.room, connectionId: cid };
     // Recorded once opened: the receiver's decryption is part of the latency.
     KEY.then((key) => openState(key, place, parsed, new Uint8Array(bin)))
       .then(() => sink.update(conn, t, n))

@@ -187,9 +187,12 @@ export const ours = {
   joinedMessage(conn) {
     return conn.rest && !conn.sender ? updateMessage(placeUpdate(conn)) : null;
   },
-  /** A probe decoded another sender's update entry `e`, sent at `t`, covering `n` patches (ours-e2ee opens it first). */
-  deliver(conn, e, t, n, sink) {
-    sink.update(conn, t, n, isSynthetic(e[1]));
+  /**
+   * A probe decoded another sender's update (or enter), whose fields (`set` or state) are
+   * `fields`, sent at `t`, covering `n` patches (ours-e2ee opens it first).
+   */
+  deliver(conn, cid, fields, t, n, sink) {
+    sink.update(conn, t, n, isSynthetic(cid));
   },
   onMessage(conn, _opcode, payload, sink) {
     const type = peekType(payload);
@@ -212,15 +215,22 @@ export const ours = {
             sink.error(conn, "UNKNOWN_ALIAS");
             continue;
           }
-          if (e[0] !== ENTRY_UPDATE) continue;
+          // A connection's first patch can arrive as its enter (the server defers a fresh
+          // connection's enter until it, connection.ts ENTER_DEFER_MS): that enter delivers it.
+          // [0, cid, userId, info, epoch, clock, state] / [1, cid, epoch, base, clock, set, del]
+          const enter = e[0] === ENTRY_ENTER;
+          if (!enter && e[0] !== ENTRY_UPDATE) continue;
           const cid = e[1];
-          const t = e[5]?.t;
+          const fields = enter ? e[6] : e[5];
+          const t = fields?.t;
           if (cid === conn.self) {
             if (typeof t === "number") sink.ack(conn, t);
             continue;
           }
-          const n = coveredPatches(conn.known, cid, e[2], e[3], e[4]);
-          if (n > 0 && typeof t === "number") this.deliver(conn, e, t, n, sink);
+          const n = enter
+            ? coveredPatches(conn.known, cid, e[4], 0, e[5])
+            : coveredPatches(conn.known, cid, e[2], e[3], e[4]);
+          if (n > 0 && typeof t === "number") this.deliver(conn, cid, fields, t, n, sink);
         }
         return;
       }
