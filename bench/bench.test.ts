@@ -21,7 +21,7 @@ interface TargetResult {
   connected: number;
   offeredPerS: number;
   deliveredPerS: number;
-  latency: { count: number; p95Ms: number } | null;
+  latency: { count: number; lost: number; p95Ms: number } | null;
   server: { cpuUs: number | null; rssPerConnBytes: number | null };
   wire: { bytesPerDeliveredUpdate: number | null };
 }
