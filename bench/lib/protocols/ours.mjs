@@ -191,7 +191,7 @@ export const ours = {
    * A probe decoded another sender's update (or enter), whose fields (`set` or state) are
    * `fields`, sent at `t`, covering `n` patches (ours-e2ee opens it first).
    */
-  deliver(conn, cid, fields, t, n, sink) {
+  deliver(conn, cid, _fields, t, n, sink) {
     sink.update(conn, t, n, isSynthetic(cid));
   },
   onMessage(conn, _opcode, payload, sink) {
