@@ -1,45 +1,17 @@
 import { decodeServerMessage, LARGE_ROOM_DEFAULT_VIEW, MessageType } from "@collabblocks/protocol";
 import { describe, expect, it } from "vitest";
-import { createInProcessLink } from "../link/in-process.js";
-import { createMetrics } from "../ops/metrics.js";
-import { createPod } from "../pod/pod.js";
-import { createFakeClock } from "../test-support/fake-clock.js";
+import { edgeRoomFixture } from "../test-support/fake-edge-room.js";
 import {
   batchEntries,
   enterEntry as enter,
   fakeRoomMember,
-  manualFlushTimers,
   updateEntry as update,
 } from "../test-support/fake-room-member.js";
-import { createEdgeRoom, type EdgeRoom } from "./edge-room.js";
-import { createKnownConnections } from "./known-connections.js";
+import type { EdgeRoom } from "./edge-room.js";
 import { BACKLOG_DROP_MS, LAG_POLL_MS } from "./slow-members.js";
 import { BACKPRESSURE_BYTES } from "./socket-writes.js";
 
-async function setup() {
-  const clock = createFakeClock();
-  const metrics = createMetrics(
-    { connections: () => 0, rooms: () => 0, backlog: () => 0, evictions: () => 0 },
-    { defaultMetrics: false },
-  );
-  const manual = manualFlushTimers();
-  const idle: EdgeRoom[] = [];
-  const room = createEdgeRoom({
-    roomId: "r",
-    link: createInProcessLink(createPod({ podId: "p" }), "e"),
-    stats: metrics.stats,
-    known: createKnownConnections(),
-    tickMs: 16,
-    largeRoomThreshold: 3,
-    now: clock.now,
-    timers: manual.timers,
-    clock,
-    onReplaced: () => {},
-    onIdle: (r) => idle.push(r),
-  });
-  await room.ready;
-  return { room, stats: metrics.stats, flush: manual.run, clock, idle };
-}
+const setup = () => edgeRoomFixture(3);
 
 function join(room: EdgeRoom, cid: string) {
   const m = fakeRoomMember(cid);
@@ -175,6 +147,34 @@ describe("edge room", () => {
     expect(batchEntries(a).filter((e) => e.kind === "leave")).toMatchObject([{ connectionId: "x" }]);
     const aliased = a.frames.at(-1) as Uint8Array;
     expect(aliased.length).toBeLessThan((n.frames.at(-1) as Uint8Array).length); // a, told the alias, gets the short leave
+  });
+
+  it("names by id a leave whose connection's enter never went out in a batch (it entered and left between two flushes)", async () => {
+    const { room, flush } = await setup();
+    const a = fakeRoomMember("a", 0, 4);
+    room.join(a.member, enter("a"));
+    flush();
+    const x = fakeRoomMember("x", 0, 4);
+    room.join(x.member, enter("x")); // x's own snapshot gives x an alias; a is never sent x's enter
+    room.remove(x.member, { kind: "leave", connectionId: "x", epoch: 1, clock: 0, reason: "left" });
+    flush();
+    expect(batchEntries(a).filter((e) => e.kind === "leave")).toMatchObject([{ connectionId: "x" }]);
+  });
+
+  it("names leaves by id in a slow member's backlog (its coalesced backlog may hold a leave whose enter it never got)", async () => {
+    const { room, flush, clock } = await setup();
+    const a = fakeRoomMember("a", 0, 4);
+    room.join(a.member, enter("a"));
+    flush();
+    a.ws.bufferedAmount = BACKPRESSURE_BYTES + 1;
+    const x = fakeRoomMember("x", 0, 4);
+    room.join(x.member, enter("x"));
+    flush(); // x's enter goes out in a batch, but a is behind: it goes to a's backlog
+    room.remove(x.member, { kind: "leave", connectionId: "x", epoch: 1, clock: 0, reason: "left" });
+    flush();
+    a.ws.bufferedAmount = 0;
+    await clock.advance(LAG_POLL_MS);
+    expect(batchEntries(a).filter((e) => e.kind === "leave")).toMatchObject([{ connectionId: "x" }]);
   });
 
   it("stops flushing and polling once closed", async () => {

@@ -1,19 +1,13 @@
 import { decodeServerMessage, encode, MessageType, type ViewSpec } from "@collabblocks/protocol";
 import { describe, expect, it } from "vitest";
-import { createInProcessLink } from "../link/in-process.js";
-import { createMetrics } from "../ops/metrics.js";
-import { createPod } from "../pod/pod.js";
-import { createFakeClock } from "../test-support/fake-clock.js";
+import { edgeRoomFixture } from "../test-support/fake-edge-room.js";
 import {
   batchEntries,
   enterEntry as enter,
   fakeRoomMember,
-  manualFlushTimers,
   updateEntry as update,
 } from "../test-support/fake-room-member.js";
-import { createEdgeRoom } from "./edge-room.js";
 import { createEntryAliases } from "./entry-aliases.js";
-import { createKnownConnections } from "./known-connections.js";
 import { BACKPRESSURE_BYTES } from "./socket-writes.js";
 
 describe("entry aliases: assignment", () => {
@@ -71,31 +65,13 @@ describe("entry aliases: assignment", () => {
 });
 
 async function setupRoom() {
-  const clock = createFakeClock();
-  const { stats } = createMetrics(
-    { connections: () => 0, rooms: () => 0, backlog: () => 0, evictions: () => 0 },
-    { defaultMetrics: false },
-  );
-  const manual = manualFlushTimers();
-  const r = createEdgeRoom({
-    roomId: "r",
-    link: createInProcessLink(createPod({ podId: "p" }), "e"),
-    stats,
-    known: createKnownConnections(),
-    tickMs: 16,
-    now: clock.now,
-    timers: manual.timers,
-    clock,
-    onReplaced: () => {},
-    onIdle: () => {},
-  });
-  await r.ready;
+  const { room: r, flush, clock } = await edgeRoomFixture();
   const join = (cid: string, rev: number, view?: ViewSpec) => {
     const m = fakeRoomMember(cid, 0, rev);
     r.join(m.member, enter(cid), false, view);
     return m;
   };
-  return { room: r, join, flush: manual.run, clock };
+  return { room: r, join, flush, clock };
 }
 
 /** Drops what the members received so far (their joins). */

@@ -78,6 +78,12 @@ const SWEEP_SLACK = 64;
 export function createEntryAliases(held: HeldConnections): EntryAliases {
   const table = createAliasAssigner();
   const leaving = new Set<string>();
+  // The epoch of each connection whose enter a batch has carried (with its alias) to revision-3 members.
+  const inBatch = new Map<string, number>();
+  const drop = (cid: string): void => {
+    table.drop(cid);
+    inBatch.delete(cid);
+  };
   const peers = new WeakMap<PeerState, { readonly alias: number; readonly bytes: Uint8Array }>();
   const gone = (cid: string): boolean => held.get(cid)?.epoch !== table.epochOf(cid);
 
@@ -86,7 +92,13 @@ export function createEntryAliases(held: HeldConnections): EntryAliases {
     lookup: table.lookup,
     entryBytes(entry, rev) {
       if (!readsAliases(rev)) return encodeBatchEntry(entry);
-      if (entry.kind === "leave") leaving.add(entry.connectionId);
+      if (entry.kind === "enter") inBatch.set(entry.connectionId, entry.epoch);
+      else if (entry.kind === "leave") {
+        leaving.add(entry.connectionId);
+        // Its enter never went out in a batch (it entered and left between two flushes, the two
+        // coalesced): members that were not sent a snapshot since were never told the alias.
+        if (inBatch.get(entry.connectionId) !== entry.epoch) return encodeBatchEntry(entry);
+      }
       return encodeBatchEntryRev3(entry, table, readsRatios(rev));
     },
     batchFrame(entries, rev, leavesById = false) {
@@ -118,10 +130,10 @@ export function createEntryAliases(held: HeldConnections): EntryAliases {
       return cached.bytes;
     },
     flushed() {
-      for (const cid of leaving) if (gone(cid)) table.drop(cid);
+      for (const cid of leaving) if (gone(cid)) drop(cid);
       leaving.clear();
       if (table.size > 2 * held.size + SWEEP_SLACK)
-        for (const cid of [...table.ids()]) if (gone(cid)) table.drop(cid);
+        for (const cid of [...table.ids()]) if (gone(cid)) drop(cid);
     },
     get size() {
       return table.size;

@@ -118,7 +118,8 @@ function catchUp<M extends RoomMember>(options: SlowMembersOptions<M>, m: M, t: 
   else {
     const entries = drainQueue(lag);
     if (entries.length > 0)
-      sendToMember(stats, m, options.aliases.batchFrame(entries, m.rev), entries.length);
+      // Leaves by id: the backlog may hold a leave coalesced over an enter this member was never sent.
+      sendToMember(stats, m, options.aliases.batchFrame(entries, m.rev, true), entries.length);
   }
   return true;
 }
