@@ -3,8 +3,8 @@
 // coordinates), other fields, leaves, rejoins, slow sockets, resync requests and
 // flush timings a room sees, every member decodes every frame it is written with
 // its own alias table, as the SDK does — so an entry naming an alias the socket
-// was never told fails the property — and, once the room is quiet, holds exactly
-// the room's replica.
+// was never told fails the property — never finds a gap it must resync for, and,
+// once the room is quiet, holds exactly the room's replica (through its view).
 import {
   type ClientBatchEntry,
   MessageType,
@@ -210,6 +210,7 @@ async function runRoom(life: Op[], largeRoomThreshold?: number): Promise<void> {
     const held = room.views.holds(c.cid);
     const expected = peersOf([...room.replica.peers()].filter((p) => held?.has(p.connectionId) ?? true));
     expect(peersOf([...c.replica.peers()]), `${c.cid} (rev ${c.socket.member.rev})`).toEqual(expected);
+    expect(c.gaps, `${c.cid} asked to resync`).toBe(0);
   }
   room.close();
 }
