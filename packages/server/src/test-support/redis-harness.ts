@@ -18,17 +18,23 @@ const START_TIMEOUT_MS = 10_000;
 const CLUSTER_PORT_MIN = 20_000;
 const CLUSTER_PORT_MAX = 45_000;
 
-/** A port the OS says is free right now (bound then released). */
+/**
+ * Where freePort picks: below the kernel's ephemeral range (32 768–60 999 on Linux by
+ * default) and below the cluster ports. A port the kernel handed out as free (listen on
+ * 0) is an ephemeral one, and an outgoing connection of a test running alongside could
+ * take it before the server meant for it listened (a miniflare Worker's port in CI,
+ * ERR_ADDRESS_IN_USE); the kernel never gives out ports from this range on its own.
+ */
+const FREE_PORT_MIN = 10_000;
+const FREE_PORT_MAX = 19_999;
+
+/** A port that is free right now (bound then released), from FREE_PORT_MIN–FREE_PORT_MAX. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = FREE_PORT_MIN + Math.floor(Math.random() * (FREE_PORT_MAX - FREE_PORT_MIN + 1));
+    if (await portIsFree(port)) return port;
+  }
+  throw new Error(`no free port between ${FREE_PORT_MIN} and ${FREE_PORT_MAX}`);
 }
 
 async function portIsFree(port: number): Promise<boolean> {
