@@ -14,7 +14,7 @@ import {
   createRoomViews,
   LARGE_ROOM_ARRIVAL_MS,
   LARGE_ROOM_JOIN_MS,
-  LARGE_ROOM_RESELECT_MS,
+  LARGE_ROOM_NEWCOMER_MS,
   RESELECT_MS,
   type RoomViews,
 } from "./room-views.js";
@@ -353,7 +353,7 @@ describe("createRoomViews", () => {
     checkConvergence(h);
   });
 
-  it("in a large room takes members that joined inside a window once per LARGE_ROOM_JOIN_MS, or along with a batch", () => {
+  it("in a large room takes members that joined inside a window once per LARGE_ROOM_NEWCOMER_MS, or along with a batch", () => {
     const { h, me } = largeRoomWithWindow();
     const [j1, j2, j3] = ["j1", "j2", "j3"].map((j) => `${j}-aaaaaaaaaaaaaaaa`);
     const mover = cids[1];
@@ -364,8 +364,11 @@ describe("createRoomViews", () => {
     h.join(j2 as string, "j2", { x: 20, y: 20 }, false);
     h.flush(); // a joiner waits for the longer pass…
     expect(h.views.holds(me)?.has(j2 as string)).toBe(false);
-    h.time += LARGE_ROOM_JOIN_MS - LARGE_ROOM_ARRIVAL_MS;
-    h.flush(); // …which comes LARGE_ROOM_JOIN_MS after the last
+    h.time += LARGE_ROOM_NEWCOMER_MS - LARGE_ROOM_ARRIVAL_MS - 1;
+    h.flush(); // …which comes LARGE_ROOM_NEWCOMER_MS after the last…
+    expect(h.views.holds(me)?.has(j2 as string)).toBe(false);
+    h.time += 1;
+    h.flush(); // …not before
     expect(h.views.holds(me)?.has(j2 as string)).toBe(true);
     h.time += 10;
     h.join(j3 as string, "j3", { x: 30, y: 30 }, false);
@@ -408,46 +411,48 @@ describe("createRoomViews", () => {
     h.time += LARGE_ROOM_ARRIVAL_MS;
     h.flush(); // a mover would be taken in by now
     expect(h.views.holds(me)?.has(j2)).toBe(false);
-    h.time += LARGE_ROOM_JOIN_MS - LARGE_ROOM_ARRIVAL_MS;
+    h.time += LARGE_ROOM_NEWCOMER_MS - LARGE_ROOM_ARRIVAL_MS;
     h.flush();
     expect(h.views.holds(me)?.has(j2)).toBe(true);
     checkConvergence(h);
   });
 
-  it("in a large room re-selects a full window in a write the viewer gets anyway, or after twice the spacing", () => {
+  it("in a large room lets an arrival into a full window in place of its least recently active member", () => {
     const { h, me } = largeRoomWithWindow();
     h.setView(me, squareView(100, 3));
     const inside = cids.slice(1, 4) as string[];
-    for (const [i, c] of inside.entries()) h.move(c, { x: 10 + i, y: 10 });
+    for (const [i, c] of inside.entries()) {
+      h.time += 10;
+      h.move(c, { x: 10 + i, y: 10 }); // inside[0] the least recently active
+    }
     h.flush();
     h.time += LARGE_ROOM_ARRIVAL_MS;
     h.flush();
-    expect(h.views.holds(me)?.size).toBe(4); // self and a full window of 3
-    h.setView(me, squareView(100, 3));
-    h.flush(); // selected again now
+    expect([...(h.views.holds(me) ?? [])].sort()).toEqual([me, ...inside].sort());
+    expect(h.views.occupancy(me).omitted).toBe(0);
     const late = cids[4] as string;
     h.time += 10;
     h.move(late, { x: 50, y: 50 });
-    h.flush();
     h.time += LARGE_ROOM_ARRIVAL_MS;
-    h.flush(); // its arrivals pass: the window is full and was selected just now
-    expect(h.views.holds(me)?.has(late)).toBe(false);
-    h.time += LARGE_ROOM_RESELECT_MS;
-    h.flush(); // the re-selection may run, but nothing is written to the viewer: it waits
-    expect(h.views.holds(me)?.has(late)).toBe(false);
-    h.move(inside[0] as string, { x: 11, y: 11 }); // a held member's update: a batch goes…
-    h.flush(); // …and the re-selection rides it (the most recently active win)
-    expect(h.views.holds(me)?.has(late)).toBe(true);
+    h.flush(); // its arrivals pass: the most recently active wins a place
+    expect([...(h.views.holds(me) ?? [])].sort()).toEqual([me, inside[1], inside[2], late].sort());
+    expect(h.views.occupancy(me).omitted).toBe(1);
     checkConvergence(h);
-    const later = cids[5] as string;
+    // An arrival less recently active than everything held is left out, and counted.
+    const quiet = cids[5] as string;
     h.time += 10;
-    h.move(later, { x: 60, y: 60 });
+    h.move(quiet, { x: 60, y: 60 });
+    h.time += 10;
+    for (const c of [inside[1], inside[2], late] as string[]) h.move(c, { x: 20, y: 20 });
     h.time += LARGE_ROOM_ARRIVAL_MS;
-    h.flush(); // full again, selected just now: waits
-    expect(h.views.holds(me)?.has(later)).toBe(false);
-    h.time += 2 * LARGE_ROOM_RESELECT_MS;
-    h.flush(); // nothing written for twice the spacing: re-selected on its own
-    expect(h.views.holds(me)?.has(later)).toBe(true);
+    h.flush();
+    expect(h.views.holds(me)?.has(quiet)).toBe(false);
+    expect(h.views.occupancy(me).omitted).toBe(2);
+    // What the window holds is what re-selecting would choose.
+    h.setView(me, squareView(100, 3));
+    h.flush();
+    expect([...(h.views.holds(me) ?? [])].sort()).toEqual([me, inside[1], inside[2], late].sort());
+    expect(h.views.occupancy(me).omitted).toBe(2);
     checkConvergence(h);
   });
 });

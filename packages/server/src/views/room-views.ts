@@ -26,6 +26,7 @@ import {
 export {
   LARGE_ROOM_ARRIVAL_MS,
   LARGE_ROOM_JOIN_MS,
+  LARGE_ROOM_NEWCOMER_MS,
   LARGE_ROOM_RESELECT_MS,
   RESELECT_MS,
 } from "./view-routing.js";

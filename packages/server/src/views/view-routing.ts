@@ -8,13 +8,15 @@
 // In a large room, a member coming into a viewer's window is not entered at once:
 // it waits for the viewer's next arrivals pass, at most one per
 // LARGE_ROOM_ARRIVAL_MS (the first at once) for a member that moved in, and one
-// per LARGE_ROOM_JOIN_MS for members that only joined the room there. A viewer
+// per LARGE_ROOM_NEWCOMER_MS for members that only joined the room there. A viewer
 // that is written anyway — it gets a batch, or its OCCUPANCY is due on its own —
-// takes its waiting arrivals along in that write (no frame of their own). A join storm in a room of 10 000 otherwise cost a frame per join per
-// viewer whose window held the joiner — in L1, 413 000 single-entry frames for
-// 10 000 joins, most of the 28 s they took; at 250 ms still 344 000
-// (docs/BENCHMARKS.md, L1). Members already held, self, pinned users and the
-// roster are never delayed.
+// takes its waiting arrivals along in that write (no frame of their own), so
+// newcomers nearly always ride the OCCUPANCY their join made due. A join storm in
+// a room of 10 000 otherwise cost a frame per join per viewer whose window held the
+// joiner — in L1, 413 000 single-entry frames for 10 000 joins, most of the 28 s
+// they took; at 250 ms still 344 000 (docs/BENCHMARKS.md, L1). A full window takes
+// arrivals in by displacing its least recently active members, not by re-selecting.
+// Members already held, self, pinned users and the roster are never delayed.
 import type { BatchEntry, ClientBatchEntry, ViewSpec } from "@collabblocks/protocol";
 import { entryOf } from "./map-entry.js";
 import { inWindow, inWindowFor, isAlwaysFor, type MemberFacts, memberFacts } from "./select-view.js";
@@ -31,10 +33,20 @@ export const LARGE_ROOM_RESELECT_MS = 1000;
 /** In a large room, a viewer's window takes in members that moved into it at most this often, ms (PROTOCOL.md §8). */
 export const LARGE_ROOM_ARRIVAL_MS = 250;
 /**
- * …and members that joined the room inside it at most this often, ms (PROTOCOL.md §8):
- * during a join storm each viewer then gets about one frame of newcomers a second.
+ * A member counts as joining, not moving, for its first LARGE_ROOM_JOIN_MS in the room
+ * (PROTOCOL.md §8): a client usually sets its cursor just after it joins.
  */
 export const LARGE_ROOM_JOIN_MS = 1000;
+/**
+ * Members that joined the room inside a viewer's window go along in the next write the
+ * viewer gets anyway; a pass of their own comes only this long after its last one, ms
+ * (PROTOCOL.md §8). A join changes the room's size, so every filtered viewer is owed an
+ * OCCUPANCY within two occupancy intervals (edge/occupancy-notifier.ts), and newcomers
+ * ride it: during a join storm a viewer then gets one write per occupancy interval, not
+ * one for its occupancy and one for its newcomers (at one pass a second, 71 000 of the
+ * 364 000 writes of a 10 000-member storm were newcomer passes of their own; docs/BENCHMARKS.md).
+ */
+export const LARGE_ROOM_NEWCOMER_MS = 4000;
 
 /**
  * Entries made for viewers during one route — enters (the member's current state)
@@ -246,9 +258,9 @@ function rideAlong(made: Made, cid: string, out: Map<string, ClientBatchEntry[]>
   if (v !== undefined && v.arrivals.size > 0) admitNow(made, v, out, t);
 }
 
-/** When the viewer's next arrivals pass is due. */
+/** When the viewer's next arrivals pass is due (newcomers alone mostly ride a write before it). */
 function arrivalsDue(v: Viewer): number {
-  return v.lastArrivals + (v.moverArrived ? LARGE_ROOM_ARRIVAL_MS : LARGE_ROOM_JOIN_MS);
+  return v.lastArrivals + (v.moverArrived ? LARGE_ROOM_ARRIVAL_MS : LARGE_ROOM_NEWCOMER_MS);
 }
 
 /**
@@ -293,28 +305,66 @@ function admitDue(made: Made, out: Map<string, ClientBatchEntry[]>, t: number): 
 
 /**
  * Enters the viewer's waiting arrivals that are still in its window, up to its
- * cap; past the cap the viewer is re-selected (the most recently active win).
+ * cap; past the cap they take the places of less recently active members (displace).
  */
 function admitArrivals(made: Made, v: Viewer, view: ViewSpec, out: ClientBatchEntry[], t: number): void {
   const { s } = made;
+  let beyondCap: string[] | undefined;
   for (const cid of v.arrivals) {
     if (v.always.has(cid) || v.window.has(cid) || !inWindow(view, cid, false, s.select)) continue;
     if (v.window.size >= view.cap) {
-      // Full: re-selected in this same write when its spacing allows (it takes in
-      // whatever arrived), else soon (the most recently active win).
-      if (t - v.lastSelect >= reselectSpacing(s)) reselect(made, v, view, out);
-      else s.dirty.add(v);
-      break;
+      beyondCap ??= [];
+      beyondCap.push(cid);
+      continue;
     }
     const enter = enterOf(made, cid);
     if (enter === undefined) continue;
     out.push(enter);
     s.holdings.hold(v, cid, false);
   }
+  if (beyondCap !== undefined) displace(made, v, beyondCap, out);
   v.arrivals.clear();
   v.moverArrived = false;
   v.lastArrivals = t;
   s.arriving.delete(v);
+}
+
+/** A member and when it was last active, for ranking (select-view.ts: most recent first, ties by id). */
+interface Ranked {
+  readonly cid: string;
+  readonly active: number;
+}
+
+/** Does `a` rank before `b` (more recently active; on a tie, the smaller id)? */
+const ranksBefore = (a: Ranked, b: Ranked): boolean =>
+  a.active > b.active || (a.active === b.active && a.cid < b.cid);
+
+/**
+ * A full window takes in arrivals by activity: the most active arrival replaces the
+ * least active member the window holds if it ranks before it, the next the next, and
+ * each arrival is one more member left out. That is what re-selecting (select-view.ts)
+ * would choose when the window held the selection before: arrivals are the only members
+ * whose activity changed since (a left-out member that updates arrives again). It costs a
+ * sort of the window's ~cap members, not a grid query and a sort of everything inside
+ * the window — re-selection at every full window's pass was 7–11 % of L1's join storm.
+ */
+function displace(made: Made, v: Viewer, arrivals: readonly string[], out: ClientBatchEntry[]): void {
+  const { s } = made;
+  const rank = (cid: string): Ranked => ({ cid, active: s.members.get(cid)?.lastActive ?? 0 });
+  const incoming = arrivals.map(rank).sort((a, b) => (ranksBefore(a, b) ? -1 : 1));
+  const held = [...v.window].map(rank).sort((a, b) => (ranksBefore(a, b) ? 1 : -1));
+  v.omitted += incoming.length;
+  for (let i = 0; i < incoming.length && i < held.length; i++) {
+    const inc = incoming[i] as Ranked;
+    const leaving = held[i] as Ranked;
+    if (!ranksBefore(inc, leaving)) break;
+    const enter = enterOf(made, inc.cid);
+    if (enter === undefined) continue;
+    out.push(hideOf(made, leaving.cid));
+    s.holdings.drop(v, leaving.cid);
+    out.push(enter);
+    s.holdings.hold(v, inc.cid, false);
+  }
 }
 
 /** Selects the viewer afresh: hides what it no longer holds, enters what it newly holds. */
