@@ -357,8 +357,16 @@ describe("createRoomViews", () => {
     const { h, me } = largeRoomWithWindow();
     const [j1, j2, j3] = ["j1", "j2", "j3"].map((j) => `${j}-aaaaaaaaaaaaaaaa`);
     const mover = cids[1];
+    const j0 = "j0-aaaaaaaaaaaaaaaa";
+    h.join(j0, "j0", { x: 5, y: 5 }, false);
+    h.flush(); // the viewer's selection counts as its last pass: a joiner just after it waits…
+    expect(h.views.holds(me)?.has(j0)).toBe(false);
+    h.time += LARGE_ROOM_NEWCOMER_MS - LARGE_ROOM_JOIN_MS;
+    h.flush(); // …for the pass LARGE_ROOM_NEWCOMER_MS after it
+    expect(h.views.holds(me)?.has(j0)).toBe(true);
+    h.time += LARGE_ROOM_NEWCOMER_MS;
     h.join(j1 as string, "j1", { x: 10, y: 10 }, false);
-    h.flush(); // the first arrival: at once
+    h.flush(); // the first arrival since a pass that long ago: at once
     expect(h.views.holds(me)?.has(j1 as string)).toBe(true);
     h.time += LARGE_ROOM_ARRIVAL_MS;
     h.join(j2 as string, "j2", { x: 20, y: 20 }, false);

@@ -72,10 +72,13 @@ export function select(s: ViewsState, v: Viewer, view: ViewSpec): Selection {
   const selection = selectView(view, v.cid, v.window, s.select);
   v.omitted = selection.omitted;
   s.dirty.delete(v);
-  // A selection takes in whatever had arrived.
+  // A selection takes in whatever had arrived, and counts as the viewer's arrivals pass:
+  // a joiner's first newcomer otherwise had a pass, and a write, of its own at once
+  // (one write per join in a large room's join storm).
   v.arrivals.clear();
   v.moverArrived = false;
   s.arriving.delete(v);
   v.lastSelect = s.options.now();
+  v.lastArrivals = v.lastSelect;
   return selection;
 }
