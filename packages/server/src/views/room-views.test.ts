@@ -15,6 +15,7 @@ import {
   LARGE_ROOM_ARRIVAL_MS,
   LARGE_ROOM_JOIN_MS,
   LARGE_ROOM_NEWCOMER_MS,
+  LARGE_ROOM_RESELECT_MS,
   RESELECT_MS,
   type RoomViews,
 } from "./room-views.js";
@@ -422,6 +423,30 @@ describe("createRoomViews", () => {
     h.time += LARGE_ROOM_NEWCOMER_MS - LARGE_ROOM_ARRIVAL_MS;
     h.flush();
     expect(h.views.holds(me)?.has(j2)).toBe(true);
+    checkConvergence(h);
+  });
+
+  it("takes a left-out member in when a member the full window held leaves it", () => {
+    const { h, me } = largeRoomWithWindow();
+    h.setView(me, squareView(100, 2));
+    h.flush();
+    const inside = cids.slice(1, 4) as [string, string, string];
+    for (const [i, c] of inside.entries()) {
+      h.time += 10;
+      h.move(c, { x: 10 + i, y: 10 });
+    }
+    h.time += LARGE_ROOM_ARRIVAL_MS;
+    h.flush();
+    expect([...(h.views.holds(me) ?? [])].sort()).toEqual([me, inside[1], inside[2]].sort());
+    expect(h.views.occupancy(me).omitted).toBe(1);
+    h.time += 10;
+    h.move(inside[2], { x: 500, y: 500 }); // out of the window: hidden, and inside[0] now fits
+    h.flush();
+    expect(h.views.holds(me)?.has(inside[2])).toBe(false);
+    h.time += 2 * LARGE_ROOM_RESELECT_MS;
+    h.flush();
+    expect([...(h.views.holds(me) ?? [])].sort()).toEqual([me, inside[0], inside[1]].sort());
+    expect(h.views.occupancy(me).omitted).toBe(0);
     checkConvergence(h);
   });
 

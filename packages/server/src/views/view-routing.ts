@@ -202,6 +202,7 @@ function decide(
   if (e.kind === "leave") {
     if (heldAlways || heldWindow) push(out, v.cid, e);
     holdings.drop(v, cid);
+    if (heldWindow) refillLater(made, v);
     return;
   }
   const always = isAlwaysFor(view, v.cid, facts);
@@ -210,6 +211,7 @@ function decide(
     if (!always && !win) {
       push(out, v.cid, hideOf(made, cid));
       holdings.drop(v, cid);
+      if (heldWindow) refillLater(made, v);
       return;
     }
     push(out, v.cid, e);
@@ -230,6 +232,14 @@ function decide(
     return;
   }
   made.s.dirty.add(v); // over its cap: re-selected soon (the most recently active win)
+}
+
+/**
+ * A member the viewer's window held is gone from it: when the window had left members
+ * out, one of them now fits, and a re-selection (spaced as any) takes it in.
+ */
+function refillLater(made: Made, v: Viewer): void {
+  if (v.omitted > 0) made.s.dirty.add(v);
 }
 
 /**
