@@ -364,12 +364,16 @@ function displace(made: Made, v: Viewer, arrivals: readonly string[], out: Clien
   const incoming = arrivals.map(rank).sort((a, b) => (ranksBefore(a, b) ? -1 : 1));
   const held = [...v.window].map(rank).sort((a, b) => (ranksBefore(a, b) ? 1 : -1));
   v.omitted += incoming.length;
-  for (let i = 0; i < incoming.length && i < held.length; i++) {
-    const inc = incoming[i] as Ranked;
-    const leaving = held[i] as Ranked;
-    if (!ranksBefore(inc, leaving)) break;
+  let next = 0; // the least active member still held
+  for (const inc of incoming) {
+    const leaving = held[next];
+    if (leaving === undefined || !ranksBefore(inc, leaving)) break;
     const enter = enterOf(made, inc.cid);
-    if (enter === undefined) continue;
+    if (enter === undefined) {
+      v.omitted--; // gone from the room meanwhile: not left out either
+      continue;
+    }
+    next++;
     out.push(hideOf(made, leaving.cid));
     s.holdings.drop(v, leaving.cid);
     out.push(enter);
