@@ -131,13 +131,29 @@ export function selectView(
   return { always, window, omitted: candidates.length - taken };
 }
 
+/** A member and when it was last active: what the cap ranks members by. */
+export interface Ranked {
+  readonly cid: string;
+  readonly active: number;
+}
+
+/** A member's rank (last active 0 when it is not a member). */
+export const rankOf = (cid: string, members: RoomMembers): Ranked => ({
+  cid,
+  active: members.get(cid)?.lastActive ?? 0,
+});
+
+/** The cap's order (PROTOCOL.md §8): most recently active first; on a tie, the smaller id. */
+export const byRecentActivity = (a: Ranked, b: Ranked): number =>
+  b.active - a.active || (a.cid < b.cid ? -1 : a.cid > b.cid ? 1 : 0);
+
 /**
- * The members most recently active first (ties by id). Read only when the cap
- * chooses, once per candidate, not twice per comparison (re-selection was 12 % of
- * L1's join storm).
+ * The members in the cap's order. Read only when the cap chooses, once per
+ * candidate, not twice per comparison (re-selection was 12 % of L1's join storm).
  */
 function byActivity(cids: readonly string[], members: RoomMembers): string[] {
-  const ranked = cids.map((cid) => ({ cid, active: members.get(cid)?.lastActive ?? 0 }));
-  ranked.sort((a, b) => b.active - a.active || (a.cid < b.cid ? -1 : a.cid > b.cid ? 1 : 0));
-  return ranked.map((r) => r.cid);
+  return cids
+    .map((cid) => rankOf(cid, members))
+    .sort(byRecentActivity)
+    .map((r) => r.cid);
 }

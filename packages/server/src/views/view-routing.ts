@@ -19,7 +19,16 @@
 // Members already held, self, pinned users and the roster are never delayed.
 import type { BatchEntry, ClientBatchEntry, ViewSpec } from "@collabblocks/protocol";
 import { entryOf } from "./map-entry.js";
-import { inWindow, inWindowFor, isAlwaysFor, type MemberFacts, memberFacts } from "./select-view.js";
+import {
+  byRecentActivity,
+  inWindow,
+  inWindowFor,
+  isAlwaysFor,
+  type MemberFacts,
+  memberFacts,
+  type Ranked,
+  rankOf,
+} from "./select-view.js";
 import type { Viewer } from "./view-holdings.js";
 import { select, type ViewsState } from "./views-state.js";
 
@@ -339,16 +348,6 @@ function admitArrivals(made: Made, v: Viewer, view: ViewSpec, out: ClientBatchEn
   s.arriving.delete(v);
 }
 
-/** A member and when it was last active, for ranking (select-view.ts: most recent first, ties by id). */
-interface Ranked {
-  readonly cid: string;
-  readonly active: number;
-}
-
-/** Does `a` rank before `b` (more recently active; on a tie, the smaller id)? */
-const ranksBefore = (a: Ranked, b: Ranked): boolean =>
-  a.active > b.active || (a.active === b.active && a.cid < b.cid);
-
 /**
  * A full window takes in arrivals by activity: the most active arrival replaces the
  * least active member the window holds if it ranks before it, the next the next, and
@@ -357,23 +356,19 @@ const ranksBefore = (a: Ranked, b: Ranked): boolean =>
  * whose activity changed since (a left-out member that updates arrives again). It costs a
  * sort of the window's ~cap members, not a grid query and a sort of everything inside
  * the window — re-selection at every full window's pass was 7–11 % of L1's join storm.
+ * Arrivals passed inWindow in this route, so each has a state to enter.
  */
 function displace(made: Made, v: Viewer, arrivals: readonly string[], out: ClientBatchEntry[]): void {
   const { s } = made;
-  const rank = (cid: string): Ranked => ({ cid, active: s.members.get(cid)?.lastActive ?? 0 });
-  const incoming = arrivals.map(rank).sort((a, b) => (ranksBefore(a, b) ? -1 : 1));
-  const held = [...v.window].map(rank).sort((a, b) => (ranksBefore(a, b) ? 1 : -1));
+  const incoming = arrivals.map((cid) => rankOf(cid, s.members)).sort(byRecentActivity);
+  // Least active first: the next to give its place up.
+  const held = [...v.window].map((cid) => rankOf(cid, s.members)).sort((a, b) => byRecentActivity(b, a));
   v.omitted += incoming.length;
-  let next = 0; // the least active member still held
-  for (const inc of incoming) {
-    const leaving = held[next];
-    if (leaving === undefined || !ranksBefore(inc, leaving)) break;
+  for (let i = 0; i < incoming.length; i++) {
+    const inc = incoming[i] as Ranked;
+    const leaving = held[i];
     const enter = enterOf(made, inc.cid);
-    if (enter === undefined) {
-      v.omitted--; // gone from the room meanwhile: not left out either
-      continue;
-    }
-    next++;
+    if (leaving === undefined || enter === undefined || byRecentActivity(inc, leaving) >= 0) break;
     out.push(hideOf(made, leaving.cid));
     s.holdings.drop(v, leaving.cid);
     out.push(enter);
