@@ -279,3 +279,23 @@ describe("the receive benchmark", () => {
     expect(done.results.react![0]!.cursorsDrawn).toBe(100);
   }, 180_000);
 });
+
+// The views' join-storm benchmark (bench/views-joins.mjs): in one process, through the built
+// server's views. It proves the storm runs and routes (a room above the large-room threshold,
+// so joiners are entered into the windows that contain them); no time is asserted.
+describe("the views join-storm benchmark", () => {
+  it("joins a large room and routes the joiners to the windows that contain them", async () => {
+    if (!SERVER_BUILT) throw new Error("packages/server/dist is missing: run `npm run build`");
+    const { code, stdout, stderr } = await runBench(
+      ["--conns", "1500", "--repeat", "1"],
+      "bench/views-joins.mjs",
+    );
+    expect(code, stderr).toBe(0);
+    const done = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as {
+      routed: number;
+      medianUsPerJoin: number;
+    };
+    expect(done.routed).toBeGreaterThan(1500);
+    expect(done.medianUsPerJoin).toBeGreaterThan(0);
+  }, 60_000);
+});

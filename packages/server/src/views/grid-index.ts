@@ -12,8 +12,16 @@ import { entryOf } from "./map-entry.js";
 
 /** Most cells one extent may occupy before it is kept in the wide set instead. */
 export const DEFAULT_MAX_CELLS = 256;
-/** Cell coordinates are clamped to ±2^20 so a key fits in a float64 integer exactly. */
-const LIMIT = 2 ** 20;
+/**
+ * Cell coordinates are clamped to ±LIMIT so a cell's key is a small integer (V8's Smi,
+ * below 2^30): a Map keyed by larger numbers hashes and stores a heap number, and placing
+ * windows in cells was a tenth of the views' share of L1's join storm
+ * (bench/views-joins.mjs). Clamping only merges far-away cells into the border ones;
+ * queries stay a superset that callers filter by geometry.
+ */
+const LIMIT = 2 ** 14 - 1;
+/** Cells per axis. */
+const SIDE = 2 * LIMIT + 1;
 
 export interface GridIndex<K> {
   readonly cellSize: number;
@@ -39,7 +47,7 @@ function cell(v: number, size: number): number {
 }
 
 function cellKey(cx: number, cy: number): number {
-  return (cx + LIMIT) * (2 * LIMIT + 1) + (cy + LIMIT);
+  return (cx + LIMIT) * SIDE + (cy + LIMIT);
 }
 
 interface Span {
@@ -149,8 +157,8 @@ export function createGridIndex<K>(cellSize: number, maxCells = DEFAULT_MAX_CELL
       if (spanCells(span) > cells.size) {
         // A window over more cells than are occupied: walk the occupied ones instead.
         for (const [k, keys] of cells) {
-          const cx = Math.floor(k / (2 * LIMIT + 1)) - LIMIT;
-          const cy = (k % (2 * LIMIT + 1)) - LIMIT;
+          const cx = Math.floor(k / SIDE) - LIMIT;
+          const cy = (k % SIDE) - LIMIT;
           if (cx >= span.cx0 && cx <= span.cx1 && cy >= span.cy0 && cy <= span.cy1) visitCell(keys);
         }
         return;

@@ -16,56 +16,62 @@ import { entryOf } from "./map-entry.js";
 import type { RoomMembers } from "./room-members.js";
 import { cellSizeFor } from "./select-view.js";
 
-export interface InterestIndex {
+/**
+ * K: a viewer, as its owner keeps it. Windows and pins hold the viewer itself, so a
+ * visit hands it over without a lookup by id (one per visited viewer per entry).
+ */
+export interface InterestIndex<K extends { readonly cid: string }> {
   /** Files the viewer under its view in force (undefined: it sees everyone), replacing where it was. */
-  place(cid: string, view: ViewSpec | undefined): void;
+  place(viewer: K, view: ViewSpec | undefined): void;
   /** Forgets the viewer. */
-  remove(cid: string): void;
+  remove(viewer: K): void;
   /** The viewers that see everyone (served by the room's shared frame). */
   readonly everyone: ReadonlySet<string>;
   /** The viewers holding a roster sample (a roster change re-selects them). */
-  readonly rosterViewers: ReadonlySet<string>;
+  readonly rosterViewers: ReadonlySet<K>;
   /**
    * Visits the viewers whose window (grown by its margin) contains the member, that
    * pin its user, or (it being in the roster) hold a roster; a viewer may be visited
    * more than once (the caller marks whom it has seen).
    */
-  collect(cid: string, state: PeerState["state"] | undefined, visit: (viewer: string) => void): void;
+  collect(cid: string, state: PeerState["state"] | undefined, visit: (viewer: K) => void): void;
 }
 
-export function createInterestIndex(members: RoomMembers): InterestIndex {
-  const windows = new Map<string, GridIndex<string>>();
-  const pinners = new Map<string, Set<string>>();
-  const rosterViewers = new Set<string>();
+export function createInterestIndex<K extends { readonly cid: string }>(
+  members: RoomMembers,
+): InterestIndex<K> {
+  const windows = new Map<string, GridIndex<K>>();
+  const pinners = new Map<string, Set<K>>();
+  const rosterViewers = new Set<K>();
   const everyone = new Set<string>();
 
-  function unplace(cid: string): void {
-    for (const w of windows.values()) w.delete(cid);
-    for (const set of pinners.values()) set.delete(cid);
-    rosterViewers.delete(cid);
+  function unplace(viewer: K): void {
+    for (const w of windows.values()) w.delete(viewer);
+    for (const set of pinners.values()) set.delete(viewer);
+    rosterViewers.delete(viewer);
   }
 
   return {
-    place(cid, view) {
-      unplace(cid);
+    place(viewer, view) {
+      unplace(viewer);
       if (view === undefined) {
-        everyone.add(cid);
+        everyone.add(viewer.cid);
         return;
       }
-      everyone.delete(cid);
+      everyone.delete(viewer.cid);
       if (view.rect !== null) {
         const rect = view.rect;
-        entryOf(windows, view.field, () => createGridIndex<string>(cellSizeFor(rect))).set(
-          cid,
+        entryOf(windows, view.field, () => createGridIndex<K>(cellSizeFor(rect))).set(
+          viewer,
           withMargin(rect),
         );
       }
-      for (const userId of view.pinned) entryOf(pinners, userId, () => new Set<string>()).add(cid);
-      if (view.roster > 0) rosterViewers.add(cid);
+      for (const userId of view.pinned) entryOf(pinners, userId, () => new Set<K>()).add(viewer);
+      if (view.roster > 0) rosterViewers.add(viewer);
     },
-    remove(cid) {
-      unplace(cid);
-      everyone.delete(cid);
+    remove(viewer) {
+      unplace(viewer);
+      everyone.delete(viewer.cid);
     },
     everyone,
     rosterViewers,

@@ -90,7 +90,7 @@ export function createRoomViews(options: RoomViewsOptions): RoomViews {
         entry.kind === "leave" || after === undefined
           ? members.remove(entry.connectionId)
           : members.upsert(after, options.now());
-      if (rosterChanged) for (const cid of interest.rosterViewers) markDirty(s, cid);
+      if (rosterChanged) for (const v of interest.rosterViewers) dirty.add(v);
       reviewThreshold(s);
     },
     addViewer(cid, declared) {
@@ -101,7 +101,7 @@ export function createRoomViews(options: RoomViewsOptions): RoomViews {
     removeViewer(cid) {
       const v = viewers.get(cid);
       if (v === undefined) return;
-      interest.remove(cid);
+      interest.remove(v);
       holdings.dropAll(v);
       viewers.delete(cid);
       dirty.delete(v);
@@ -144,11 +144,6 @@ export function createRoomViews(options: RoomViewsOptions): RoomViews {
   };
 }
 
-function markDirty(s: ViewsState, cid: string): void {
-  const v = s.viewers.get(cid);
-  if (v !== undefined) s.dirty.add(v);
-}
-
 /** Crossing the threshold changes the default view: viewers on it switch and get a snapshot. */
 function reviewThreshold(s: ViewsState): void {
   const size = s.members.size;
@@ -170,7 +165,6 @@ function snapshotFor(s: ViewsState, cid: string): "everyone" | readonly string[]
   if (v === undefined || v.view === undefined) return "everyone";
   s.holdings.dropAll(v);
   const selected = select(s, v, v.view);
-  for (const id of selected.always) s.holdings.hold(v, id, true);
-  for (const id of selected.window) s.holdings.hold(v, id, false);
+  s.holdings.adopt(v, selected.always, selected.window);
   return [...selected.always, ...selected.window];
 }

@@ -130,6 +130,7 @@ function writtenNow(
 }
 
 const newList = (): ClientBatchEntry[] => [];
+const NO_VIEWERS: readonly Viewer[] = [];
 const listOf = (out: Map<string, ClientBatchEntry[]>, cid: string): ClientBatchEntry[] =>
   entryOf(out, cid, newList);
 
@@ -144,23 +145,30 @@ function offer(made: Made, e: BatchEntry, out: Map<string, ClientBatchEntry[]>):
   const facts = memberFacts(cid, s.select);
   const offering = ++made.offers;
   if (holders !== undefined) {
-    // A snapshot of the holders: deciding may drop the one it decides for.
-    for (const [v, always] of [...holders]) {
+    // Snapshots of the holders: deciding may drop the one it decides for, or move it
+    // from one set to the other.
+    const always = holders.always.size === 0 ? NO_VIEWERS : [...holders.always];
+    const window = [...holders.window];
+    for (const v of always) {
       v.offered = offering;
-      if (routable(s, v)) decide(made, v, v.view, e, facts, out, always ? HELD_ALWAYS : HELD_WINDOW);
+      if (routable(s, v)) decide(made, v, v.view, e, facts, out, HELD_ALWAYS);
+    }
+    for (const v of window) {
+      v.offered = offering;
+      if (routable(s, v)) decide(made, v, v.view, e, facts, out, HELD_WINDOW);
     }
   }
   if (e.kind === "leave") return;
   // Decided as they are found: deciding changes holdings, never where viewers look.
-  const want = (viewer: string): void => {
-    const v = s.viewers.get(viewer);
+  const want = (v: Viewer): void => {
     // Offered already, as a holder or through another index (a field of the viewer just fetched).
-    if (v === undefined || v.offered === offering) return;
+    if (v.offered === offering) return;
     v.offered = offering;
     if (routable(s, v)) decide(made, v, v.view, e, facts, out, NOT_HELD);
   };
   s.interest.collect(cid, s.options.stateOf(cid)?.state, want);
-  want(cid);
+  const self = s.viewers.get(cid);
+  if (self !== undefined) want(self);
 }
 
 /**

@@ -22,7 +22,7 @@ export interface ViewsState {
   readonly select: SelectContext;
   readonly viewers: Map<string, Viewer>;
   readonly holdings: ViewHoldings;
-  readonly interest: InterestIndex;
+  readonly interest: InterestIndex<Viewer>;
   /** Viewers to re-select (over their cap, roster changed, view redeclared), at most every RESELECT_MS. */
   readonly dirty: Set<Viewer>;
   /** Viewers whose kind of view changed (everyone ⇄ filtered): a snapshot replaces what they hold. */
@@ -45,7 +45,7 @@ export function createViewsState(options: RoomViewsOptions): ViewsState {
     select: { members, stateOf: options.stateOf },
     viewers: new Map(),
     holdings: createViewHoldings(),
-    interest: createInterestIndex(members),
+    interest: createInterestIndex<Viewer>(members),
     dirty: new Set(),
     snapshotRequests: new Set(),
     arriving: new Set(),
@@ -64,7 +64,7 @@ function effective(s: ViewsState, v: Viewer): ViewSpec | undefined {
 export function applyView(s: ViewsState, v: Viewer): void {
   const view = effective(s, v);
   v.view = view === undefined || view.everyone ? undefined : view;
-  s.interest.place(v.cid, v.view);
+  s.interest.place(v, v.view);
 }
 
 /** What the view selects for the viewer now; records its omitted count and selection time. */
