@@ -45,8 +45,12 @@ export interface MemberFacts {
   readonly joinedAt: number | undefined;
   readonly rank: number | undefined;
   readonly state: Record<string, unknown> | undefined;
-  /** Position per field, read on first use. */
-  readonly positions: Map<string, Point | undefined>;
+  /**
+   * The position in the field last asked for (a room's views nearly always share one
+   * field): read once per entry, not looked up in a map per viewer offered it.
+   */
+  posField: string | undefined;
+  pos: Point | undefined;
 }
 
 export function memberFacts(cid: string, ctx: SelectContext): MemberFacts {
@@ -57,7 +61,8 @@ export function memberFacts(cid: string, ctx: SelectContext): MemberFacts {
     joinedAt: member?.joinedAt,
     rank: ctx.members.rosterRank(cid),
     state: ctx.stateOf(cid)?.state,
-    positions: new Map(),
+    posField: undefined,
+    pos: undefined,
   };
 }
 
@@ -83,11 +88,11 @@ function marginOf(rect: Rect): Rect {
 /** inWindow from the member's facts. */
 export function inWindowFor(view: ViewSpec, f: MemberFacts, held: boolean): boolean {
   if (view.rect === null || f.state === undefined) return false;
-  let p = f.positions.get(view.field);
-  if (p === undefined && !f.positions.has(view.field)) {
-    p = positionOf(f.state as never, view.field);
-    f.positions.set(view.field, p);
+  if (f.posField !== view.field) {
+    f.posField = view.field;
+    f.pos = positionOf(f.state as never, view.field);
   }
+  const p = f.pos;
   if (p === undefined) return false;
   return rectContains(view.rect, p) || (held && rectContains(marginOf(view.rect), p));
 }

@@ -298,9 +298,14 @@ function arrivalsDue(v: Viewer): number {
  */
 function arrive(made: Made, v: Viewer, cid: string, moved: boolean): void {
   const { s } = made;
+  // A viewer is in `arriving` exactly while it has arrivals; its due time changes only with
+  // its first arrival, or the first that moved in (a sooner pass).
+  const first = v.arrivals.size === 0;
   v.arrivals.add(cid);
-  if (moved) v.moverArrived = true;
-  s.arriving.add(v);
+  const sooner = moved && !v.moverArrived;
+  if (sooner) v.moverArrived = true;
+  if (!first && !sooner) return;
+  if (first) s.arriving.add(v);
   const due = arrivalsDue(v);
   if (due <= made.t) s.arrivalsNow.add(v);
   else s.arrivalsDueAt = Math.min(s.arrivalsDueAt, due);
