@@ -28,8 +28,8 @@ describe("createGridIndex", () => {
           fc.array(fc.tuple(fc.integer({ min: 0, max: 15 }), fc.option(extents, { nil: undefined })), {
             maxLength: 80,
           }),
-          fc.oneof(point, rect),
-          (cellSize, moves, area) => {
+          fc.array(fc.oneof(point, rect), { minLength: 1, maxLength: 3 }),
+          (cellSize, moves, areas) => {
             const index = createGridIndex<number>(cellSize, 64);
             const truth = new Map<number, Point | Rect>();
             for (const [key, e] of moves) {
@@ -37,14 +37,18 @@ describe("createGridIndex", () => {
               if (e === undefined) truth.delete(key);
               else truth.set(key, e);
             }
-            const found = new Set<number>();
-            index.query(area, (k) => {
-              expect(found.has(k), `key ${k} visited twice`).toBe(false);
-              found.add(k);
-            });
-            for (const [key, e] of truth)
-              if (overlaps(e, area)) expect(found.has(key), `key ${key}`).toBe(true);
-            for (const key of found) expect(truth.has(key)).toBe(true);
+            // Several queries in a row: what one query marked as visited must not hide a key from the next.
+            for (const area of areas) {
+              const found = new Set<number>();
+              index.query(area, (k, at) => {
+                expect(found.has(k), `key ${k} visited twice`).toBe(false);
+                expect(at).toBe(truth.get(k));
+                found.add(k);
+              });
+              for (const [key, e] of truth)
+                if (overlaps(e, area)) expect(found.has(key), `key ${key}`).toBe(true);
+              for (const key of found) expect(truth.has(key)).toBe(true);
+            }
             expect(index.size).toBe(truth.size);
           },
         ),
@@ -62,6 +66,22 @@ describe("createGridIndex", () => {
     expect(seen.sort()).toEqual(["dot", "huge"]);
     index.delete("huge");
     expect(index.has("huge")).toBe(false);
+  });
+
+  it("visits each key once in a query run from inside another query's visitor, and the outer query too", () => {
+    const index = createGridIndex<string>(10);
+    for (let i = 0; i < 20; i++) index.set(`w${i}`, { x0: i, y0: 0, x1: i + 25, y1: 25 });
+    const area = { x0: 0, y0: 0, x1: 50, y1: 50 };
+    const outer: string[] = [];
+    index.query(area, (k) => {
+      outer.push(k);
+      const inner: string[] = [];
+      index.query(area, (j) => inner.push(j));
+      expect(inner.sort()).toEqual([...new Set(inner)].sort());
+      expect(inner).toHaveLength(20);
+    });
+    expect(outer).toHaveLength(20);
+    expect(new Set(outer).size).toBe(20);
   });
 
   it("refuses a cell size that is not a positive finite number", () => {
