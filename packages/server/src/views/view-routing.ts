@@ -30,7 +30,7 @@ import {
   rankOf,
 } from "./select-view.js";
 import type { Viewer } from "./view-holdings.js";
-import { select, type ViewsState } from "./views-state.js";
+import { dropArrivals, select, type ViewsState } from "./views-state.js";
 
 /** A filtered connection over its cap is re-selected at most this often, ms. */
 export const RESELECT_MS = 250;
@@ -298,8 +298,8 @@ function arrivalsDue(v: Viewer): number {
  */
 function arrive(made: Made, v: Viewer, cid: string, moved: boolean): void {
   const { s } = made;
-  // A viewer is in `arriving` exactly while it has arrivals; its due time changes only with
-  // its first arrival, or the first that moved in (a sooner pass).
+  // A viewer is in `arriving` exactly while it has arrivals (views-state.ts dropArrivals); its
+  // due time changes only with its first arrival, or the first that moved in (a sooner pass).
   const first = v.arrivals.size === 0;
   v.arrivals.add(cid);
   const sooner = moved && !v.moverArrived;
@@ -315,8 +315,7 @@ function arrive(made: Made, v: Viewer, cid: string, moved: boolean): void {
 function admitNow(made: Made, v: Viewer, out: Map<string, ClientBatchEntry[]>, t: number): void {
   const { s } = made;
   if (!routable(s, v)) {
-    v.arrivals.clear();
-    s.arriving.delete(v);
+    dropArrivals(s, v);
   } else {
     admitArrivals(made, v, v.view, listOf(out, v.cid), t);
   }
@@ -355,10 +354,8 @@ function admitArrivals(made: Made, v: Viewer, view: ViewSpec, out: ClientBatchEn
     s.holdings.hold(v, cid, false);
   }
   if (beyondCap !== undefined) displace(made, v, beyondCap, out);
-  v.arrivals.clear();
-  v.moverArrived = false;
+  dropArrivals(s, v);
   v.lastArrivals = t;
-  s.arriving.delete(v);
 }
 
 /**

@@ -67,6 +67,16 @@ export function applyView(s: ViewsState, v: Viewer): void {
   s.interest.place(v, v.view);
 }
 
+/**
+ * Forgets the viewer's waiting arrivals: it leaves `arriving` exactly when it has none,
+ * and `moverArrived` says whether one of those waiting moved in (view-routing.ts arrive).
+ */
+export function dropArrivals(s: ViewsState, v: Viewer): void {
+  v.arrivals.clear();
+  v.moverArrived = false;
+  s.arriving.delete(v);
+}
+
 /** What the view selects for the viewer now; records its omitted count and selection time. */
 export function select(s: ViewsState, v: Viewer, view: ViewSpec): Selection {
   const selection = selectView(view, v.cid, v.window, s.select);
@@ -75,9 +85,7 @@ export function select(s: ViewsState, v: Viewer, view: ViewSpec): Selection {
   // A selection takes in whatever had arrived, and counts as the viewer's arrivals pass:
   // a joiner's first newcomer otherwise had a pass, and a write, of its own at once
   // (one write per join in a large room's join storm).
-  v.arrivals.clear();
-  v.moverArrived = false;
-  s.arriving.delete(v);
+  dropArrivals(s, v);
   v.lastSelect = s.options.now();
   v.lastArrivals = v.lastSelect;
   return selection;
