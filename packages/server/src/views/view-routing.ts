@@ -24,6 +24,7 @@ import {
   inWindow,
   inWindowFor,
   isAlwaysFor,
+  leastActive,
   type MemberFacts,
   memberFacts,
   type Ranked,
@@ -372,7 +373,7 @@ function displace(made: Made, v: Viewer, arrivals: readonly string[], out: Clien
   const { s } = made;
   const incoming = arrivals.map((cid) => rankOf(cid, s.members)).sort(byRecentActivity);
   // Least active first: the next to give its place up.
-  const held = [...v.window].map((cid) => rankOf(cid, s.members)).sort((a, b) => byRecentActivity(b, a));
+  const held = leastActive(v.window, incoming.length, s.members);
   v.omitted += incoming.length;
   for (let i = 0; i < incoming.length; i++) {
     const inc = incoming[i] as Ranked;
