@@ -45,7 +45,13 @@ export function createStallMonitor(options: StallMonitorOptions = {}): StallMoni
   handle.unref?.();
   return {
     recentStallMs() {
-      return now() - stallAt > holdMs ? 0 : stall;
+      const t = now();
+      // A stall still in progress counts too: a long flush runs in the timers phase, and the
+      // frames it held back are read in the poll phase right after it, before this monitor's
+      // next tick could record it (L1's storm-settling flush of ~0.4 s drew RATE_LIMITED for
+      // 20 Hz senders that way; docs/BENCHMARKS.md, session 14).
+      const ongoing = Math.max(0, t - last - probeMs);
+      return Math.max(ongoing, t - stallAt > holdMs ? 0 : stall);
     },
     stop() {
       (options.clearInterval ?? ((h) => clearInterval(h as NodeJS.Timeout)))(handle);
