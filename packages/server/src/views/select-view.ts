@@ -143,7 +143,7 @@ export interface Ranked {
 }
 
 /** A member's rank (last active 0 when it is not a member). */
-export const rankOf = (cid: string, members: RoomMembers): Ranked => ({
+export const rankOf = (cid: string, members: Pick<RoomMembers, "get">): Ranked => ({
   cid,
   active: members.get(cid)?.lastActive ?? 0,
 });
@@ -151,6 +151,14 @@ export const rankOf = (cid: string, members: RoomMembers): Ranked => ({
 /** The cap's order (PROTOCOL.md §8): most recently active first; on a tie, the smaller id. */
 export const byRecentActivity = (a: Ranked, b: Ranked): number =>
   b.active - a.active || (a.cid < b.cid ? -1 : a.cid > b.cid ? 1 : 0);
+
+/**
+ * Up to this many, leastActive keeps the last-ranked members by insertion; beyond it, it
+ * sorts them all. Insertion costs about members + k² ln(members / k) steps, a sort
+ * members × log2(members): for a window of 100 they meet near k = 16, and 8 keeps
+ * insertion well ahead.
+ */
+const LEAST_ACTIVE_INSERTION_MAX = 8;
 
 /**
  * The `k` members of `cids` that rank last in the cap's order, the last first: the
@@ -163,6 +171,11 @@ export const byRecentActivity = (a: Ranked, b: Ranked): number =>
 export function leastActive(cids: Iterable<string>, k: number, members: Pick<RoomMembers, "get">): Ranked[] {
   const last: Ranked[] = [];
   if (k <= 0) return last;
+  if (k > LEAST_ACTIVE_INSERTION_MAX) {
+    // Many arrivals at once: keeping them in order by insertion costs more than one sort.
+    const all = [...cids].map((cid) => rankOf(cid, members)).sort((a, b) => byRecentActivity(b, a));
+    return all.slice(0, k);
+  }
   for (const cid of cids) {
     const active = members.get(cid)?.lastActive ?? 0;
     if (last.length === k) {
