@@ -4,7 +4,7 @@
 // before its stall monitor's next tick, and must accept every one of them.
 import { encode, MessageType, RATE_PER_SECOND } from "@collabblocks/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { type CliChild, spawnCli } from "../../../../test-support/cli-process.js";
+import { type CliChild, startCliProcess } from "../../../../test-support/cli-process.js";
 import { STALL_HOLD_MS } from "../limits/stall-monitor.js";
 import { connectTestClient, fetchDevToken, type TestClient } from "../test-support/test-client.js";
 
@@ -19,11 +19,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("stall allowance", () => {
   it("accepts a client's patches at the rate limit that a frozen server reads in one bunch", async () => {
-    const server = spawnCli(["dev", "--port", "0"]);
+    const server = await startCliProcess(["dev", "--port", "0"]);
     children.push(server);
-    const { url } = JSON.parse(await server.waitForLine((l) => l.startsWith("{"), "listening line")) as {
-      url: string;
-    };
+    const { url } = server;
     const join = async (user: string) => {
       const token = await fetchDevToken(url, { room: "stall", user });
       const c = connectTestClient({ url: url.replace("http", "ws"), room: "stall", token });

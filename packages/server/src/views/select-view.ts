@@ -162,11 +162,11 @@ const LEAST_ACTIVE_INSERTION_MAX = 8;
 
 /**
  * The `k` members of `cids` that rank last in the cap's order, the last first: the
- * first `k` of a sort by byRecentActivity reversed, without sorting (or ranking)
- * all of them. A full window's arrivals pass (view-routing.ts displace) needs only
- * as many as it has arrivals, usually a few of the window's ~cap members; sorting
- * the whole window at each pass was a third of the ~0.36 s flush that settles L1's
- * join storm (docs/BENCHMARKS.md, session 14).
+ * first `k` of a sort by byRecentActivity reversed, without sorting all of them. A
+ * full window's arrivals pass (view-routing.ts displace) needs only as many as it has
+ * arrivals, usually a few of the window's ~cap members; sorting the whole window at
+ * each pass was a third of the ~0.36 s flush that settles L1's join storm
+ * (docs/BENCHMARKS.md, session 14).
  */
 export function leastActive(cids: Iterable<string>, k: number, members: Pick<RoomMembers, "get">): Ranked[] {
   const last: Ranked[] = [];
@@ -177,14 +177,12 @@ export function leastActive(cids: Iterable<string>, k: number, members: Pick<Roo
     return all.slice(0, k);
   }
   for (const cid of cids) {
-    const active = members.get(cid)?.lastActive ?? 0;
+    const r = rankOf(cid, members);
     if (last.length === k) {
       // The kept member that ranks first; a candidate ranking before it is not among the last k.
-      const bound = last[k - 1] as Ranked;
-      if (active > bound.active || (active === bound.active && cid < bound.cid)) continue;
+      if (byRecentActivity(r, last[k - 1] as Ranked) < 0) continue;
       last.pop();
     }
-    const r: Ranked = { cid, active };
     let i = last.length;
     // Insertion keeps `last` ordered last-ranked first (k is small: a few arrivals).
     while (i > 0 && byRecentActivity(last[i - 1] as Ranked, r) < 0) i--;
